@@ -1,0 +1,77 @@
+/**
+ * The primitives the native kernel (boot/) gives TypeScript, as the global `vireoNative`.
+ * Only kernel/platform-native.ts touches this object; everything else goes through the
+ * `Platform` interface in kernel/platform.ts.
+ *
+ * Physical addresses and lengths are plain numbers (exact up to 2^53). 64-bit register
+ * values are BigInts so that no bit is lost.
+ */
+interface VireoNative {
+  /** The kernel command line (`-append` in QEMU, or GRUB's multiboot line), without the image name. */
+  readonly commandLine: string;
+  /** Bytes of usable RAM the boot loader reported. */
+  readonly memoryBytes: number;
+  /** Monotonic nanoseconds at kernel entry, so TS can report boot phases. */
+  readonly kernelEntryNs: number;
+
+  inb(port: number): number;
+  inw(port: number): number;
+  inl(port: number): number;
+  outb(port: number, value: number): void;
+  outw(port: number, value: number): void;
+  outl(port: number, value: number): void;
+
+  /** Single accesses of exactly the named width; the range must be mapped first. */
+  mmioRead8(address: number): number;
+  mmioRead16(address: number): number;
+  mmioRead32(address: number): number;
+  mmioRead64(address: number): bigint;
+  mmioWrite8(address: number, value: number): void;
+  mmioWrite16(address: number, value: number): void;
+  mmioWrite32(address: number, value: number): void;
+  mmioWrite64(address: number, value: bigint): void;
+
+  /** Makes [address, address+length) accessible (uncached when `device` is true). Idempotent. */
+  mapPhysical(address: number, length: number, device: boolean): void;
+  /** An ArrayBuffer over mapped physical memory. Never freed by the engine. */
+  physicalView(address: number, length: number): ArrayBuffer;
+
+  /**
+   * Physically contiguous, zeroed memory of `size` bytes aligned to `align` (a power of two,
+   * at least 4096 is used internally), wholly below `limit` (exclusive). Returns the physical address.
+   * Throws a RangeError when no such range is free.
+   */
+  dmaAlloc(size: number, align: number, limit: number): number;
+  dmaFree(address: number, size: number): void;
+  /** Detaches an ArrayBuffer so that it can no longer reach memory that is being freed. */
+  detachBuffer(buffer: ArrayBuffer): void;
+
+  /** A full memory fence (mfence). */
+  memoryBarrier(): void;
+  monotonicNs(): number;
+  wallClockMs(): number;
+
+  serialWrite(text: string): void;
+  /** Ends the machine with `status` (0 = success). */
+  exit(status: number): never;
+
+  /**
+   * Halts the CPU until an interrupt arrives or the monotonic clock passes `deadlineNs`
+   * (a negative deadline waits for an interrupt only). Returns at once if an interrupt is pending.
+   */
+  waitForInterrupt(deadlineNs: number): void;
+  /**
+   * Registers the event loop's tick. After the app bundle runs and after every batch of promise
+   * jobs, the kernel calls `tick()`: it runs due work and returns the monotonic ns of the next
+   * deadline, 0 to be called again at once, or -1 when nothing is left (the machine then exits 0).
+   */
+  setLoopHook(tick: () => number): void;
+  /** Called with each unhandled promise rejection reason after the job queue drains. */
+  setRejectionHook(onUnhandled: (reason: unknown) => void): void;
+  /** Maps a line of the app bundle to "file.ts:line" through the build's line table. */
+  sourceLine(bundleLine: number): string | undefined;
+  /** Heap use of the JS engine and the physical page allocator. */
+  memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
+}
+
+declare const vireoNative: VireoNative;
