@@ -1,0 +1,32 @@
+export type NetErrorCode =
+  | "timeout"
+  | "unreachable"
+  | "nxdomain"
+  | "serverFailure"
+  | "noData"
+  | "malformed"
+  | "noServer"
+  | "badName"
+  | "badAddress"
+  | "badConfig"
+  | "addressInUse"
+  | "closed";
+
+/** The one error type the stack hands to apps; `code` says what went wrong. */
+export class NetError extends Error {
+  constructor(
+    readonly code: NetErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "NetError";
+  }
+}
+
+/**
+ * Surfaces an exception thrown by an app callback without unwinding into the driver's receive
+ * path: it becomes an unhandled rejection, which the runtime reports.
+ */
+export function reportCallbackError(error: unknown): void {
+  void Promise.reject(error);
+}

@@ -1,0 +1,41 @@
+/**
+ * The boundary between the network stack and a NIC driver (virtio-net in the image, a simulated
+ * wire in tests). Frames are complete Ethernet frames without FCS or any device header.
+ */
+
+/**
+ * Asks the device to compute a 16-bit one's complement checksum over frame[start, end) and store
+ * it at frame[start + offset] (the virtio-net csum_start/csum_offset model). The stack has already
+ * written the pseudo-header sum into that field.
+ */
+export interface ChecksumOffload {
+  readonly start: number;
+  readonly offset: number;
+}
+
+export interface RxInfo {
+  /** The device has verified the transport (UDP/TCP) checksum; the stack skips its own check. */
+  readonly checksumValidated: boolean;
+}
+
+/** Valid only for the duration of the call: the driver may reuse `frame` afterwards. */
+export type FrameHandler = (frame: Uint8Array, info: RxInfo) => void;
+
+export interface NetLink {
+  /** Six bytes. */
+  readonly mac: Uint8Array;
+  /** Largest Ethernet payload (IP packet) the link carries, normally 1500. */
+  readonly mtu: number;
+  readonly linkUp: boolean;
+  /** Whether transmit() honours its `offload` argument. */
+  readonly checksumOffload: boolean;
+  /**
+   * Queues a frame. On true the link owns `frame` (the stack never touches it again); false means
+   * the transmit ring is full and nothing was queued.
+   */
+  transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean;
+  /** Registers the single receive handler. */
+  onReceive(handler: FrameHandler): void;
+  /** Registers the single link state handler. */
+  onLinkChange(handler: (up: boolean) => void): void;
+}
