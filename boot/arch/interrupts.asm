@@ -1,0 +1,97 @@
+; Interrupt entry stubs. Exceptions save every register and call exception_handler (which
+; never returns); other vectors save the caller-saved registers, call irq_handler(vector),
+; which records the event and acknowledges it, and return.
+bits 64
+extern exception_handler, irq_handler
+global interrupt_stubs
+
+%macro EXCEPTION_STUB 1
+stub_%1:
+%if (%1 == 8) || (%1 == 10) || (%1 == 11) || (%1 == 12) || (%1 == 13) || (%1 == 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+%else
+    push 0
+%endif
+    push %1
+    jmp exception_common
+%endmacro
+
+%macro IRQ_STUB 1
+stub_%1:
+    push %1
+    jmp irq_common
+%endmacro
+
+section .text
+exception_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    and rsp, ~15
+    call exception_handler
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+irq_common:
+    push rax
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push r8
+    push r9
+    push r10
+    push r11
+    push rbx
+    mov rdi, [rsp + 80]
+    mov rbx, rsp
+    and rsp, ~15
+    call irq_handler
+    mov rsp, rbx
+    pop rbx
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rax
+    add rsp, 8
+    iretq
+
+%assign v 0
+%rep 32
+EXCEPTION_STUB v
+%assign v v + 1
+%endrep
+%rep 224
+IRQ_STUB v
+%assign v v + 1
+%endrep
+
+section .rodata
+align 8
+interrupt_stubs:
+%assign v 0
+%rep 256
+    dq stub_ %+ v
+%assign v v + 1
+%endrep
+
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -1,0 +1,26 @@
+/* Descriptor tables, interrupt entry and the panic path. */
+#pragma once
+#include <stdint.h>
+
+struct interrupt_frame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector, error_code, rip, cs, rflags, rsp, ss;
+};
+
+enum {
+  EXIT_STATUS_PANIC = 70,
+  IRQ_VECTOR_FIRST = 32,
+  VECTOR_COUNT = 256,
+};
+
+void cpu_init(void);
+/* Vectors that fired since the last call, as a bitmap consumer: returns and clears the flag. */
+int irq_take_pending(void);
+/* Ends the machine: QEMU's isa-debug-exit if present, else ACPI power-off, else halt. */
+void machine_exit(int status) __attribute__((noreturn));
+void panic(const char *reason) __attribute__((noreturn));
+
+/* Set by the local APIC driver: acknowledges an interrupt. */
+extern void (*irq_acknowledge)(void);
+/* Provided by the JS glue: prints the JS call stack if a JS function is running. */
+void js_print_backtrace(void);

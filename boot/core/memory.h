@@ -1,0 +1,23 @@
+/* Boot information, the physical page allocator and page-table mapping. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE_SIZE 4096ull
+#define FOUR_GIB 0x100000000ull
+
+/* Reads the multiboot (v1 or v2) information; must run before anything allocates memory. */
+void boot_info_read(uint32_t magic, uint32_t info_address);
+const char *boot_command_line(void);
+uint64_t boot_memory_bytes(void);
+
+void page_allocator_init(void);
+/* Contiguous zeroed pages aligned to `align` bytes, wholly below `limit`; 0 when none is free. */
+uint64_t pages_alloc(uint64_t bytes, uint64_t align, uint64_t limit);
+void pages_free(uint64_t address, uint64_t bytes);
+uint64_t pages_free_count(void);
+uint64_t pages_total_count(void);
+
+/* Maps [address, address+length) identity; device ranges are uncached. Returns 0 on success. */
+int map_physical(uint64_t address, uint64_t length, int device);
+void zero_memory(void *p, uint64_t bytes);

@@ -1,0 +1,135 @@
+#include "time.h"
+#include "console.h"
+#include "cpu.h"
+#include "io.h"
+
+enum {
+  PIT_HZ = 1193182, PIT_CHANNEL2 = 0x42, PIT_COMMAND = 0x43, PIT_CHANNEL2_ONESHOT = 0xB0,
+  PORT_B = 0x61, PORT_B_GATE2 = 0x01, PORT_B_SPEAKER = 0x02, PORT_B_OUT2 = 0x20,
+  CALIBRATION_MS = 5,
+  PIC1_COMMAND = 0x20, PIC1_DATA = 0x21, PIC2_COMMAND = 0xA0, PIC2_DATA = 0xA1,
+  PIC_INIT = 0x11, PIC_8086 = 0x01, PIC_MASK_ALL = 0xFF, PIC_REMAP_BASE = 0xF0,
+  CMOS_ADDRESS = 0x70, CMOS_DATA = 0x71, RTC_SECONDS = 0x00, RTC_MINUTES = 0x02, RTC_HOURS = 0x04,
+  RTC_DAY = 0x07, RTC_MONTH = 0x08, RTC_YEAR = 0x09, RTC_CENTURY = 0x32, RTC_STATUS_A = 0x0A,
+  RTC_STATUS_B = 0x0B, RTC_UPDATING = 0x80, RTC_BINARY = 0x04, RTC_24_HOUR = 0x02, RTC_PM = 0x80,
+  LAPIC_TPR = 0x80, LAPIC_EOI = 0xB0, LAPIC_SVR = 0xF0, LAPIC_LVT_TIMER = 0x320,
+  LAPIC_TIMER_INITIAL = 0x380, LAPIC_TIMER_CURRENT = 0x390, LAPIC_TIMER_DIVIDE = 0x3E0,
+  LAPIC_SVR_ENABLE = 0x100, LAPIC_DIVIDE_16 = 0x3, LAPIC_LVT_MASKED = 1 << 16,
+  TIMER_VECTOR = IRQ_VECTOR_FIRST, SPURIOUS_VECTOR = 0xFF,
+};
+#define LAPIC_BASE_MASK 0xFFFFF000ull
+#define NS_PER_SECOND 1000000000ull
+/* Longer waits are split: the caller re-checks its deadline after each wake. */
+#define MAX_SINGLE_WAIT_NS (10 * NS_PER_SECOND)
+
+extern uint64_t boot_entry_tsc;
+static uint64_t tsc_frequency, ns_per_tsc_q32, lapic_ticks_per_ms;
+static volatile uint32_t *lapic;
+static uint64_t boot_wall_ms;
+
+static uint32_t lapic_read(uint32_t reg) { return lapic[reg / 4]; }
+static void lapic_write(uint32_t reg, uint32_t v) { lapic[reg / 4] = v; }
+static void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+static void pic_disable(void) {
+  outb(PIC1_COMMAND, PIC_INIT);
+  outb(PIC2_COMMAND, PIC_INIT);
+  outb(PIC1_DATA, PIC_REMAP_BASE);
+  outb(PIC2_DATA, PIC_REMAP_BASE + 8);
+  outb(PIC1_DATA, 4);
+  outb(PIC2_DATA, 2);
+  outb(PIC1_DATA, PIC_8086);
+  outb(PIC2_DATA, PIC_8086);
+  outb(PIC1_DATA, PIC_MASK_ALL);
+  outb(PIC2_DATA, PIC_MASK_ALL);
+}
+
+static void calibrate(void) {
+  uint32_t count = PIT_HZ * CALIBRATION_MS / 1000;
+  outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2);
+  outb(PIT_COMMAND, PIT_CHANNEL2_ONESHOT);
+  outb(PIT_CHANNEL2, count & 0xFF);
+  outb(PIT_CHANNEL2, count >> 8);
+  lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+  lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+  uint64_t start = rdtsc();
+  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+  while (!(inb(PORT_B) & PORT_B_OUT2)) {}
+  uint64_t elapsed = rdtsc() - start;
+  uint32_t lapic_elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
+  lapic_write(LAPIC_TIMER_INITIAL, 0);
+  tsc_frequency = elapsed * 1000 / CALIBRATION_MS;
+  ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
+  lapic_ticks_per_ms = lapic_elapsed / CALIBRATION_MS;
+  if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
+}
+
+static uint8_t cmos(uint8_t reg) {
+  outb(CMOS_ADDRESS, reg);
+  return inb(CMOS_DATA);
+}
+
+static uint64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (uint64_t)(era * 146097 + (int64_t)doe - 719468);
+}
+
+static uint64_t read_rtc_ms(void) {
+  uint8_t t[7], again[7];
+  const uint8_t regs[7] = {RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY, RTC_MONTH, RTC_YEAR, RTC_CENTURY};
+  int same;
+  do {
+    while (cmos(RTC_STATUS_A) & RTC_UPDATING) {}
+    for (int i = 0; i < 7; i++) t[i] = cmos(regs[i]);
+    while (cmos(RTC_STATUS_A) & RTC_UPDATING) {}
+    same = 1;
+    for (int i = 0; i < 7; i++) { again[i] = cmos(regs[i]); same &= again[i] == t[i]; }
+  } while (!same);
+  uint8_t status = cmos(RTC_STATUS_B);
+  int pm = t[2] & RTC_PM;
+  t[2] &= ~RTC_PM;
+  if (!(status & RTC_BINARY))
+    for (int i = 0; i < 7; i++) t[i] = (uint8_t)((t[i] & 0x0F) + (t[i] >> 4) * 10);
+  if (!(status & RTC_24_HOUR) && pm) t[2] = (uint8_t)((t[2] % 12) + 12);
+  int64_t year = (t[6] ? t[6] : 20) * 100 + t[5];
+  uint64_t days = days_from_civil(year, t[4], t[3]);
+  return ((days * 24 + t[2]) * 60 + t[1]) * 60000ull + t[0] * 1000ull;
+}
+
+void time_init(void) {
+  pic_disable();
+  lapic = (volatile uint32_t *)(uintptr_t)(rdmsr(MSR_APIC_BASE) & LAPIC_BASE_MASK);
+  lapic_write(LAPIC_TPR, 0);
+  lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | SPURIOUS_VECTOR);
+  irq_acknowledge = lapic_eoi;
+  calibrate();
+  lapic_write(LAPIC_LVT_TIMER, TIMER_VECTOR);
+  boot_wall_ms = read_rtc_ms() - monotonic_ns() / 1000000;
+}
+
+uint64_t tsc_hz(void) { return tsc_frequency; }
+
+uint64_t monotonic_ns(void) {
+  return (uint64_t)(((__uint128_t)(rdtsc() - boot_entry_tsc) * ns_per_tsc_q32) >> 32);
+}
+
+uint64_t wall_clock_ms(void) { return boot_wall_ms + monotonic_ns() / 1000000; }
+
+void wait_for_interrupt(int64_t deadline_ns) {
+  if (irq_take_pending()) return;
+  if (deadline_ns >= 0) {
+    uint64_t now = monotonic_ns();
+    if ((uint64_t)deadline_ns <= now) return;
+    uint64_t wait = (uint64_t)deadline_ns - now;
+    if (wait > MAX_SINGLE_WAIT_NS) wait = MAX_SINGLE_WAIT_NS;
+    uint64_t ticks = wait * lapic_ticks_per_ms / 1000000 + 1;
+    lapic_write(LAPIC_TIMER_INITIAL, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+  }
+  __asm__ volatile("sti; hlt; cli" ::: "memory");
+  lapic_write(LAPIC_TIMER_INITIAL, 0);
+  irq_take_pending();
+}
