@@ -1,0 +1,148 @@
+import { DmaSlab } from "../../kernel/dma";
+import type { Platform } from "../../kernel/platform";
+import { DeviceType } from "./constants";
+import type { VirtioDevice } from "./device";
+import { VirtioTimeoutError } from "./errors";
+import type { VirtioDriver } from "./registry";
+import type { SplitVirtqueue } from "./virtqueue";
+
+export interface RngOptions {
+  /** Bytes per posted buffer. */
+  readonly bufferSize?: number;
+  /** Buffers kept posted to the device. */
+  readonly buffers?: number;
+  /** Entropy kept ready for synchronous callers. */
+  readonly poolSize?: number;
+  /** How long `getRandomValues` may busy-poll the device. */
+  readonly timeoutNs?: number;
+  /** Between polls while waiting. */
+  readonly pollIntervalNs?: number;
+}
+
+/** Web Crypto's per-call limit. */
+export const GET_RANDOM_VALUES_MAX_BYTES = 65536;
+
+/**
+ * virtio-rng: keeps device-writable buffers posted and moves what the device fills into a
+ * pool, from which `getRandomValues` is served synchronously.
+ */
+export class VirtioRng {
+  readonly queue: SplitVirtqueue<number>;
+  private readonly platform: Platform;
+  private readonly slab: DmaSlab;
+  private readonly pool: Uint8Array;
+  private poolStart = 0;
+  private poolLength = 0;
+  private readonly timeoutNs: number;
+  private readonly pollIntervalNs: number;
+  private readonly name: string;
+
+  /** Creates the queue; call during initialisation, then `start()` after DRIVER_OK. */
+  constructor(device: VirtioDevice, options: RngOptions = {}) {
+    const buffers = options.buffers ?? 8;
+    this.platform = device.platform;
+    this.name = device.name;
+    this.queue = device.createQueue<number>(0, { maxSize: 64 });
+    this.slab = new DmaSlab(device.platform, Math.min(buffers, this.queue.size), options.bufferSize ?? 64);
+    this.pool = new Uint8Array(options.poolSize ?? 1024);
+    this.timeoutNs = options.timeoutNs ?? 1_000_000_000;
+    this.pollIntervalNs = options.pollIntervalNs ?? 50_000;
+  }
+
+  /** Posts every buffer to the device. */
+  start(): void {
+    for (let slot = 0; slot < this.slab.count; slot++) this.post(slot);
+    this.queue.kick();
+  }
+
+  get available(): number {
+    return this.poolLength;
+  }
+
+  /** Moves completed entropy into the pool and re-posts the buffers. */
+  refill(): void {
+    const queue = this.queue;
+    let posted = false;
+    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion()) {
+      const slot = queue.completedToken as number;
+      const bytes = this.slab.bytes(slot);
+      this.append(bytes, queue.completedLength);
+      bytes.fill(0);
+      this.post(slot);
+      posted = true;
+    }
+    if (posted) queue.kick();
+  }
+
+  /** Fills `array` with device entropy, busy-polling (bounded) when the pool runs dry. */
+  getRandomValues<A extends ArrayBufferView>(array: A): A {
+    if (!isIntegerArray(array)) throw new TypeError("getRandomValues needs an integer typed array");
+    if (array.byteLength > GET_RANDOM_VALUES_MAX_BYTES) {
+      throw new RangeError(`getRandomValues: ${array.byteLength} bytes exceeds ${GET_RANDOM_VALUES_MAX_BYTES}`);
+    }
+    const out = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    const deadline = this.platform.monotonicNs() + this.timeoutNs;
+    let filled = this.take(out, 0);
+    while (filled < out.length) {
+      this.refill();
+      if (this.poolLength === 0) {
+        const now = this.platform.monotonicNs();
+        if (now > deadline) {
+          throw new VirtioTimeoutError(this.name, "rng-timeout", `no entropy within ${this.timeoutNs} ns (${filled}/${out.length} bytes)`);
+        }
+        this.platform.waitForInterrupt(Math.min(deadline, now + this.pollIntervalNs));
+      }
+      filled += this.take(out, filled);
+    }
+    this.refill();
+    return array;
+  }
+
+  private post(slot: number): void {
+    const queue = this.queue;
+    queue.begin();
+    queue.addWritable(this.slab.physical(slot), this.slab.slotSize);
+    queue.publish(slot);
+  }
+
+  private append(bytes: Uint8Array, length: number): void {
+    const pool = this.pool;
+    for (let i = 0; i < length; i++) pool[(this.poolStart + this.poolLength + i) % pool.length] = bytes[i];
+    this.poolLength += length;
+  }
+
+  /** Copies pool bytes into out[from..] and wipes them from the pool. */
+  private take(out: Uint8Array, from: number): number {
+    const count = Math.min(this.poolLength, out.length - from);
+    const pool = this.pool;
+    for (let i = 0; i < count; i++) {
+      out[from + i] = pool[this.poolStart];
+      pool[this.poolStart] = 0;
+      this.poolStart = (this.poolStart + 1) % pool.length;
+    }
+    this.poolLength -= count;
+    return count;
+  }
+}
+
+function isIntegerArray(array: ArrayBufferView): boolean {
+  return (
+    array instanceof Int8Array ||
+    array instanceof Uint8Array ||
+    array instanceof Uint8ClampedArray ||
+    array instanceof Int16Array ||
+    array instanceof Uint16Array ||
+    array instanceof Int32Array ||
+    array instanceof Uint32Array ||
+    array instanceof BigInt64Array ||
+    array instanceof BigUint64Array
+  );
+}
+
+export const virtioRngDriver: VirtioDriver<VirtioRng> = {
+  type: DeviceType.Rng,
+  name: "virtio-rng",
+  features: 0n,
+  attach: (device) => new VirtioRng(device),
+  ready: (rng) => rng.start(),
+};
