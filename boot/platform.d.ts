@@ -11,8 +11,6 @@ interface VireoNative {
   readonly commandLine: string;
   /** Bytes of usable RAM the boot loader reported. */
   readonly memoryBytes: number;
-  /** Monotonic nanoseconds at kernel entry, so TS can report boot phases. */
-  readonly kernelEntryNs: number;
 
   inb(port: number): number;
   inw(port: number): number;
@@ -48,7 +46,9 @@ interface VireoNative {
 
   /** A full memory fence (mfence). */
   memoryBarrier(): void;
+  /** Nanoseconds since kernel entry (TSC calibrated against the PIT). */
   monotonicNs(): number;
+  /** Milliseconds since the Unix epoch (CMOS RTC read at boot plus the monotonic clock). */
   wallClockMs(): number;
 
   serialWrite(text: string): void;
@@ -66,8 +66,12 @@ interface VireoNative {
    * deadline, 0 to be called again at once, or -1 when nothing is left (the machine then exits 0).
    */
   setLoopHook(tick: () => number): void;
-  /** Called with each unhandled promise rejection reason after the job queue drains. */
-  setRejectionHook(onUnhandled: (reason: unknown) => void): void;
+  /**
+   * Reports an uncaught exception or an unhandled promise rejection (seen once the job queue
+   * drains). The machine exits with status 1 after the hook returns; if the hook throws, the
+   * kernel prints the error itself.
+   */
+  setUncaughtHook(report: (error: unknown, origin: "exception" | "rejection") => void): void;
   /** Maps a line of the app bundle to "file.ts:line" through the build's line table. */
   sourceLine(bundleLine: number): string | undefined;
   /** Heap use of the JS engine and the physical page allocator. */

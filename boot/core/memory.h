@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE_SIZE 4096ull
-#define FOUR_GIB 0x100000000ull
+#define PAGE_SIZE ((uint64_t)4096)
+#define FOUR_GIB ((uint64_t)0x100000000)
 
 /* Reads the multiboot (v1 or v2) information; must run before anything allocates memory. */
 void boot_info_read(uint32_t magic, uint32_t info_address);

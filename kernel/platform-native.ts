@@ -1,0 +1,42 @@
+/** The Platform of the real machine, over the native kernel's primitives. */
+import { FOUR_GIB, PAGE_SIZE, type DmaOptions, type DmaRegion, type Platform } from "./platform";
+
+const native = vireoNative;
+
+export const nativePlatform: Platform = {
+  ports: {
+    read8: native.inb,
+    read16: native.inw,
+    read32: native.inl,
+    write8: native.outb,
+    write16: native.outw,
+    write32: native.outl,
+  },
+  mmio: {
+    read8: native.mmioRead8,
+    read16: native.mmioRead16,
+    read32: native.mmioRead32,
+    read64: native.mmioRead64,
+    write8: native.mmioWrite8,
+    write16: native.mmioWrite16,
+    write32: native.mmioWrite32,
+    write64: native.mmioWrite64,
+  },
+  mapPhysical: native.mapPhysical,
+  physicalView: native.physicalView,
+  allocDma(size: number, options: DmaOptions = {}): DmaRegion {
+    const physical = native.dmaAlloc(size, options.align ?? PAGE_SIZE, options.limit ?? FOUR_GIB);
+    return { physical, size, buffer: native.physicalView(physical, size) };
+  },
+  freeDma(region: DmaRegion): void {
+    native.detachBuffer(region.buffer);
+    native.dmaFree(region.physical, region.size);
+  },
+  barrier: native.memoryBarrier,
+  monotonicNs: native.monotonicNs,
+  wallClockMs: native.wallClockMs,
+  commandLine: native.commandLine,
+  serialWrite: native.serialWrite,
+  exit: native.exit,
+  waitForInterrupt: native.waitForInterrupt,
+};

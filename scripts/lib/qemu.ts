@@ -1,0 +1,76 @@
+// Boots a Vireo kernel in QEMU with the serial console on stdio and the guest's exit status
+// carried out through isa-debug-exit.
+import { spawn } from "node:child_process";
+import { kernelPath } from "./paths";
+
+export interface BootOptions {
+  app: string;
+  /** The kernel command line TypeScript sees as vireoNative.commandLine. */
+  append?: string;
+  memory?: string;
+  qemuArgs?: string[];
+  /** Kill QEMU after this long; 0 for no limit. */
+  timeoutMs?: number;
+  /** Serial output as it arrives (e.g. process.stdout.write). */
+  onOutput?: (text: string) => void;
+  /** Serial input for the guest; "inherit" passes the terminal through. */
+  stdin?: "inherit" | "ignore" | "pipe";
+}
+
+export interface BootResult {
+  /** The guest's exit status; undefined when QEMU ended some other way (see qemuStatus). */
+  status: number | undefined;
+  qemuStatus: number | null;
+  output: string;
+  timedOut: boolean;
+  elapsedMs: number;
+}
+
+const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
+export const DEFAULT_MEMORY = "128M";
+
+export function qemuArgs(options: BootOptions): string[] {
+  return [
+    "-kernel", kernelPath(options.app),
+    "-append", options.append ?? "",
+    "-m", options.memory ?? DEFAULT_MEMORY,
+    "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+    "-device", DEBUG_EXIT,
+    ...(options.qemuArgs ?? []),
+  ];
+}
+
+/** isa-debug-exit turns a guest write of v into QEMU status (v << 1) | 1. */
+export function guestStatus(qemuStatus: number | null): number | undefined {
+  if (qemuStatus === null || (qemuStatus & 1) === 0) return undefined;
+  return qemuStatus >> 1;
+}
+
+export function boot(options: BootOptions): Promise<BootResult> {
+  const started = Date.now();
+  const child = spawn("qemu-system-x86_64", qemuArgs(options), {
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let timedOut = false;
+  const collect = (chunk: Buffer): void => {
+    const text = chunk.toString("utf8").replace(/\r\n/g, "\n");
+    output += text;
+    options.onOutput?.(text);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, options.timeoutMs)
+    : undefined;
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ status: guestStatus(code), qemuStatus: code, output, timedOut, elapsedMs: Date.now() - started });
+    });
+  });
+}
