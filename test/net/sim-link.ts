@@ -1,0 +1,70 @@
+import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../runtime/net/link";
+import type { ManualScheduler } from "./manual-scheduler";
+
+export interface SentFrame {
+  readonly frame: Uint8Array;
+  readonly offload: ChecksumOffload | undefined;
+}
+
+const NOT_VALIDATED: RxInfo = { checksumValidated: false };
+
+/** A NetLink whose transmissions are recorded and, when wired to a peer, delivered on the next tick. */
+export class SimLink implements NetLink {
+  readonly mtu: number;
+  linkUp = true;
+  checksumOffload = false;
+  /** While true, transmit() reports a full ring. */
+  ringFull = false;
+  readonly sent: SentFrame[] = [];
+  private receiveHandler: FrameHandler | null = null;
+  private linkHandler: ((up: boolean) => void) | null = null;
+  private peer: SimLink | null = null;
+
+  constructor(
+    readonly mac: Uint8Array,
+    private readonly scheduler: ManualScheduler,
+    mtu = 1500,
+  ) {
+    this.mtu = mtu;
+  }
+
+  transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    if (this.ringFull) return false;
+    this.sent.push({ frame, offload });
+    const peer = this.peer;
+    if (peer !== null) this.scheduler.setTimer(0, () => peer.inject(frame));
+    return true;
+  }
+
+  onReceive(handler: FrameHandler): void {
+    this.receiveHandler = handler;
+  }
+
+  onLinkChange(handler: (up: boolean) => void): void {
+    this.linkHandler = handler;
+  }
+
+  /** Hands a frame to the stack as if it had arrived from the wire. */
+  inject(frame: Uint8Array, info: RxInfo = NOT_VALIDATED): void {
+    this.receiveHandler?.(frame, info);
+  }
+
+  setLinkUp(up: boolean): void {
+    this.linkUp = up;
+    this.linkHandler?.(up);
+  }
+
+  /** Frames sent since the last call. */
+  takeSent(): SentFrame[] {
+    return this.sent.splice(0);
+  }
+
+  static connect(a: SimLink, b: SimLink): void {
+    a.peer = b;
+    b.peer = a;
+  }
+}
+
+export function mac(last: number): Uint8Array {
+  return new Uint8Array([0x52, 0x54, 0x00, 0x12, 0x34, last]);
+}
