@@ -13,6 +13,8 @@ export class SimLink implements NetLink {
   readonly mtu: number;
   linkUp = true;
   checksumOffload = false;
+  /** Delay before a transmitted frame reaches the peer. */
+  latencyMs = 0;
   /** While true, transmit() reports a full ring. */
   ringFull = false;
   readonly sent: SentFrame[] = [];
@@ -32,7 +34,7 @@ export class SimLink implements NetLink {
     if (this.ringFull) return false;
     this.sent.push({ frame, offload });
     const peer = this.peer;
-    if (peer !== null) this.scheduler.setTimer(0, () => peer.inject(frame));
+    if (peer !== null) this.scheduler.setTimer(this.latencyMs, () => peer.inject(frame));
     return true;
   }
 
