@@ -146,7 +146,7 @@ export class DhcpClient {
       case "renewing":
       case "rebinding":
         if (reply.messageType === DHCPACK) return this.bind(reply);
-        if (reply.messageType === DHCPNAK) return this.loseLease();
+        if (reply.messageType === DHCPNAK) return this.loseLease(this.options.initialRetryMs);
         return;
       default:
         return;
@@ -185,7 +185,7 @@ export class DhcpClient {
       this.enterPhase("renewing", rebindAt);
       this.leaseTimer = this.deps.scheduler.setTimer(rebindAt - renewAt, () => {
         this.enterPhase("rebinding", expireAt);
-        this.leaseTimer = this.deps.scheduler.setTimer(expireAt - rebindAt, () => this.loseLease());
+        this.leaseTimer = this.deps.scheduler.setTimer(expireAt - rebindAt, () => this.loseLease(0));
       });
     });
   }
@@ -197,12 +197,15 @@ export class DhcpClient {
     this.sendLeaseRequest(phaseEndsAt);
   }
 
-  private loseLease(): void {
+  /** A pause before discovering again keeps a server that always refuses from causing a packet storm. */
+  private loseLease(restartDelayMs: number): void {
+    this.clearTimers();
+    this.stateValue = "selecting";
     if (this.leased !== UNSPECIFIED_ADDRESS) {
       this.leased = UNSPECIFIED_ADDRESS;
       this.deps.onLease(null);
     }
-    this.discover();
+    this.retryTimer = this.deps.scheduler.setTimer(restartDelayMs, () => this.discover());
   }
 
   private send(

@@ -47,7 +47,7 @@ describe("icmp", () => {
   });
 
   it("answers echo requests with the same identifier, sequence and data", () => {
-    const { h, injectIp, sentIcmp } = setup();
+    const { injectIp, sentIcmp } = setup();
     injectIp(PROTOCOL_ICMP, icmpMessage(8, 0, [0x12, 0x34, 0, 7], new Uint8Array([9, 8, 7])));
     const [reply] = sentIcmp();
     expect(reply).toMatchObject({ source: US, destination: PEER, protocol: PROTOCOL_ICMP });
