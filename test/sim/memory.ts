@@ -1,0 +1,66 @@
+import type { DmaRegion } from "../../kernel/platform";
+
+interface LiveRegion extends DmaRegion {
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Simulated RAM for DMA: every allocation is its own ArrayBuffer at a physical address, so a
+ * device access is valid only inside a live allocation (freed buffers are detached).
+ */
+export class SimMemory {
+  private readonly regions: LiveRegion[] = [];
+  private last: LiveRegion | undefined;
+
+  constructor(
+    readonly base: number,
+    readonly capacity: number,
+  ) {}
+
+  allocate(size: number, align: number, limit: number): DmaRegion {
+    if (!(size > 0) || (align & (align - 1)) !== 0) throw new RangeError(`bad DMA request size ${size} align ${align}`);
+    let candidate = this.base;
+    for (const region of this.regions) {
+      candidate = Math.ceil(candidate / align) * align;
+      if (candidate + size <= region.physical) break;
+      candidate = region.physical + region.size;
+    }
+    candidate = Math.ceil(candidate / align) * align;
+    if (candidate + size > Math.min(limit, this.base + this.capacity)) throw new RangeError(`no ${size}-byte DMA range free`);
+    const buffer = new ArrayBuffer(size);
+    const region: LiveRegion = { physical: candidate, size, buffer, bytes: new Uint8Array(buffer) };
+    this.regions.push(region);
+    this.regions.sort((a, b) => a.physical - b.physical);
+    return region;
+  }
+
+  free(region: DmaRegion): void {
+    const index = this.regions.findIndex((r) => r.physical === region.physical && r.buffer === region.buffer);
+    if (index < 0) throw new Error(`freeDma of unknown region 0x${region.physical.toString(16)}`);
+    this.regions.splice(index, 1);
+    if (this.last === region) this.last = undefined;
+    structuredClone(region.buffer, { transfer: [region.buffer] });
+  }
+
+  /** A view of [physical, +length) if it lies wholly inside one live allocation. */
+  bytes(physical: number, length: number): Uint8Array | undefined {
+    const region = this.find(physical, length);
+    return region && region.bytes.subarray(physical - region.physical, physical - region.physical + length);
+  }
+
+  dataView(physical: number, length: number): DataView | undefined {
+    const region = this.find(physical, length);
+    return region && new DataView(region.buffer, physical - region.physical, length);
+  }
+
+  get liveRegions(): number {
+    return this.regions.length;
+  }
+
+  private find(physical: number, length: number): LiveRegion | undefined {
+    const inside = (r: LiveRegion) => physical >= r.physical && physical + length <= r.physical + r.size;
+    if (this.last !== undefined && inside(this.last)) return this.last;
+    this.last = this.regions.find(inside);
+    return this.last;
+  }
+}

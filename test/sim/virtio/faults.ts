@@ -1,0 +1,29 @@
+/** Ways a simulated virtio device can misbehave on purpose. All may be changed at any time. */
+export interface VirtioFaults {
+  /** Status never reads back 0 after a reset write. */
+  resetNeverCompletes: boolean;
+  /** FEATURES_OK is never accepted. */
+  refuseFeaturesOk: boolean;
+  /** Per-queue maximum sizes reported instead of the real ones (0, non powers of two...). */
+  queueMaxSizes: number[] | undefined;
+  /** Used ids: as is, beyond the ring, or each completion reported twice. */
+  usedId: "ok" | "out-of-range" | "repeat";
+  /** Added to every used length. */
+  usedLengthExtra: number;
+  /** Device-config reads that still bump config_generation (Infinity: always). */
+  configGenerationBumps: number;
+  /** Reported queue_notify_off instead of the real one. */
+  notifyOffset: number | undefined;
+}
+
+export function defaultFaults(): VirtioFaults {
+  return {
+    resetNeverCompletes: false,
+    refuseFeaturesOk: false,
+    queueMaxSizes: undefined,
+    usedId: "ok",
+    usedLengthExtra: 0,
+    configGenerationBumps: 0,
+    notifyOffset: undefined,
+  };
+}

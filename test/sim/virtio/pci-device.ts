@@ -1,0 +1,153 @@
+import { MSIX_TABLE_ENTRY_SIZE, PciCapabilityId, MsixReg } from "../../../kernel/pci/registers";
+import { DeviceType, VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_VENDOR, VirtioCfgType } from "../../../drivers/virtio/constants";
+import type { SimMachine } from "../machine";
+import type { SimPciFunction } from "../pci";
+import type { RegisterBlock } from "../registers";
+import type { VirtioDeviceModel } from "./device-model";
+import { LegacyInterface } from "./pci-legacy";
+import { COMMON_CFG_SIZE, ModernInterface } from "./pci-modern";
+
+export type VirtioPciLayout = "modern" | "legacy" | "transitional";
+
+export interface VirtioPciOptions {
+  readonly bus?: number;
+  readonly device: number;
+  readonly fn?: number;
+  readonly multifunction?: boolean;
+  readonly layout: VirtioPciLayout;
+  /** Where the modern notify window lives (QEMU modern-pio-notify=on: "io"). */
+  readonly notify?: "mem" | "io";
+  readonly notifyMultiplier?: number;
+  /** MSI-X table size; 0 for none. */
+  readonly msixVectors?: number;
+  /** BAR4 (64-bit prefetchable) address. */
+  readonly memBase?: number;
+}
+
+export const ModernBar = { Index: 4, Size: 0x4000, Common: 0x0, Isr: 0x1000, Device: 0x2000, Notify: 0x3000 } as const;
+const MSIX_BAR = 1;
+const MSIX_BAR_SIZE = 0x1000;
+const MSIX_PBA_OFFSET = 0x800;
+const NOTIFY_IO_BAR = 2;
+const LEGACY_BAR = 0;
+const LEGACY_REGISTERS = 0x18;
+
+const TRANSITIONAL_IDS: Readonly<Record<number, number>> = {
+  [DeviceType.Net]: 0x1000,
+  [DeviceType.Block]: 0x1001,
+  [DeviceType.Balloon]: 0x1002,
+  [DeviceType.Console]: 0x1003,
+  [DeviceType.Scsi]: 0x1004,
+  [DeviceType.Rng]: 0x1005,
+  [DeviceType.NineP]: 0x1009,
+};
+const CLASS_CODES: Readonly<Record<number, number>> = {
+  [DeviceType.Net]: 0x020000,
+  [DeviceType.Block]: 0x010000,
+  [DeviceType.Console]: 0x078000,
+};
+
+export interface SimVirtioPci {
+  readonly fn: SimPciFunction;
+  /** Config-space offsets of the capabilities, by cfg type (and "msix"), for fault injection. */
+  readonly caps: Record<string, number>;
+}
+
+function le32(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+}
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(n, 4)));
+}
+
+/** Places `model` on the PCI bus as a modern, legacy or transitional virtio function. */
+export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, options: VirtioPciOptions): SimVirtioPci {
+  const bus = options.bus ?? 0;
+  const fnNumber = options.fn ?? 0;
+  const slot = (bus * 32 + options.device) * 8 + fnNumber;
+  const modern = options.layout !== "legacy";
+  const legacy = options.layout !== "modern";
+  const fn = machine.pci.add(bus, options.device, fnNumber, {
+    vendorId: VIRTIO_PCI_VENDOR,
+    deviceId: legacy ? (TRANSITIONAL_IDS[model.deviceType] ?? 0x1000) : VIRTIO_PCI_MODERN_BASE + model.deviceType,
+    revision: legacy ? 0 : 1,
+    classCode: CLASS_CODES[model.deviceType] ?? 0x00ff00,
+    subsystemVendorId: VIRTIO_PCI_VENDOR,
+    subsystemId: legacy ? model.deviceType : 0x1100,
+    multifunction: options.multifunction,
+    interruptPin: 1,
+    interruptLine: 10 + (slot % 6),
+  });
+  model.name = fn.name;
+  model.mode = modern ? "modern" : "legacy";
+  const caps: Record<string, number> = {};
+
+  const vectors = options.msixVectors ?? 4;
+  if (vectors > 0) {
+    model.msixVectors = vectors;
+    const table = new Uint8Array(MSIX_BAR_SIZE);
+    fn.setBar(MSIX_BAR, { kind: "mem32", size: MSIX_BAR_SIZE, base: 0xfd00_0000 + slot * MSIX_BAR_SIZE, registers: tableRegisters(table, vectors) });
+    caps.msix = fn.addCapability(PciCapabilityId.MsiX, [...[(vectors - 1) & 0xff, (vectors - 1) >> 8], ...le32(MSIX_BAR), ...le32(MSIX_PBA_OFFSET | MSIX_BAR)]);
+    fn.setWritable(caps.msix + MsixReg.MessageControl, 2, 0xc000);
+  }
+
+  if (legacy) {
+    const iface = new LegacyInterface(model, () => caps.msix !== undefined && fn.isMsixEnabled(caps.msix));
+    const size = nextPowerOfTwo(LEGACY_REGISTERS + model.config.length);
+    fn.setBar(LEGACY_BAR, { kind: "io", size, base: 0xc000 + slot * 0x100, registers: iface });
+  }
+
+  if (modern) {
+    const multiplier = options.notifyMultiplier ?? 4;
+    const iface = new ModernInterface(model, multiplier);
+    const notifyLength = Math.max(model.queues.length * multiplier, 2);
+    const windows: [number, RegisterBlock][] = [
+      [ModernBar.Common, iface.common],
+      [ModernBar.Isr, iface.isr],
+      [ModernBar.Device, iface.device],
+      [ModernBar.Notify, iface.notify],
+    ];
+    const memBase = options.memBase ?? 0xfe00_0000 + slot * ModernBar.Size;
+    fn.setBar(ModernBar.Index, { kind: "mem64", prefetchable: true, size: ModernBar.Size, base: memBase, registers: dispatch(windows, 0x1000) });
+    const vendorCap = (type: number, bar: number, offset: number, length: number, extra: number[] = []) =>
+      fn.addCapability(PciCapabilityId.Vendor, [16 + extra.length, type, bar, 0, 0, 0, ...le32(offset), ...le32(length), ...extra]);
+    caps.common = vendorCap(VirtioCfgType.Common, ModernBar.Index, ModernBar.Common, COMMON_CFG_SIZE);
+    if (options.notify === "io") {
+      const ioSize = nextPowerOfTwo(notifyLength);
+      fn.setBar(NOTIFY_IO_BAR, { kind: "io", size: ioSize, base: 0xe000 + slot * 0x40, registers: iface.notify });
+      caps.notify = vendorCap(VirtioCfgType.Notify, NOTIFY_IO_BAR, 0, notifyLength, le32(multiplier));
+    } else {
+      caps.notify = vendorCap(VirtioCfgType.Notify, ModernBar.Index, ModernBar.Notify, notifyLength, le32(multiplier));
+    }
+    caps.isr = vendorCap(VirtioCfgType.Isr, ModernBar.Index, ModernBar.Isr, 1);
+    if (model.config.length > 0) caps.device = vendorCap(VirtioCfgType.Device, ModernBar.Index, ModernBar.Device, model.config.length);
+    caps.pciCfg = vendorCap(VirtioCfgType.PciCfg, 0, 0, 0, [0, 0, 0, 0]);
+  }
+  return { fn, caps };
+}
+
+/** Routes accesses in fixed-size slices of a BAR to one register block each. */
+function dispatch(windows: readonly [number, RegisterBlock][], slice: number): RegisterBlock {
+  const find = (offset: number) => windows.find(([base]) => offset >= base && offset < base + slice);
+  return {
+    read: (offset, width) => {
+      const hit = find(offset);
+      return hit ? hit[1].read(offset - hit[0], width) : 0;
+    },
+    write: (offset, width, value) => {
+      const hit = find(offset);
+      hit?.[1].write(offset - hit[0], width, value);
+    },
+  };
+}
+
+function tableRegisters(table: Uint8Array, vectors: number): RegisterBlock {
+  const view = new DataView(table.buffer);
+  return {
+    read: (offset, width) => (width === 4 ? view.getUint32(offset, true) : 0),
+    write: (offset, width, value) => {
+      if (width === 4 && offset < vectors * MSIX_TABLE_ENTRY_SIZE) view.setUint32(offset, value, true);
+    },
+  };
+}
