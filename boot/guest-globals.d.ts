@@ -61,3 +61,11 @@ interface TextDecoder {
   decode(input?: ArrayBuffer | ArrayBufferView, options?: TextDecodeOptions): string;
 }
 declare var TextDecoder: { prototype: TextDecoder; new (label?: string, options?: TextDecoderOptions): TextDecoder };
+
+interface Performance {
+  /** Milliseconds since kernel entry, from the monotonic clock. */
+  now(): number;
+  /** Wall-clock milliseconds at start-up. */
+  readonly timeOrigin: number;
+}
+declare var performance: Performance;

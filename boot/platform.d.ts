@@ -74,6 +74,8 @@ interface VireoNative {
   setUncaughtHook(report: (error: unknown, origin: "exception" | "rejection") => void): void;
   /** Maps a line of the app bundle to "file.ts:line" through the build's line table. */
   sourceLine(bundleLine: number): string | undefined;
+  /** True for a `class` constructor (bytecode keeps no source text to tell it by). */
+  isClassConstructor(value: unknown): boolean;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
 }

@@ -199,6 +199,10 @@ static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int ar
   return result;
 }
 
+static JSValue native_is_class_constructor(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewBool(ctx, engine_is_class_constructor(argv[0]));
+}
+
 static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("inb", 1, native_inb),
     JS_CFUNC_DEF("inw", 1, native_inw),
@@ -229,6 +233,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("setUncaughtHook", 1, native_set_uncaught_hook),
     JS_CFUNC_DEF("sourceLine", 1, native_source_line),
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
+    JS_CFUNC_DEF("isClassConstructor", 1, native_is_class_constructor),
 };
 
 void native_install(JSContext *ctx) {

@@ -277,9 +277,16 @@ function dataViewEntries(ctx: Context, view: DataView, recurseTimes: number): st
   ];
 }
 
+let isClass = (fn: Function): boolean => /^class\b/.test(Function.prototype.toString.call(fn));
+
+/** For engines whose functions keep no source text to tell a class by. */
+export function setClassDetector(detect: (fn: Function) => boolean): void {
+  isClass = detect;
+}
+
 function functionBase(fn: Function): string {
   const name = typeof fn.name === "string" ? fn.name : "";
-  if (/^class\b/.test(Function.prototype.toString.call(fn))) {
+  if (isClass(fn)) {
     const parent: unknown = Object.getPrototypeOf(fn);
     const heritage = typeof parent === "function" && parent.name !== "" ? ` extends ${parent.name}` : "";
     return `[class ${name || "(anonymous)"}${heritage}]`;

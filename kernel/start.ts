@@ -1,0 +1,80 @@
+/**
+ * Start-up of every image: installs the Node-like globals (console, timers, queueMicrotask,
+ * TextEncoder/TextDecoder, performance.now), wires the event loop and the uncaught-error report
+ * into the native kernel, and runs the app's main function.
+ */
+import { CommandLine } from "./command-line";
+import { Console } from "./console/console";
+import { setClassDetector } from "./console/inspect";
+import { createEventLoop, type EventLoop } from "./event-loop";
+import { nativePlatform } from "./platform-native";
+import type { Platform } from "./platform";
+import { installPolyfills } from "./polyfills";
+import { formatUncaught, mapStack } from "./stack-trace";
+import { TextDecoder, TextEncoder } from "./text-encoding";
+
+/** The name the build gives the bundle; QuickJS stacks show "(app.js:N)". */
+const BUNDLE_NAME = "app.js";
+const EXIT_UNCAUGHT = 1;
+const NS_PER_MS = 1e6;
+
+export interface System {
+  readonly platform: Platform;
+  readonly commandLine: CommandLine;
+  readonly loop: EventLoop;
+  readonly console: Console;
+}
+
+function mapFrames(stack: string): string {
+  return mapStack(stack, vireoNative.sourceLine, BUNDLE_NAME);
+}
+
+function reportUncaught(error: unknown): void {
+  nativePlatform.serialWrite(`${formatUncaught(error, mapFrames)}\n`);
+}
+
+function dieUncaught(error: unknown): never {
+  reportUncaught(error);
+  return nativePlatform.exit(EXIT_UNCAUGHT);
+}
+
+installPolyfills();
+setClassDetector(vireoNative.isClassConstructor);
+const loop = createEventLoop(nativePlatform.monotonicNs, dieUncaught);
+const console = new Console((text) => nativePlatform.serialWrite(text), { mapStack: mapFrames });
+const globals = globalThis as Record<string, unknown>;
+Object.assign(globals, {
+  console,
+  setTimeout: loop.setTimeout,
+  setInterval: loop.setInterval,
+  clearTimeout: loop.clearTimeout,
+  clearInterval: loop.clearInterval,
+  setImmediate: loop.setImmediate,
+  clearImmediate: loop.clearImmediate,
+  queueMicrotask: loop.queueMicrotask,
+  TextEncoder,
+  TextDecoder,
+  performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
+});
+vireoNative.setLoopHook(loop.tick);
+vireoNative.setUncaughtHook(reportUncaught);
+
+export const system: System = {
+  platform: nativePlatform,
+  commandLine: new CommandLine(nativePlatform.commandLine),
+  loop,
+  console,
+};
+
+/**
+ * Runs `main`. A number it returns (or resolves to) ends the machine with that status; otherwise
+ * the machine runs until nothing keeps the event loop alive, then exits 0. A throw or rejection
+ * is reported with its TypeScript stack and ends the machine with status 1.
+ */
+export function start(main: (system: System) => unknown): void {
+  Promise.resolve()
+    .then(() => main(system))
+    .then((status) => {
+      if (typeof status === "number") nativePlatform.exit(status);
+    }, dieUncaught);
+}
