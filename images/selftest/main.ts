@@ -1,0 +1,14 @@
+// The in-guest test suite: JavaScript runtime, platform primitives, and every virtio device the
+// machine has. Prints one line per test and `N passed, M failed` last; exits with the failure count.
+import { start } from "../../kernel/start";
+import { Harness } from "./harness";
+import { platformSuite } from "./suites/platform";
+import { registerRuntimeSuites } from "./suites/runtime-all";
+
+start(async ({ platform }) => {
+  const harness = new Harness((text) => platform.serialWrite(text));
+  registerRuntimeSuites(harness, platform.monotonicNs);
+  platformSuite(harness, platform);
+  const failed = await harness.run();
+  return failed === 0 ? 0 : 1;
+});
