@@ -5,6 +5,8 @@ import { kernelPath } from "./paths";
 
 export interface BootOptions {
   app: string;
+  /** Boot this ISO instead of the app's kernel with -kernel (the ISO carries its command line). */
+  iso?: string;
   /** The kernel command line TypeScript sees as vireoNative.commandLine. */
   append?: string;
   memory?: string;
@@ -30,9 +32,9 @@ const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 export const DEFAULT_MEMORY = "128M";
 
 export function qemuArgs(options: BootOptions): string[] {
+  const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernelPath(options.app), "-append", options.append ?? ""];
   return [
-    "-kernel", kernelPath(options.app),
-    "-append", options.append ?? "",
+    ...image,
     "-m", options.memory ?? DEFAULT_MEMORY,
     "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
     "-device", DEBUG_EXIT,
@@ -58,8 +60,8 @@ export function boot(options: BootOptions): Promise<BootResult> {
     output += text;
     options.onOutput?.(text);
   };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   const timer = options.timeoutMs
     ? setTimeout(() => {
         timedOut = true;

@@ -1,0 +1,62 @@
+// Boot figures: image size, host-observed time to the first TypeScript line and to the app's
+// ready line (median of several boots), kernel-entry-to-TypeScript time reported by the guest,
+// and the least memory the demo boots in.
+import { statSync } from "node:fs";
+import { boot } from "../lib/qemu";
+import { kernelPath } from "../lib/paths";
+import { median } from "./stats";
+
+const RUNS = 5;
+const BOOT_TIMEOUT_MS = 60_000;
+const FIRST_LINE = /Vireo demo:/;
+const READY_LINE = /^demo ready/m;
+const ENTRY_TO_TS = /TypeScript running ([\d.]+) ms after kernel entry/;
+const MEMORY_CANDIDATES_MIB = [2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64];
+
+interface BootTiming {
+  firstLineMs: number;
+  readyMs: number;
+  entryToTsMs: number;
+}
+
+async function timeOneBoot(app: string): Promise<BootTiming> {
+  let firstLineMs = NaN;
+  let readyMs = NaN;
+  let seen = "";
+  const started = performance.now();
+  const result = await boot({
+    app,
+    timeoutMs: BOOT_TIMEOUT_MS,
+    append: "bench-exit",
+    onOutput: (text) => {
+      seen += text;
+      const now = performance.now() - started;
+      if (Number.isNaN(firstLineMs) && FIRST_LINE.test(seen)) firstLineMs = now;
+      if (Number.isNaN(readyMs) && READY_LINE.test(seen)) readyMs = now;
+    },
+  });
+  if (result.status !== 0) throw new Error(`${app} did not exit cleanly:\n${result.output}`);
+  const entry = ENTRY_TO_TS.exec(result.output);
+  return { firstLineMs, readyMs, entryToTsMs: entry ? Number(entry[1]) : NaN };
+}
+
+async function leastMemoryMiB(app: string): Promise<number | undefined> {
+  for (const mib of MEMORY_CANDIDATES_MIB) {
+    const result = await boot({ app, memory: `${mib}M`, append: "bench-exit", timeoutMs: BOOT_TIMEOUT_MS });
+    if (result.status === 0) return mib;
+  }
+  return undefined;
+}
+
+export async function benchBoot(app = "demo"): Promise<void> {
+  const size = statSync(kernelPath(app)).size;
+  console.log(`boot: ${app} kernel image ${(size / 1024).toFixed(0)} KiB (${size} bytes)`);
+  const timings: BootTiming[] = [];
+  for (let i = 0; i < RUNS; i++) timings.push(await timeOneBoot(app));
+  const pick = (key: keyof BootTiming): string => median(timings.map((t) => t[key])).toFixed(1);
+  console.log(`boot: QEMU start -> first TypeScript line: median ${pick("firstLineMs")} ms of ${RUNS}`);
+  console.log(`boot: QEMU start -> ready line: median ${pick("readyMs")} ms of ${RUNS}`);
+  console.log(`boot: kernel entry -> TypeScript main (guest clock): median ${pick("entryToTsMs")} ms of ${RUNS}`);
+  const least = await leastMemoryMiB(app);
+  console.log(`boot: least -m that boots ${app}: ${least === undefined ? "none tried" : `${least}M`}`);
+}
