@@ -55,13 +55,14 @@ export function boot(options: BootOptions): Promise<BootResult> {
   });
   let output = "";
   let timedOut = false;
-  const collect = (chunk: Buffer): void => {
-    const text = chunk.toString("utf8").replace(/\r\n/g, "\n");
+  const collect = (chunk: string): void => {
+    // The serial console sends CRLF; chunks may split the pair, so drop every CR.
+    const text = chunk.replace(/\r/g, "");
     output += text;
     options.onOutput?.(text);
   };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  child.stdout?.setEncoding("utf8").on("data", collect);
+  child.stderr?.setEncoding("utf8").on("data", collect);
   const timer = options.timeoutMs
     ? setTimeout(() => {
         timedOut = true;
