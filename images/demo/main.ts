@@ -8,4 +8,5 @@ start(({ platform }) => {
   console.log(`Vireo demo: TypeScript running ${(platform.monotonicNs() / NS_PER_MS).toFixed(1)} ms after kernel entry`);
   console.log(`memory: ${vireoNative.memoryBytes >> 20} MiB, ${usage.freePages} of ${usage.totalPages} pages free, JS heap ${usage.heapBytes} bytes`);
   console.log(`wall clock: ${new Date(platform.wallClockMs()).toISOString()}`);
+  console.log("demo ready");
 });
