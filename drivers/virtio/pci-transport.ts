@@ -50,6 +50,9 @@ export function createPciTransport(platform: Platform, config: PciConfigAccess, 
   if (!isVirtioPci(fn)) {
     throw new VirtioTransportError(name, "not-virtio", `${fn.vendorId.toString(16)}:${fn.deviceId.toString(16)}`);
   }
+  if (fn.capabilityError !== undefined) {
+    throw new VirtioTransportError(name, "capabilities", fn.capabilityError);
+  }
   const type = virtioPciDeviceType(fn);
   const found = findModernLayout(config, fn);
   let transport: Transport;
