@@ -11,6 +11,10 @@ interface VireoNative {
   readonly commandLine: string;
   /** Bytes of usable RAM the boot loader reported. */
   readonly memoryBytes: number;
+  /** The boot CPU's local APIC ID, the destination of MSI messages and I/O APIC routes. */
+  readonly localApicId: number;
+  /** Interrupt vectors from this one up (to 254) are free for devices. */
+  readonly firstDeviceVector: number;
 
   inb(port: number): number;
   inw(port: number): number;
@@ -57,9 +61,15 @@ interface VireoNative {
 
   /**
    * Halts the CPU until an interrupt arrives or the monotonic clock passes `deadlineNs`
-   * (a negative deadline waits for an interrupt only). Returns at once if an interrupt is pending.
+   * (a negative deadline waits for an interrupt only). Returns at once if a device vector is
+   * waiting to be taken.
    */
   waitForInterrupt(deadlineNs: number): void;
+  /**
+   * Moves the set of device vectors that fired since the last call into `vectors` (8 words, one
+   * bit per vector) and returns how many there were. The kernel has already acknowledged them.
+   */
+  takeInterrupts(vectors: Uint32Array): number;
   /**
    * Registers the event loop's tick. After the app bundle runs and after every batch of promise
    * jobs, the kernel calls `tick()`: it runs due work and returns the monotonic ns of the next

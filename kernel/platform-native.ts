@@ -1,4 +1,5 @@
 /** The Platform of the real machine, over the native kernel's primitives. */
+import type { InterruptHardware } from "./irq/hardware";
 import { FOUR_GIB, PAGE_SIZE, type DmaOptions, type DmaRegion, type Platform } from "./platform";
 
 const native = vireoNative;
@@ -39,4 +40,10 @@ export const nativePlatform: Platform = {
   serialWrite: native.serialWrite,
   exit: native.exit,
   waitForInterrupt: native.waitForInterrupt,
+};
+
+export const nativeInterruptHardware: InterruptHardware = {
+  localApicId: native.localApicId,
+  firstDeviceVector: native.firstDeviceVector,
+  takeInterrupts: native.takeInterrupts,
 };

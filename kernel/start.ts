@@ -7,7 +7,9 @@ import { CommandLine } from "./command-line";
 import { Console } from "./console/console";
 import { setClassDetector } from "./console/inspect";
 import { createEventLoop, type EventLoop } from "./event-loop";
-import { nativePlatform } from "./platform-native";
+import { InterruptRouter } from "./irq/router";
+import { PortPciConfig, type PciConfigAccess } from "./pci/config";
+import { nativeInterruptHardware, nativePlatform } from "./platform-native";
 import type { Platform } from "./platform";
 import { installPolyfills } from "./polyfills";
 import { formatUncaught, mapStack } from "./stack-trace";
@@ -23,6 +25,9 @@ export interface System {
   readonly commandLine: CommandLine;
   readonly loop: EventLoop;
   readonly console: Console;
+  readonly pci: PciConfigAccess;
+  /** Device interrupts; their handlers run from the event loop. */
+  readonly interrupts: InterruptRouter;
 }
 
 function mapFrames(stack: string): string {
@@ -56,7 +61,12 @@ Object.assign(globals, {
   TextDecoder,
   performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
 });
-vireoNative.setLoopHook(loop.tick);
+const pci = new PortPciConfig(nativePlatform.ports);
+const interrupts = new InterruptRouter(nativePlatform, pci, nativeInterruptHardware);
+vireoNative.setLoopHook(() => {
+  interrupts.dispatcher.dispatch();
+  return loop.tick();
+});
 vireoNative.setUncaughtHook(reportUncaught);
 
 export const system: System = {
@@ -64,6 +74,8 @@ export const system: System = {
   commandLine: new CommandLine(nativePlatform.commandLine),
   loop,
   console,
+  pci,
+  interrupts,
 };
 
 /**

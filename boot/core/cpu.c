@@ -37,6 +37,7 @@ static struct tss tss;
 static struct idt_gate idt[VECTOR_COUNT];
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 static volatile int irq_pending;
+static volatile uint32_t device_vectors[VECTOR_WORDS];
 void (*irq_acknowledge)(void);
 
 static void install_tss(void) {
@@ -70,7 +71,25 @@ void cpu_init(void) {
 void irq_handler(uint64_t vector) {
   if (vector == VECTOR_SPURIOUS) return;
   irq_pending = 1;
+  if (vector >= DEVICE_VECTOR_FIRST) device_vectors[vector / 32] |= 1u << (vector % 32);
   if (irq_acknowledge) irq_acknowledge();
+}
+
+int irq_device_pending(void) {
+  for (int i = 0; i < VECTOR_WORDS; i++)
+    if (device_vectors[i]) return 1;
+  return 0;
+}
+
+/* Runs with interrupts disabled (they are only enabled while halted), so no update is lost. */
+int irq_take_vectors(uint32_t out[VECTOR_WORDS]) {
+  int count = 0;
+  for (int i = 0; i < VECTOR_WORDS; i++) {
+    out[i] = device_vectors[i];
+    device_vectors[i] = 0;
+    count += __builtin_popcount(out[i]);
+  }
+  return count;
 }
 
 int irq_take_pending(void) {

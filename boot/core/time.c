@@ -12,7 +12,7 @@ enum {
   CMOS_ADDRESS = 0x70, CMOS_DATA = 0x71, RTC_SECONDS = 0x00, RTC_MINUTES = 0x02, RTC_HOURS = 0x04,
   RTC_DAY = 0x07, RTC_MONTH = 0x08, RTC_YEAR = 0x09, RTC_CENTURY = 0x32, RTC_STATUS_A = 0x0A,
   RTC_STATUS_B = 0x0B, RTC_UPDATING = 0x80, RTC_BINARY = 0x04, RTC_24_HOUR = 0x02, RTC_PM = 0x80,
-  LAPIC_TPR = 0x80, LAPIC_EOI = 0xB0, LAPIC_SVR = 0xF0, LAPIC_LVT_TIMER = 0x320,
+  LAPIC_ID = 0x20, LAPIC_ID_SHIFT = 24, LAPIC_TPR = 0x80, LAPIC_EOI = 0xB0, LAPIC_SVR = 0xF0, LAPIC_LVT_TIMER = 0x320,
   LAPIC_TIMER_INITIAL = 0x380, LAPIC_TIMER_CURRENT = 0x390, LAPIC_TIMER_DIVIDE = 0x3E0,
   LAPIC_SVR_ENABLE = 0x100, LAPIC_DIVIDE_16 = 0x3, LAPIC_LVT_MASKED = 1 << 16,
   TIMER_VECTOR = IRQ_VECTOR_FIRST, SPURIOUS_VECTOR = 0xFF,
@@ -119,8 +119,10 @@ uint64_t monotonic_ns(void) {
 
 uint64_t wall_clock_ms(void) { return boot_wall_ms + monotonic_ns() / 1000000; }
 
+uint32_t local_apic_id(void) { return lapic_read(LAPIC_ID) >> LAPIC_ID_SHIFT; }
+
 void wait_for_interrupt(int64_t deadline_ns) {
-  if (irq_take_pending()) return;
+  if (irq_take_pending() || irq_device_pending()) return;
   if (deadline_ns >= 0) {
     uint64_t now = monotonic_ns();
     if ((uint64_t)deadline_ns <= now) return;

@@ -199,6 +199,17 @@ static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int ar
   return result;
 }
 
+static JSValue native_take_interrupts(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t offset, length, element_size, buffer_length;
+  JSValue buffer = JS_GetTypedArrayBuffer(ctx, argv[0], &offset, &length, &element_size);
+  if (JS_IsException(buffer)) return JS_EXCEPTION;
+  uint8_t *bytes = JS_GetArrayBuffer(ctx, &buffer_length, buffer);
+  JS_FreeValue(ctx, buffer);
+  if (!bytes || element_size != sizeof(uint32_t) || length < VECTOR_WORDS * sizeof(uint32_t))
+    return JS_ThrowTypeError(ctx, "takeInterrupts needs a Uint32Array of %d words", VECTOR_WORDS);
+  return JS_NewInt32(ctx, irq_take_vectors((uint32_t *)(bytes + offset)));
+}
+
 static JSValue native_is_class_constructor(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   return JS_NewBool(ctx, engine_is_class_constructor(argv[0]));
 }
@@ -234,6 +245,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("sourceLine", 1, native_source_line),
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
     JS_CFUNC_DEF("isClassConstructor", 1, native_is_class_constructor),
+    JS_CFUNC_DEF("takeInterrupts", 1, native_take_interrupts),
 };
 
 void native_install(JSContext *ctx) {
@@ -241,6 +253,8 @@ void native_install(JSContext *ctx) {
   JS_SetPropertyFunctionList(ctx, native, native_functions, sizeof native_functions / sizeof native_functions[0]);
   JS_SetPropertyStr(ctx, native, "commandLine", JS_NewString(ctx, boot_command_line()));
   JS_SetPropertyStr(ctx, native, "memoryBytes", JS_NewFloat64(ctx, (double)boot_memory_bytes()));
+  JS_SetPropertyStr(ctx, native, "localApicId", JS_NewInt32(ctx, (int32_t)local_apic_id()));
+  JS_SetPropertyStr(ctx, native, "firstDeviceVector", JS_NewInt32(ctx, DEVICE_VECTOR_FIRST));
   JSValue global = JS_GetGlobalObject(ctx);
   JS_DefinePropertyValueStr(ctx, global, "vireoNative", native, 0);
   JS_FreeValue(ctx, global);

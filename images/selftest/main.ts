@@ -2,13 +2,15 @@
 // machine has. Prints one line per test and `N passed, M failed` last; exits with the failure count.
 import { start } from "../../kernel/start";
 import { Harness } from "./harness";
+import { interruptSuite } from "./suites/interrupts";
 import { platformSuite } from "./suites/platform";
 import { registerRuntimeSuites } from "./suites/runtime-all";
 
-start(async ({ platform }) => {
+start(async ({ platform, interrupts }) => {
   const harness = new Harness((text) => platform.serialWrite(text));
   registerRuntimeSuites(harness, platform.monotonicNs);
   platformSuite(harness, platform);
+  interruptSuite(harness, platform.ports, interrupts);
   const failed = await harness.run();
   return failed === 0 ? 0 : 1;
 });

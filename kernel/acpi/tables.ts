@@ -1,0 +1,83 @@
+/**
+ * ACPI table discovery: the RSDP in the BIOS area, then the RSDT or XSDT, each table checked
+ * by signature, length and checksum before any field is used.
+ */
+import type { Platform } from "../platform";
+
+const BIOS_AREA_START = 0xe0000;
+const BIOS_AREA_END = 0x100000;
+const RSDP_ALIGN = 16;
+const RSDP_SIGNATURE = "RSD PTR ";
+const RSDP_V1_LENGTH = 20;
+const RSDP_V2_LENGTH = 36;
+const RSDP_REVISION = 15;
+const RSDP_RSDT_ADDRESS = 16;
+const RSDP_LENGTH = 20;
+const RSDP_XSDT_ADDRESS = 24;
+const HEADER_LENGTH = 36;
+const HEADER_TABLE_LENGTH = 4;
+const MAX_TABLE_LENGTH = 1 << 20;
+const RSDT_ENTRY = 4;
+const XSDT_ENTRY = 8;
+
+export class AcpiError extends Error {
+  override name = "AcpiError";
+}
+
+/** A checked table: `bytes` covers exactly its `length`. */
+export interface AcpiTable {
+  readonly signature: string;
+  readonly address: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+}
+
+function ascii(bytes: Uint8Array, offset: number, length: number): string {
+  return String.fromCharCode(...bytes.subarray(offset, offset + length));
+}
+
+function checksumOk(bytes: Uint8Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i++) sum = (sum + bytes[i]) & 0xff;
+  return sum === 0;
+}
+
+function findRsdp(platform: Platform): DataView {
+  const area = new Uint8Array(platform.physicalView(BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START));
+  for (let offset = 0; offset + RSDP_V2_LENGTH <= area.length; offset += RSDP_ALIGN) {
+    if (ascii(area, offset, RSDP_SIGNATURE.length) !== RSDP_SIGNATURE) continue;
+    if (!checksumOk(area.subarray(offset, offset + RSDP_V1_LENGTH))) continue;
+    return new DataView(area.buffer, area.byteOffset + offset, RSDP_V2_LENGTH);
+  }
+  throw new AcpiError("no ACPI RSDP in the BIOS area");
+}
+
+function readTable(platform: Platform, address: number): AcpiTable {
+  if (address === 0) throw new AcpiError("ACPI table pointer is null");
+  const header = new DataView(platform.physicalView(address, HEADER_LENGTH));
+  const length = header.getUint32(HEADER_TABLE_LENGTH, true);
+  if (length < HEADER_LENGTH || length > MAX_TABLE_LENGTH)
+    throw new AcpiError(`ACPI table at 0x${address.toString(16)} has a bad length ${length}`);
+  const bytes = new Uint8Array(platform.physicalView(address, length));
+  const signature = ascii(bytes, 0, 4);
+  if (!checksumOk(bytes)) throw new AcpiError(`ACPI table ${signature} fails its checksum`);
+  return { signature, address, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, length) };
+}
+
+/** Every table the RSDT/XSDT lists. */
+export function readAcpiTables(platform: Platform): AcpiTable[] {
+  const rsdp = findRsdp(platform);
+  const revision = rsdp.getUint8(RSDP_REVISION);
+  const useXsdt = revision >= 2 && rsdp.getUint32(RSDP_LENGTH, true) >= RSDP_V2_LENGTH;
+  const rootAddress = useXsdt
+    ? Number(rsdp.getBigUint64(RSDP_XSDT_ADDRESS, true))
+    : rsdp.getUint32(RSDP_RSDT_ADDRESS, true);
+  const root = readTable(platform, rootAddress);
+  const entry = useXsdt ? XSDT_ENTRY : RSDT_ENTRY;
+  const tables: AcpiTable[] = [];
+  for (let offset = HEADER_LENGTH; offset + entry <= root.bytes.length; offset += entry) {
+    const address = useXsdt ? Number(root.view.getBigUint64(offset, true)) : root.view.getUint32(offset, true);
+    tables.push(readTable(platform, address));
+  }
+  return tables;
+}
