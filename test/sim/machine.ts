@@ -37,6 +37,8 @@ export class SimMachine implements Platform {
   /** Run on every `waitForInterrupt`: devices doing deferred work. */
   private readonly idleHooks: (() => void)[] = [];
   private clock = 0;
+  private nextIo = 0xc000;
+  private nextMem = 0xfe00_0000;
 
   constructor(commandLine = "") {
     this.commandLine = commandLine;
@@ -62,6 +64,20 @@ export class SimMachine implements Platform {
 
   addMmioWindow(base: number, size: number, registers: RegisterBlock): void {
     this.mmioWindows.push({ base, size, registers });
+  }
+
+  /** Firmware-style address assignment for simulated BARs (naturally aligned). */
+  allocateIo(size: number): number {
+    const base = Math.ceil(this.nextIo / size) * size;
+    this.nextIo = base + size;
+    if (this.nextIo > 0x1_0000) throw new RangeError("simulated I/O space exhausted");
+    return base;
+  }
+
+  allocateMem(size: number): number {
+    const base = Math.ceil(this.nextMem / size) * size;
+    this.nextMem = base + size;
+    return base;
   }
 
   onIdle(hook: () => void): void {

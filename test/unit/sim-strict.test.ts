@@ -14,12 +14,12 @@ import { PciCommand, PciReg } from "../../kernel/pci/registers";
 function raw(layout: VirtioPciLayout = "modern") {
   const machine = new SimMachine();
   const model = new RngModel(machine.memory, machine.violations);
-  const { fn } = addVirtioPci(machine, model, { device: 3, layout });
+  const { fn, bars } = addVirtioPci(machine, model, { device: 3, layout });
   fn.writeConfig(PciReg.Command, 2, PciCommand.IoSpace | PciCommand.MemorySpace);
-  const bar = 0xfe00_0000 + 3 * 8 * ModernBar.Size;
+  const bar = bars.modern ?? 0;
   machine.mapPhysical(bar, ModernBar.Size);
   const common = (offset: number) => bar + ModernBar.Common + offset;
-  return { machine, model, common, io: 0xc000 + 3 * 8 * 0x100 };
+  return { machine, model, common, bar, io: bars.legacy ?? 0 };
 }
 
 function expectViolation(machine: SimMachine, pattern: RegExp) {
@@ -53,8 +53,8 @@ describe("the strict simulated device records driver spec violations", () => {
   });
 
   it("DRIVER_OK without FEATURES_OK, and notify before DRIVER_OK", () => {
-    const { machine, common } = raw();
-    machine.mmio.write16(0xfe00_0000 + 3 * 8 * ModernBar.Size + ModernBar.Notify, 0);
+    const { machine, common, bar } = raw();
+    machine.mmio.write16(bar + ModernBar.Notify, 0);
     expectViolation(machine, /notify of queue 0 before DRIVER_OK/);
     machine.violations.clear();
     machine.mmio.write8(common(CommonCfg.DeviceStatus), DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.DriverOk);

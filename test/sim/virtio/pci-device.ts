@@ -51,6 +51,8 @@ export interface SimVirtioPci {
   readonly fn: SimPciFunction;
   /** Config-space offsets of the capabilities, by cfg type (and "msix"), for fault injection. */
   readonly caps: Record<string, number>;
+  /** Assigned addresses: the modern register BAR (memory) and the legacy BAR0 (ports). */
+  readonly bars: { readonly modern?: number; readonly legacy?: number };
 }
 
 function le32(value: number): number[] {
@@ -82,12 +84,13 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
   model.name = fn.name;
   model.mode = modern ? "modern" : "legacy";
   const caps: Record<string, number> = {};
+  const bars: { modern?: number; legacy?: number } = {};
 
   const vectors = options.msixVectors ?? 4;
   if (vectors > 0) {
     model.msixVectors = vectors;
     const table = new Uint8Array(MSIX_BAR_SIZE);
-    fn.setBar(MSIX_BAR, { kind: "mem32", size: MSIX_BAR_SIZE, base: 0xfd00_0000 + slot * MSIX_BAR_SIZE, registers: tableRegisters(table, vectors) });
+    fn.setBar(MSIX_BAR, { kind: "mem32", size: MSIX_BAR_SIZE, base: machine.allocateMem(MSIX_BAR_SIZE), registers: tableRegisters(table, vectors) });
     caps.msix = fn.addCapability(PciCapabilityId.MsiX, [...[(vectors - 1) & 0xff, (vectors - 1) >> 8], ...le32(MSIX_BAR), ...le32(MSIX_PBA_OFFSET | MSIX_BAR)]);
     fn.setWritable(caps.msix + MsixReg.MessageControl, 2, 0xc000);
   }
@@ -95,7 +98,8 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
   if (legacy) {
     const iface = new LegacyInterface(model, () => caps.msix !== undefined && fn.isMsixEnabled(caps.msix));
     const size = nextPowerOfTwo(LEGACY_REGISTERS + model.config.length);
-    fn.setBar(LEGACY_BAR, { kind: "io", size, base: 0xc000 + slot * 0x100, registers: iface });
+    bars.legacy = machine.allocateIo(size);
+    fn.setBar(LEGACY_BAR, { kind: "io", size, base: bars.legacy, registers: iface });
   }
 
   if (modern) {
@@ -108,14 +112,15 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
       [ModernBar.Device, iface.device],
       [ModernBar.Notify, iface.notify],
     ];
-    const memBase = options.memBase ?? 0xfe00_0000 + slot * ModernBar.Size;
+    const memBase = options.memBase ?? machine.allocateMem(ModernBar.Size);
+    bars.modern = memBase;
     fn.setBar(ModernBar.Index, { kind: "mem64", prefetchable: true, size: ModernBar.Size, base: memBase, registers: dispatch(windows, 0x1000) });
     const vendorCap = (type: number, bar: number, offset: number, length: number, extra: number[] = []) =>
       fn.addCapability(PciCapabilityId.Vendor, [16 + extra.length, type, bar, 0, 0, 0, ...le32(offset), ...le32(length), ...extra]);
     caps.common = vendorCap(VirtioCfgType.Common, ModernBar.Index, ModernBar.Common, COMMON_CFG_SIZE);
     if (options.notify === "io") {
       const ioSize = nextPowerOfTwo(notifyLength);
-      fn.setBar(NOTIFY_IO_BAR, { kind: "io", size: ioSize, base: 0xe000 + slot * 0x40, registers: iface.notify });
+      fn.setBar(NOTIFY_IO_BAR, { kind: "io", size: ioSize, base: machine.allocateIo(ioSize), registers: iface.notify });
       caps.notify = vendorCap(VirtioCfgType.Notify, NOTIFY_IO_BAR, 0, notifyLength, le32(multiplier));
     } else {
       caps.notify = vendorCap(VirtioCfgType.Notify, ModernBar.Index, ModernBar.Notify, notifyLength, le32(multiplier));
@@ -124,7 +129,7 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
     if (model.config.length > 0) caps.device = vendorCap(VirtioCfgType.Device, ModernBar.Index, ModernBar.Device, model.config.length);
     caps.pciCfg = vendorCap(VirtioCfgType.PciCfg, 0, 0, 0, [0, 0, 0, 0]);
   }
-  return { fn, caps };
+  return { fn, caps, bars };
 }
 
 /** Routes accesses in fixed-size slices of a BAR to one register block each. */
