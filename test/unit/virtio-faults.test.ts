@@ -56,18 +56,30 @@ function expectOthersWork(result: ReturnType<typeof probeWithBrokenMiddle>["resu
 
 describe("misbehaving devices fail alone with a typed error", () => {
   it.each([
-    ["reset never completes", (s: Slot) => (s.model.faults.resetNeverCompletes = true), VirtioStatusError, "reset-timeout"],
-    ["FEATURES_OK refused", (s: Slot) => (s.model.faults.refuseFeaturesOk = true), VirtioFeatureError, "features-ok"],
-    ["queue size 0", (s: Slot) => (s.model.faults.queueMaxSizes = [0]), VirtioQueueError, "queue-absent"],
-    ["queue size not a power of two", (s: Slot) => (s.model.faults.queueMaxSizes = [100]), VirtioQueueError, "queue-size"],
-    ["queue size above 32768", (s: Slot) => (s.model.faults.queueMaxSizes = [65536]), VirtioQueueError, "queue-size"],
-    ["notify offset outside the notify window", (s: Slot) => (s.model.faults.notifyOffset = 1000), VirtioQueueError, "notify-offset"],
-    ["common cap outside its BAR", (s: Slot) => s.sim.fn.poke32(s.sim.caps.common + VirtioCap.Offset, 0x3ff0), VirtioTransportError, "no-transport"],
-    ["common cap naming BAR 7", (s: Slot) => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 7), VirtioTransportError, "no-transport"],
-    ["notify cap too short", (s: Slot) => s.sim.fn.poke8(s.sim.caps.notify + VirtioCap.Length, 16), VirtioTransportError, "no-transport"],
-    ["common cap on an unassigned BAR", (s: Slot) => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 3), VirtioTransportError, "no-transport"],
-    ["capability list loop", (s: Slot) => s.sim.fn.poke8(s.sim.caps.pciCfg + 1, s.sim.caps.msix), VirtioTransportError, "capabilities"],
-    ["capability pointer into the header", (s: Slot) => s.sim.fn.poke8(s.sim.caps.msix + 1, 0x10), VirtioTransportError, "capabilities"],
+    ["reset never completes", (s: Slot): void => {
+      s.model.faults.resetNeverCompletes = true;
+    }, VirtioStatusError, "reset-timeout"],
+    ["FEATURES_OK refused", (s: Slot): void => {
+      s.model.faults.refuseFeaturesOk = true;
+    }, VirtioFeatureError, "features-ok"],
+    ["queue size 0", (s: Slot): void => {
+      s.model.faults.queueMaxSizes = [0];
+    }, VirtioQueueError, "queue-absent"],
+    ["queue size not a power of two", (s: Slot): void => {
+      s.model.faults.queueMaxSizes = [100];
+    }, VirtioQueueError, "queue-size"],
+    ["queue size above 32768", (s: Slot): void => {
+      s.model.faults.queueMaxSizes = [65536];
+    }, VirtioQueueError, "queue-size"],
+    ["notify offset outside the notify window", (s: Slot): void => {
+      s.model.faults.notifyOffset = 1000;
+    }, VirtioQueueError, "notify-offset"],
+    ["common cap outside its BAR", (s: Slot): void => s.sim.fn.poke32(s.sim.caps.common + VirtioCap.Offset, 0x3ff0), VirtioTransportError, "no-transport"],
+    ["common cap naming BAR 7", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 7), VirtioTransportError, "no-transport"],
+    ["notify cap too short", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.notify + VirtioCap.Length, 16), VirtioTransportError, "no-transport"],
+    ["common cap on an unassigned BAR", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 3), VirtioTransportError, "no-transport"],
+    ["capability list loop", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.pciCfg + 1, s.sim.caps.msix), VirtioTransportError, "capabilities"],
+    ["capability pointer into the header", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.msix + 1, 0x10), VirtioTransportError, "capabilities"],
   ] as const)("%s", (_, spoil, type, code) => {
     const { result } = probeWithBrokenMiddle(spoil);
     const failed = result.devices[1];
