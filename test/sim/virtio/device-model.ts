@@ -192,7 +192,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   protected dispatch(request: SimRequest): void {
     const result = this.handleRequest(request);
-    if (result !== PARK) this.complete(request, result);
+    if (result === PARK) this.queues[request.queue].parked.push(request);
+    else this.complete(request, result);
   }
 
   private process(queue: SimQueue): void {

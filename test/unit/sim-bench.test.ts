@@ -1,0 +1,10 @@
+import { describe, expect, it } from "vitest";
+import { benchRoundTrip } from "../sim/bench-virtqueue";
+
+describe("benchRoundTrip", () => {
+  it("returns a positive ns/op figure for a clean run", () => {
+    const ns = benchRoundTrip(2000);
+    expect(ns).toBeGreaterThan(0);
+    expect(Number.isFinite(ns)).toBe(true);
+  });
+});
