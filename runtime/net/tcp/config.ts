@@ -1,0 +1,58 @@
+/** Tunables of the TCP layer; every field has a default in DEFAULT_TCP_OPTIONS. */
+export interface TcpOptions {
+  /** Established and closing connections, at most (TIME_WAIT included). */
+  maxConnections: number;
+  /** Half-open (SYN_RECEIVED) connections across all listeners; further SYNs are dropped. */
+  maxPendingHandshakes: number;
+  /** Listen backlog when listen() is given none. */
+  defaultBacklog: number;
+  sendBufferBytes: number;
+  receiveBufferBytes: number;
+  /** Out-of-order segments held per connection. */
+  maxOutOfOrderSegments: number;
+  /** Offer window scaling (RFC 7323); used only when the peer offers it too. */
+  windowScaling: boolean;
+  initialRtoMs: number;
+  minRtoMs: number;
+  maxRtoMs: number;
+  /** Retransmissions of one segment before the connection fails with "timeout". */
+  maxRetransmits: number;
+  /** SYN retransmissions for connect() and SYN-ACK retransmissions for passive opens. */
+  maxSynRetransmits: number;
+  delayedAckMs: number;
+  /** Twice the maximum segment lifetime: how long TIME_WAIT lasts. */
+  timeWaitMs: number;
+  /** Nagle's algorithm for new connections (off suits request/response servers). */
+  nagle: boolean;
+  /** How long FIN_WAIT_2 waits for the peer's FIN after the app closed both directions. */
+  finWait2TimeoutMs: number;
+}
+
+export const DEFAULT_TCP_OPTIONS: TcpOptions = {
+  maxConnections: 1024,
+  maxPendingHandshakes: 128,
+  defaultBacklog: 64,
+  sendBufferBytes: 64 * 1024,
+  receiveBufferBytes: 64 * 1024,
+  maxOutOfOrderSegments: 64,
+  windowScaling: true,
+  initialRtoMs: 1000,
+  minRtoMs: 200,
+  maxRtoMs: 60_000,
+  maxRetransmits: 8,
+  maxSynRetransmits: 5,
+  delayedAckMs: 40,
+  timeWaitMs: 60_000,
+  nagle: false,
+  finWait2TimeoutMs: 60_000,
+};
+
+export interface KeepAliveOptions {
+  /** Quiet time before the first probe. */
+  idleMs: number;
+  intervalMs: number;
+  /** Unanswered probes before the connection fails with "timeout". */
+  probes: number;
+}
+
+export const DEFAULT_KEEP_ALIVE: KeepAliveOptions = { idleMs: 7_200_000, intervalMs: 75_000, probes: 9 };

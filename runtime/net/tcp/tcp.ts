@@ -1,0 +1,195 @@
+import { parseIpv4, toAddress, type AddressLike, type Ipv4Address } from "../address";
+import { randomUint16, randomUint32, type RandomSource, type Scheduler } from "../scheduler";
+import { PROTOCOL_TCP } from "../ipv4-header";
+import type { Ipv4Datagram } from "../ipv4";
+import type { NetStack } from "../stack";
+import { DEFAULT_TCP_OPTIONS, type TcpOptions } from "./config";
+import { TcpConnection, type ConnectionHost } from "./connection";
+import { TcpCounters } from "./counters";
+import { TcpError } from "./errors";
+import { CHECKSUM_OFFSET, FLAG_ACK, FLAG_RST, FLAG_SYN, MAX_PORT, TCP_HEADER_LENGTH } from "./header";
+import { TcpListener, type ListenOptions } from "./listener";
+import { OPTION_ABSENT, ParsedSegment, buildSegment, parseSegment } from "./segment";
+import { seqAdd } from "./seq";
+
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = MAX_PORT - EPHEMERAL_FIRST + 1;
+/** Remote address and port as one exact number (48 bits). */
+const PORT_RANGE = MAX_PORT + 1;
+
+export interface TcpDependencies {
+  readonly stack: NetStack;
+  readonly scheduler: Scheduler;
+  readonly random: RandomSource;
+}
+
+interface PendingOpen {
+  readonly listener: TcpListener | null;
+  readonly resolve: (connection: TcpConnection) => void;
+  readonly reject: (error: TcpError) => void;
+}
+
+/** TCP for one NetStack: demultiplexing, listeners, connect(), resets for closed ports, limits. */
+export class Tcp implements ConnectionHost {
+  readonly counters = new TcpCounters();
+  readonly options: TcpOptions;
+  readonly scheduler: Scheduler;
+  private readonly stack: NetStack;
+  private readonly random: RandomSource;
+  private readonly listeners = new Map<number, TcpListener>();
+  /** Local port, then remote address and port. */
+  private readonly table = new Map<number, Map<number, TcpConnection>>();
+  private readonly opening = new Map<TcpConnection, PendingOpen>();
+  private connectionCount = 0;
+  private handshakeCount = 0;
+  private readonly segment = new ParsedSegment();
+
+  constructor(dependencies: TcpDependencies, options: Partial<TcpOptions> = {}) {
+    this.stack = dependencies.stack;
+    this.scheduler = dependencies.scheduler;
+    this.random = dependencies.random;
+    this.options = { ...DEFAULT_TCP_OPTIONS, ...options };
+    this.stack.registerProtocol(PROTOCOL_TCP, (datagram) => this.receive(datagram));
+  }
+
+  get ourMss(): number {
+    return this.stack.maxUnfragmentedPayload - TCP_HEADER_LENGTH;
+  }
+
+  /** Connections in any state but CLOSED, TIME_WAIT included. */
+  get connections(): number {
+    return this.connectionCount;
+  }
+
+  /** Handshakes in SYN_RECEIVED across all listeners. */
+  get pendingHandshakes(): number {
+    return this.handshakeCount;
+  }
+
+  listen(port: number, onConnection: (connection: TcpConnection) => void, options: ListenOptions = {}): TcpListener {
+    if (!Number.isInteger(port) || port <= 0 || port > MAX_PORT) throw new TcpError("addressInUse", `bad TCP port ${port}`);
+    if (this.listeners.has(port)) throw new TcpError("addressInUse", `TCP port ${port} is already listening`);
+    const listener = new TcpListener(port, options.backlog ?? this.options.defaultBacklog, onConnection, (closed) => this.listeners.delete(closed.port));
+    this.listeners.set(port, listener);
+    return listener;
+  }
+
+  /** Active open to an address or a name (resolved through DNS). */
+  async connect(host: AddressLike, port: number): Promise<TcpConnection> {
+    const remoteAddress = typeof host === "string" && parseIpv4(host) === null ? await this.resolve(host) : toAddress(host);
+    if (this.connectionCount >= this.options.maxConnections) throw new TcpError("limit", "too many TCP connections");
+    const localAddress = this.stack.config.address;
+    const connection = new TcpConnection(this, { localAddress, localPort: this.freeEphemeralPort(), remoteAddress, remotePort: port }, randomUint32(this.random), "SYN_SENT");
+    const opened = new Promise<TcpConnection>((resolve, reject) => this.opening.set(connection, { listener: null, resolve, reject }));
+    this.add(connection);
+    this.counters.activeOpens++;
+    connection.open();
+    return opened;
+  }
+
+  transmit(destination: Ipv4Address, segment: Uint8Array): void {
+    this.stack.ipSend(destination, PROTOCOL_TCP, segment, CHECKSUM_OFFSET);
+  }
+
+  established(connection: TcpConnection): void {
+    const pending = this.opening.get(connection);
+    if (pending === undefined) return;
+    this.opening.delete(connection);
+    if (pending.listener === null) return pending.resolve(connection);
+    pending.listener.pendingHandshakes--;
+    this.handshakeCount--;
+    this.counters.passiveOpens++;
+    pending.listener.deliver(connection);
+  }
+
+  released(connection: TcpConnection, error: TcpError | null): void {
+    const byRemote = this.table.get(connection.localPort);
+    if (byRemote?.get(remoteKey(connection.remoteAddress, connection.remotePort)) !== connection) return;
+    byRemote.delete(remoteKey(connection.remoteAddress, connection.remotePort));
+    if (byRemote.size === 0) this.table.delete(connection.localPort);
+    this.connectionCount--;
+    const pending = this.opening.get(connection);
+    if (pending === undefined) return;
+    this.opening.delete(connection);
+    if (pending.listener !== null) {
+      pending.listener.pendingHandshakes--;
+      this.handshakeCount--;
+    } else pending.reject(error ?? new TcpError("closed", "connection closed before it opened"));
+  }
+
+  receive(datagram: Ipv4Datagram): void {
+    this.counters.segmentsIn++;
+    if (datagram.broadcast) return this.counters.drop("badAddress");
+    const segment = this.segment;
+    const problem = parseSegment(datagram, segment);
+    if (problem !== null) return this.counters.drop(problem);
+    const connection = this.table.get(segment.destinationPort)?.get(remoteKey(datagram.source, segment.sourcePort));
+    if (connection !== undefined) return connection.receive(segment);
+    const listener = this.listeners.get(segment.destinationPort);
+    if (listener !== undefined && segment.has(FLAG_SYN) && !segment.has(FLAG_ACK) && !segment.has(FLAG_RST)) return this.accept(listener, datagram, segment);
+    this.counters.drop("noConnection");
+    // A listener ignores stray segments without ACK; a closed port answers everything but RST.
+    if (listener === undefined || segment.has(FLAG_ACK)) this.refuse(datagram, segment);
+  }
+
+  private accept(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): void {
+    if (this.pendingHandshakes >= this.options.maxPendingHandshakes) return this.counters.drop("synFlood");
+    if (listener.pendingHandshakes >= listener.backlog) return this.counters.drop("backlogFull");
+    if (this.connectionCount >= this.options.maxConnections) return this.counters.drop("connectionLimit");
+    const endpoints = { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
+    const connection = new TcpConnection(this, endpoints, randomUint32(this.random), "SYN_RECEIVED");
+    this.opening.set(connection, { listener, resolve: () => undefined, reject: () => undefined });
+    listener.pendingHandshakes++;
+    this.handshakeCount++;
+    this.add(connection);
+    connection.acceptSyn(segment);
+  }
+
+  /** RFC 9293 3.10.7.1: the RST for a segment that belongs to no connection. */
+  private refuse(datagram: Ipv4Datagram, segment: ParsedSegment): void {
+    if (segment.has(FLAG_RST)) return;
+    const acking = segment.has(FLAG_ACK);
+    const reply = buildSegment(
+      {
+        sourcePort: segment.destinationPort,
+        destinationPort: segment.sourcePort,
+        seq: acking ? segment.ack : 0,
+        ack: acking ? 0 : seqAdd(segment.seq, segment.seqLength),
+        flags: acking ? FLAG_RST : FLAG_RST | FLAG_ACK,
+        window: 0,
+        mss: OPTION_ABSENT,
+        windowScale: OPTION_ABSENT,
+      },
+      0,
+    );
+    this.transmit(datagram.source, reply);
+    this.counters.segmentsOut++;
+    this.counters.resetsOut++;
+  }
+
+  private add(connection: TcpConnection): void {
+    let byRemote = this.table.get(connection.localPort);
+    if (byRemote === undefined) this.table.set(connection.localPort, (byRemote = new Map()));
+    byRemote.set(remoteKey(connection.remoteAddress, connection.remotePort), connection);
+    this.connectionCount++;
+  }
+
+  private async resolve(name: string): Promise<Ipv4Address> {
+    const [address] = await this.stack.resolve(name);
+    if (address === undefined) throw new TcpError("unreachable", `no address for ${name}`);
+    return address;
+  }
+
+  private freeEphemeralPort(): number {
+    const start = randomUint16(this.random) % EPHEMERAL_COUNT;
+    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
+      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
+      if (!this.table.has(port) && !this.listeners.has(port)) return port;
+    }
+    throw new TcpError("addressInUse", "no free ephemeral TCP port");
+  }
+}
+
+function remoteKey(address: Ipv4Address, port: number): number {
+  return address * PORT_RANGE + port;
+}
