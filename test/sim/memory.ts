@@ -53,10 +53,6 @@ export class SimMemory {
     return region && new DataView(region.buffer, physical - region.physical, length);
   }
 
-  get liveRegions(): number {
-    return this.regions.length;
-  }
-
   private find(physical: number, length: number): LiveRegion | undefined {
     const inside = (r: LiveRegion) => physical >= r.physical && physical + length <= r.physical + r.size;
     if (this.last !== undefined && inside(this.last)) return this.last;

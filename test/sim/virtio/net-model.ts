@@ -5,7 +5,7 @@ import { PARK, VirtioDeviceModel } from "./device-model";
 import type { RequestResult } from "./device-model";
 import type { SimRequest } from "./request";
 
-export const NetFeature = { Mtu: 3, Mac: 5, MrgRxbuf: 15, Status: 16, CtrlVq: 17, CtrlRx: 18, Mq: 22 } as const;
+export const NetFeature = { Mtu: 3, Mac: 5, MrgRxbuf: 15, Status: 16, CtrlVq: 17, CtrlRx: 18 } as const;
 export const NetConfig = { Mac: 0, Status: 6, MaxVirtqueuePairs: 8, Mtu: 10, Size: 12 } as const;
 export const NET_STATUS_LINK_UP = 1;
 export const NET_STATUS_ANNOUNCE = 2;
@@ -18,8 +18,6 @@ export const NetCtrl = {
   MacAddrSet: 1,
   ClassAnnounce: 3,
   AnnounceAck: 0,
-  ClassMq: 4,
-  MqPairsSet: 0,
 } as const;
 export const NET_CTRL_OK = 0;
 export const NET_CTRL_ERR = 1;
