@@ -69,3 +69,9 @@ interface Performance {
   readonly timeOrigin: number;
 }
 declare var performance: Performance;
+
+/** Present once a virtio-rng device is up (runtime/devices.ts). */
+interface Crypto {
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+}
+declare var crypto: Crypto | undefined;

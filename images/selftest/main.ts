@@ -1,16 +1,21 @@
 // The in-guest test suite: JavaScript runtime, platform primitives, and every virtio device the
 // machine has. Prints one line per test and `N passed, M failed` last; exits with the failure count.
 import { start } from "../../kernel/start";
+import { startDevices } from "../../runtime/devices";
 import { Harness } from "./harness";
 import { interruptSuite } from "./suites/interrupts";
 import { platformSuite } from "./suites/platform";
 import { registerRuntimeSuites } from "./suites/runtime-all";
+import { virtioSuite } from "./suites/virtio";
 
-start(async ({ platform, interrupts }) => {
+start(async (system) => {
+  const { platform, interrupts, commandLine } = system;
+  const devices = startDevices(system);
   const harness = new Harness((text) => platform.serialWrite(text));
   registerRuntimeSuites(harness, platform.monotonicNs);
   platformSuite(harness, platform);
   interruptSuite(harness, platform.ports, interrupts);
+  virtioSuite(harness, devices, commandLine);
   const failed = await harness.run();
   return failed === 0 ? 0 : 1;
 });

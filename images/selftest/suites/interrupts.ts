@@ -51,7 +51,7 @@ export function interruptSuite(t: TestRegistry, ports: PortIo, interrupts: Inter
     cmosRead(ports, RTC_STATUS_C);
     const deliveredBefore = interrupts.dispatcher.delivered;
     try {
-      await new Promise((resolve) => setTimeout(resolve, MEASURE_MS));
+      await new Promise<void>((resolve) => setTimeout(() => resolve(), MEASURE_MS));
     } finally {
       cmosWrite(ports, RTC_STATUS_B, statusB);
       cmosWrite(ports, RTC_STATUS_A, statusA);

@@ -1,0 +1,21 @@
+// Boots the selftest image and reads its closing `N passed, M failed` line.
+import { boot, type BootOptions, type BootResult } from "../../../scripts/lib/qemu";
+
+export const SELFTEST_TIMEOUT_MS = 120_000;
+
+export interface SelftestResult extends BootResult {
+  passed: number;
+  failed: number;
+}
+
+export function summaryOf(output: string): { passed: number; failed: number } {
+  const lines = output.trimEnd().split("\n");
+  const match = /^(\d+) passed, (\d+) failed$/.exec(lines[lines.length - 1] ?? "");
+  if (!match) throw new Error(`no "N passed, M failed" line at the end of:\n${output}`);
+  return { passed: Number(match[1]), failed: Number(match[2]) };
+}
+
+export async function runSelftest(options: Omit<BootOptions, "app"> = {}): Promise<SelftestResult> {
+  const result = await boot({ app: "selftest", timeoutMs: SELFTEST_TIMEOUT_MS, ...options });
+  return { ...result, ...summaryOf(result.output) };
+}
