@@ -398,7 +398,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
       ack === this.sndUna &&
       segment.payloadLength === 0 &&
       !segment.has(FLAG_FIN) &&
-      this.sndMax !== this.sndUna &&
+      this.flightSize() > 0 &&
       segment.window << this.sndScale === windowBefore
     ) {
       this.duplicateAck();

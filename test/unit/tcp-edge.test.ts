@@ -1,0 +1,230 @@
+import { describe, expect, it } from "vitest";
+import type { TcpConnection } from "../../runtime/net/tcp/connection";
+import { establish } from "../tcp/established";
+import { tcpPair } from "../tcp/pair";
+import { ScriptedPeer, fixedIsn } from "../tcp/scripted-peer";
+import { ACK, FIN, PSH, RST, SYN, flagNames, tcpSegment } from "../tcp/segments";
+import { PEER, US } from "../tcp/scripted-peer";
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+describe("tcp flow control", () => {
+  it("holds data for a zero window, probes with back-off, and resumes when it opens", async () => {
+    const { peer, connection, ours, theirs } = establish({}, 5000, 0);
+    void connection.write("hello world");
+    await peer.settle();
+    expect(peer.take()).toHaveLength(0);
+    const probes: number[] = [];
+    for (let t = 0; t < 2000; t += 10) {
+      await peer.scheduler.advance(10);
+      for (const probe of peer.take()) {
+        expect([probe.seq, decode(probe.data)]).toEqual([ours, "h"]);
+        probes.push(peer.scheduler.now());
+        peer.send({ seq: theirs, ack: ours, flags: ACK, window: 0 });
+      }
+    }
+    // Probes every RTO (200 ms after a 0 ms handshake sample), doubling: 200, 600, 1400.
+    expect(probes).toEqual([200, 600, 1400]);
+    expect(connection.state).toBe("ESTABLISHED");
+    peer.send({ seq: theirs, ack: ours, flags: ACK, window: 1000 });
+    await peer.settle();
+    expect(peer.take().map((s) => decode(s.data))).toEqual(["hello world"]);
+  });
+
+  it("advertises shrinking free space to a slow reader and a window update when it reads", async () => {
+    const { peer, connection, theirs } = establish({ receiveBufferBytes: 4000 });
+    for (let i = 0; i < 4; i++) peer.send({ seq: theirs + i * 1000, ack: 1001, flags: ACK, data: new Uint8Array(1000).fill(i) });
+    const acks = peer.take();
+    expect(acks.map((a) => [a.ack, a.window])).toEqual([
+      [theirs + 2000, 2000],
+      [theirs + 4000, 0],
+    ]);
+    // Beyond the window: dropped and answered with an ACK.
+    peer.send({ seq: theirs + 4000, ack: 1001, flags: ACK, data: new Uint8Array(10) });
+    expect(peer.take().map((a) => [a.ack, a.window])).toEqual([[theirs + 4000, 0]]);
+    const chunk = await connection.read();
+    expect(chunk?.length).toBe(4000);
+    expect(peer.take().map((a) => [a.ack, a.window])).toEqual([[theirs + 4000, 4000]]);
+  });
+
+  it("acknowledges every second segment at once and a single one after the delay", async () => {
+    const { peer, theirs } = establish({ delayedAckMs: 40 });
+    peer.send({ seq: theirs, ack: 1001, flags: ACK, data: text("a") });
+    expect(peer.take()).toHaveLength(0);
+    await peer.scheduler.advance(39);
+    expect(peer.take()).toHaveLength(0);
+    await peer.scheduler.advance(1);
+    expect(peer.take().map((a) => a.ack)).toEqual([theirs + 1]);
+    peer.send({ seq: theirs + 1, ack: 1001, flags: ACK, data: text("b") });
+    peer.send({ seq: theirs + 2, ack: 1001, flags: ACK, data: text("c") });
+    expect(peer.take().map((a) => a.ack)).toEqual([theirs + 3]);
+  });
+
+  it("queues out-of-order segments, acknowledges the gap at once, and delivers in order", async () => {
+    const { peer, connection, theirs } = establish();
+    const chunks: string[] = [];
+    connection.onData((chunk) => chunks.push(decode(chunk)));
+    peer.send({ seq: theirs + 3, ack: 1001, flags: ACK, data: text("def") });
+    peer.send({ seq: theirs + 3, ack: 1001, flags: ACK, data: text("def") });
+    expect(peer.take().map((a) => a.ack)).toEqual([theirs, theirs]);
+    expect(chunks).toEqual([]);
+    peer.send({ seq: theirs, ack: 1001, flags: ACK, data: text("abc") });
+    expect(chunks).toEqual(["abc", "def"]);
+    expect(peer.take().map((a) => a.ack)).toEqual([theirs + 6]);
+    // A duplicate of old data is acknowledged, not delivered again.
+    peer.send({ seq: theirs, ack: 1001, flags: ACK, data: text("abc") });
+    expect(chunks).toEqual(["abc", "def"]);
+    expect(peer.take().map((a) => a.ack)).toEqual([theirs + 6]);
+  });
+});
+
+describe("tcp sequence wrap-around", () => {
+  it("sends and receives across 2^32 on both sides", async () => {
+    const { peer, connection, ours, theirs } = establish({}, 0xfffffff0, 65535, fixedIsn(0xfffffffa));
+    expect(ours).toBe(0xfffffffb);
+    const chunks: string[] = [];
+    connection.onData((chunk) => chunks.push(decode(chunk)));
+    peer.send({ seq: theirs, ack: ours, flags: ACK, data: text("0123456789") });
+    peer.send({ seq: (theirs + 20) >>> 0, ack: ours, flags: ACK, data: text("KLMNOPQRST") });
+    peer.send({ seq: (theirs + 10) >>> 0, ack: ours, flags: ACK, data: text("ABCDEFGHIJ") });
+    expect(chunks.join("")).toBe("0123456789ABCDEFGHIJKLMNOPQRST");
+    expect(peer.take().at(-1)?.ack).toBe((theirs + 30) >>> 0);
+    await connection.write(new Uint8Array(20).fill(1));
+    await peer.settle();
+    const [sent] = peer.take();
+    expect(sent.seq).toBe(0xfffffffb);
+    peer.send({ seq: (theirs + 30) >>> 0, ack: (ours + 20) >>> 0, flags: ACK });
+    expect(connection.bufferedAmount).toBe(0);
+    connection.end();
+    await peer.settle();
+    const [fin] = peer.take();
+    expect(fin).toMatchObject({ seq: 15, flags: FIN | ACK });
+  });
+});
+
+describe("tcp limits and malformed segments", () => {
+  it("drops SYNs beyond the pending handshake limit and counts them", () => {
+    const peer = new ScriptedPeer({ maxPendingHandshakes: 4 });
+    peer.tcp.listen(80, () => undefined, { backlog: 10 });
+    for (let i = 0; i < 10; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
+    expect(peer.take().filter((s) => s.flags === (SYN | ACK))).toHaveLength(4);
+    expect(peer.tcp.counters.drops.synFlood).toBe(6);
+    expect(peer.tcp.pendingHandshakes).toBe(4);
+    // Completing one handshake frees a slot.
+    peer.send({ seq: 1, ack: 1001, flags: ACK, sourcePort: 1000 });
+    peer.send({ seq: 50, flags: SYN, sourcePort: 2000 });
+    expect(peer.take()).toHaveLength(1);
+  });
+
+  it("honours the listen backlog and the connection limit", () => {
+    const peer = new ScriptedPeer({ maxConnections: 3 });
+    peer.tcp.listen(80, () => undefined, { backlog: 2 });
+    for (let i = 0; i < 3; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
+    expect(peer.tcp.counters.drops.backlogFull).toBe(1);
+    for (let i = 0; i < 2; i++) peer.send({ seq: i + 1, ack: 1001, flags: ACK, sourcePort: 1000 + i });
+    for (let i = 0; i < 3; i++) peer.send({ seq: i, flags: SYN, sourcePort: 3000 + i });
+    expect(peer.tcp.connections).toBe(3);
+    expect(peer.tcp.counters.drops.connectionLimit).toBe(2);
+  });
+
+  it("counts and drops malformed segments without answering", () => {
+    const { peer, theirs } = establish();
+    const good = { sourcePort: 40000, destinationPort: 80, seq: theirs, ack: 1001, flags: ACK | PSH, data: text("x") };
+    peer.injectIp(new Uint8Array(19));
+    peer.injectIp(tcpSegment(PEER, US, { ...good, dataOffsetWords: 4 }));
+    peer.injectIp(tcpSegment(PEER, US, { ...good, dataOffsetWords: 15 }));
+    peer.injectIp(tcpSegment(PEER, US, { ...good, options: [2, 3, 1] }));
+    peer.injectIp(tcpSegment(PEER, US, { ...good, options: [3, 9, 0, 0] }));
+    peer.injectIp(tcpSegment(PEER, US, { ...good, corruptChecksum: true }));
+    expect(peer.take()).toHaveLength(0);
+    expect(peer.tcp.counters.drops).toMatchObject({ truncated: 1, badDataOffset: 2, badOptions: 2, badChecksum: 1 });
+    // The link vouches for the checksum: accepted.
+    peer.injectIp(tcpSegment(PEER, US, { ...good, corruptChecksum: true }), true);
+    expect(peer.tcp.counters.drops.badChecksum).toBe(1);
+  });
+});
+
+describe("tcp resets and closing", () => {
+  it("validates RSTs by sequence number (RFC 5961): challenge ACK in window, reset when exact", async () => {
+    const { peer, connection, ours, theirs } = establish();
+    const errors: unknown[] = [];
+    connection.onError((error) => errors.push(error));
+    peer.send({ seq: theirs + 100, flags: RST });
+    expect(peer.take().map((s) => [flagNames(s.flags), s.ack])).toEqual([["ACK", theirs]]);
+    peer.send({ seq: theirs + 1_000_000, flags: RST });
+    expect(peer.take()).toHaveLength(0);
+    expect(connection.state).toBe("ESTABLISHED");
+    const reading = connection.read().catch((error: unknown) => error);
+    peer.send({ seq: theirs, ack: ours, flags: RST });
+    expect(connection.state).toBe("CLOSED");
+    await peer.settle();
+    expect(errors).toMatchObject([{ code: "reset" }]);
+    expect(await reading).toMatchObject({ code: "reset" });
+    await expect(connection.write("x")).rejects.toMatchObject({ code: "closed" });
+    expect(peer.tcp.counters.resetsIn).toBe(1);
+  });
+
+  it("aborts with RST", async () => {
+    const { peer, connection, ours, theirs } = establish();
+    connection.abort();
+    expect(peer.take().map((s) => [flagNames(s.flags), s.seq, s.ack])).toEqual([["RST|ACK", ours, theirs]]);
+    expect(peer.tcp.connections).toBe(0);
+  });
+
+  it("closes simultaneously through CLOSING into TIME_WAIT on both sides", async () => {
+    const { client, server, runUntil, scheduler } = tcpPair({ timeWaitMs: 500 });
+    let serverSide: TcpConnection | null = null;
+    server.tcp.listen(7, (c) => (serverSide = c));
+    let clientSide: TcpConnection | null = null;
+    void client.tcp.connect("10.0.2.2", 7).then((c) => (clientSide = c));
+    await runUntil(() => clientSide !== null && serverSide !== null);
+    const a = clientSide as unknown as TcpConnection;
+    const b = serverSide as unknown as TcpConnection;
+    client.link.latencyMs = server.link.latencyMs = 5;
+    a.end();
+    b.end();
+    await scheduler.advance(0);
+    expect([a.state, b.state]).toEqual(["FIN_WAIT_1", "FIN_WAIT_1"]);
+    await scheduler.advance(5);
+    expect([a.state, b.state]).toEqual(["CLOSING", "CLOSING"]);
+    await scheduler.advance(5);
+    expect([a.state, b.state]).toEqual(["TIME_WAIT", "TIME_WAIT"]);
+    await scheduler.advance(500);
+    expect([a.state, b.state]).toEqual(["CLOSED", "CLOSED"]);
+  });
+
+  it("re-acknowledges a retransmitted FIN in TIME_WAIT and restarts the timer", async () => {
+    const { peer, connection, ours, theirs } = establish({ timeWaitMs: 1000 });
+    connection.end();
+    await peer.settle();
+    const [fin] = peer.take();
+    expect(fin.flags).toBe(FIN | ACK);
+    peer.send({ seq: theirs, ack: ours + 1, flags: FIN | ACK });
+    expect(connection.state).toBe("TIME_WAIT");
+    expect(peer.take().map((s) => s.ack)).toEqual([theirs + 1]);
+    await peer.scheduler.advance(900);
+    peer.send({ seq: theirs, ack: ours + 1, flags: FIN | ACK });
+    expect(peer.take().map((s) => s.ack)).toEqual([theirs + 1]);
+    await peer.scheduler.advance(900);
+    expect(connection.state).toBe("TIME_WAIT");
+    await peer.scheduler.advance(100);
+    expect(connection.state).toBe("CLOSED");
+  });
+
+  it("probes an idle peer with keep-alive and fails when nobody answers", async () => {
+    const { peer, connection, ours, theirs } = establish();
+    const errors: unknown[] = [];
+    connection.onError((error) => errors.push(error));
+    connection.setKeepAlive({ idleMs: 1000, intervalMs: 100, probes: 2 });
+    await peer.scheduler.advance(1000);
+    expect(peer.take().map((s) => [s.seq, s.data.length])).toEqual([[ours - 1, 0]]);
+    peer.send({ seq: theirs, ack: ours, flags: ACK });
+    await peer.scheduler.advance(999);
+    expect(peer.take()).toHaveLength(0);
+    await peer.scheduler.advance(1 + 100 + 100);
+    expect(peer.take()).toHaveLength(2);
+    await peer.settle();
+    expect(errors).toMatchObject([{ code: "timeout" }]);
+  });
+});
