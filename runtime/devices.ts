@@ -38,7 +38,8 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const devices: Devices = { pci, virtio: probe.devices, report };
   const rng = driverInstances(devices, VirtioRng)[0];
   if (rng !== undefined) {
-    globalThis.crypto = { getRandomValues: (array) => rng.getRandomValues(array) };
+    const getRandomValues = <T extends ArrayBufferView>(array: T): T => rng.getRandomValues(array);
+    Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
   }
   return { ...devices, rng };
 }
