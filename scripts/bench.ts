@@ -1,12 +1,17 @@
 // Benchmarks. Usage: tsx scripts/bench.ts [boot ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBoot } from "./bench/boot";
+import { benchVirtqueue } from "./bench/virtqueue";
 import { buildApps } from "./lib/build-apps";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   boot: async () => {
     await buildApps(["demo"]);
     await benchBoot("demo");
+  },
+  virtqueue: async () => {
+    await buildApps(["vqbench"]);
+    await benchVirtqueue();
   },
 };
 

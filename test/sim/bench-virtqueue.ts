@@ -8,9 +8,9 @@ const BUFFER_BYTES = 16;
 /**
  * Driver-side submit + kick + complete round trip through a simulated modern virtio-rng
  * (which completes synchronously on notify). Returns nanoseconds per operation; the figure
- * includes the simulated device's own work.
+ * includes the simulated device's own work. Runs under Node and in the guest (`nowNs` is the clock).
  */
-export function benchRoundTrip(iterations: number): number {
+export function benchRoundTrip(iterations: number, nowNs: () => number): number {
   const { machine, queues } = bringUpPci((memory, violations) => new RngModel(memory, violations, QUEUE_SIZE));
   const queue = queues[0];
   const slab = new DmaSlab(machine, QUEUE_SIZE, BUFFER_BYTES);
@@ -25,9 +25,9 @@ export function benchRoundTrip(iterations: number): number {
     }
   };
   run(Math.min(iterations, 10_000));
-  const start = process.hrtime.bigint();
+  const start = nowNs();
   run(iterations);
-  const elapsed = Number(process.hrtime.bigint() - start);
+  const elapsed = nowNs() - start;
   if (queue.errorCount !== 0 || machine.violations.entries.length !== 0) throw new Error("benchmark run was not clean");
   return elapsed / iterations;
 }

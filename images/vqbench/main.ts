@@ -1,0 +1,13 @@
+// Runs the virtqueue round-trip benchmark under QuickJS in the guest, against the simulated
+// device (the same code `npm run bench` runs under Node), and prints ns/op.
+import { start } from "../../kernel/start";
+import { benchRoundTrip } from "../../test/sim/bench-virtqueue";
+
+const DEFAULT_ITERATIONS = 20_000;
+
+start(({ platform, commandLine }) => {
+  const iterations = Number(commandLine.get("iterations") ?? DEFAULT_ITERATIONS);
+  const nsPerOp = benchRoundTrip(iterations, platform.monotonicNs);
+  console.log(`virtqueue round trip: ${nsPerOp.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);
+  return 0;
+});

@@ -1,0 +1,20 @@
+// Driver-side cost of one submit + kick + complete round trip on the simulated virtio device,
+// under Node and under QuickJS in the guest.
+import { benchRoundTrip } from "../../test/sim/bench-virtqueue";
+import { boot } from "../lib/qemu";
+
+const NODE_ITERATIONS = 200_000;
+const GUEST_ITERATIONS = 20_000;
+const GUEST_TIMEOUT_MS = 300_000;
+const nodeNow = (): number => Number(process.hrtime.bigint());
+
+export async function benchVirtqueue(): Promise<void> {
+  const node = benchRoundTrip(NODE_ITERATIONS, nodeNow);
+  console.log(`virtqueue: ${node.toFixed(0)} ns/op under Node (${NODE_ITERATIONS} round trips)`);
+  const result = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS}`, timeoutMs: GUEST_TIMEOUT_MS });
+  const match = /virtqueue round trip: (\d+) ns\/op/.exec(result.output);
+  if (!match || result.status !== 0) throw new Error(`vqbench failed:\n${result.output}`);
+  const guest = Number(match[1]);
+  console.log(`virtqueue: ${guest} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
+  console.log(`virtqueue: QuickJS/Node ratio ${(guest / node).toFixed(1)}`);
+}
