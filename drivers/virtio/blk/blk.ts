@@ -1,0 +1,281 @@
+import type { Platform } from "../../../kernel/platform";
+import { FeatureBit, hasFeature } from "../constants";
+import type { VirtioDevice } from "../device";
+import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
+import type { Transport } from "../transport";
+import type { SplitVirtqueue } from "../virtqueue";
+import { readBlkGeometry, type BlkGeometry } from "./config";
+import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeSegment, BlkRequestType, BlkStatus } from "./constants";
+import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "./errors";
+import { FRAMING_DESCRIPTORS, blkLimits, wantedSegments, type BlkLimits } from "./limits";
+import { RequestSlots } from "./slots";
+
+/** Called once per completed request; the slot is free again by then. */
+export type BlkCompletionHandler = (slot: number, error: VirtioError | undefined) => void;
+
+export interface VirtioBlkOptions {
+  /** Ring size cap (power of two); the device's maximum otherwise. */
+  readonly maxQueueSize?: number;
+}
+
+const REQUEST_QUEUE = 0;
+const ISR_CONFIG_CHANGED = 0x2;
+const NOT_IDENTIFYING = -1;
+export const IDENTIFY_TIMEOUT_NS = 2_000_000_000;
+const IDENTIFY_POLL_NS = 100_000;
+
+/**
+ * virtio-blk on one request queue. Requests are submitted with `submit*` (each returns the slot
+ * it took, or -1 when the ring or the slot pool is full: back-pressure, try again after a
+ * completion), made visible with `kick()`, and completed by `poll()`, which checks every status
+ * byte and used length before calling `onComplete`. Submitting and completing allocate nothing.
+ */
+export class VirtioBlk {
+  readonly name: string;
+  readonly features: bigint;
+  readonly readOnly: boolean;
+  readonly queue: SplitVirtqueue<number>;
+  geometry: BlkGeometry;
+  limits: BlkLimits;
+  /** GET_ID answer, NUL-trimmed ("" if the device does not support it). */
+  serial = "";
+  /** Invalid statuses, used lengths, ring entries and config contents seen. */
+  deviceErrors = 0;
+  configChanges = 0;
+  onComplete: BlkCompletionHandler | undefined;
+  /** After the geometry was re-read (capacity change). */
+  onConfigChange: (() => void) | undefined;
+  /** Device faults that belong to no request (ring entries, config re-reads). */
+  onDeviceError: ((error: VirtioError) => void) | undefined;
+
+  private readonly platform: Platform;
+  private readonly transport: Transport;
+  private readonly slots: RequestSlots;
+  private readonly indirect: boolean;
+  private generation: number;
+  /** Set by the queue's error report while a completion with an oversized length is taken. */
+  private lengthFault = false;
+  private identifying = NOT_IDENTIFYING;
+  private identifyError: VirtioError | undefined;
+
+  constructor(device: VirtioDevice, options: VirtioBlkOptions = {}) {
+    this.name = device.name;
+    this.platform = device.platform;
+    this.transport = device.transport;
+    this.features = device.features;
+    this.readOnly = device.has(BlkFeature.Ro);
+    this.indirect = device.has(FeatureBit.IndirectDesc);
+    this.generation = this.transport.configGeneration();
+    this.geometry = readBlkGeometry(this.transport, this.features);
+    this.queue = device.createQueue<number>(REQUEST_QUEUE, {
+      maxSize: options.maxQueueSize,
+      indirectEntries: wantedSegments(this.geometry) + FRAMING_DESCRIPTORS,
+    });
+    this.queue.onDeviceError = this.onQueueError;
+    // Completions are polled until interrupt delivery exists.
+    this.queue.disableInterrupts();
+    this.limits = blkLimits(this.name, this.geometry, this.queue.maxChainLength);
+    this.slots = new RequestSlots(this.platform, this.queue.size);
+  }
+
+  has(bit: number): boolean {
+    return hasFeature(this.features, bit);
+  }
+
+  get inFlight(): number {
+    return this.queue.inFlightCount;
+  }
+
+  /** Whether a request with `dataBytes` of data would be accepted now. */
+  canSubmit(dataBytes: number): boolean {
+    if (this.slots.free === 0) return false;
+    const descriptors = this.indirect ? 1 : Math.ceil(dataBytes / this.limits.segmentBytes) + FRAMING_DESCRIPTORS;
+    return this.queue.freeCount >= descriptors;
+  }
+
+  /** The error for a request that would modify a read-only device (undefined if writable). */
+  readOnlyError(request: string): BlkReadOnlyError | undefined {
+    return this.readOnly ? new BlkReadOnlyError(this.name, request) : undefined;
+  }
+
+  /** The error for an operation whose feature was not negotiated. */
+  unsupportedError(request: string, feature: string): BlkUnsupportedError {
+    return new BlkUnsupportedError(this.name, request, `${feature} was not negotiated`);
+  }
+
+  /** Reads `bytes` (whole blocks, at most maxTransferBytes) at `sector` into DMA memory at `physical`. */
+  submitRead(sector: number, physical: number, bytes: number): number {
+    return this.submitData(BlkRequestType.In, sector, physical, bytes);
+  }
+
+  submitWrite(sector: number, physical: number, bytes: number): number {
+    if (this.readOnly) throw this.readOnlyError(`write sector ${sector} (${bytes} bytes)`);
+    return this.submitData(BlkRequestType.Out, sector, physical, bytes);
+  }
+
+  submitFlush(): number {
+    if (!this.has(BlkFeature.Flush)) throw this.unsupportedError("flush", "FLUSH");
+    const slot = this.slots.acquire(BlkRequestType.Flush, 0, 0);
+    if (slot < 0) return slot;
+    const queue = this.queue;
+    queue.begin();
+    queue.addReadable(this.slots.headerPhysical(slot), BlkHeader.Size);
+    queue.addWritable(this.slots.statusPhysical(slot), BLK_STATUS_BYTES);
+    return this.publish(slot, BLK_STATUS_BYTES);
+  }
+
+  /** DISCARD or WRITE_ZEROES of `count` sectors (whole blocks, within the device's limit). */
+  submitRange(type: typeof BlkRequestType.Discard | typeof BlkRequestType.WriteZeroes, sector: number, count: number, flags: number): number {
+    const discard = type === BlkRequestType.Discard;
+    const what = `${discard ? "discard" : "write-zeroes"} sector ${sector} (${count} sectors)`;
+    if (!this.has(discard ? BlkFeature.Discard : BlkFeature.WriteZeroes)) throw this.unsupportedError(what, discard ? "DISCARD" : "WRITE_ZEROES");
+    if (this.readOnly) throw this.readOnlyError(what);
+    const limit = discard ? this.limits.maxDiscardSectors : this.limits.maxWriteZeroesSectors;
+    if (!(count > 0 && count <= limit)) throw new VirtioUsageError(this.name, "request-size", `${what}: more than ${limit} sectors`);
+    const slot = this.slots.acquire(type, sector, count);
+    if (slot < 0) return slot;
+    this.slots.writeRangeSegment(slot, sector, count, flags);
+    const queue = this.queue;
+    queue.begin();
+    queue.addReadable(this.slots.headerPhysical(slot), BlkHeader.Size);
+    queue.addReadable(this.slots.segmentPhysical(slot), BlkRangeSegment.Size);
+    queue.addWritable(this.slots.statusPhysical(slot), BLK_STATUS_BYTES);
+    return this.publish(slot, BLK_STATUS_BYTES);
+  }
+
+  /** Tells the device about everything submitted since the last kick (if it wants to know). */
+  kick(): void {
+    this.queue.kick();
+  }
+
+  /** Completes every request the device has returned; returns how many. */
+  poll(): number {
+    const queue = this.queue;
+    let count = 0;
+    for (;;) {
+      this.lengthFault = false;
+      if (!queue.nextCompletion()) return count;
+      this.finish(queue.completedToken as number, queue.completedLength);
+      count++;
+    }
+  }
+
+  /**
+   * Re-reads the geometry if the device signalled a configuration change (a new config
+   * generation on modern transports, the ISR config bit on legacy ones). Returns whether it did.
+   */
+  checkConfig(): boolean {
+    const transport = this.transport;
+    const changed = transport.hasFeaturesOk
+      ? transport.configGeneration() !== this.generation
+      : (transport.readIsr() & ISR_CONFIG_CHANGED) !== 0;
+    if (!changed) return false;
+    this.generation = transport.configGeneration();
+    try {
+      this.geometry = readBlkGeometry(transport, this.features);
+      this.limits = blkLimits(this.name, this.geometry, this.queue.maxChainLength);
+    } catch (error) {
+      // The old geometry stays in force; a device serving nonsense is counted, not trusted.
+      this.reportDeviceError(error instanceof VirtioError ? error : new BlkDeviceError(this.name, "config", "config", String(error)));
+      return false;
+    }
+    this.configChanges++;
+    this.onConfigChange?.();
+    return true;
+  }
+
+  /** Asks for the serial (GET_ID) and waits, bounded; an UNSUPP answer leaves it empty. */
+  identify(timeoutNs = IDENTIFY_TIMEOUT_NS): string {
+    const slot = this.slots.acquire(BlkRequestType.GetId, 0, BLK_ID_BYTES);
+    if (slot < 0) throw new VirtioUsageError(this.name, "identify", "no free request slot");
+    const queue = this.queue;
+    queue.begin();
+    queue.addReadable(this.slots.headerPhysical(slot), BlkHeader.Size);
+    queue.addWritable(this.slots.idPhysical(slot), BLK_ID_BYTES);
+    queue.addWritable(this.slots.statusPhysical(slot), BLK_STATUS_BYTES);
+    this.identifying = slot;
+    this.identifyError = undefined;
+    if (this.publish(slot, BLK_ID_BYTES + BLK_STATUS_BYTES) < 0) throw new VirtioUsageError(this.name, "identify", "ring full");
+    this.kick();
+    const platform = this.platform;
+    const deadline = platform.monotonicNs() + timeoutNs;
+    while (this.identifying !== NOT_IDENTIFYING) {
+      if (this.poll() > 0) continue;
+      const now = platform.monotonicNs();
+      if (now > deadline) throw new VirtioTimeoutError(this.name, "get-id", `no answer within ${timeoutNs} ns`);
+      platform.waitForInterrupt(Math.min(deadline, now + IDENTIFY_POLL_NS));
+    }
+    // Set by finish() during poll(); TypeScript cannot see that.
+    const error = this.identifyError as VirtioError | undefined;
+    if (error !== undefined && !(error instanceof BlkUnsupportedError)) throw error;
+    return this.serial;
+  }
+
+  private submitData(type: number, sector: number, physical: number, bytes: number): number {
+    const limits = this.limits;
+    if (!(bytes > 0 && bytes <= limits.maxTransferBytes && bytes % this.geometry.blockSize === 0)) {
+      throw new VirtioUsageError(this.name, "request-size", `${bytes} bytes is not a whole number of blocks up to ${limits.maxTransferBytes}`);
+    }
+    const slot = this.slots.acquire(type, sector, bytes);
+    if (slot < 0) return slot;
+    const reading = type === BlkRequestType.In;
+    const queue = this.queue;
+    queue.begin();
+    queue.addReadable(this.slots.headerPhysical(slot), BlkHeader.Size);
+    const segment = limits.segmentBytes;
+    for (let offset = 0; offset < bytes; offset += segment) {
+      const length = Math.min(segment, bytes - offset);
+      if (reading) queue.addWritable(physical + offset, length);
+      else queue.addReadable(physical + offset, length);
+    }
+    queue.addWritable(this.slots.statusPhysical(slot), BLK_STATUS_BYTES);
+    return this.publish(slot, reading ? bytes + BLK_STATUS_BYTES : BLK_STATUS_BYTES);
+  }
+
+  private publish(slot: number, expectedWritten: number): number {
+    this.slots.expectedWritten[slot] = expectedWritten;
+    if (this.queue.publish(slot)) return slot;
+    this.slots.release(slot);
+    return -1;
+  }
+
+  private finish(slot: number, length: number): void {
+    const slots = this.slots;
+    const status = slots.status(slot);
+    const expected = slots.expectedWritten[slot];
+    let error: VirtioError | undefined;
+    if (this.lengthFault || length === 0 || (status === BlkStatus.Ok && length !== expected)) {
+      error = this.requestDeviceError(slot, "used-len", `used length ${this.lengthFault ? "beyond the buffers" : length}, expected ${expected}`);
+    } else if (status === BlkStatus.IoErr) {
+      error = new BlkIoError(this.name, slots.describe(slot));
+    } else if (status === BlkStatus.Unsupp) {
+      error = new BlkUnsupportedError(this.name, slots.describe(slot));
+    } else if (status !== BlkStatus.Ok) {
+      error = this.requestDeviceError(slot, "status", `status byte ${status}`);
+    }
+    if (slot === this.identifying) {
+      if (error === undefined) this.serial = slots.serial(slot);
+      this.identifyError = error;
+      this.identifying = NOT_IDENTIFYING;
+      slots.release(slot);
+      return;
+    }
+    slots.release(slot);
+    this.onComplete?.(slot, error);
+  }
+
+  private requestDeviceError(slot: number, code: string, detail: string): BlkDeviceError {
+    this.deviceErrors++;
+    return new BlkDeviceError(this.name, code, this.slots.describe(slot), detail);
+  }
+
+  private reportDeviceError(error: VirtioError): void {
+    this.deviceErrors++;
+    this.onDeviceError?.(error);
+  }
+
+  private readonly onQueueError = (error: VirtioError): void => {
+    if (error.code === "used-len") this.lengthFault = true;
+    else this.reportDeviceError(error);
+  };
+}

@@ -1,0 +1,103 @@
+import { hasFeature } from "../constants";
+import { VirtioConfigError } from "../errors";
+import type { Transport } from "../transport";
+import { BLK_MAX_BLOCK_SIZE, BLK_MIN_BLOCK_SIZE, BlkConfigOffset, BlkFeature, SECTOR_SIZE } from "./constants";
+
+export interface BlkRangeLimits {
+  /** Most sectors one request may cover. */
+  readonly maxSectors: number;
+  /** Segments one request may carry (the driver sends one). */
+  readonly maxSegments: number;
+}
+
+/** The device configuration, validated; fields of features not negotiated hold their defaults. */
+export interface BlkGeometry {
+  /** In 512-byte sectors. */
+  readonly capacitySectors: number;
+  /** Largest data segment in bytes; 0 when the device sets no limit (SIZE_MAX not negotiated). */
+  readonly sizeMax: number;
+  /** Most data segments per request; 0 when the device sets no limit (SEG_MAX not negotiated). */
+  readonly segMax: number;
+  /** Logical block size in bytes (BLK_SIZE; 512 otherwise). */
+  readonly blockSize: number;
+  /** TOPOLOGY: physical block size in bytes, first aligned logical block, I/O size hints in blocks. */
+  readonly physicalBlockSize: number;
+  readonly alignmentOffset: number;
+  readonly minIoSize: number;
+  readonly optIoSize: number;
+  /** CONFIG_WCE: whether the device caches writes (writeback); undefined when not negotiated. */
+  readonly writeback: boolean | undefined;
+  /** MQ: queues the device has (the driver uses the first); 1 otherwise. */
+  readonly numQueues: number;
+  readonly discard: (BlkRangeLimits & { readonly alignmentSectors: number }) | undefined;
+  readonly writeZeroes: (BlkRangeLimits & { readonly mayUnmap: boolean }) | undefined;
+}
+
+const MAX_SAFE_SECTORS = Math.floor(Number.MAX_SAFE_INTEGER / SECTOR_SIZE);
+const MAX_PHYSICAL_BLOCK_EXP = 16;
+
+/** Reads the whole configuration under one stable config generation, then validates it. */
+export function readBlkGeometry(transport: Transport, features: bigint): BlkGeometry {
+  const has = (bit: number): boolean => hasFeature(features, bit);
+  const raw = transport.readConfigStable(() => ({
+    capacity: transport.readConfig64(BlkConfigOffset.Capacity),
+    sizeMax: has(BlkFeature.SizeMax) ? transport.readConfig32(BlkConfigOffset.SizeMax) : 0,
+    segMax: has(BlkFeature.SegMax) ? transport.readConfig32(BlkConfigOffset.SegMax) : 0,
+    blkSize: has(BlkFeature.BlkSize) ? transport.readConfig32(BlkConfigOffset.BlkSize) : SECTOR_SIZE,
+    physicalBlockExp: has(BlkFeature.Topology) ? transport.readConfig8(BlkConfigOffset.PhysicalBlockExp) : 0,
+    alignmentOffset: has(BlkFeature.Topology) ? transport.readConfig8(BlkConfigOffset.AlignmentOffset) : 0,
+    minIoSize: has(BlkFeature.Topology) ? transport.readConfig16(BlkConfigOffset.MinIoSize) : 0,
+    optIoSize: has(BlkFeature.Topology) ? transport.readConfig32(BlkConfigOffset.OptIoSize) : 0,
+    writeback: has(BlkFeature.ConfigWce) ? transport.readConfig8(BlkConfigOffset.Writeback) : -1,
+    numQueues: has(BlkFeature.Mq) ? transport.readConfig16(BlkConfigOffset.NumQueues) : 1,
+    maxDiscardSectors: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.MaxDiscardSectors) : 0,
+    maxDiscardSeg: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.MaxDiscardSeg) : 0,
+    discardAlignment: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.DiscardSectorAlignment) : 0,
+    maxWriteZeroesSectors: has(BlkFeature.WriteZeroes) ? transport.readConfig32(BlkConfigOffset.MaxWriteZeroesSectors) : 0,
+    maxWriteZeroesSeg: has(BlkFeature.WriteZeroes) ? transport.readConfig32(BlkConfigOffset.MaxWriteZeroesSeg) : 0,
+    mayUnmap: has(BlkFeature.WriteZeroes) ? transport.readConfig8(BlkConfigOffset.WriteZeroesMayUnmap) : 0,
+  }));
+  const device = transport.device;
+  const bad = (field: string, detail: string): VirtioConfigError => new VirtioConfigError(device, field, detail);
+
+  if (raw.capacity > BigInt(MAX_SAFE_SECTORS)) throw bad("capacity", `${raw.capacity} sectors is beyond what the driver can address`);
+  const blockSize = raw.blkSize;
+  if (!isPowerOfTwo(blockSize) || blockSize < BLK_MIN_BLOCK_SIZE || blockSize > BLK_MAX_BLOCK_SIZE) {
+    throw bad("blk_size", `${blockSize} is not a power of two in ${BLK_MIN_BLOCK_SIZE}..${BLK_MAX_BLOCK_SIZE}`);
+  }
+  if (has(BlkFeature.SizeMax) && raw.sizeMax < blockSize) throw bad("size_max", `${raw.sizeMax} is smaller than a block (${blockSize})`);
+  if (has(BlkFeature.SegMax) && raw.segMax === 0) throw bad("seg_max", "0 segments per request");
+  if (raw.physicalBlockExp > MAX_PHYSICAL_BLOCK_EXP) throw bad("physical_block_exp", `${raw.physicalBlockExp} is too large`);
+  if (raw.numQueues === 0) throw bad("num_queues", "0 queues");
+  if (raw.writeback > 1) throw bad("writeback", `value ${raw.writeback} is neither 0 nor 1`);
+  if (raw.mayUnmap > 1) throw bad("write_zeroes_may_unmap", `value ${raw.mayUnmap} is neither 0 nor 1`);
+  if (has(BlkFeature.Discard) && (raw.maxDiscardSectors === 0 || raw.maxDiscardSeg === 0)) {
+    throw bad("max_discard", `sectors ${raw.maxDiscardSectors}, segments ${raw.maxDiscardSeg}`);
+  }
+  if (has(BlkFeature.WriteZeroes) && (raw.maxWriteZeroesSectors === 0 || raw.maxWriteZeroesSeg === 0)) {
+    throw bad("max_write_zeroes", `sectors ${raw.maxWriteZeroesSectors}, segments ${raw.maxWriteZeroesSeg}`);
+  }
+
+  return {
+    capacitySectors: Number(raw.capacity),
+    sizeMax: raw.sizeMax,
+    segMax: raw.segMax,
+    blockSize,
+    physicalBlockSize: blockSize * 2 ** raw.physicalBlockExp,
+    alignmentOffset: raw.alignmentOffset,
+    minIoSize: raw.minIoSize,
+    optIoSize: raw.optIoSize,
+    writeback: raw.writeback < 0 ? undefined : raw.writeback === 1,
+    numQueues: raw.numQueues,
+    discard: has(BlkFeature.Discard)
+      ? { maxSectors: raw.maxDiscardSectors, maxSegments: raw.maxDiscardSeg, alignmentSectors: Math.max(raw.discardAlignment, 1) }
+      : undefined,
+    writeZeroes: has(BlkFeature.WriteZeroes)
+      ? { maxSectors: raw.maxWriteZeroesSectors, maxSegments: raw.maxWriteZeroesSeg, mayUnmap: raw.mayUnmap === 1 }
+      : undefined,
+  };
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return value > 0 && (value & (value - 1)) === 0;
+}

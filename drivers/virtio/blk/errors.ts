@@ -1,0 +1,49 @@
+import { VirtioDeviceError, VirtioError } from "../errors";
+
+/**
+ * A request the device answered with a failure. `request` describes it ("read sector 8 x16",
+ * "flush"), so a message names both the device and what was asked.
+ */
+export class BlkRequestError extends VirtioError {
+  constructor(
+    device: string,
+    code: string,
+    readonly request: string,
+    detail: string,
+  ) {
+    super(device, code, `${request}: ${detail}`);
+  }
+}
+
+/** Status IOERR. */
+export class BlkIoError extends BlkRequestError {
+  constructor(device: string, request: string) {
+    super(device, "ioerr", request, "device reported an I/O error");
+  }
+}
+
+/** Status UNSUPP, or an operation the device did not offer (rejected before submission). */
+export class BlkUnsupportedError extends BlkRequestError {
+  constructor(device: string, request: string, detail = "device reported the request unsupported") {
+    super(device, "unsupported", request, detail);
+  }
+}
+
+/** A write, discard or write-zeroes on a read-only device; it never reaches the ring. */
+export class BlkReadOnlyError extends BlkRequestError {
+  constructor(device: string, request: string) {
+    super(device, "read-only", request, "device is read-only");
+  }
+}
+
+/** The device answered with a status byte or used length it may not give; nothing of it is trusted. */
+export class BlkDeviceError extends VirtioDeviceError {
+  constructor(
+    device: string,
+    code: string,
+    readonly request: string,
+    detail: string,
+  ) {
+    super(device, code, `${request}: ${detail}`);
+  }
+}

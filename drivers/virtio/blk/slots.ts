@@ -1,0 +1,136 @@
+import { DmaSlab } from "../../../kernel/dma";
+import type { Platform } from "../../../kernel/platform";
+import { BLK_ID_BYTES, BlkHeader, BlkRangeSegment, BlkRequestType } from "./constants";
+
+/** Where each part of a request's driver-owned memory sits inside its slot (the id is 20 bytes). */
+const SlotLayout = { Header: 0, Segment: BlkHeader.Size, Status: BlkHeader.Size + BlkRangeSegment.Size, Id: 40, Size: 64 } as const;
+/** Written before submission; a device that completes without writing the status is caught. */
+export const STATUS_UNWRITTEN = 0xff;
+const NO_SLOT = -1;
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * One preallocated slot per request that can be in flight: the header, the discard /
+ * write-zeroes segment, the status byte and the GET_ID answer, in one DMA slab. The slot index
+ * is the virtqueue token. Nothing here allocates after construction.
+ */
+export class RequestSlots {
+  readonly count: number;
+  /** What each slot carries, for completion checks and error messages. */
+  readonly type: Uint8Array;
+  readonly sector: Float64Array;
+  /** Data bytes (or sectors for range requests). */
+  readonly amount: Float64Array;
+  /** Bytes the device must report written when it succeeds. */
+  readonly expectedWritten: Float64Array;
+  private readonly slab: DmaSlab;
+  private readonly views: DataView[] = [];
+  private readonly freeStack: Int32Array;
+  private freeTop: number;
+
+  constructor(platform: Platform, count: number) {
+    this.count = count;
+    this.slab = new DmaSlab(platform, count, SlotLayout.Size);
+    for (let i = 0; i < count; i++) {
+      const bytes = this.slab.bytes(i);
+      this.views.push(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    this.type = new Uint8Array(count);
+    this.sector = new Float64Array(count);
+    this.amount = new Float64Array(count);
+    this.expectedWritten = new Float64Array(count);
+    this.freeStack = new Int32Array(count);
+    for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
+    this.freeTop = count;
+  }
+
+  get free(): number {
+    return this.freeTop;
+  }
+
+  /** A free slot with its header and status prepared, or -1. */
+  acquire(type: number, sector: number, amount: number): number {
+    if (this.freeTop === 0) return NO_SLOT;
+    const slot = this.freeStack[--this.freeTop];
+    const view = this.views[slot];
+    view.setUint32(SlotLayout.Header + BlkHeader.Type, type, true);
+    view.setUint32(SlotLayout.Header + BlkHeader.Reserved, 0, true);
+    setUint64(view, SlotLayout.Header + BlkHeader.Sector, sector);
+    view.setUint8(SlotLayout.Status, STATUS_UNWRITTEN);
+    this.type[slot] = type;
+    this.sector[slot] = sector;
+    this.amount[slot] = amount;
+    return slot;
+  }
+
+  release(slot: number): void {
+    this.freeStack[this.freeTop++] = slot;
+  }
+
+  writeRangeSegment(slot: number, sector: number, count: number, flags: number): void {
+    const view = this.views[slot];
+    setUint64(view, SlotLayout.Segment + BlkRangeSegment.Sector, sector);
+    view.setUint32(SlotLayout.Segment + BlkRangeSegment.NumSectors, count, true);
+    view.setUint32(SlotLayout.Segment + BlkRangeSegment.Flags, flags, true);
+  }
+
+  headerPhysical(slot: number): number {
+    return this.slab.physical(slot) + SlotLayout.Header;
+  }
+  segmentPhysical(slot: number): number {
+    return this.slab.physical(slot) + SlotLayout.Segment;
+  }
+  statusPhysical(slot: number): number {
+    return this.slab.physical(slot) + SlotLayout.Status;
+  }
+  idPhysical(slot: number): number {
+    return this.slab.physical(slot) + SlotLayout.Id;
+  }
+
+  status(slot: number): number {
+    return this.views[slot].getUint8(SlotLayout.Status);
+  }
+
+  /** The GET_ID answer up to its first NUL, as text. */
+  serial(slot: number): string {
+    const view = this.views[slot];
+    let text = "";
+    for (let i = 0; i < BLK_ID_BYTES; i++) {
+      const byte = view.getUint8(SlotLayout.Id + i);
+      if (byte === 0) break;
+      text += String.fromCharCode(byte);
+    }
+    return text;
+  }
+
+  /** "read sector 8 x4096" — for error messages only. */
+  describe(slot: number): string {
+    const type = this.type[slot];
+    const sector = this.sector[slot];
+    switch (type) {
+      case BlkRequestType.In:
+        return `read sector ${sector} (${this.amount[slot]} bytes)`;
+      case BlkRequestType.Out:
+        return `write sector ${sector} (${this.amount[slot]} bytes)`;
+      case BlkRequestType.Flush:
+        return "flush";
+      case BlkRequestType.GetId:
+        return "get-id";
+      case BlkRequestType.Discard:
+        return `discard sector ${sector} (${this.amount[slot]} sectors)`;
+      case BlkRequestType.WriteZeroes:
+        return `write-zeroes sector ${sector} (${this.amount[slot]} sectors)`;
+      default:
+        return `request type ${type}`;
+    }
+  }
+
+  destroy(): void {
+    this.slab.free();
+  }
+}
+
+function setUint64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value >>> 0, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
+}

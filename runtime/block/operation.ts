@@ -1,0 +1,55 @@
+export const OpKind = { Read: 0, Write: 1, Flush: 2, Discard: 3, WriteZeroes: 4 } as const;
+export type OpKindValue = (typeof OpKind)[keyof typeof OpKind];
+
+/**
+ * One app call, split into device requests by the scheduler. Progress is counted in bytes for
+ * reads and writes and in sectors for discard / write-zeroes.
+ */
+export class BlockOperation {
+  /** Units handed to the device so far. */
+  issued = 0;
+  /** Device requests in flight. */
+  outstanding = 0;
+  error: Error | undefined;
+  readonly promise: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+  private settled = false;
+
+  constructor(
+    readonly kind: OpKindValue,
+    /** First 512-byte sector. */
+    readonly sector: number,
+    /** Bytes or sectors in all. */
+    readonly total: number,
+    /** Caller's memory for reads and writes. */
+    readonly buffer: Uint8Array | undefined,
+    /** Physical address of buffer[0] when it is DMA memory, else -1 (bounce). */
+    readonly physical: number,
+    /** Range request flags (UNMAP). */
+    readonly flags: number,
+  ) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  get fullyIssued(): boolean {
+    return this.issued === this.total;
+  }
+
+  /** Records the first failure and stops issuing the rest. */
+  fail(error: Error): void {
+    if (this.error === undefined) this.error = error;
+    this.issued = this.total;
+  }
+
+  /** Settles once everything issued came back. */
+  settleIfDone(): void {
+    if (this.settled || this.outstanding > 0 || !this.fullyIssued) return;
+    this.settled = true;
+    if (this.error === undefined) this.resolve();
+    else this.reject(this.error);
+  }
+}

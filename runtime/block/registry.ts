@@ -1,0 +1,41 @@
+import { VirtioBlk } from "../../drivers/virtio/blk/blk";
+import type { ProbedVirtioDevice } from "../../drivers/virtio/probe";
+import type { Platform } from "../../kernel/platform";
+import { BlockDevice, type BlockDeviceOptions } from "./device";
+import { DmaBuffers } from "./dma-buffers";
+import type { PollerHost } from "./scheduler";
+
+const devices: BlockDevice[] = [];
+/** One set of DMA buffers per machine, so a buffer from any disk is zero-copy on every disk. */
+const buffersByPlatform = new Map<Platform, DmaBuffers>();
+
+/** Every disk found so far, in probe order. */
+export function blockDevices(): readonly BlockDevice[] {
+  return devices;
+}
+
+/** A disk by index in `blockDevices()` or by serial. */
+export function findBlockDevice(which: number | { readonly serial: string }): BlockDevice | undefined {
+  if (typeof which === "number") return devices[which];
+  return devices.find((device) => device.driver.serial === which.serial);
+}
+
+/** Wraps every virtio-blk device the probe made ready (once each) and lists it. */
+export function adoptBlockDevices(probed: readonly ProbedVirtioDevice[], loop: PollerHost, options?: BlockDeviceOptions): BlockDevice[] {
+  const adopted: BlockDevice[] = [];
+  for (const entry of probed) {
+    const blk = entry.instance;
+    const platform = entry.device?.platform;
+    if (entry.state !== "ready" || !(blk instanceof VirtioBlk) || platform === undefined) continue;
+    if (devices.some((device) => device.driver === blk)) continue;
+    let buffers = buffersByPlatform.get(platform);
+    if (buffers === undefined) {
+      buffers = new DmaBuffers(platform);
+      buffersByPlatform.set(platform, buffers);
+    }
+    const device = new BlockDevice(blk, platform, loop, buffers, options);
+    devices.push(device);
+    adopted.push(device);
+  }
+  return adopted;
+}
