@@ -1,0 +1,63 @@
+/** virtio-net (device type 1) feature bits, configuration layout and wire formats (virtio 1.x). */
+
+export const NetFeature = {
+  Csum: 0,
+  GuestCsum: 1,
+  Mtu: 3,
+  Mac: 5,
+  MrgRxbuf: 15,
+  Status: 16,
+  CtrlVq: 17,
+  CtrlRx: 18,
+  Mq: 22,
+  CtrlMacAddr: 23,
+} as const;
+
+/** Features that are only meaningful (and may only be accepted) together with CTRL_VQ. */
+export const CTRL_DEPENDENT_FEATURES: readonly number[] = [NetFeature.CtrlRx, NetFeature.Mq, NetFeature.CtrlMacAddr];
+
+export const NetConfigOffset = { Mac: 0, Status: 6, MaxVirtqueuePairs: 8, Mtu: 10 } as const;
+export const NetStatus = { LinkUp: 1 } as const;
+
+export const MAC_LENGTH = 6;
+export const ETHERNET_HEADER_LENGTH = 14;
+export const VLAN_TAG_LENGTH = 4;
+export const DEFAULT_MTU = 1500;
+/** The spec's floor for the MTU field; the ceiling is what this driver sizes buffers for. */
+export const MIN_MTU = 68;
+export const MAX_MTU = 9000;
+/** max_virtqueue_pairs range from the spec. */
+export const MIN_PAIRS = 1;
+export const MAX_PAIRS = 0x8000;
+
+/** struct virtio_net_hdr field offsets. */
+export const NetHeader = {
+  Flags: 0,
+  GsoType: 1,
+  HdrLen: 2,
+  GsoSize: 4,
+  CsumStart: 6,
+  CsumOffset: 8,
+  NumBuffers: 10,
+} as const;
+/** With VERSION_1 or MRG_RXBUF (num_buffers present). */
+export const NET_HEADER_SIZE = 12;
+export const NET_HEADER_SIZE_LEGACY = 10;
+export const NetHeaderFlag = { NeedsCsum: 1, DataValid: 2 } as const;
+export const GSO_NONE = 0;
+
+/** Queue indices: rx of pair 0, tx of pair 0; the control queue follows every pair. */
+export const RX_QUEUE = 0;
+export const TX_QUEUE = 1;
+export function controlQueueIndex(pairs: number): number {
+  return 2 * pairs;
+}
+
+export const CtrlClass = { Rx: 0, Mac: 1, Mq: 4 } as const;
+export const CtrlRxCommand = { Promisc: 0, AllMulti: 1 } as const;
+export const CtrlMacCommand = { AddrSet: 1 } as const;
+export const CtrlMqCommand = { VqPairsSet: 0 } as const;
+export const CtrlAck = { Ok: 0, Err: 1 } as const;
+
+/** ISR bit 1: the device configuration changed (legacy interfaces have no generation counter). */
+export const ISR_CONFIG_CHANGE = 2;

@@ -1,0 +1,102 @@
+import { DmaSlab } from "../../../kernel/dma";
+import type { Platform } from "../../../kernel/platform";
+import type { ChecksumOffload } from "../../../runtime/net/link";
+import type { SplitVirtqueue } from "../virtqueue";
+import { NetHeader, NetHeaderFlag } from "./constants";
+import type { VirtioNetCounters } from "./counters";
+import type { NetLayout } from "./layout";
+
+export interface TransmitterOptions {
+  readonly buffers: number;
+  /** Frames published before the device is notified without waiting for `flush`. */
+  readonly batch: number;
+}
+
+const SLOT_ALIGN = 64;
+
+/**
+ * The transmit queue: frames are copied behind their header into DMA slab slots; slots the device
+ * has finished with are reclaimed on the next send. Publication is batched: one notification per
+ * `flush` (or per full batch).
+ */
+export class NetTransmitter {
+  private readonly slab: DmaSlab;
+  private readonly freeSlots: Uint16Array;
+  private freeTop: number;
+  private unkicked = 0;
+
+  constructor(
+    platform: Platform,
+    private readonly queue: SplitVirtqueue<number>,
+    private readonly layout: NetLayout,
+    private readonly counters: VirtioNetCounters,
+    private readonly options: TransmitterOptions,
+  ) {
+    const slotSize = Math.ceil((layout.headerSize + layout.maxFrame) / SLOT_ALIGN) * SLOT_ALIGN;
+    this.slab = new DmaSlab(platform, options.buffers, slotSize);
+    this.freeSlots = new Uint16Array(options.buffers);
+    for (let i = 0; i < options.buffers; i++) this.freeSlots[i] = i;
+    this.freeTop = options.buffers;
+  }
+
+  /** False when every slot or descriptor is in flight; the frame was not queued. */
+  transmit(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
+    const length = frame.length;
+    if (length > this.layout.maxFrame) {
+      // Not back-pressure: retrying cannot help, so the frame is consumed and counted.
+      this.counters.txOversize++;
+      return true;
+    }
+    this.reclaim();
+    if (this.freeTop === 0) {
+      this.counters.txRingFull++;
+      return false;
+    }
+    const slot = this.freeSlots[--this.freeTop];
+    const bytes = this.slab.bytes(slot);
+    const headerSize = this.layout.headerSize;
+    bytes.fill(0, 0, headerSize);
+    if (offload !== undefined) {
+      bytes[NetHeader.Flags] = NetHeaderFlag.NeedsCsum;
+      writeLe16(bytes, NetHeader.CsumStart, offload.start);
+      writeLe16(bytes, NetHeader.CsumOffset, offload.offset);
+    }
+    bytes.set(frame, headerSize);
+    const queue = this.queue;
+    const physical = this.slab.physical(slot);
+    queue.begin();
+    if (this.layout.splitHeader) {
+      queue.addReadable(physical, headerSize);
+      queue.addReadable(physical + headerSize, length);
+    } else {
+      queue.addReadable(physical, headerSize + length);
+    }
+    if (!queue.publish(slot)) {
+      this.freeSlots[this.freeTop++] = slot;
+      this.counters.txRingFull++;
+      return false;
+    }
+    this.counters.txFrames++;
+    this.counters.txBytes += length;
+    if (++this.unkicked >= this.options.batch) this.flush();
+    return true;
+  }
+
+  /** Notifies the device of everything published since the last flush. */
+  flush(): void {
+    if (this.unkicked === 0) return;
+    this.unkicked = 0;
+    if (this.queue.kick()) this.counters.txKicks++;
+  }
+
+  /** Slots the device has consumed go back on the free stack. */
+  private reclaim(): void {
+    const queue = this.queue;
+    while (queue.nextCompletion()) this.freeSlots[this.freeTop++] = queue.completedToken as number;
+  }
+}
+
+function writeLe16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = value >>> 8;
+}
