@@ -1,0 +1,65 @@
+import { BodyHolder, type BodyInit } from "./body";
+import { Headers, type HeadersInit } from "./headers";
+import { STATUS_OK, reasonPhrase } from "./status";
+
+export interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+
+const MIN_STATUS = 200;
+const MAX_STATUS = 599;
+const FIRST_NON_SUCCESS = 300;
+
+/** The web-standard Response shape; bodies are strings, bytes or async iterables of chunks. */
+export class Response {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  private readonly content: BodyHolder;
+  /** What the server serializes; kept apart from `content` so reading does not consume it. */
+  readonly rawBody: BodyInit | null;
+
+  constructor(body: BodyInit | null = null, init: ResponseInit = {}) {
+    const status = init.status ?? STATUS_OK;
+    if (!Number.isInteger(status) || status < MIN_STATUS || status > MAX_STATUS) throw new RangeError(`invalid status ${status}`);
+    this.status = status;
+    this.statusText = init.statusText ?? reasonPhrase(status);
+    this.headers = new Headers(init.headers);
+    this.rawBody = body;
+    this.content = new BodyHolder(body);
+    if (typeof body === "string" && !this.headers.has("content-type")) this.headers.set("content-type", "text/plain;charset=UTF-8");
+  }
+
+  static json(data: unknown, init: ResponseInit = {}): Response {
+    const response = new Response(JSON.stringify(data), init);
+    response.headers.set("content-type", "application/json");
+    return response;
+  }
+
+  get ok(): boolean {
+    return this.status >= MIN_STATUS && this.status < FIRST_NON_SUCCESS;
+  }
+
+  get body(): AsyncIterable<Uint8Array> | null {
+    return this.content.stream;
+  }
+
+  get bodyUsed(): boolean {
+    return this.content.bodyUsed;
+  }
+
+  text(): Promise<string> {
+    return this.content.text();
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = await this.content.bytes();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.content.text());
+  }
+}

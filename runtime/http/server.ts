@@ -1,0 +1,107 @@
+import { formatIpv4 } from "../net/address";
+import { Deadline } from "../net/tcp/deadline";
+import type { TcpConnection } from "../net/tcp/connection";
+import type { TcpListener } from "../net/tcp/listener";
+import type { Tcp } from "../net/tcp/tcp";
+import { ByteReader, LimitExceeded } from "./byte-reader";
+import { messageBody } from "./message-body";
+import { Request } from "./request";
+import { HttpError, parseRequestHead, requestFraming, wantsKeepAlive } from "./request-head";
+import { Response } from "./response";
+import { writeResponse } from "./response-writer";
+import { STATUS_HEADER_FIELDS_TOO_LARGE, STATUS_INTERNAL_ERROR, reasonPhrase } from "./status";
+
+export interface ServerLimits {
+  /** Request line plus header fields; beyond it the answer is 431. */
+  maxHeaderBytes: number;
+  /** Request body; beyond it the answer is 413. */
+  maxBodyBytes: number;
+  /** A connection waiting this long for (the rest of) a request head is closed. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxHeaderBytes: 16 * 1024, maxBodyBytes: 8 * 1024 * 1024, idleTimeoutMs: 30_000 };
+
+export interface ServeOptions {
+  readonly port: number;
+  fetch(request: Request): Response | Promise<Response>;
+  readonly limits?: Partial<ServerLimits>;
+  /** Listen backlog for the TCP listener. */
+  readonly backlog?: number;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  /** Stops accepting connections; open ones finish their exchanges. */
+  close(): void;
+}
+
+/** An HTTP/1.1 server on `tcp`: each request goes to `fetch`, one at a time per connection. */
+export function serve(tcp: Tcp, options: ServeOptions): HttpServer {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const listener: TcpListener = tcp.listen(options.port, (connection) => void serveConnection(tcp, connection, options, limits), { backlog: options.backlog });
+  return { port: options.port, close: () => listener.close() };
+}
+
+async function serveConnection(tcp: Tcp, connection: TcpConnection, options: ServeOptions, limits: ServerLimits): Promise<void> {
+  const idle = new Deadline(tcp.scheduler, () => connection.close());
+  const reader = new ByteReader(() => connection.read());
+  const host = `${formatIpv4(connection.localAddress)}:${connection.localPort}`;
+  try {
+    for (;;) {
+      idle.start(limits.idleTimeoutMs);
+      const headBytes = await reader.readHead(limits.maxHeaderBytes);
+      idle.stop();
+      if (headBytes === null) break;
+      const head = parseRequestHead(headBytes);
+      const framing = requestFraming(head.headers);
+      const body = messageBody(reader, framing, limits.maxBodyBytes);
+      if (framing.kind === "length" && framing.length > limits.maxBodyBytes) await body.next();
+      const request = new Request(`http://${head.headers.get("host") ?? host}${head.target.startsWith("/") ? head.target : "/"}`, {
+        method: head.method,
+        headers: head.headers,
+        body: framing.kind === "none" ? null : body,
+      });
+      const response = await respond(options, request);
+      const keepAlive = await writeResponse(connection, response, {
+        headRequest: request.method === "HEAD",
+        keepAlive: wantsKeepAlive(head),
+        http10: head.minorVersion === 0,
+      });
+      if (!keepAlive || !(await skip(body))) break;
+    }
+  } catch (error) {
+    await answerError(connection, error);
+  } finally {
+    idle.stop();
+    connection.close();
+  }
+}
+
+async function respond(options: ServeOptions, request: Request): Promise<Response> {
+  try {
+    return await options.fetch(request);
+  } catch (error) {
+    // A body error (413, bad chunking) surfaces through the app's read; answer it as such.
+    if (error instanceof HttpError) throw error;
+    return new Response(reasonPhrase(STATUS_INTERNAL_ERROR), { status: STATUS_INTERNAL_ERROR });
+  }
+}
+
+/** Answers a request the server could not accept, then the connection closes. */
+async function answerError(connection: TcpConnection, error: unknown): Promise<void> {
+  const status = error instanceof HttpError ? error.status : error instanceof LimitExceeded ? STATUS_HEADER_FIELDS_TOO_LARGE : null;
+  if (status === null) return;
+  const response = new Response(reasonPhrase(status), { status });
+  await writeResponse(connection, response, { headRequest: false, keepAlive: false, http10: false }).catch(() => undefined);
+}
+
+/** Skips what the app left unread of a body, so the next request starts in step. */
+async function skip(body: AsyncIterable<Uint8Array>): Promise<boolean> {
+  try {
+    for await (const chunk of body) void chunk;
+    return true;
+  } catch {
+    return false;
+  }
+}

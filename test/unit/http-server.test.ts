@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { serve, type ServeOptions } from "../../runtime/http/server";
+import { Response } from "../../runtime/http/response";
+import type { TcpConnection } from "../../runtime/net/tcp/connection";
+import { tcpPair } from "../tcp/pair";
+
+const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** A server on the pair's server host and a raw TCP client; returns everything the client read. */
+async function exchange(request: string | Uint8Array, fetch: ServeOptions["fetch"], limits: ServeOptions["limits"] = {}) {
+  const pair = tcpPair();
+  serve(pair.server.tcp, { port: 80, fetch, limits });
+  let client: TcpConnection | null = null;
+  void pair.client.tcp.connect("10.0.2.2", 80).then((c) => (client = c));
+  await pair.runUntil(() => client !== null);
+  const connection = client as unknown as TcpConnection;
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  connection.onData((chunk) => chunks.push(chunk));
+  connection.onEnd(() => (ended = true));
+  void connection.write(request);
+  return { pair, connection, chunks, isEnded: () => ended, text: () => chunks.map(decode).join("") };
+}
+
+const hello: ServeOptions["fetch"] = async (request) => new Response(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`);
+
+describe("http server", () => {
+  it("answers pipelined keep-alive requests in order, with Content-Length", async () => {
+    const { pair, text, isEnded } = await exchange("GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: x\r\n\r\n", hello);
+    await pair.runUntil(() => (text().match(/HTTP\/1\.1 200/g) ?? []).length === 3, 1000);
+    const responses = text().split(/(?=HTTP\/1\.1 )/);
+    expect(responses.map((r) => r.slice(r.indexOf("\r\n\r\n") + 4))).toEqual(["GET /a ", "POST /b xyz", "GET /c "]);
+    expect(responses[0]).toContain("content-length: 7\r\n");
+    expect(isEnded()).toBe(false);
+  });
+
+  it("reads a chunked request body and streams a chunked response", async () => {
+    const { pair, text } = await exchange(
+      "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n",
+      async (request) => {
+        const body = await request.text();
+        async function* parts() {
+          yield new TextEncoder().encode(body.toUpperCase());
+          yield new TextEncoder().encode("!");
+        }
+        return new Response(parts(), { status: 201 });
+      },
+    );
+    await pair.runUntil(() => text().endsWith("0\r\n\r\n"), 1000);
+    expect(text()).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
+    expect(text()).toContain("transfer-encoding: chunked\r\n");
+    expect(text().slice(text().indexOf("\r\n\r\n") + 4)).toBe("b\r\nHELLO WORLD\r\n1\r\n!\r\n0\r\n\r\n");
+  });
+
+  it.each([
+    ["431 for an oversized head", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(2000)}\r\n\r\n`, 431],
+    ["413 for a declared body beyond the limit", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413],
+    ["413 for a chunked body beyond the limit", `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n${"a".repeat(2048)}\r\n0\r\n\r\n`, 413],
+    ["400 for a malformed request line", "GET /\r\n\r\n", 400],
+    ["400 for a space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400],
+    ["400 for a missing Host", "GET / HTTP/1.1\r\n\r\n", 400],
+    ["400 for conflicting lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400],
+    ["400 for a bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
+    ["501 for an unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
+  ])("answers %s and closes", async (_name, request, status) => {
+    const { pair, text, isEnded } = await exchange(request, hello, { maxHeaderBytes: 1024, maxBodyBytes: 1024 });
+    await pair.runUntil(isEnded, 1000);
+    expect(text()).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(text()).toContain("connection: close\r\n");
+  });
+
+  it("closes after Connection: close and after an HTTP/1.0 request", async () => {
+    for (const request of ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET / HTTP/1.0\r\n\r\n"]) {
+      const { pair, text, isEnded } = await exchange(request, hello);
+      await pair.runUntil(isEnded, 1000);
+      expect(text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(text().endsWith("GET / ")).toBe(true);
+    }
+  });
+
+  it("answers 500 when the app throws and HEAD without a body", async () => {
+    const { pair, text } = await exchange("GET /boom HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n", (request) => {
+      if (request.method === "GET") throw new Error("app bug");
+      return new Response("body");
+    });
+    await pair.runUntil(() => text().includes("content-length: 4\r\n"), 1000);
+    await pair.scheduler.advance(10);
+    expect(text()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(text().endsWith("\r\n\r\n")).toBe(true);
+    expect(text()).not.toContain("body");
+  });
+
+  it("closes an idle connection", async () => {
+    const { pair, isEnded } = await exchange("GET / HTTP/1.1\r\n", hello, { idleTimeoutMs: 5000 });
+    await pair.scheduler.advance(4900);
+    expect(isEnded()).toBe(false);
+    await pair.runUntil(isEnded, 1000);
+    expect(isEnded()).toBe(true);
+  });
+
+  it("round-trips a 1 MiB body between two stacks, checked by SHA-256", async () => {
+    const body = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24);
+    const expected = createHash("sha256").update(body).digest("hex");
+    let serverHash = "";
+    const head = new TextEncoder().encode(`PUT /blob HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+    const request = new Uint8Array(head.length + body.length);
+    request.set(head);
+    request.set(body, head.length);
+    const { pair, chunks } = await exchange(
+      request,
+      async (req) => {
+        const received = new Uint8Array(await req.arrayBuffer());
+        serverHash = createHash("sha256").update(received).digest("hex");
+        return new Response(received, { headers: { "content-type": "application/octet-stream" } });
+      },
+      { maxBodyBytes: 2 * 1024 * 1024 },
+    );
+    const total = () => chunks.reduce((n, c) => n + c.length, 0);
+    await pair.runUntil(() => total() >= body.length + 60, 60_000);
+    expect(serverHash).toBe(expected);
+    const all = Buffer.concat(chunks);
+    const split = all.indexOf("\r\n\r\n") + 4;
+    expect(all.subarray(0, split).toString()).toContain(`content-length: ${body.length}\r\n`);
+    expect(createHash("sha256").update(all.subarray(split)).digest("hex")).toBe(expected);
+  });
+});
