@@ -1,28 +1,42 @@
 // Boots a built app in QEMU, serial console on this terminal, and exits with the guest's status.
-// Usage: tsx scripts/run.ts <app> [--append "k=v ..."] [--memory 128M] [--timeout seconds] [-- qemu args]
+// Usage: tsx scripts/run.ts <app> [--append "k=v ..."] [--memory 128M] [--timeout seconds]
+//                                 [--port 8080] [--bare] [-- qemu args]
+// The app's default devices (scripts/machines) are added unless --bare is given.
 import { parseArgs } from "node:util";
+import { machineFor } from "./machines";
 import { boot } from "./lib/qemu";
 
+const DEFAULT_HTTP_PORT = 8080;
 const separator = process.argv.indexOf("--");
 const ownArgs = separator < 0 ? process.argv.slice(2) : process.argv.slice(2, separator);
 const extraQemuArgs = separator < 0 ? [] : process.argv.slice(separator + 1);
 const { values, positionals } = parseArgs({
   args: ownArgs,
   allowPositionals: true,
-  options: { append: { type: "string" }, memory: { type: "string" }, timeout: { type: "string" } },
+  options: {
+    append: { type: "string" },
+    memory: { type: "string" },
+    timeout: { type: "string" },
+    port: { type: "string" },
+    bare: { type: "boolean", default: false },
+  },
 });
 
 const app = positionals[0] ?? "demo";
+const machine = values.bare ? { qemuArgs: [] } : machineFor(app, { httpPort: Number(values.port ?? DEFAULT_HTTP_PORT) });
+if (machine.banner) console.log(machine.banner);
 const result = await boot({
   app,
   append: values.append,
   memory: values.memory,
-  qemuArgs: extraQemuArgs,
+  qemuArgs: [...machine.qemuArgs, ...extraQemuArgs],
   timeoutMs: values.timeout ? Number(values.timeout) * 1000 : 0,
   stdin: process.stdin.isTTY ? "inherit" : "ignore",
   onOutput: (text) => process.stdout.write(text),
 });
 if (result.timedOut) console.error(`vireo: ${app} timed out after ${values.timeout} s`);
+const INTERRUPTED = 130;
+if (result.qemuStatus === null && !result.timedOut) process.exit(INTERRUPTED);
 if (result.status === undefined) {
   console.error(`vireo: QEMU ended without a guest exit status (QEMU status ${result.qemuStatus})`);
   process.exit(result.timedOut ? 124 : 2);

@@ -1,0 +1,33 @@
+// The demo machine: virtio-rng, a persistent virtio-blk disk (created on first run) for the
+// key-value store, and virtio-net on QEMU user networking with the HTTP port forwarded.
+import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUILD_DIR } from "../lib/paths";
+import type { Machine, MachineOptions } from "./types";
+
+export const DEMO_DISK = join(BUILD_DIR, "demo-disk.img");
+const DISK_BYTES = 64 * 1024 * 1024;
+export const DEMO_GUEST_HTTP_PORT = 80;
+export const DEMO_MAC = "52:54:00:12:34:56";
+
+export function createDiskIfMissing(path: string, bytes: number): void {
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, "w");
+  ftruncateSync(fd, bytes);
+  closeSync(fd);
+}
+
+export function demoMachine(options: MachineOptions, disk = DEMO_DISK): Machine {
+  createDiskIfMissing(disk, DISK_BYTES);
+  return {
+    qemuArgs: [
+      "-device", "virtio-rng-pci",
+      "-drive", `file=${disk},format=raw,if=none,id=kv,cache=writeback`,
+      "-device", "virtio-blk-pci,drive=kv,serial=vireo-kv",
+      "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
+      "-device", `virtio-net-pci,netdev=net0,mac=${DEMO_MAC}`,
+    ],
+    banner: `Vireo demo: http://127.0.0.1:${options.httpPort} (Ctrl-C stops the machine)`,
+  };
+}
