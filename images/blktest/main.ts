@@ -1,0 +1,46 @@
+// The virtio-blk test and benchmark image. `blk=<command>[,<command>...]` picks what runs on the
+// first disk (see commands.ts and bench.ts); other `key=value` words are the commands' arguments.
+// Prints the probe report, one `blk info ...` line, `blk <command> ok ...` or
+// `blk <command> FAIL ...` per command, and exits 0 only if every command passed.
+import { registerVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
+import { probeVirtioPci } from "../../drivers/virtio/probe";
+import { PortPciConfig } from "../../kernel/pci/config";
+import { enumeratePci } from "../../kernel/pci/enumerate";
+import { start } from "../../kernel/start";
+import { adoptBlockDevices } from "../../runtime/block/registry";
+import { bench } from "./bench";
+import { COMMANDS, type Command } from "./commands";
+
+const EXIT_FAILED = 1;
+const EXIT_NO_DISK = 2;
+
+const ALL: Readonly<Record<string, Command>> = { ...COMMANDS, bench };
+
+start(async ({ platform, commandLine, loop }) => {
+  registerVirtioBlkDriver();
+  const pci = new PortPciConfig(platform.ports);
+  const probe = probeVirtioPci(platform, pci, enumeratePci(pci));
+  for (const line of probe.lines) console.log(line);
+  const [disk] = adoptBlockDevices(probe.devices, loop);
+  if (disk === undefined) {
+    console.log("blk no disk");
+    return EXIT_NO_DISK;
+  }
+  const info = disk.info;
+  console.log(
+    `blk info ${info.name} serial="${info.serial}" sectors=${info.capacitySectors} block=${info.blockSize} ro=${info.readOnly} ` +
+      `max-transfer=${info.maxTransferBytes} queue=${info.queueSize} features=${info.features.join(",")}`,
+  );
+  let failed = 0;
+  for (const name of (commandLine.get("blk") ?? "").split(",").filter((n) => n !== "")) {
+    const command = ALL[name];
+    try {
+      if (command === undefined) throw new Error(`unknown command; known: ${Object.keys(ALL).join(", ")}`);
+      console.log(`blk ${name} ok ${await command(disk, commandLine, platform.monotonicNs)}`);
+    } catch (error) {
+      failed++;
+      console.log(`blk ${name} FAIL ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+  }
+  return failed === 0 ? 0 : EXIT_FAILED;
+});
