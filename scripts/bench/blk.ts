@@ -1,0 +1,38 @@
+// virtio-blk figures measured by the guest (blktest image, `blk=bench`): sequential 1 MiB reads
+// and writes, 4 KiB random reads at QD1 and QD32, against a raw file (cache=unsafe) and against
+// QEMU's null-co driver (no storage at all: the driver and virtqueue path alone).
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApps } from "../lib/build-apps";
+import { boot } from "../lib/qemu";
+
+const DISK_BYTES = 256 * 1024 * 1024;
+const RANDOM_SECONDS = 3;
+const BENCH_TIMEOUT_MS = 300_000;
+const FIGURE = /^blk bench (?!ok )(\S+) (.*)$/gm;
+
+async function run(label: string, drive: string): Promise<void> {
+  const result = await boot({
+    app: "blktest",
+    append: `blk=bench seconds=${RANDOM_SECONDS} mib=${DISK_BYTES / (1024 * 1024)}`,
+    timeoutMs: BENCH_TIMEOUT_MS,
+    qemuArgs: ["-drive", `${drive},if=none,id=d0`, "-device", "virtio-blk-pci,drive=d0"],
+  });
+  if (result.status !== 0) throw new Error(`blk bench (${label}) failed:\n${result.output}`);
+  for (const [, name, figure] of result.output.matchAll(FIGURE)) console.log(`blk: ${label} ${name}: ${figure}`);
+}
+
+export async function benchBlk(): Promise<void> {
+  await buildApps(["blktest"]);
+  const dir = mkdtempSync(join(tmpdir(), "vireo-blk-bench-"));
+  try {
+    const file = join(dir, "disk.raw");
+    writeFileSync(file, "");
+    truncateSync(file, DISK_BYTES);
+    await run("raw file", `file=${file},format=raw,cache=unsafe`);
+    await run("null-co", `driver=null-co,size=${DISK_BYTES},read-zeroes=on`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
