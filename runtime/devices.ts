@@ -1,15 +1,21 @@
 /**
- * Device bring-up for apps: enumerates PCI, probes every virtio function against the registered
- * drivers and prints the boot report (one line per PCI function, one per virtio device, then
- * `virtio-ready N`). Installs crypto.getRandomValues when a virtio-rng is present.
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net), enumerates PCI, probes
+ * every virtio function and prints the boot report (one line per PCI function, one per virtio
+ * device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
+ * crypto.getRandomValues.
  */
+import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
+import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
+import { VirtioNet } from "../drivers/virtio/net/net";
+import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
+import { registerVirtioDriver } from "../drivers/virtio/registry";
+import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
 import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
-import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
-import { registerVirtioDriver } from "../drivers/virtio/registry";
-import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng";
+import type { BlockDevice } from "./block/device";
+import { adoptBlockDevices } from "./block/registry";
 
 export interface Devices {
   readonly pci: readonly PciFunction[];
@@ -17,6 +23,8 @@ export interface Devices {
   /** Boot report lines, as printed. */
   readonly report: readonly string[];
   readonly rng?: VirtioRng;
+  readonly disks: readonly BlockDevice[];
+  readonly nics: readonly VirtioNet[];
 }
 
 export interface DeviceOptions {
@@ -25,21 +33,26 @@ export interface DeviceOptions {
 }
 
 /** Instances the registered driver of `type` attached, in bus order. */
-export function driverInstances<T>(devices: Devices, type: new (...args: never[]) => T): T[] {
+export function driverInstances<T>(devices: Pick<Devices, "virtio">, type: new (...args: never[]) => T): T[] {
   return devices.virtio.filter((d) => d.state === "ready" && d.instance instanceof type).map((d) => d.instance as T);
+}
+
+function installGetRandomValues(rng: VirtioRng): void {
+  const getRandomValues = <T extends ArrayBufferView>(array: T): T => rng.getRandomValues(array);
+  Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
 }
 
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
   registerVirtioDriver(virtioRngDriver);
+  registerVirtioBlkDriver();
+  registerVirtioDriver(createVirtioNetDriver({ loop: system.loop }));
   const pci = enumeratePci(system.pci);
   const probe = probeVirtioPci(system.platform, system.pci, pci);
   const report = [...pci.map(formatPciFunction), ...probe.lines];
   if (options.print ?? true) for (const line of report) console.log(line);
-  const devices: Devices = { pci, virtio: probe.devices, report };
-  const rng = driverInstances(devices, VirtioRng)[0];
-  if (rng !== undefined) {
-    const getRandomValues = <T extends ArrayBufferView>(array: T): T => rng.getRandomValues(array);
-    Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
-  }
-  return { ...devices, rng };
+  const virtio = probe.devices;
+  const rng = driverInstances({ virtio }, VirtioRng)[0];
+  if (rng !== undefined) installGetRandomValues(rng);
+  const disks = adoptBlockDevices(virtio, system.loop);
+  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet) };
 }
