@@ -1,5 +1,6 @@
 // Benchmarks. Usage: tsx scripts/bench.ts [boot ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
+import { benchBlk } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchVirtqueue } from "./bench/virtqueue";
 import { buildApps } from "./lib/build-apps";
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     await buildApps(["demo"]);
     await benchBoot("demo");
   },
+  blk: benchBlk,
   virtqueue: async () => {
     await buildApps(["vqbench"]);
     await benchVirtqueue();

@@ -1,12 +1,62 @@
-// The demo app `npm start` boots.
-import { start } from "../../kernel/start";
+// The demo app `npm start` boots: an HTTP server with a status page and a key-value store kept
+// on the virtio-blk disk. The command line may configure the network (`ip=A/P gw=G dns=D`, or
+// DHCP by default) and `bench-exit` ends the machine once it is ready (for boot benchmarks).
+import { deviceTypeName } from "../../drivers/virtio/constants";
+import { start, type System } from "../../kernel/start";
+import { serve } from "../../runtime/http/server";
+import { KvStore } from "../../runtime/kv/store";
+import { NetStack, formatIpv4, parseNetCommandLine } from "../../runtime/net/index";
+import { Tcp } from "../../runtime/net/tcp/tcp";
+import { startDevices, type Devices } from "../../runtime/devices";
+import { deviceRandom, eventLoopScheduler } from "../../runtime/services";
+import { createDemoApp } from "./app";
+import type { StatusSnapshot } from "./status";
 
-const NS_PER_MS = 1e6;
+const HTTP_PORT = 80;
+const KV_DISK_SERIAL = "vireo-kv";
+const NS_PER_S = 1e9;
 
-start(({ platform }) => {
-  const usage = vireoNative.memoryUsage();
-  console.log(`Vireo demo: TypeScript running ${(platform.monotonicNs() / NS_PER_MS).toFixed(1)} ms after kernel entry`);
-  console.log(`memory: ${vireoNative.memoryBytes >> 20} MiB, ${usage.freePages} of ${usage.totalPages} pages free, JS heap ${usage.heapBytes} bytes`);
-  console.log(`wall clock: ${new Date(platform.wallClockMs()).toISOString()}`);
-  console.log("demo ready");
+function snapshot(system: System, devices: Devices, stack: NetStack, tcp: Tcp, store: KvStore | undefined): StatusSnapshot {
+  return {
+    uptimeSeconds: system.platform.monotonicNs() / NS_PER_S,
+    memory: vireoNative.memoryUsage(),
+    devices: devices.virtio.map((probed) => {
+      const t = probed.device?.transport;
+      return {
+        name: probed.name,
+        type: t ? deviceTypeName(t.deviceType) : "?",
+        transport: t?.kind ?? "?",
+        notify: t?.notifyKind ?? "?",
+        features: (probed.device?.features ?? 0n).toString(16),
+        state: probed.state,
+      };
+    }),
+    network: { ...stack.counters, nic: { ...devices.nics[0]?.counters }, tcp: { ...tcp.counters } },
+    block: Object.fromEntries(devices.disks.map((disk) => [disk.name, { ...disk.info, features: disk.info.features.join(" ") }])),
+    store: store === undefined ? { disk: "none" } : { ...store.stats },
+  };
+}
+
+start(async (system) => {
+  const { platform, commandLine } = system;
+  const devices = startDevices(system);
+  const disk = devices.disks.find((d) => d.info.serial === KV_DISK_SERIAL) ?? devices.disks[0];
+  const store = disk !== undefined ? await KvStore.open(disk) : undefined;
+  console.log(store ? `demo: key-value store on ${disk?.name} (${store.stats.keys} keys)` : "demo: no disk, the store is off");
+  const link = devices.nics[0];
+  if (link === undefined) {
+    console.log("demo: no virtio-net device; nothing to serve");
+    return 1;
+  }
+  const scheduler = eventLoopScheduler(platform);
+  const random = deviceRandom(devices) ?? ((bytes: Uint8Array) => bytes.forEach((_, i) => (bytes[i] = (Math.random() * 256) | 0)));
+  const stack = new NetStack({ link, scheduler, random });
+  const configuration = parseNetCommandLine(commandLine.text);
+  if (configuration === null || configuration.mode === "dhcp") await stack.configureDhcp();
+  else stack.configureStatic(configuration.config);
+  const tcp = new Tcp({ stack, scheduler, random });
+  serve(tcp, { port: HTTP_PORT, fetch: createDemoApp({ store, status: () => snapshot(system, devices, stack, tcp, store) }) });
+  console.log(`demo ready: listening on http://${formatIpv4(stack.config.address)}:${HTTP_PORT}`);
+  if (commandLine.has("bench-exit")) return 0;
+  return undefined;
 });
