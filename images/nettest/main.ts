@@ -6,11 +6,8 @@
 //   echo=PORT                      UDP echo server; "!setmac" applies setmac=, "!exit" ends the machine
 //   setmac=02:00:00:aa:bb:cc       the MAC "!setmac" switches to
 //   mode=reflect                   no stack: reflect every frame at layer 2 (frame-rate benchmark)
-import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
 import { mathRandomFill } from "../../drivers/virtio/net/config";
-import { VirtioNet } from "../../drivers/virtio/net/net";
-import { registerVirtioDriver } from "../../drivers/virtio/registry";
-import { driverInstances, startDevices } from "../../runtime/devices";
+import { startDevices } from "../../runtime/devices";
 import { NetError, NetStack, formatIpv4, formatMac, parseNetCommandLine, type Scheduler } from "../../runtime/net/index";
 import { start, type System } from "../../kernel/start";
 import { LinkTap } from "./link-tap";
@@ -33,10 +30,9 @@ function describe(error: unknown): string {
 }
 
 start(async (system: System) => {
-  const { platform, commandLine, loop } = system;
-  registerVirtioDriver(createVirtioNetDriver({ loop }));
+  const { platform, commandLine } = system;
   const devices = startDevices(system);
-  const net = driverInstances(devices, VirtioNet)[0];
+  const net = devices.nics[0];
   if (net === undefined) {
     console.log("nettest: no virtio-net device");
     return EXIT_FAILURE;
