@@ -8,7 +8,7 @@ import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
-import { registerVirtioDriver } from "../drivers/virtio/registry";
+import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry";
 import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
@@ -47,7 +47,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioBlkDriver();
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop }));
   const pci = enumeratePci(system.pci);
-  const probe = probeVirtioPci(system.platform, system.pci, pci);
+  const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts });
   const report = [...pci.map(formatPciFunction), ...probe.lines];
   if (options.print ?? true) for (const line of report) console.log(line);
   const virtio = probe.devices;

@@ -1,6 +1,15 @@
 import type { Platform } from "../../kernel/platform";
 import { DeviceStatus, FeatureBit, MAX_QUEUE_SIZE, feature, hasFeature } from "./constants";
 import { VirtioError, VirtioFeatureError, VirtioQueueError, VirtioUsageError, asVirtioError } from "./errors";
+import {
+  boundQueues,
+  pollingBinding,
+  type VirtioInterruptBinder,
+  type VirtioInterruptBinding,
+  type VirtioInterruptHandlers,
+  type VirtioInterruptMode,
+  type VirtioInterruptStats,
+} from "./interrupts";
 import type { Transport } from "./transport";
 import { SplitVirtqueue } from "./virtqueue";
 
@@ -25,10 +34,13 @@ export class VirtioDevice {
   /** Negotiated. */
   features = 0n;
   private status: number = DeviceStatus.Reset;
+  private interrupts: VirtioInterruptBinding | undefined;
 
+  /** Without an interrupt binder (no router given to the probe, mmio) the device is polled. */
   constructor(
     readonly platform: Platform,
     readonly transport: Transport,
+    private readonly interruptBinder?: VirtioInterruptBinder,
   ) {}
 
   get name(): string {
@@ -99,6 +111,31 @@ export class VirtioDevice {
     return queue;
   }
 
+  /**
+   * Binds the device's interrupts once, during attach and before the named queues are created
+   * (a queue's vector is part of its set-up). Returns the mode the device got; "polling" means
+   * nothing will interrupt and the driver must poll.
+   */
+  bindInterrupts(handlers: VirtioInterruptHandlers): VirtioInterruptMode {
+    if (this.interrupts !== undefined) throw new VirtioUsageError(this.name, "interrupts-bound", "interrupts are already bound");
+    const queues = boundQueues(this.name, handlers, this.transport.numQueues());
+    const created = queues.filter((q) => this.queues.some((queue) => queue.index === q));
+    if (created.length > 0) {
+      throw new VirtioUsageError(this.name, "interrupts-late", `queue ${created.join(",")} created before its interrupt was bound`);
+    }
+    this.interrupts = this.interruptBinder?.bind(handlers, queues) ?? pollingBinding();
+    return this.interrupts.mode;
+  }
+
+  get interruptMode(): VirtioInterruptMode {
+    return this.interrupts?.mode ?? "polling";
+  }
+
+  /** Counters of the bound interrupts; undefined before `bindInterrupts`. */
+  get interruptStats(): VirtioInterruptStats | undefined {
+    return this.interrupts?.stats;
+  }
+
   driverOk(): void {
     this.addStatus(DeviceStatus.DriverOk);
   }
@@ -110,6 +147,8 @@ export class VirtioDevice {
     } catch {
       // The original cause is what matters to the caller.
     }
+    this.interrupts?.release();
+    this.interrupts = undefined;
     return asVirtioError(this.name, cause);
   }
 

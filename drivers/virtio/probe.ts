@@ -1,3 +1,4 @@
+import type { InterruptRouter } from "../../kernel/irq/router";
 import type { Platform } from "../../kernel/platform";
 import { formatPciAddress } from "../../kernel/pci/address";
 import type { PciConfigAccess } from "../../kernel/pci/config";
@@ -7,11 +8,11 @@ import { VirtioDevice } from "./device";
 import { asVirtioError } from "./errors";
 import type { VirtioError } from "./errors";
 import { MmioTransport } from "./mmio";
+import { PciInterruptBinder } from "./pci-interrupts";
 import { createPciTransport, isVirtioPci } from "./pci-transport";
 import { virtioDrivers } from "./registry";
 import type { VirtioDriver, VirtioDriverRegistry } from "./registry";
 import { formatVirtioReport } from "./report";
-import type { Transport } from "./transport";
 
 export type ProbeState = "ready" | "unclaimed" | "failed";
 
@@ -52,10 +53,10 @@ export function claimVirtioDevice(probed: ProbedVirtioDevice, driver: VirtioDriv
 }
 
 /** Resets and acknowledges the device, then hands it to its registered driver, if any. */
-function probeOne(platform: Platform, name: string, open: () => Transport, registry: VirtioDriverRegistry): ProbedVirtioDevice {
+function probeOne(name: string, open: () => VirtioDevice, registry: VirtioDriverRegistry): ProbedVirtioDevice {
   let device: VirtioDevice | undefined;
   try {
-    device = new VirtioDevice(platform, open());
+    device = open();
     device.acknowledge();
   } catch (cause) {
     return { name, state: "failed", device, error: device ? device.fail(cause) : asVirtioError(name, cause) };
@@ -70,16 +71,25 @@ function finish(devices: ProbedVirtioDevice[]): VirtioProbeResult {
   return { devices, lines: formatVirtioReport(devices) };
 }
 
+export interface VirtioPciProbeOptions {
+  /** Lets drivers bind MSI-X or INTx; without it every device is polled. */
+  readonly interrupts?: InterruptRouter;
+}
+
 /** Every virtio function among `functions`; one device failing never stops the others. */
 export function probeVirtioPci(
   platform: Platform,
   config: PciConfigAccess,
   functions: readonly PciFunction[],
   registry: VirtioDriverRegistry = virtioDrivers,
+  options: VirtioPciProbeOptions = {},
 ): VirtioProbeResult {
-  const devices = functions
-    .filter(isVirtioPci)
-    .map((fn) => probeOne(platform, formatPciAddress(fn.address), () => createPciTransport(platform, config, fn), registry));
+  const router = options.interrupts;
+  const open = (fn: PciFunction) => (): VirtioDevice => {
+    const transport = createPciTransport(platform, config, fn);
+    return new VirtioDevice(platform, transport, router && new PciInterruptBinder(router, config, fn, transport));
+  };
+  const devices = functions.filter(isVirtioPci).map((fn) => probeOne(formatPciAddress(fn.address), open(fn), registry));
   return finish(devices);
 }
 
@@ -97,11 +107,10 @@ export function probeVirtioMmio(
   const devices = windows.map((w) => {
     const name = `mmio@0x${w.base.toString(16)}`;
     return probeOne(
-      platform,
       name,
       () => {
         platform.mapPhysical(w.base, w.size, true);
-        return new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size));
+        return new VirtioDevice(platform, new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size)));
       },
       registry,
     );

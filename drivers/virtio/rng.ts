@@ -3,6 +3,7 @@ import type { Platform } from "../../kernel/platform";
 import { DeviceType } from "./constants";
 import type { VirtioDevice } from "./device";
 import { VirtioTimeoutError } from "./errors";
+import type { VirtioInterruptMode } from "./interrupts";
 import type { VirtioDriver } from "./registry";
 import type { SplitVirtqueue } from "./virtqueue";
 
@@ -17,17 +18,23 @@ export interface RngOptions {
   readonly timeoutNs?: number;
   /** Between polls while waiting. */
   readonly pollIntervalNs?: number;
+  /** Refill the pool from the device's interrupts when it has any (default true; false polls, for benchmarks). */
+  readonly interrupts?: boolean;
 }
+
+const RNG_QUEUE = 0;
 
 /** Web Crypto's per-call limit. */
 export const GET_RANDOM_VALUES_MAX_BYTES = 65536;
 
 /**
  * virtio-rng: keeps device-writable buffers posted and moves what the device fills into a
- * pool, from which `getRandomValues` is served synchronously.
+ * pool, from which `getRandomValues` is served synchronously. With interrupts the pool is
+ * refilled as the device completes buffers; otherwise (and when the pool runs dry) by polling.
  */
 export class VirtioRng {
   readonly queue: SplitVirtqueue<number>;
+  readonly interruptMode: VirtioInterruptMode;
   private readonly platform: Platform;
   private readonly slab: DmaSlab;
   private readonly pool: Uint8Array;
@@ -42,7 +49,9 @@ export class VirtioRng {
     const buffers = options.buffers ?? 8;
     this.platform = device.platform;
     this.name = device.name;
-    this.queue = device.createQueue<number>(0, { maxSize: 64 });
+    this.interruptMode =
+      options.interrupts === false ? "polling" : device.bindInterrupts({ queues: [RNG_QUEUE], onQueue: () => this.refill() });
+    this.queue = device.createQueue<number>(RNG_QUEUE, { maxSize: 64 });
     this.slab = new DmaSlab(device.platform, Math.min(buffers, this.queue.size), options.bufferSize ?? 64);
     this.pool = new Uint8Array(options.poolSize ?? 1024);
     this.timeoutNs = options.timeoutNs ?? 1_000_000_000;
@@ -61,17 +70,7 @@ export class VirtioRng {
 
   /** Moves completed entropy into the pool and re-posts the buffers. */
   refill(): void {
-    const queue = this.queue;
-    let posted = false;
-    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion()) {
-      const slot = queue.completedToken as number;
-      const bytes = this.slab.bytes(slot);
-      this.append(bytes, queue.completedLength);
-      bytes.fill(0);
-      this.post(slot);
-      posted = true;
-    }
-    if (posted) queue.kick();
+    if (this.queue.drain(this.moveCompleted) > 0) this.queue.kick();
   }
 
   /** Fills `array` with device entropy, busy-polling (bounded) when the pool runs dry. */
@@ -97,6 +96,21 @@ export class VirtioRng {
     this.refill();
     return array;
   }
+
+  /** Takes completions while the pool has room for a whole buffer; returns how many. */
+  private readonly moveCompleted = (): number => {
+    const queue = this.queue;
+    let count = 0;
+    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion()) {
+      const slot = queue.completedToken as number;
+      const bytes = this.slab.bytes(slot);
+      this.append(bytes, queue.completedLength);
+      bytes.fill(0);
+      this.post(slot);
+      count++;
+    }
+    return count;
+  };
 
   private post(slot: number): void {
     const queue = this.queue;

@@ -280,6 +280,23 @@ export class SplitVirtqueue<T = unknown> {
     return this.hasCompletions();
   }
 
+  /**
+   * Takes completions with `consume` (which returns how many it took) while the device is asked
+   * not to interrupt, then re-enables interrupts without losing any: a completion that lands after
+   * consume's last look but before the re-enable raised no interrupt, so the used index is checked
+   * again after the re-enable and the loop goes round. Returns the total taken. A consumer that
+   * stops early (back-pressure) must call drain again once it can take more.
+   */
+  drain(consume: () => number): number {
+    let total = 0;
+    for (;;) {
+      this.disableInterrupts();
+      const taken = consume();
+      total += taken;
+      if (!this.enableInterrupts() || taken === 0) return total;
+    }
+  }
+
   /** Frees the DMA memory; the device must have been reset first. */
   destroy(): void {
     this.platform.freeDma(this.region);
