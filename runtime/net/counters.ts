@@ -34,16 +34,46 @@ export const DROP_REASONS = [
   "udp.queueFull",
   "dhcp.malformed",
   "dns.malformed",
+  "tcp.truncated",
+  "tcp.badDataOffset",
+  "tcp.badOptions",
+  "tcp.badChecksum",
+  "tcp.badAddress",
+  "tcp.noConnection",
+  "tcp.synFlood",
+  "tcp.connectionLimit",
+  "tcp.backlogFull",
+  "tcp.outOfWindow",
+  "tcp.badAck",
+  "tcp.outOfOrderFull",
+  "tcp.noAck",
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
 
-/** Per-interface traffic counters. */
+/** TCP events; its drops are among the interface's, as "tcp.*". */
+export class TcpCounters {
+  segmentsIn = 0;
+  segmentsOut = 0;
+  retransmits = 0;
+  fastRetransmits = 0;
+  resetsIn = 0;
+  resetsOut = 0;
+  activeOpens = 0;
+  passiveOpens = 0;
+  /** Connections ended by retransmission or keep-alive timeout. */
+  timeouts = 0;
+  /** Connections open now, in any state but CLOSED (TIME_WAIT included). */
+  connections = 0;
+}
+
+/** Per-interface traffic counters, TCP's included: one object a status page can print. */
 export class NetCounters {
   rxFrames = 0;
   rxBytes = 0;
   txFrames = 0;
   txBytes = 0;
+  readonly tcp = new TcpCounters();
   readonly drops: Record<DropReason, number>;
 
   constructor() {

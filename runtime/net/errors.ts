@@ -10,7 +10,14 @@ export type NetErrorCode =
   | "badAddress"
   | "badConfig"
   | "addressInUse"
-  | "closed";
+  /** The operation needs a direction or socket that is already shut. */
+  | "closed"
+  /** The peer answered a TCP SYN with RST. */
+  | "refused"
+  /** The peer reset an established TCP connection. */
+  | "reset"
+  /** A connection or buffer limit was reached. */
+  | "limit";
 
 /** The one error type the stack hands to apps; `code` says what went wrong. */
 export class NetError extends Error {

@@ -2,7 +2,7 @@
 export { formatIpv4, formatMac, parseIpv4, toAddress, type AddressLike, type Ipv4Address } from "./address";
 export { parseNetCommandLine, type NetBootConfig } from "./command-line";
 export type { InterfaceConfig } from "./config";
-export { DROP_REASONS, NetCounters, type DropReason } from "./counters";
+export { DROP_REASONS, NetCounters, TcpCounters, type DropReason } from "./counters";
 export { NetError, type NetErrorCode } from "./errors";
 export type { SendStatus } from "./ethernet";
 export type { PingOptions } from "./icmp";
@@ -11,4 +11,15 @@ export { PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP } from "./ipv4-header";
 export type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "./link";
 export type { RandomSource, Scheduler, TimerHandle } from "./scheduler";
 export { NetStack, type ConfigListener, type NetStackOptions } from "./stack";
+export {
+  DEFAULT_KEEP_ALIVE,
+  DEFAULT_TCP_OPTIONS,
+  Tcp,
+  TcpConnection,
+  TcpListener,
+  type KeepAliveOptions,
+  type ListenOptions,
+  type TcpOptions,
+  type TcpState,
+} from "./tcp/index";
 export type { UdpBindOptions, UdpMessage, UdpSocket } from "./udp";

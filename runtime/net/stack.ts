@@ -12,6 +12,8 @@ import { PROTOCOL_ICMP, PROTOCOL_UDP } from "./ipv4-header";
 import type { NetLink } from "./link";
 import { DEFAULT_REASSEMBLY_OPTIONS, Reassembly, type ReassemblyOptions } from "./reassembly";
 import type { RandomSource, Scheduler } from "./scheduler";
+import type { TcpOptions } from "./tcp/config";
+import { Tcp } from "./tcp/tcp";
 import { Udp } from "./udp";
 
 export interface NetStackOptions {
@@ -23,6 +25,7 @@ export interface NetStackOptions {
   readonly icmp?: Partial<IcmpOptions>;
   readonly dhcp?: Partial<DhcpOptions>;
   readonly dns?: Partial<DnsOptions>;
+  readonly tcp?: Partial<TcpOptions>;
 }
 
 export type ConfigListener = (config: InterfaceConfig) => void;
@@ -31,6 +34,7 @@ export type ConfigListener = (config: InterfaceConfig) => void;
 export class NetStack implements ConfigSource {
   readonly counters = new NetCounters();
   readonly udp: Udp;
+  readonly tcp: Tcp;
   private readonly link: NetLink;
   private readonly ethernet: Ethernet;
   private readonly arp: Arp;
@@ -62,6 +66,7 @@ export class NetStack implements ConfigSource {
     this.ethernet.register(ETHERTYPE_IPV4, (frame, offset, length, info) => this.ipv4.receive(frame, offset, length, info));
     this.ipv4.register(PROTOCOL_ICMP, (datagram) => this.icmp.receive(datagram));
     this.ipv4.register(PROTOCOL_UDP, (datagram) => this.udp.receive(datagram));
+    this.tcp = new Tcp({ stack: this, scheduler, random }, options.tcp);
     link.onReceive((frame, info) => this.ethernet.receive(frame, info));
     link.onLinkChange((up) => {
       if (up) this.arp.announce();
@@ -117,6 +122,16 @@ export class NetStack implements ConfigSource {
    */
   ipSend(destination: Ipv4Address, protocol: number, payload: Uint8Array, checksumOffset = NO_CHECKSUM): SendStatus {
     return this.ipv4.send(destination, protocol, payload, checksumOffset);
+  }
+
+  /** A zeroed frame for ipSendFrame() whose transport payload starts at IPV4_PAYLOAD_OFFSET. */
+  ipAllocate(payloadLength: number): Uint8Array {
+    return this.ipv4.allocate(payloadLength);
+  }
+
+  /** Sends a frame from ipAllocate() without copying it; `checksumOffset` as for ipSend(). */
+  ipSendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM): SendStatus {
+    return this.ipv4.sendFrame(frame, destination, protocol, checksumOffset);
   }
 
   private apply(config: InterfaceConfig): void {

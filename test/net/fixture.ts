@@ -1,3 +1,4 @@
+import type { RandomSource } from "../../runtime/net/scheduler";
 import { NetStack, type NetStackOptions } from "../../runtime/net/stack";
 import type { InterfaceConfig } from "../../runtime/net/config";
 import { ManualScheduler } from "./manual-scheduler";
@@ -10,7 +11,7 @@ export interface Host {
   readonly link: SimLink;
 }
 
-export type ExtraOptions = Omit<NetStackOptions, "link" | "scheduler" | "random">;
+export type ExtraOptions = Omit<NetStackOptions, "link" | "scheduler" | "random"> & { readonly random?: RandomSource };
 
 export function host(scheduler: ManualScheduler, macLast: number, options: ExtraOptions = {}, mtu?: number): Host {
   const link = new SimLink(mac(macLast), scheduler, mtu);

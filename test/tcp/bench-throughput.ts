@@ -5,7 +5,6 @@ import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../runti
 import type { Scheduler, TimerHandle } from "../../runtime/net/scheduler";
 import { NetStack } from "../../runtime/net/stack";
 import type { TcpConnection } from "../../runtime/net/tcp/connection";
-import { Tcp } from "../../runtime/net/tcp/tcp";
 import { staticConfig } from "../net/fixture";
 import { seededRandom } from "../net/seeded-random";
 import { mac } from "../net/sim-link";
@@ -93,7 +92,7 @@ async function measure(offload: boolean): Promise<number> {
     const random = seededRandom(last);
     const stack = new NetStack({ link, scheduler: clock, random });
     stack.configureStatic(staticConfig(address));
-    return { link, tcp: new Tcp({ stack, scheduler: clock, random }) };
+    return { link, tcp: stack.tcp };
   };
   const client = make(0x15, "10.0.2.15");
   const server = make(0x02, "10.0.2.2");

@@ -1,6 +1,6 @@
 import { NetStack } from "../../runtime/net/stack";
 import type { TcpOptions } from "../../runtime/net/tcp/config";
-import { Tcp } from "../../runtime/net/tcp/tcp";
+import type { Tcp } from "../../runtime/net/tcp/tcp";
 import { staticConfig } from "../net/fixture";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { seededRandom } from "../net/seeded-random";
@@ -19,9 +19,9 @@ export function tcpPair(options: Partial<TcpOptions> = {}, serverOptions: Partia
   const make = (last: number, address: string, tcpOptions: Partial<TcpOptions>): TcpHost => {
     const link = new LossyLink(mac(last), scheduler);
     const random = seededRandom(last);
-    const stack = new NetStack({ link, scheduler, random });
+    const stack = new NetStack({ link, scheduler, random, tcp: tcpOptions });
     stack.configureStatic(staticConfig(address));
-    return { stack, link, tcp: new Tcp({ stack, scheduler, random }, tcpOptions) };
+    return { stack, link, tcp: stack.tcp };
   };
   const client = make(0x15, "10.0.2.15", options);
   const server = make(0x02, "10.0.2.2", serverOptions);

@@ -1,8 +1,9 @@
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../runtime/net/ethernet";
 import { PROTOCOL_TCP } from "../../runtime/net/ipv4-header";
 import type { RandomSource } from "../../runtime/net/scheduler";
+import type { NetStack } from "../../runtime/net/stack";
 import type { TcpOptions } from "../../runtime/net/tcp/config";
-import { Tcp } from "../../runtime/net/tcp/tcp";
+import type { Tcp } from "../../runtime/net/tcp/tcp";
 import { host, staticConfig, type Host } from "../net/fixture";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { arpPacket, decodeFrame, decodeIpv4, ethernet, ip, ipv4Packet } from "../net/packets";
@@ -27,15 +28,17 @@ export function fixedIsn(isn: number): RandomSource {
 export class ScriptedPeer {
   readonly scheduler = new ManualScheduler();
   readonly host: Host;
+  readonly stack: NetStack;
   readonly tcp: Tcp;
 
   constructor(options: Partial<TcpOptions> = {}, random?: RandomSource) {
-    this.host = host(this.scheduler, 0x15);
+    this.host = host(this.scheduler, 0x15, { tcp: options, random: random ?? fixedIsn(1000) });
+    this.stack = this.host.stack;
+    this.tcp = this.stack.tcp;
     this.host.stack.configureStatic(staticConfig("10.0.2.15"));
     // Teach the stack the peer's MAC so that replies leave at once.
     this.host.link.inject(ethernet(mac(0x15), mac(9), ETHERTYPE_ARP, arpPacket(2, mac(9), PEER, mac(0x15), US)));
     this.host.link.takeSent();
-    this.tcp = new Tcp({ stack: this.host.stack, scheduler: this.scheduler, random: random ?? fixedIsn(1000) }, options);
   }
 
   /** Injects a segment from the peer; ports default to PEER_PORT -> 80. */

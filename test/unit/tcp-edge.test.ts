@@ -109,7 +109,7 @@ describe("tcp limits and malformed segments", () => {
     peer.tcp.listen(80, () => undefined, { backlog: 10 });
     for (let i = 0; i < 10; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
     expect(peer.take().filter((s) => s.flags === (SYN | ACK))).toHaveLength(4);
-    expect(peer.tcp.counters.drops.synFlood).toBe(6);
+    expect(peer.stack.counters.drops["tcp.synFlood"]).toBe(6);
     expect(peer.tcp.pendingHandshakes).toBe(4);
     // Completing one handshake frees a slot.
     peer.send({ seq: 1, ack: 1001, flags: ACK, sourcePort: 1000 });
@@ -121,11 +121,11 @@ describe("tcp limits and malformed segments", () => {
     const peer = new ScriptedPeer({ maxConnections: 3 });
     peer.tcp.listen(80, () => undefined, { backlog: 2 });
     for (let i = 0; i < 3; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
-    expect(peer.tcp.counters.drops.backlogFull).toBe(1);
+    expect(peer.stack.counters.drops["tcp.backlogFull"]).toBe(1);
     for (let i = 0; i < 2; i++) peer.send({ seq: i + 1, ack: 1001, flags: ACK, sourcePort: 1000 + i });
     for (let i = 0; i < 3; i++) peer.send({ seq: i, flags: SYN, sourcePort: 3000 + i });
     expect(peer.tcp.connections).toBe(3);
-    expect(peer.tcp.counters.drops.connectionLimit).toBe(2);
+    expect(peer.stack.counters.drops["tcp.connectionLimit"]).toBe(2);
   });
 
   it("counts and drops malformed segments without answering", () => {
@@ -138,10 +138,10 @@ describe("tcp limits and malformed segments", () => {
     peer.injectIp(tcpSegment(PEER, US, { ...good, options: [3, 9, 0, 0] }));
     peer.injectIp(tcpSegment(PEER, US, { ...good, corruptChecksum: true }));
     expect(peer.take()).toHaveLength(0);
-    expect(peer.tcp.counters.drops).toMatchObject({ truncated: 1, badDataOffset: 2, badOptions: 2, badChecksum: 1 });
+    expect(peer.stack.counters.drops).toMatchObject({ "tcp.truncated": 1, "tcp.badDataOffset": 2, "tcp.badOptions": 2, "tcp.badChecksum": 1 });
     // The link vouches for the checksum: accepted.
     peer.injectIp(tcpSegment(PEER, US, { ...good, corruptChecksum: true }), true);
-    expect(peer.tcp.counters.drops.badChecksum).toBe(1);
+    expect(peer.stack.counters.drops["tcp.badChecksum"]).toBe(1);
   });
 });
 
@@ -162,7 +162,7 @@ describe("tcp resets and closing", () => {
     expect(errors).toMatchObject([{ code: "reset" }]);
     expect(await reading).toMatchObject({ code: "reset" });
     await expect(connection.write("x")).rejects.toMatchObject({ code: "closed" });
-    expect(peer.tcp.counters.resetsIn).toBe(1);
+    expect(peer.stack.counters.tcp.resetsIn).toBe(1);
   });
 
   it("aborts with RST", async () => {

@@ -22,7 +22,7 @@ describe("tcp handshake and close", () => {
     expect(accepted).toHaveLength(1);
     expect(accepted[0].state).toBe("ESTABLISHED");
     expect(accepted[0].remotePort).toBe(PEER_PORT);
-    expect(peer.tcp.counters.passiveOpens).toBe(1);
+    expect(peer.stack.counters.tcp.passiveOpens).toBe(1);
   });
 
   it("leaves window scaling out of the SYN-ACK when the peer did not offer it", () => {
@@ -45,7 +45,7 @@ describe("tcp handshake and close", () => {
     expect(flagNames(second.flags)).toBe("RST");
     expect(second.seq).toBe(1234);
     expect(third).toBeUndefined();
-    expect(peer.tcp.counters.resetsOut).toBe(2);
+    expect(peer.stack.counters.tcp.resetsOut).toBe(2);
   });
 
   it("connects, exchanges data both ways and closes gracefully through TIME_WAIT", async () => {

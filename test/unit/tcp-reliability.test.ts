@@ -44,8 +44,8 @@ describe("tcp loss, reordering and duplication", () => {
     });
     expect(ended).toBe(true);
     expect(sha(received)).toBe(sha([data]));
-    expect(client.tcp.counters.fastRetransmits).toBe(1);
-    expect(client.tcp.counters.retransmits).toBeGreaterThanOrEqual(1);
+    expect(client.stack.counters.tcp.fastRetransmits).toBe(1);
+    expect(client.stack.counters.tcp.retransmits).toBeGreaterThanOrEqual(1);
   });
 
   it("recovers from a lost tail segment by the retransmission timer", async () => {
@@ -62,8 +62,8 @@ describe("tcp loss, reordering and duplication", () => {
     });
     expect(ended).toBe(true);
     expect(sha(received)).toBe(sha([data]));
-    expect(client.tcp.counters.fastRetransmits).toBe(0);
-    expect(client.tcp.counters.retransmits).toBe(1);
+    expect(client.stack.counters.tcp.fastRetransmits).toBe(0);
+    expect(client.stack.counters.tcp.retransmits).toBe(1);
     // The first RTO, without any RTT sample beyond the handshake, is well under a second here.
     expect(scheduler.now()).toBeLessThan(1000);
   });
@@ -112,7 +112,7 @@ describe("tcp retransmission timer", () => {
     expect(closed).toBe(true);
     expect(connection.state).toBe("CLOSED");
     expect(peer.tcp.connections).toBe(0);
-    expect(peer.tcp.counters.timeouts).toBe(1);
+    expect(peer.stack.counters.tcp.timeouts).toBe(1);
     await pending;
   });
 

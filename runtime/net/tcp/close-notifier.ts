@@ -1,10 +1,9 @@
-import { reportCallbackError } from "../errors";
-import type { TcpError } from "./errors";
+import { reportCallbackError, type NetError } from "../errors";
 
 /** The app's close and error handlers of one connection; each close is reported once. */
 export class CloseNotifier {
   private readonly closeHandlers: (() => void)[] = [];
-  private readonly errorHandlers: ((error: TcpError) => void)[] = [];
+  private readonly errorHandlers: ((error: NetError) => void)[] = [];
   private reported = false;
 
   onClose(handler: () => void): void {
@@ -12,11 +11,11 @@ export class CloseNotifier {
     else this.closeHandlers.push(handler);
   }
 
-  onError(handler: (error: TcpError) => void): void {
+  onError(handler: (error: NetError) => void): void {
     this.errorHandlers.push(handler);
   }
 
-  reportError(error: TcpError): void {
+  reportError(error: NetError): void {
     for (const handler of this.errorHandlers) queueCallback(() => handler(error));
   }
 

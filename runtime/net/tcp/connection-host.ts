@@ -2,21 +2,25 @@ import type { Ipv4Address } from "../address";
 import type { Scheduler } from "../scheduler";
 import type { TcpOptions } from "./config";
 import type { TcpConnection } from "./connection";
-import type { TcpCounters } from "./counters";
-import type { TcpError } from "./errors";
+import type { OutgoingSegment } from "./segment";
+import type { NetCounters } from "../counters";
+import type { NetError } from "../errors";
 
 /** What a connection needs from the TCP layer that owns it. */
 export interface ConnectionHost {
   readonly scheduler: Scheduler;
-  readonly counters: TcpCounters;
+  readonly counters: NetCounters;
   readonly options: TcpOptions;
   /** Largest segment payload our link carries unfragmented. */
   readonly ourMss: number;
-  transmit(destination: Ipv4Address, segment: Uint8Array): void;
+  /** A new frame holding the header for `fields`, with `payloadLength` bytes at its end for the caller. */
+  segmentFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array;
+  /** Sends a frame from segmentFrame(). */
+  transmit(destination: Ipv4Address, frame: Uint8Array): void;
   /** The handshake completed. */
   established(connection: TcpConnection): void;
   /** The connection reached CLOSED; `error` when it failed. */
-  released(connection: TcpConnection, error: TcpError | null): void;
+  released(connection: TcpConnection, error: NetError | null): void;
 }
 
 export interface Endpoints {

@@ -1,10 +1,10 @@
 import type { Ipv4Address } from "../address";
+import { NetError } from "../errors";
 import type { KeepAliveOptions } from "./config";
 import { CloseNotifier } from "./close-notifier";
 import { CongestionControl } from "./congestion";
 import type { ConnectionHost, Endpoints } from "./connection-host";
 import { Deadline } from "./deadline";
-import { TcpError } from "./errors";
 import { DEFAULT_PEER_MSS, FLAG_ACK, FLAG_FIN, FLAG_RST, FLAG_SYN } from "./header";
 import { KeepAlive } from "./keep-alive";
 import { ReceiveSpace, windowScaleFor } from "./receive-space";
@@ -54,7 +54,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.keepAlive = new KeepAlive(scheduler, {
       canProbe: () => this.snd.synAcked,
       probe: () => this.out.sendKeepAlive(),
-      fail: () => this.fail(new TcpError("timeout", "keep-alive probes unanswered")),
+      fail: () => this.fail(new NetError("timeout", "keep-alive probes unanswered")),
     });
     this.lingerTimer = new Deadline(scheduler, () => this.terminate(null));
   }
@@ -78,7 +78,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   /** Resolves once all of `data` is in the send buffer; waits while the buffer is full. */
   write(data: Uint8Array | string): Promise<void> {
     if (this.snd.finQueued || !(canSendData(this.currentState) || this.currentState === "SYN_SENT" || this.currentState === "SYN_RECEIVED")) {
-      return Promise.reject(new TcpError("closed", "write after end or close"));
+      return Promise.reject(new NetError("closed", "write after end or close"));
     }
     const buffered = this.snd.write(typeof data === "string" ? encoder.encode(data) : data);
     this.out.schedule();
@@ -101,7 +101,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   }
 
   /** Reset by the peer, refused, or timed out. */
-  onError(handler: (error: TcpError) => void): void {
+  onError(handler: (error: NetError) => void): void {
     this.notifier.onError(handler);
   }
 
@@ -139,7 +139,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     if (this.currentState === "CLOSED") return;
     if (this.currentState !== "SYN_SENT" && this.currentState !== "TIME_WAIT") {
       this.out.sendReset();
-      this.host.counters.resetsOut++;
+      this.host.counters.tcp.resetsOut++;
     }
     this.terminate(null);
   }
@@ -167,6 +167,11 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.out.output();
   }
 
+  /** A SYN that may replace this connection: we are in TIME_WAIT and it starts past our RCV.NXT. */
+  acceptsNewIncarnation(syn: ParsedSegment): boolean {
+    return this.currentState === "TIME_WAIT" && seqGt(syn.seq, this.rcv.nxt);
+  }
+
   // ---- Segment arrival (RFC 9293 3.10.7) ----
 
   receive(segment: ParsedSegment): void {
@@ -174,14 +179,14 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.keepAlive.heard();
     if (this.currentState === "SYN_SENT") return this.receiveInSynSent(segment);
     if (!this.rcv.acceptable(segment)) {
-      if (segment.has(FLAG_RST)) return counters.drop("outOfWindow");
+      if (segment.has(FLAG_RST)) return counters.drop("tcp.outOfWindow");
       if (this.currentState === "SYN_RECEIVED" && segment.has(FLAG_SYN) && segment.seq === this.rcv.irs) {
         // Our SYN-ACK was lost: answer the retransmitted SYN with another.
         this.snd.nxt = this.snd.iss;
         return this.out.output();
       }
       if (this.currentState === "TIME_WAIT" && segment.has(FLAG_FIN)) this.lingerTimer.start(this.host.options.timeWaitMs);
-      counters.drop("outOfWindow");
+      counters.drop("tcp.outOfWindow");
       return this.out.sendAck();
     }
     if (segment.has(FLAG_RST)) return this.receiveReset(segment);
@@ -189,10 +194,10 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
       // RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK.
       return this.out.sendAck();
     }
-    if (!segment.has(FLAG_ACK)) return counters.drop("noAck");
+    if (!segment.has(FLAG_ACK)) return counters.drop("tcp.noAck");
     if (this.currentState === "SYN_RECEIVED") {
       if (!(seqGt(segment.ack, this.snd.una) && seqLe(segment.ack, this.snd.max))) {
-        counters.drop("badAck");
+        counters.drop("tcp.badAck");
         return this.out.replyReset(segment.ack);
       }
       this.currentState = "ESTABLISHED";
@@ -210,16 +215,16 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     const { counters } = this.host;
     const ackable = segment.has(FLAG_ACK);
     if (ackable && (seqLe(segment.ack, this.snd.iss) || seqGt(segment.ack, this.snd.max))) {
-      counters.drop("badAck");
+      counters.drop("tcp.badAck");
       if (!segment.has(FLAG_RST)) this.out.replyReset(segment.ack);
       return;
     }
     if (segment.has(FLAG_RST)) {
-      if (!ackable) return counters.drop("noAck");
-      counters.resetsIn++;
-      return this.terminate(new TcpError("refused", "connection refused"));
+      if (!ackable) return counters.drop("tcp.noAck");
+      counters.tcp.resetsIn++;
+      return this.terminate(new NetError("refused", "connection refused"));
     }
-    if (!segment.has(FLAG_SYN)) return counters.drop("noAck");
+    if (!segment.has(FLAG_SYN)) return counters.drop("tcp.noAck");
     this.synchronize(segment);
     if (!ackable) {
       // Simultaneous open: answer with SYN-ACK from the same ISN.
@@ -247,9 +252,9 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   /** RFC 5961 3.2: only an exact RST resets; one elsewhere in the window gets a challenge ACK. */
   private receiveReset(segment: ParsedSegment): void {
     if (segment.seq !== this.rcv.nxt) return this.out.sendAck();
-    this.host.counters.resetsIn++;
+    this.host.counters.tcp.resetsIn++;
     const quiet = this.currentState === "SYN_RECEIVED" || this.currentState === "CLOSING" || this.currentState === "LAST_ACK" || this.currentState === "TIME_WAIT";
-    this.terminate(quiet ? null : new TcpError("reset", "connection reset by peer"));
+    this.terminate(quiet ? null : new NetError("reset", "connection reset by peer"));
   }
 
   /** Returns false when the segment must be dropped. */
@@ -257,7 +262,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     const { ack } = segment;
     const { snd } = this;
     if (seqGt(ack, snd.max)) {
-      this.host.counters.drop("badAck");
+      this.host.counters.drop("tcp.badAck");
       this.out.sendAck();
       return false;
     }
@@ -266,7 +271,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
       this.acknowledge(ack);
     } else if (ack === snd.una && segment.payloadLength === 0 && !segment.has(FLAG_FIN) && snd.flightSize > 0 && segment.window << snd.scale === windowBefore) {
       if (this.congestion.duplicateAck(snd.flightSize, snd.max, snd.mss)) {
-        this.host.counters.fastRetransmits++;
+        this.host.counters.tcp.fastRetransmits++;
         this.out.retransmitAt(snd.una);
       }
     }
@@ -326,18 +331,18 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     if (snd.una === snd.max || snd.nxt === snd.una) return;
     const { options, counters } = this.host;
     if (!this.clock.expired(snd.synAcked ? options.maxRetransmits : options.maxSynRetransmits)) {
-      return this.fail(new TcpError("timeout", "retransmission limit reached"));
+      return this.fail(new NetError("timeout", "retransmission limit reached"));
     }
     if (snd.synAcked) this.congestion.timedOut(snd.flightSize, snd.mss);
-    else counters.retransmits++;
+    else counters.tcp.retransmits++;
     snd.nxt = snd.una;
     this.out.output();
     this.clock.restart();
   }
 
   /** Ends the connection after the peer stopped answering. */
-  private fail(error: TcpError): void {
-    this.host.counters.timeouts++;
+  private fail(error: NetError): void {
+    this.host.counters.tcp.timeouts++;
     this.terminate(error);
   }
 
@@ -355,14 +360,14 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   }
 
   /** Enters CLOSED, fails or ends the streams, and leaves the TCP layer's tables. */
-  private terminate(error: TcpError | null): void {
+  private terminate(error: NetError | null): void {
     if (this.currentState === "CLOSED") return;
     this.currentState = "CLOSED";
     this.stopTransmitTimers();
     this.out.stopDelayedAck();
     this.lingerTimer.stop();
     this.rcv.clearOutOfOrder();
-    this.snd.failWriters(error ?? new TcpError("closed", "connection closed"));
+    this.snd.failWriters(error ?? new NetError("closed", "connection closed"));
     if (error !== null) {
       this.rcv.inbound.fail(error);
       this.notifier.reportError(error);

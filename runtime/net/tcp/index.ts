@@ -1,8 +1,6 @@
 /** TCP's public surface for apps and image authors. */
 export { DEFAULT_KEEP_ALIVE, DEFAULT_TCP_OPTIONS, type KeepAliveOptions, type TcpOptions } from "./config";
 export { TcpConnection } from "./connection";
-export { TCP_DROP_REASONS, TcpCounters, type TcpDropReason } from "./counters";
-export { TcpError, type TcpErrorCode } from "./errors";
 export { TcpListener, type ListenOptions } from "./listener";
 export type { TcpState } from "./state";
 export { Tcp, type TcpDependencies } from "./tcp";

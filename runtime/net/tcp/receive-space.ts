@@ -1,5 +1,5 @@
+import type { NetCounters } from "../counters";
 import type { TcpOptions } from "./config";
-import type { TcpCounters } from "./counters";
 import { FLAG_FIN, MAX_WINDOW_FIELD, MAX_WINDOW_SCALE } from "./header";
 import { Inbound } from "./inbound";
 import { OutOfOrderQueue } from "./out-of-order";
@@ -30,7 +30,7 @@ export class ReceiveSpace {
   constructor(
     options: TcpOptions,
     private readonly ourMss: number,
-    private readonly counters: TcpCounters,
+    private readonly counters: NetCounters,
     /** The app took buffered bytes. */
     onConsumed: () => void,
   ) {
@@ -84,7 +84,7 @@ export class ReceiveSpace {
         this.nxt = this.outOfOrder.drain(this.nxt, (data, start, count) => this.accept(data, start, count));
         this.owedAcks += filling ? SEGMENTS_PER_ACK : 1;
       } else {
-        if (!this.outOfOrder.add(seq, segment.bytes, offset, length)) this.counters.drop("outOfOrderFull");
+        if (!this.outOfOrder.add(seq, segment.bytes, offset, length)) this.counters.drop("tcp.outOfOrderFull");
         // RFC 5681 4.2: out-of-order data is acknowledged at once, which the sender counts as a duplicate.
         this.owedAcks += SEGMENTS_PER_ACK;
       }

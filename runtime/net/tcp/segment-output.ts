@@ -4,7 +4,7 @@ import { Deadline } from "./deadline";
 import { FLAG_ACK, FLAG_FIN, FLAG_PSH, FLAG_RST, FLAG_SYN } from "./header";
 import { SEGMENTS_PER_ACK, windowScaleFor, type ReceiveSpace } from "./receive-space";
 import type { RetransmissionClock } from "./retransmission";
-import { OPTION_ABSENT, buildSegment } from "./segment";
+import { OPTION_ABSENT } from "./segment";
 import type { SendSpace } from "./send-space";
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from "./seq";
 import type { TcpState } from "./state";
@@ -84,7 +84,7 @@ export class SegmentOutput {
         break;
       }
       this.send(snd.nxt, length, FLAG_ACK | (length > 0 && length === unsent ? FLAG_PSH : 0) | (fin ? FLAG_FIN : 0));
-      if (resending) this.host.counters.retransmits++;
+      if (resending) this.host.counters.tcp.retransmits++;
       snd.advance(seqAdd(snd.nxt, length + (fin ? 1 : 0)));
       if (fin) break;
     }
@@ -98,7 +98,7 @@ export class SegmentOutput {
     const fin = snd.finReady && seqGt(snd.max, seqAdd(seq, length)) && offset + length === snd.buffer.length;
     if (length === 0 && !fin) return;
     this.send(seq, length, FLAG_ACK | (fin ? FLAG_FIN : 0));
-    this.host.counters.retransmits++;
+    this.host.counters.tcp.retransmits++;
   }
 
   sendAck(): void {
@@ -126,13 +126,10 @@ export class SegmentOutput {
 
   /** RST answering an unacceptable ACK (RFC 9293 3.10.7.3). */
   replyReset(seq: number): void {
-    const segment = buildSegment(
-      { sourcePort: this.endpoints.localPort, destinationPort: this.endpoints.remotePort, seq, ack: 0, flags: FLAG_RST, window: 0, mss: OPTION_ABSENT, windowScale: OPTION_ABSENT },
-      0,
-    );
-    this.host.transmit(this.endpoints.remoteAddress, segment);
-    this.host.counters.segmentsOut++;
-    this.host.counters.resetsOut++;
+    const { localPort, remotePort, remoteAddress } = this.endpoints;
+    const fields = { sourcePort: localPort, destinationPort: remotePort, seq, ack: 0, flags: FLAG_RST, window: 0, mss: OPTION_ABSENT, windowScale: OPTION_ABSENT };
+    this.host.transmit(remoteAddress, this.host.segmentFrame(fields, 0));
+    this.host.counters.tcp.resetsOut++;
   }
 
   /** The peer opened its window: probing is over. */
@@ -154,7 +151,7 @@ export class SegmentOutput {
     const { host, snd } = this;
     const syn = (flags & FLAG_SYN) !== 0;
     const acking = (flags & FLAG_ACK) !== 0;
-    const segment = buildSegment(
+    const frame = host.segmentFrame(
       {
         sourcePort: this.endpoints.localPort,
         destinationPort: this.endpoints.remotePort,
@@ -167,9 +164,9 @@ export class SegmentOutput {
       },
       length,
     );
-    if (length > 0) snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, segment, segment.length - length);
-    host.transmit(this.endpoints.remoteAddress, segment);
-    host.counters.segmentsOut++;
+    // The payload goes straight from the send buffer into the outgoing frame.
+    if (length > 0) snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, frame, frame.length - length);
+    host.transmit(this.endpoints.remoteAddress, frame);
     if (acking) {
       this.rcv.owedAcks = 0;
       this.delayedAckTimer.stop();

@@ -1,8 +1,8 @@
 import { read16, read32, write16, write32 } from "../bytes";
 import { checksumValid, pseudoHeaderSum } from "../checksum";
+import type { DropReason } from "../counters";
 import type { Ipv4Datagram } from "../ipv4";
 import { PROTOCOL_TCP } from "../ipv4-header";
-import type { TcpDropReason } from "./counters";
 import {
   ACKNOWLEDGMENT_OFFSET,
   DATA_OFFSET_OFFSET,
@@ -54,17 +54,17 @@ export class ParsedSegment {
 }
 
 /** Fills `out` from a datagram, or returns why the segment must be dropped. */
-export function parseSegment(datagram: Ipv4Datagram, out: ParsedSegment): TcpDropReason | null {
+export function parseSegment(datagram: Ipv4Datagram, out: ParsedSegment): DropReason | null {
   const { bytes, payloadOffset: offset, payloadLength: length } = datagram;
-  if (length < TCP_HEADER_LENGTH) return "truncated";
+  if (length < TCP_HEADER_LENGTH) return "tcp.truncated";
   const headerLength = (bytes[offset + DATA_OFFSET_OFFSET] >>> DATA_OFFSET_SHIFT) * DATA_OFFSET_UNIT;
-  if (headerLength < TCP_HEADER_LENGTH || headerLength > length) return "badDataOffset";
+  if (headerLength < TCP_HEADER_LENGTH || headerLength > length) return "tcp.badDataOffset";
   if (!datagram.checksumValidated && !checksumValid(bytes, offset, length, pseudoHeaderSum(datagram.source, datagram.destination, PROTOCOL_TCP, length))) {
-    return "badChecksum";
+    return "tcp.badChecksum";
   }
   out.mss = OPTION_ABSENT;
   out.windowScale = OPTION_ABSENT;
-  if (!parseOptions(bytes, offset + TCP_HEADER_LENGTH, offset + headerLength, out)) return "badOptions";
+  if (!parseOptions(bytes, offset + TCP_HEADER_LENGTH, offset + headerLength, out)) return "tcp.badOptions";
   out.sourcePort = read16(bytes, offset + SOURCE_PORT_OFFSET);
   out.destinationPort = read16(bytes, offset + DESTINATION_PORT_OFFSET);
   out.seq = read32(bytes, offset + SEQUENCE_OFFSET);
@@ -113,31 +113,35 @@ export interface OutgoingSegment {
   readonly windowScale: number;
 }
 
-/**
- * A segment with header and options written and `payloadLength` bytes left for the caller at the
- * end. The checksum field is zero: the IP layer fills it in (or the link, when it offloads).
- */
-export function buildSegment(fields: OutgoingSegment, payloadLength: number): Uint8Array {
+/** Bytes of header and options a segment with `fields` needs. */
+export function segmentHeaderLength(fields: OutgoingSegment): number {
   const optionsLength =
     (fields.mss === OPTION_ABSENT ? 0 : OPTION_MSS_LENGTH) + (fields.windowScale === OPTION_ABSENT ? 0 : OPTION_WINDOW_SCALE_LENGTH + 1);
-  const headerLength = TCP_HEADER_LENGTH + optionsLength;
-  const segment = new Uint8Array(headerLength + payloadLength);
-  write16(segment, SOURCE_PORT_OFFSET, fields.sourcePort);
-  write16(segment, DESTINATION_PORT_OFFSET, fields.destinationPort);
-  write32(segment, SEQUENCE_OFFSET, fields.seq);
-  write32(segment, ACKNOWLEDGMENT_OFFSET, fields.ack);
-  segment[DATA_OFFSET_OFFSET] = (headerLength / DATA_OFFSET_UNIT) << DATA_OFFSET_SHIFT;
-  segment[FLAGS_OFFSET] = fields.flags;
-  write16(segment, WINDOW_OFFSET, fields.window);
-  let i = TCP_HEADER_LENGTH;
+  return TCP_HEADER_LENGTH + optionsLength;
+}
+
+/**
+ * Writes header and options at `offset` of a zero-filled frame; the payload follows them. The
+ * checksum field stays zero: the IP layer fills it in (or the link, when it offloads).
+ */
+export function writeSegmentHeader(frame: Uint8Array, offset: number, fields: OutgoingSegment): void {
+  const headerLength = segmentHeaderLength(fields);
+  write16(frame, offset + SOURCE_PORT_OFFSET, fields.sourcePort);
+  write16(frame, offset + DESTINATION_PORT_OFFSET, fields.destinationPort);
+  write32(frame, offset + SEQUENCE_OFFSET, fields.seq);
+  write32(frame, offset + ACKNOWLEDGMENT_OFFSET, fields.ack);
+  frame[offset + DATA_OFFSET_OFFSET] = (headerLength / DATA_OFFSET_UNIT) << DATA_OFFSET_SHIFT;
+  frame[offset + FLAGS_OFFSET] = fields.flags;
+  write16(frame, offset + WINDOW_OFFSET, fields.window);
+  let i = offset + TCP_HEADER_LENGTH;
   if (fields.mss !== OPTION_ABSENT) {
-    segment.set([OPTION_MSS, OPTION_MSS_LENGTH], i);
-    write16(segment, i + OPTION_PREAMBLE, fields.mss);
+    frame[i] = OPTION_MSS;
+    frame[i + 1] = OPTION_MSS_LENGTH;
+    write16(frame, i + OPTION_PREAMBLE, fields.mss);
     i += OPTION_MSS_LENGTH;
   }
   if (fields.windowScale !== OPTION_ABSENT) {
     // A leading NOP keeps the header a multiple of four bytes.
-    segment.set([OPTION_NOP, OPTION_WINDOW_SCALE, OPTION_WINDOW_SCALE_LENGTH, fields.windowScale], i);
+    frame.set([OPTION_NOP, OPTION_WINDOW_SCALE, OPTION_WINDOW_SCALE_LENGTH, fields.windowScale], i);
   }
-  return segment;
 }

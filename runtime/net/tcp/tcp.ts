@@ -1,16 +1,16 @@
 import { parseIpv4, toAddress, type AddressLike, type Ipv4Address } from "../address";
-import { randomUint16, randomUint32, type RandomSource, type Scheduler } from "../scheduler";
+import type { NetCounters } from "../counters";
+import { NetError } from "../errors";
+import { IPV4_PAYLOAD_OFFSET, type Ipv4Datagram } from "../ipv4";
 import { PROTOCOL_TCP } from "../ipv4-header";
-import type { Ipv4Datagram } from "../ipv4";
+import { randomUint16, randomUint32, type RandomSource, type Scheduler } from "../scheduler";
 import type { NetStack } from "../stack";
 import { DEFAULT_TCP_OPTIONS, type TcpOptions } from "./config";
 import { TcpConnection } from "./connection";
 import type { ConnectionHost } from "./connection-host";
-import { TcpCounters } from "./counters";
-import { TcpError } from "./errors";
 import { CHECKSUM_OFFSET, FLAG_ACK, FLAG_RST, FLAG_SYN, MAX_PORT, TCP_HEADER_LENGTH } from "./header";
 import { TcpListener, type ListenOptions } from "./listener";
-import { OPTION_ABSENT, ParsedSegment, buildSegment, parseSegment } from "./segment";
+import { OPTION_ABSENT, ParsedSegment, parseSegment, segmentHeaderLength, writeSegmentHeader, type OutgoingSegment } from "./segment";
 import { seqAdd } from "./seq";
 
 const EPHEMERAL_FIRST = 49152;
@@ -27,12 +27,15 @@ export interface TcpDependencies {
 interface PendingOpen {
   readonly listener: TcpListener | null;
   readonly resolve: (connection: TcpConnection) => void;
-  readonly reject: (error: TcpError) => void;
+  readonly reject: (error: NetError) => void;
 }
 
-/** TCP for one NetStack: demultiplexing, listeners, connect(), resets for closed ports, limits. */
+/**
+ * TCP for one NetStack (which creates it as `stack.tcp`): demultiplexing, listeners, connect(),
+ * resets for closed ports, limits. Its counters and drops are part of the stack's.
+ */
 export class Tcp implements ConnectionHost {
-  readonly counters = new TcpCounters();
+  readonly counters: NetCounters;
   readonly options: TcpOptions;
   readonly scheduler: Scheduler;
   private readonly stack: NetStack;
@@ -41,7 +44,6 @@ export class Tcp implements ConnectionHost {
   /** Local port, then remote address and port. */
   private readonly table = new Map<number, Map<number, TcpConnection>>();
   private readonly opening = new Map<TcpConnection, PendingOpen>();
-  private connectionCount = 0;
   private handshakeCount = 0;
   private readonly segment = new ParsedSegment();
 
@@ -49,6 +51,7 @@ export class Tcp implements ConnectionHost {
     this.stack = dependencies.stack;
     this.scheduler = dependencies.scheduler;
     this.random = dependencies.random;
+    this.counters = this.stack.counters;
     this.options = { ...DEFAULT_TCP_OPTIONS, ...options };
     this.stack.registerProtocol(PROTOCOL_TCP, (datagram) => this.receive(datagram));
   }
@@ -59,7 +62,7 @@ export class Tcp implements ConnectionHost {
 
   /** Connections in any state but CLOSED, TIME_WAIT included. */
   get connections(): number {
-    return this.connectionCount;
+    return this.counters.tcp.connections;
   }
 
   /** Handshakes in SYN_RECEIVED across all listeners. */
@@ -68,8 +71,8 @@ export class Tcp implements ConnectionHost {
   }
 
   listen(port: number, onConnection: (connection: TcpConnection) => void, options: ListenOptions = {}): TcpListener {
-    if (!Number.isInteger(port) || port <= 0 || port > MAX_PORT) throw new TcpError("addressInUse", `bad TCP port ${port}`);
-    if (this.listeners.has(port)) throw new TcpError("addressInUse", `TCP port ${port} is already listening`);
+    if (!Number.isInteger(port) || port <= 0 || port > MAX_PORT) throw new NetError("badAddress", `bad TCP port ${port}`);
+    if (this.listeners.has(port)) throw new NetError("addressInUse", `TCP port ${port} is already listening`);
     const listener = new TcpListener(port, options.backlog ?? this.options.defaultBacklog, onConnection, (closed) => this.listeners.delete(closed.port));
     this.listeners.set(port, listener);
     return listener;
@@ -78,18 +81,25 @@ export class Tcp implements ConnectionHost {
   /** Active open to an address or a name (resolved through DNS). */
   async connect(host: AddressLike, port: number): Promise<TcpConnection> {
     const remoteAddress = typeof host === "string" && parseIpv4(host) === null ? await this.resolve(host) : toAddress(host);
-    if (this.connectionCount >= this.options.maxConnections) throw new TcpError("limit", "too many TCP connections");
+    if (this.counters.tcp.connections >= this.options.maxConnections) throw new NetError("limit", "too many TCP connections");
     const localAddress = this.stack.config.address;
     const connection = new TcpConnection(this, { localAddress, localPort: this.freeEphemeralPort(), remoteAddress, remotePort: port }, randomUint32(this.random), "SYN_SENT");
     const opened = new Promise<TcpConnection>((resolve, reject) => this.opening.set(connection, { listener: null, resolve, reject }));
     this.add(connection);
-    this.counters.activeOpens++;
+    this.counters.tcp.activeOpens++;
     connection.open();
     return opened;
   }
 
-  transmit(destination: Ipv4Address, segment: Uint8Array): void {
-    this.stack.ipSend(destination, PROTOCOL_TCP, segment, CHECKSUM_OFFSET);
+  segmentFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array {
+    const frame = this.stack.ipAllocate(segmentHeaderLength(fields) + payloadLength);
+    writeSegmentHeader(frame, IPV4_PAYLOAD_OFFSET, fields);
+    return frame;
+  }
+
+  transmit(destination: Ipv4Address, frame: Uint8Array): void {
+    this.stack.ipSendFrame(frame, destination, PROTOCOL_TCP, CHECKSUM_OFFSET);
+    this.counters.tcp.segmentsOut++;
   }
 
   established(connection: TcpConnection): void {
@@ -99,44 +109,49 @@ export class Tcp implements ConnectionHost {
     if (pending.listener === null) return pending.resolve(connection);
     pending.listener.pendingHandshakes--;
     this.handshakeCount--;
-    this.counters.passiveOpens++;
+    this.counters.tcp.passiveOpens++;
     pending.listener.deliver(connection);
   }
 
-  released(connection: TcpConnection, error: TcpError | null): void {
+  released(connection: TcpConnection, error: NetError | null): void {
     const byRemote = this.table.get(connection.localPort);
     if (byRemote?.get(remoteKey(connection.remoteAddress, connection.remotePort)) !== connection) return;
     byRemote.delete(remoteKey(connection.remoteAddress, connection.remotePort));
     if (byRemote.size === 0) this.table.delete(connection.localPort);
-    this.connectionCount--;
+    this.counters.tcp.connections--;
     const pending = this.opening.get(connection);
     if (pending === undefined) return;
     this.opening.delete(connection);
     if (pending.listener !== null) {
       pending.listener.pendingHandshakes--;
       this.handshakeCount--;
-    } else pending.reject(error ?? new TcpError("closed", "connection closed before it opened"));
+    } else pending.reject(error ?? new NetError("closed", "connection closed before it opened"));
   }
 
   receive(datagram: Ipv4Datagram): void {
-    this.counters.segmentsIn++;
-    if (datagram.broadcast) return this.counters.drop("badAddress");
+    this.counters.tcp.segmentsIn++;
+    if (datagram.broadcast) return this.counters.drop("tcp.badAddress");
     const segment = this.segment;
     const problem = parseSegment(datagram, segment);
     if (problem !== null) return this.counters.drop(problem);
     const connection = this.table.get(segment.destinationPort)?.get(remoteKey(datagram.source, segment.sourcePort));
-    if (connection !== undefined) return connection.receive(segment);
     const listener = this.listeners.get(segment.destinationPort);
-    if (listener !== undefined && segment.has(FLAG_SYN) && !segment.has(FLAG_ACK) && !segment.has(FLAG_RST)) return this.accept(listener, datagram, segment);
-    this.counters.drop("noConnection");
+    const opening = segment.has(FLAG_SYN) && !segment.has(FLAG_ACK) && !segment.has(FLAG_RST);
+    if (connection !== undefined) {
+      // RFC 9293 3.10.7.4: a new SYN beyond what the old incarnation used may end TIME_WAIT.
+      if (!(listener !== undefined && opening && connection.acceptsNewIncarnation(segment))) return connection.receive(segment);
+      connection.abort();
+    }
+    if (listener !== undefined && opening) return this.accept(listener, datagram, segment);
+    this.counters.drop("tcp.noConnection");
     // A listener ignores stray segments without ACK; a closed port answers everything but RST.
     if (listener === undefined || segment.has(FLAG_ACK)) this.refuse(datagram, segment);
   }
 
   private accept(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): void {
-    if (this.pendingHandshakes >= this.options.maxPendingHandshakes) return this.counters.drop("synFlood");
-    if (listener.pendingHandshakes >= listener.backlog) return this.counters.drop("backlogFull");
-    if (this.connectionCount >= this.options.maxConnections) return this.counters.drop("connectionLimit");
+    if (this.pendingHandshakes >= this.options.maxPendingHandshakes) return this.counters.drop("tcp.synFlood");
+    if (listener.pendingHandshakes >= listener.backlog) return this.counters.drop("tcp.backlogFull");
+    if (this.counters.tcp.connections >= this.options.maxConnections) return this.counters.drop("tcp.connectionLimit");
     const endpoints = { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
     const connection = new TcpConnection(this, endpoints, randomUint32(this.random), "SYN_RECEIVED");
     this.opening.set(connection, { listener, resolve: () => undefined, reject: () => undefined });
@@ -150,7 +165,7 @@ export class Tcp implements ConnectionHost {
   private refuse(datagram: Ipv4Datagram, segment: ParsedSegment): void {
     if (segment.has(FLAG_RST)) return;
     const acking = segment.has(FLAG_ACK);
-    const reply = buildSegment(
+    const reply = this.segmentFrame(
       {
         sourcePort: segment.destinationPort,
         destinationPort: segment.sourcePort,
@@ -164,20 +179,19 @@ export class Tcp implements ConnectionHost {
       0,
     );
     this.transmit(datagram.source, reply);
-    this.counters.segmentsOut++;
-    this.counters.resetsOut++;
+    this.counters.tcp.resetsOut++;
   }
 
   private add(connection: TcpConnection): void {
     let byRemote = this.table.get(connection.localPort);
     if (byRemote === undefined) this.table.set(connection.localPort, (byRemote = new Map()));
     byRemote.set(remoteKey(connection.remoteAddress, connection.remotePort), connection);
-    this.connectionCount++;
+    this.counters.tcp.connections++;
   }
 
   private async resolve(name: string): Promise<Ipv4Address> {
     const [address] = await this.stack.resolve(name);
-    if (address === undefined) throw new TcpError("unreachable", `no address for ${name}`);
+    if (address === undefined) throw new NetError("unreachable", `no address for ${name}`);
     return address;
   }
 
@@ -187,7 +201,7 @@ export class Tcp implements ConnectionHost {
       const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
       if (!this.table.has(port) && !this.listeners.has(port)) return port;
     }
-    throw new TcpError("addressInUse", "no free ephemeral TCP port");
+    throw new NetError("addressInUse", "no free ephemeral TCP port");
   }
 }
 
