@@ -1,6 +1,13 @@
 import { LimitExceeded, type ByteReader } from "./byte-reader";
-import { HttpError, type Framing } from "./request-head";
+import { HttpError } from "./request-head";
 import { STATUS_BAD_REQUEST, STATUS_PAYLOAD_TOO_LARGE } from "./status";
+
+/** How a message body is delimited (RFC 9112 6.3); "close": by the end of the connection. */
+export type Framing =
+  | { readonly kind: "none" }
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" }
+  | { readonly kind: "close" };
 
 const HEX_SIZE = /^[0-9a-fA-F]+$/;
 const HEX_RADIX = 16;
@@ -9,11 +16,21 @@ const MAX_CHUNK_LINE = 4096;
 const MAX_READ = 64 * 1024;
 
 /**
- * The request body as chunks straight from the connection. Throws HttpError 413 past
+ * A message body as chunks straight from the connection. Throws HttpError 413 past
  * `maxBytes`, 400 on bad chunked framing or a truncated body.
  */
 export async function* messageBody(reader: ByteReader, framing: Framing, maxBytes: number): AsyncGenerator<Uint8Array> {
   if (framing.kind === "none") return;
+  if (framing.kind === "close") {
+    let total = 0;
+    for (;;) {
+      const chunk = await reader.readUpTo(MAX_READ);
+      if (chunk === null) return;
+      total += chunk.length;
+      if (total > maxBytes) throw new HttpError(STATUS_PAYLOAD_TOO_LARGE, "body too large");
+      yield chunk.slice();
+    }
+  }
   if (framing.kind === "length") {
     if (framing.length > maxBytes) throw new HttpError(STATUS_PAYLOAD_TOO_LARGE, "body too large");
     yield* exactly(reader, framing.length);

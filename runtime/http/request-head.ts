@@ -1,4 +1,6 @@
-import { Headers, isToken } from "./headers";
+import { isToken, type Headers } from "./headers";
+import type { Framing } from "./message-body";
+import { headLines, parseContentLength, parseFieldLines, transferCodings } from "./message-head";
 import { STATUS_BAD_REQUEST, STATUS_NOT_IMPLEMENTED, STATUS_VERSION_NOT_SUPPORTED } from "./status";
 
 export interface RequestHead {
@@ -8,9 +10,6 @@ export interface RequestHead {
   readonly minorVersion: number;
   readonly headers: Headers;
 }
-
-/** How the message body is delimited (RFC 9112 6.3). */
-export type Framing = { readonly kind: "none" } | { readonly kind: "length"; readonly length: number } | { readonly kind: "chunked" };
 
 /** A request the server answers with `status` and then closes the connection. */
 export class HttpError extends Error {
@@ -24,24 +23,15 @@ export class HttpError extends Error {
 
 const REQUEST_LINE = /^([^ ]+) ([^ ]+) HTTP\/(\d)\.(\d)$/;
 const SUPPORTED_MAJOR = "1";
-const DIGITS = /^\d+$/;
-const FIELD_LINE = /^([^:]*):[ \t]*(.*?)[ \t]*$/;
-/** A field value may hold visible characters, spaces and tabs, and obs-text. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** Parses the bytes before the empty line; header names and values are taken as Latin-1. */
+/** Parses the bytes before the empty line. */
 export function parseRequestHead(bytes: Uint8Array): RequestHead {
-  const lines = latin1(bytes).split("\r\n");
+  const lines = headLines(bytes);
   const match = REQUEST_LINE.exec(lines[0]);
   if (match === null || !isToken(match[1])) throw new HttpError(STATUS_BAD_REQUEST, "malformed request line");
   if (match[3] !== SUPPORTED_MAJOR) throw new HttpError(STATUS_VERSION_NOT_SUPPORTED, "unsupported HTTP version");
-  const headers = new Headers();
-  for (const line of lines.slice(1)) {
-    const field = FIELD_LINE.exec(line);
-    // Also rejects obsolete line folding (a line starting with whitespace) and space before the colon.
-    if (field === null || !isToken(field[1]) || !FIELD_VALUE.test(field[2])) throw new HttpError(STATUS_BAD_REQUEST, "malformed header field");
-    headers.append(field[1], field[2]);
-  }
+  const headers = parseFieldLines(lines.slice(1));
+  if (headers === null) throw new HttpError(STATUS_BAD_REQUEST, "malformed header field");
   const head = { method: match[1], target: match[2], minorVersion: Number(match[4]), headers };
   if (head.minorVersion >= 1 && !headers.has("host")) throw new HttpError(STATUS_BAD_REQUEST, "missing Host");
   return head;
@@ -50,7 +40,7 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead {
 export function requestFraming(headers: Headers): Framing {
   const transferEncoding = headers.get("transfer-encoding");
   if (transferEncoding !== null) {
-    const codings = transferEncoding.split(",").map((coding) => coding.trim().toLowerCase());
+    const codings = transferCodings(transferEncoding);
     if (codings.some((coding) => coding !== "chunked")) throw new HttpError(STATUS_NOT_IMPLEMENTED, "unsupported transfer coding");
     if (codings.length !== 1) throw new HttpError(STATUS_BAD_REQUEST, "chunked applied more than once");
     // RFC 9112 6.3: Content-Length beside Transfer-Encoding is a smuggling attempt; refuse.
@@ -59,11 +49,8 @@ export function requestFraming(headers: Headers): Framing {
   }
   const contentLength = headers.get("content-length");
   if (contentLength === null) return { kind: "none" };
-  const values = new Set(contentLength.split(",").map((value) => value.trim()));
-  const [value] = values;
-  if (values.size !== 1 || !DIGITS.test(value)) throw new HttpError(STATUS_BAD_REQUEST, "bad Content-Length");
-  const length = Number(value);
-  if (!Number.isSafeInteger(length)) throw new HttpError(STATUS_BAD_REQUEST, "bad Content-Length");
+  const length = parseContentLength(contentLength);
+  if (length === null) throw new HttpError(STATUS_BAD_REQUEST, "bad Content-Length");
   return length === 0 ? { kind: "none" } : { kind: "length", length };
 }
 
@@ -72,10 +59,4 @@ export function wantsKeepAlive(head: RequestHead): boolean {
   const tokens = (head.headers.get("connection") ?? "").toLowerCase().split(",").map((token) => token.trim());
   if (tokens.includes("close")) return false;
   return head.minorVersion >= 1 || tokens.includes("keep-alive");
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-  return text;
 }

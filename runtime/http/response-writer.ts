@@ -1,12 +1,8 @@
 import type { TcpConnection } from "../net/tcp/connection";
-import { toStream } from "./body";
 import { Headers } from "./headers";
+import { fixedBody, serializeHead, writeStream } from "./outgoing-body";
 import type { Response } from "./response";
 import { statusHasBody } from "./status";
-
-const encoder = new TextEncoder();
-const HEX_RADIX = 16;
-const CRLF = "\r\n";
 
 export interface WriteContext {
   /** HEAD: headers as for GET, no body. */
@@ -23,7 +19,7 @@ export interface WriteContext {
 export async function writeResponse(connection: TcpConnection, response: Response, context: WriteContext): Promise<boolean> {
   const headers = new Headers(response.headers);
   const raw = response.rawBody;
-  const fixed = raw === null || typeof raw === "string" || raw instanceof Uint8Array ? toBytes(raw) : null;
+  const fixed = fixedBody(raw);
   let keepAlive = context.keepAlive;
   let chunked = false;
   headers.delete("transfer-encoding");
@@ -38,25 +34,12 @@ export async function writeResponse(connection: TcpConnection, response: Respons
   }
   if (!keepAlive) headers.set("connection", "close");
   else if (context.http10) headers.set("connection", "keep-alive");
-  let head = `HTTP/1.1 ${response.status} ${response.statusText}${CRLF}`;
-  for (const [name, value] of headers) head += `${name}: ${value}${CRLF}`;
-  await connection.write(head + CRLF);
+  await connection.write(serializeHead(`HTTP/1.1 ${response.status} ${response.statusText}`, headers));
   if (context.headRequest || !statusHasBody(response.status)) return keepAlive;
   if (fixed !== null) {
     if (fixed.length > 0) await connection.write(fixed);
     return keepAlive;
   }
-  for await (const chunk of toStream(raw as AsyncIterable<Uint8Array>)) {
-    if (chunk.length === 0) continue;
-    if (chunked) await connection.write(`${chunk.length.toString(HEX_RADIX)}${CRLF}`);
-    await connection.write(chunk);
-    if (chunked) await connection.write(CRLF);
-  }
-  if (chunked) await connection.write(`0${CRLF}${CRLF}`);
+  await writeStream(connection, raw as AsyncIterable<Uint8Array>, chunked);
   return keepAlive;
-}
-
-function toBytes(body: string | Uint8Array | null): Uint8Array {
-  if (body === null) return new Uint8Array(0);
-  return typeof body === "string" ? encoder.encode(body) : body;
 }
