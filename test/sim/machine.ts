@@ -1,6 +1,10 @@
+import type { InterruptHardware } from "../../kernel/irq/hardware";
 import type { DmaOptions, DmaRegion, Mmio, Platform, PortIo } from "../../kernel/platform";
 import { FOUR_GIB, PAGE_SIZE } from "../../kernel/platform";
 import { PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_DATA_PORT } from "../../kernel/pci/registers";
+import { BIOS_AREA_BASE, SIM_IO_APIC_ADDRESS, SIM_IO_APIC_ID, buildBiosArea, simWire } from "./acpi";
+import { SimLocalApic } from "./apic";
+import { IO_APIC_WINDOW, SimIoApic } from "./ioapic";
 import { SimMemory } from "./memory";
 import { SimPciBus } from "./pci";
 import type { AccessWidth, RegisterBlock } from "./registers";
@@ -23,11 +27,19 @@ export class SimExit extends Error {
   }
 }
 
-/** A strict simulated x86 machine implementing `Platform` for tests. */
-export class SimMachine implements Platform {
+/**
+ * A strict simulated x86 machine implementing `Platform` for tests, and `InterruptHardware`:
+ * ACPI tables in the BIOS area, an I/O APIC, and the local APIC's pending vectors.
+ */
+export class SimMachine implements Platform, InterruptHardware {
   readonly violations = new ViolationLog();
   readonly memory = new SimMemory(SIM_DMA_BASE, SIM_DMA_CAPACITY);
   readonly pci = new SimPciBus(this.violations);
+  readonly apic = new SimLocalApic(this.violations);
+  readonly ioApic = new SimIoApic(SIM_IO_APIC_ID, this.apic, simWire, this.violations);
+  readonly localApicId = this.apic.localApicId;
+  readonly firstDeviceVector = this.apic.firstDeviceVector;
+  private readonly biosArea = buildBiosArea();
   readonly ports: PortIo;
   readonly mmio: Mmio;
   readonly commandLine: string;
@@ -60,6 +72,7 @@ export class SimMachine implements Platform {
       write32: (a, v) => this.memWrite(a, 4, v),
       write64: (a, v) => this.memWrite(a, 8, Number(v)),
     };
+    this.addMmioWindow(SIM_IO_APIC_ADDRESS, IO_APIC_WINDOW, this.ioApic);
   }
 
   addMmioWindow(base: number, size: number, registers: RegisterBlock): void {
@@ -88,7 +101,10 @@ export class SimMachine implements Platform {
     this.mapped.push({ base: address, end: address + length });
   }
 
+  /** RAM views are live; the BIOS area is ROM, so a copy of exactly `length` bytes serves. */
   physicalView(address: number, length: number): ArrayBuffer {
+    const rom = address - BIOS_AREA_BASE;
+    if (rom >= 0 && rom + length <= this.biosArea.length) return this.biosArea.slice(rom, rom + length).buffer;
     const view = this.memory.bytes(address, length);
     if (view === undefined || view.byteOffset !== 0) throw new RangeError(`no simulated RAM view at 0x${address.toString(16)}`);
     return view.buffer as ArrayBuffer;
@@ -121,9 +137,16 @@ export class SimMachine implements Platform {
     throw new SimExit(status);
   }
 
+  /** Returns without passing time when a device vector is waiting to be taken. */
   waitForInterrupt(deadlineNs: number): void {
+    this.ioApic.endOfInterrupt();
     for (const hook of this.idleHooks) hook();
-    if (deadlineNs > this.clock) this.clock = deadlineNs;
+    if (!this.apic.hasPending && deadlineNs > this.clock) this.clock = deadlineNs;
+  }
+
+  takeInterrupts(vectors: Uint32Array): number {
+    this.ioApic.endOfInterrupt();
+    return this.apic.take(vectors);
   }
 
   private portRead(port: number, width: AccessWidth): number {

@@ -56,6 +56,8 @@ export class SimPciFunction {
   readonly config = new Uint8Array(256);
   private readonly writable = new Uint8Array(256);
   private readonly bars: (SimBar | undefined)[] = new Array(BAR_REGISTERS).fill(undefined);
+  /** Runs after every configuration write (interrupt state follows the command and MSI-X control). */
+  onConfigWrite: (() => void) | undefined;
   private nextCapability = PCI_CAPABILITY_MIN_OFFSET;
   private lastCapability = -1;
 
@@ -156,6 +158,7 @@ export class SimPciFunction {
       const byte = Math.floor(value / 2 ** (8 * i)) & 0xff;
       this.config[at] = (this.config[at] & ~this.writable[at]) | (byte & this.writable[at]);
     }
+    this.onConfigWrite?.();
   }
 
   /** The BAR (if decoded now) containing `address` in the given space, with the offset in it. */

@@ -6,6 +6,17 @@ import { SimQueue } from "./queue";
 import type { QueueEnv } from "./queue";
 import type { SimRequest } from "./request";
 
+/** Where a device's interrupts go: its transport's MSI-X or INTx (see pci-interrupts.ts). */
+export interface InterruptSink {
+  /** An event for the MSI-X vector register value `vector`. */
+  signal(vector: number): void;
+  /** The ISR changed; INTx follows it. */
+  isrChanged(): void;
+}
+
+export const ISR_QUEUE = 1;
+export const ISR_CONFIG = 2;
+
 /** Returned by a request handler that keeps the buffer for later (net rx). */
 export const PARK = Symbol("park");
 export type RequestResult = number | typeof PARK;
@@ -44,6 +55,10 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   msixVectors = 0;
   /** Hold every request in `queue.held` until `releaseHeld`. */
   holdCompletions = false;
+  /** Set by the transport that carries the device's interrupts; none (mmio) means they go nowhere. */
+  interruptSink: InterruptSink | undefined;
+  /** Runs after each used element the driver asked no interrupt for (tests complete requests here). */
+  onSuppressed: ((queue: SimQueue) => void) | undefined;
   /** Which interface the driver is using (transitional devices offer both). */
   mode: InterfaceMode = "modern";
   name = "virtio";
@@ -149,9 +164,10 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     const queue = this.queues[request.queue];
     const id = this.faults.usedId === "out-of-range" ? queue.size + request.head : request.head;
     const len = length + this.faults.usedLengthExtra;
-    queue.pushUsed(this, id, len);
-    if (this.faults.usedId === "repeat") queue.pushUsed(this, id, len);
-    this.isr |= 1;
+    let wanted = queue.pushUsed(this, id, len);
+    if (this.faults.usedId === "repeat") wanted = queue.pushUsed(this, id, len) || wanted;
+    if (wanted) this.interrupt(ISR_QUEUE, queue.msixVector);
+    else this.onSuppressed?.(queue);
   }
 
   readConfig(offset: number, width: number): number {
@@ -176,18 +192,34 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   changeConfig(update: (view: DataView) => void): void {
     update(new DataView(this.config.buffer, this.config.byteOffset, this.config.byteLength));
     this.generation = (this.generation + 1) & 0xff;
-    this.isr |= 2;
+    this.interrupt(ISR_CONFIG, this.configMsixVector);
   }
 
   readIsr(): number {
     const isr = this.isr;
     this.isr = 0;
+    if (isr !== 0) this.interruptSink?.isrChanged();
     return isr;
   }
 
-  /** Vector registers: accepted only below the MSI-X table size. */
+  /** Vector registers: accepted only below the MSI-X table size (and the refusal fault's limit). */
   acceptVector(vector: number): number {
-    return vector < this.msixVectors ? vector : NO_VECTOR;
+    if (vector === NO_VECTOR || vector >= Math.min(this.msixVectors, this.faults.refuseVectorsFrom)) return NO_VECTOR;
+    return this.faults.vectorReadback ?? vector;
+  }
+
+  /** queue_msix_vector: part of a queue's set-up, so not for an enabled queue on the modern interface. */
+  setQueueVector(index: number, vector: number): void {
+    const queue = this.queues[index];
+    if (queue === undefined) return this.report(`queue_msix_vector written for nonexistent queue ${index}`);
+    if (this.mode === "modern" && queue.enabled) this.report(`queue_msix_vector written for enabled queue ${index}`);
+    queue.msixVector = this.acceptVector(vector);
+  }
+
+  private interrupt(isrBit: number, vector: number): void {
+    this.isr |= isrBit;
+    this.interruptSink?.signal(vector);
+    this.interruptSink?.isrChanged();
   }
 
   protected dispatch(request: SimRequest): void {

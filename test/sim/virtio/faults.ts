@@ -14,6 +14,10 @@ export interface VirtioFaults {
   configGenerationBumps: number;
   /** Reported queue_notify_off instead of the real one. */
   notifyOffset: number | undefined;
+  /** MSI-X vector registers refuse (read back NO_VECTOR) every entry from this one up. */
+  refuseVectorsFrom: number;
+  /** MSI-X vector registers read back this instead of an accepted entry. */
+  vectorReadback: number | undefined;
 }
 
 export function defaultFaults(): VirtioFaults {
@@ -25,5 +29,7 @@ export function defaultFaults(): VirtioFaults {
     usedLengthExtra: 0,
     configGenerationBumps: 0,
     notifyOffset: undefined,
+    refuseVectorsFrom: Number.POSITIVE_INFINITY,
+    vectorReadback: undefined,
   };
 }

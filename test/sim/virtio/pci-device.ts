@@ -1,9 +1,11 @@
-import { MSIX_TABLE_ENTRY_SIZE, PciCapabilityId, MsixReg } from "../../../kernel/pci/registers";
+import { PciCapabilityId, MsixReg } from "../../../kernel/pci/registers";
 import { DeviceType, VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_VENDOR, VirtioCfgType } from "../../../drivers/virtio/constants";
 import type { SimMachine } from "../machine";
+import { SimMsix } from "../msix";
 import type { SimPciFunction } from "../pci";
 import type { RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
+import { VirtioPciInterrupts } from "./pci-interrupts";
 import { LegacyInterface } from "./pci-legacy";
 import { COMMON_CFG_SIZE, ModernInterface } from "./pci-modern";
 
@@ -22,6 +24,8 @@ export interface VirtioPciOptions {
   readonly msixVectors?: number;
   /** BAR4 (64-bit prefetchable) address. */
   readonly memBase?: number;
+  /** The ISA IRQ (and GSI) firmware routed INTA# to; 10 + slot % 6 by default. */
+  readonly interruptLine?: number;
 }
 
 export const ModernBar = { Index: 4, Size: 0x4000, Common: 0x0, Isr: 0x1000, Device: 0x2000, Notify: 0x3000 } as const;
@@ -53,6 +57,8 @@ export interface SimVirtioPci {
   readonly caps: Record<string, number>;
   /** Assigned addresses: the modern register BAR (memory) and the legacy BAR0 (ports). */
   readonly bars: { readonly modern?: number; readonly legacy?: number };
+  readonly msix?: SimMsix;
+  readonly interrupts: VirtioPciInterrupts;
 }
 
 function le32(value: number): number[] {
@@ -70,6 +76,7 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
   const slot = (bus * 32 + options.device) * 8 + fnNumber;
   const modern = options.layout !== "legacy";
   const legacy = options.layout !== "modern";
+  const interruptLine = options.interruptLine ?? 10 + (slot % 6);
   const fn = machine.pci.add(bus, options.device, fnNumber, {
     vendorId: VIRTIO_PCI_VENDOR,
     deviceId: legacy ? (TRANSITIONAL_IDS[model.deviceType] ?? 0x1000) : VIRTIO_PCI_MODERN_BASE + model.deviceType,
@@ -79,7 +86,7 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
     subsystemId: legacy ? model.deviceType : 0x1100,
     multifunction: options.multifunction,
     interruptPin: 1,
-    interruptLine: 10 + (slot % 6),
+    interruptLine,
   });
   model.name = fn.name;
   model.mode = modern ? "modern" : "legacy";
@@ -87,13 +94,16 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
   const bars: { modern?: number; legacy?: number } = {};
 
   const vectors = options.msixVectors ?? 4;
+  let msix: SimMsix | undefined;
   if (vectors > 0) {
     model.msixVectors = vectors;
-    const table = new Uint8Array(MSIX_BAR_SIZE);
-    fn.setBar(MSIX_BAR, { kind: "mem32", size: MSIX_BAR_SIZE, base: machine.allocateMem(MSIX_BAR_SIZE), registers: tableRegisters(table, vectors) });
     caps.msix = fn.addCapability(PciCapabilityId.MsiX, [...[(vectors - 1) & 0xff, (vectors - 1) >> 8], ...le32(MSIX_BAR), ...le32(MSIX_PBA_OFFSET | MSIX_BAR)]);
     fn.setWritable(caps.msix + MsixReg.MessageControl, 2, 0xc000);
+    msix = new SimMsix(fn, caps.msix, vectors, MSIX_PBA_OFFSET, machine.apic, machine.violations);
+    fn.setBar(MSIX_BAR, { kind: "mem32", size: MSIX_BAR_SIZE, base: machine.allocateMem(MSIX_BAR_SIZE), registers: msix.registers });
   }
+  const interrupts = new VirtioPciInterrupts(fn, model, msix, machine.ioApic, interruptLine);
+  model.interruptSink = interrupts;
 
   if (legacy) {
     const iface = new LegacyInterface(model, () => caps.msix !== undefined && fn.isMsixEnabled(caps.msix));
@@ -129,7 +139,7 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
     if (model.config.length > 0) caps.device = vendorCap(VirtioCfgType.Device, ModernBar.Index, ModernBar.Device, model.config.length);
     caps.pciCfg = vendorCap(VirtioCfgType.PciCfg, 0, 0, 0, [0, 0, 0, 0]);
   }
-  return { fn, caps, bars };
+  return { fn, caps, bars, msix, interrupts };
 }
 
 /** Routes accesses in fixed-size slices of a BAR to one register block each. */
@@ -143,16 +153,6 @@ function dispatch(windows: readonly [number, RegisterBlock][], slice: number): R
     write: (offset, width, value) => {
       const hit = find(offset);
       hit?.[1].write(offset - hit[0], width, value);
-    },
-  };
-}
-
-function tableRegisters(table: Uint8Array, vectors: number): RegisterBlock {
-  const view = new DataView(table.buffer);
-  return {
-    read: (offset, width) => (width === 4 ? view.getUint32(offset, true) : 0),
-    write: (offset, width, value) => {
-      if (width === 4 && offset < vectors * MSIX_TABLE_ENTRY_SIZE) view.setUint32(offset, value, true);
     },
   };
 }

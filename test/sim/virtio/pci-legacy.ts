@@ -67,7 +67,6 @@ export class LegacyInterface implements RegisterBlock {
     const configBase = this.configBase();
     if (offset >= configBase) return model.writeConfig(offset - configBase, width, value);
     const field = matchField(model, "legacy", this.fields(), offset, width, true);
-    const queue = model.queues[this.queueSelect];
     switch (field?.offset) {
       case LegacyReg.GuestFeatures:
         model.setDriverFeatures(BigInt(value >>> 0));
@@ -86,7 +85,7 @@ export class LegacyInterface implements RegisterBlock {
         model.configMsixVector = model.acceptVector(value);
         return;
       case LegacyReg.QueueMsixVector:
-        if (queue !== undefined) queue.msixVector = model.acceptVector(value);
+        model.setQueueVector(this.queueSelect, value);
         return;
     }
   }

@@ -158,7 +158,7 @@ export class ModernInterface {
         this.queueSelect = value;
         return;
       case CommonCfg.QueueMsixVector:
-        if (queue !== undefined) queue.msixVector = model.acceptVector(value);
+        model.setQueueVector(this.queueSelect, value);
         return;
     }
     if (queue === undefined) return model.report(`${field.name} written for nonexistent queue ${index}`);

@@ -28,7 +28,9 @@ export class SimQueue {
   lastAvail = 0;
   usedIdx = 0;
   notifications = 0;
+  /** Used elements after which the driver asked for an interrupt, and after which it did not. */
   interrupts = 0;
+  suppressed = 0;
   /** Requests the test holds back to complete later, in any order. */
   readonly held: SimRequest[] = [];
   /** Buffers the device model keeps until it has data (net rx). */
@@ -99,8 +101,8 @@ export class SimQueue {
     return ok ? new SimRequest(this.index, head, readable, writable) : undefined;
   }
 
-  /** Writes a used element and counts the interrupt the driver asked for, if any. */
-  pushUsed(env: QueueEnv, id: number, length: number): void {
+  /** Writes a used element; returns (and counts) whether the driver asked for an interrupt. */
+  pushUsed(env: QueueEnv, id: number, length: number): boolean {
     const used = this.usedView as DataView;
     const slot = RING_HEADER_SIZE + USED_ELEM_SIZE * (this.usedIdx % this.size);
     used.setUint32(slot, id, true);
@@ -113,6 +115,8 @@ export class SimQueue {
       ? vringNeedEvent(avail.getUint16(RING_HEADER_SIZE + 2 * this.size, true), this.usedIdx, old)
       : (avail.getUint16(0, true) & AVAIL_NO_INTERRUPT) === 0;
     if (wanted) this.interrupts++;
+    else this.suppressed++;
+    return wanted;
   }
 
   /** EVENT_IDX: ask to be notified once avail idx passes `idx`. */
