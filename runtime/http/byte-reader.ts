@@ -48,16 +48,17 @@ export class ByteReader {
   }
 
   private async readUntil(maxBytes: number, emptyLine: boolean): Promise<Uint8Array | null> {
-    let scanned = this.start;
+    // Bytes after `start` already searched; relative, because more() moves the buffer's contents.
+    let scanned = 0;
     for (;;) {
-      const end = findLineEnd(this.buffer, scanned, this.start, emptyLine);
+      const end = findLineEnd(this.buffer, this.start + scanned, this.start, emptyLine);
       if (end >= 0) {
         const result = this.buffer.slice(this.start, end);
         this.start = end + (emptyLine ? 2 * CRLF_LENGTH : CRLF_LENGTH);
         return result;
       }
       if (this.buffer.length - this.start > maxBytes) throw new LimitExceeded("line too long");
-      scanned = Math.max(this.start, this.buffer.length - 2 * CRLF_LENGTH);
+      scanned = Math.max(0, this.buffer.length - this.start - 2 * CRLF_LENGTH);
       if (!(await this.more())) return null;
     }
   }

@@ -10,7 +10,7 @@ const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 /** A server on the pair's server host and a raw TCP client; returns everything the client read. */
 async function exchange(request: string | Uint8Array, fetch: ServeOptions["fetch"], limits: ServeOptions["limits"] = {}) {
   const pair = tcpPair();
-  serve(pair.server.tcp, { port: 80, fetch, limits });
+  serve(pair.server.stack, { port: 80, fetch, limits });
   let client: TcpConnection | null = null;
   void pair.client.tcp.connect("10.0.2.2", 80).then((c) => (client = c));
   await pair.runUntil(() => client !== null);
@@ -33,6 +33,14 @@ describe("http server", () => {
     expect(responses.map((r) => r.slice(r.indexOf("\r\n\r\n") + 4))).toEqual(["GET /a ", "POST /b xyz", "GET /c "]);
     expect(responses[0]).toContain("content-length: 7\r\n");
     expect(isEnded()).toBe(false);
+  });
+
+  it("finds a pipelined request head that completes in a later segment", async () => {
+    const { pair, connection, text } = await exchange("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n", hello);
+    await pair.runUntil(() => text().includes("GET /a"), 1000);
+    void connection.write("Host: x\r\n\r\n");
+    await pair.runUntil(() => text().includes("GET /b"), 1000);
+    expect(text()).toContain("GET /b ");
   });
 
   it("reads a chunked request body and streams a chunked response", async () => {
