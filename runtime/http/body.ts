@@ -23,13 +23,20 @@ export class BodyHolder {
     return this.used;
   }
 
+  /** The body as chunks; iterating it consumes the body like the other readers. */
   get stream(): AsyncIterable<Uint8Array> | null {
-    return this.source === null ? null : toStream(this.source);
+    const source = this.source;
+    if (source === null) return null;
+    return {
+      [Symbol.asyncIterator]: () => {
+        this.consume();
+        return toStream(source)[Symbol.asyncIterator]();
+      },
+    };
   }
 
   async bytes(): Promise<Uint8Array> {
-    if (this.used) throw new TypeError("body already used");
-    this.used = true;
+    this.consume();
     if (this.source === null) return new Uint8Array(0);
     if (this.source instanceof Uint8Array) return this.source;
     if (typeof this.source === "string") return encoder.encode(this.source);
@@ -44,6 +51,11 @@ export class BodyHolder {
 
   async text(): Promise<string> {
     return new TextDecoder().decode(await this.bytes());
+  }
+
+  private consume(): void {
+    if (this.used) throw new TypeError("body already used");
+    this.used = true;
   }
 }
 

@@ -1,6 +1,6 @@
 import { BodyHolder, type BodyInit } from "./body";
 import { Headers, type HeadersInit } from "./headers";
-import { STATUS_OK, reasonPhrase } from "./status";
+import { STATUS_OK, reasonPhrase, statusHasBody } from "./status";
 
 export interface ResponseInit {
   status?: number;
@@ -24,6 +24,7 @@ export class Response {
   constructor(body: BodyInit | null = null, init: ResponseInit = {}) {
     const status = init.status ?? STATUS_OK;
     if (!Number.isInteger(status) || status < MIN_STATUS || status > MAX_STATUS) throw new RangeError(`invalid status ${status}`);
+    if (body !== null && !statusHasBody(status)) throw new TypeError(`a ${status} response has no body`);
     this.status = status;
     this.statusText = init.statusText ?? reasonPhrase(status);
     this.headers = new Headers(init.headers);
@@ -33,9 +34,9 @@ export class Response {
   }
 
   static json(data: unknown, init: ResponseInit = {}): Response {
-    const response = new Response(JSON.stringify(data), init);
-    response.headers.set("content-type", "application/json");
-    return response;
+    const headers = new Headers(init.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(JSON.stringify(data), { ...init, headers });
   }
 
   get ok(): boolean {

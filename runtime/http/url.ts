@@ -1,7 +1,8 @@
 /** Minimal WHATWG URL and URLSearchParams for http URLs. */
 
-const HTTP_URL = /^(https?):\/\/([^/?#:]*)(?::(\d*))?([^?#]*)(\?[^#]*)?(#.*)?$/i;
+const HTTP_URL = /^(https?):\/\/([^/?#:@\s]*)(?::(\d*))?([^?#\s]*)(\?[^#\s]*)?(#\S*)?$/i;
 const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
+const MAX_PORT = 65535;
 
 export class URLSearchParams implements Iterable<[string, string]> {
   private readonly list: [string, string][] = [];
@@ -31,6 +32,22 @@ export class URLSearchParams implements Iterable<[string, string]> {
 
   append(name: string, value: string): void {
     this.list.push([name, value]);
+  }
+
+  /** Replaces the first pair named `name` and removes the others, or appends one. */
+  set(name: string, value: string): void {
+    const index = this.list.findIndex(([key]) => key === name);
+    if (index < 0) return this.append(name, value);
+    this.list[index] = [name, value];
+    for (let i = this.list.length - 1; i > index; i--) if (this.list[i][0] === name) this.list.splice(i, 1);
+  }
+
+  delete(name: string): void {
+    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i][0] === name) this.list.splice(i, 1);
+  }
+
+  get size(): number {
+    return this.list.length;
   }
 
   forEach(callback: (value: string, name: string) => void): void {
@@ -65,7 +82,9 @@ export class URL {
     if (match === null || match[2] === "") throw new TypeError(`invalid URL: ${input}`);
     this.protocol = `${match[1].toLowerCase()}:`;
     this.hostname = match[2].toLowerCase();
-    const port = match[3] ?? "";
+    // Leading zeros are dropped, as the WHATWG parser does.
+    const port = match[3] === undefined || match[3] === "" ? "" : String(Number(match[3]));
+    if (Number(port) > MAX_PORT) throw new TypeError(`invalid URL port: ${input}`);
     this.port = port === DEFAULT_PORTS[this.protocol] ? "" : port;
     this.pathname = match[4] === "" ? "/" : match[4];
     this.search = match[5] === undefined || match[5] === "?" ? "" : match[5];
