@@ -2,7 +2,8 @@ import { formatIpv4 } from "../net/address";
 import { Deadline } from "../net/tcp/deadline";
 import type { TcpConnection } from "../net/tcp/connection";
 import type { TcpListener } from "../net/tcp/listener";
-import type { Tcp } from "../net/tcp/tcp";
+import type { NetStack } from "../net/stack";
+import { Tcp } from "../net/tcp/tcp";
 import { ByteReader, LimitExceeded } from "./byte-reader";
 import { messageBody } from "./message-body";
 import { Request } from "./request";
@@ -36,8 +37,12 @@ export interface HttpServer {
   close(): void;
 }
 
-/** An HTTP/1.1 server on `tcp`: each request goes to `fetch`, one at a time per connection. */
-export function serve(tcp: Tcp, options: ServeOptions): HttpServer {
+/**
+ * An HTTP/1.1 server on the stack's TCP (or on a Tcp of one's own): each request goes to
+ * `fetch`, one at a time per connection.
+ */
+export function serve(on: NetStack | Tcp, options: ServeOptions): HttpServer {
+  const tcp = on instanceof Tcp ? on : on.tcp;
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
   const listener: TcpListener = tcp.listen(options.port, (connection) => void serveConnection(tcp, connection, options, limits), { backlog: options.backlog });
   return { port: options.port, close: () => listener.close() };
