@@ -16,9 +16,12 @@ export function fixedBody(body: BodyInit | null): Uint8Array | null {
 export async function writeStream(connection: TcpConnection, body: BodyInit, chunked: boolean): Promise<void> {
   for await (const chunk of toStream(body)) {
     if (chunk.length === 0) continue;
-    if (chunked) await connection.write(`${chunk.length.toString(HEX_RADIX)}${CRLF}`);
-    await connection.write(chunk);
-    if (chunked) await connection.write(CRLF);
+    if (!chunked) {
+      await connection.write(chunk);
+      continue;
+    }
+    // Written in one turn, size line, data and CRLF leave in the same segment.
+    await Promise.all([connection.write(`${chunk.length.toString(HEX_RADIX)}${CRLF}`), connection.write(chunk), connection.write(CRLF)]);
   }
   if (chunked) await connection.write(`0${CRLF}${CRLF}`);
 }
