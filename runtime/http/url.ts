@@ -1,6 +1,6 @@
 /** Minimal WHATWG URL and URLSearchParams for http URLs. */
 
-const HTTP_URL = /^(https?):\/\/([^/?#:@\s]*)(?::(\d*))?([^?#\s]*)(\?[^#\s]*)?(#\S*)?$/i;
+const HTTP_URL = /^(https?):\/\/([^/?#:@\s]*)(?::(\d*))?(\/[^?#\s]*)?(\?[^#\s]*)?(#\S*)?$/i;
 const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
 const MAX_PORT = 65535;
 
@@ -86,7 +86,7 @@ export class URL {
     const port = match[3] === undefined || match[3] === "" ? "" : String(Number(match[3]));
     if (Number(port) > MAX_PORT) throw new TypeError(`invalid URL port: ${input}`);
     this.port = port === DEFAULT_PORTS[this.protocol] ? "" : port;
-    this.pathname = match[4] === "" ? "/" : match[4];
+    this.pathname = match[4] ?? "/";
     this.search = match[5] === undefined || match[5] === "?" ? "" : match[5];
     this.hash = match[6] === undefined || match[6] === "#" ? "" : match[6];
     this.searchParams = new URLSearchParams(this.search);
