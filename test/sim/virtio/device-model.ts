@@ -57,8 +57,6 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   holdCompletions = false;
   /** Set by the transport that carries the device's interrupts; none (mmio) means they go nowhere. */
   interruptSink: InterruptSink | undefined;
-  /** Runs after each used element the driver asked no interrupt for (tests complete requests here). */
-  onSuppressed: ((queue: SimQueue) => void) | undefined;
   /** Which interface the driver is using (transitional devices offer both). */
   mode: InterfaceMode = "modern";
   name = "virtio";
@@ -167,7 +165,6 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     let wanted = queue.pushUsed(this, id, len);
     if (this.faults.usedId === "repeat") wanted = queue.pushUsed(this, id, len) || wanted;
     if (wanted) this.interrupt(ISR_QUEUE, queue.msixVector);
-    else this.onSuppressed?.(queue);
   }
 
   readConfig(offset: number, width: number): number {
