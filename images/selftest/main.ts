@@ -7,6 +7,7 @@ import { interruptSuite } from "./suites/interrupts";
 import { platformSuite } from "./suites/platform";
 import { registerRuntimeSuites } from "./suites/runtime-all";
 import { virtioSuite } from "./suites/virtio";
+import { virtioInterruptSuite } from "./suites/virtio-interrupts";
 
 start(async (system) => {
   const { platform, interrupts, commandLine } = system;
@@ -16,6 +17,7 @@ start(async (system) => {
   platformSuite(harness, platform);
   interruptSuite(harness, platform.ports, interrupts);
   virtioSuite(harness, devices, commandLine);
+  virtioInterruptSuite(harness, devices, commandLine, (text) => platform.serialWrite(text));
   const failed = await harness.run();
   return failed === 0 ? 0 : 1;
 });
