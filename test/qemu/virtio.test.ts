@@ -1,6 +1,7 @@
 // Virtio transports on the real machine: rng, blk and net under each QEMU set-up must reach the
-// driver with the expected transport, and the selftest checks each device (entropy, the MAC given
-// to QEMU, the disk image's size).
+// driver with the expected transport and interrupt mode (MSI-X, or INTx with vectors=0), and the
+// selftest checks each device (entropy, entropy by interrupt, the MAC given to QEMU, the disk
+// image's size).
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,16 +22,20 @@ interface Setup {
   props: string;
   transport: "modern" | "legacy";
   notify: "mem" | "io";
+  /** The interrupt mode the rng gets. */
+  irq: "msix" | "intx";
   bridge?: boolean;
 }
 
 const SETUPS: Setup[] = [
-  { name: "default (transitional devices)", props: "", transport: "modern", notify: "mem" },
-  { name: "disable-modern=on (legacy)", props: ",disable-modern=on", transport: "legacy", notify: "io" },
-  { name: "disable-legacy=on (modern only)", props: ",disable-legacy=on", transport: "modern", notify: "mem" },
-  { name: "behind a pci-bridge", props: ",bus=br1", transport: "modern", notify: "mem", bridge: true },
-  { name: "modern-pio-notify=on", props: ",modern-pio-notify=on", transport: "modern", notify: "io" },
-  { name: "page-per-vq=on", props: ",page-per-vq=on", transport: "modern", notify: "mem" },
+  { name: "default (transitional devices)", props: "", transport: "modern", notify: "mem", irq: "msix" },
+  { name: "disable-modern=on (legacy)", props: ",disable-modern=on", transport: "legacy", notify: "io", irq: "msix" },
+  { name: "disable-legacy=on (modern only)", props: ",disable-legacy=on", transport: "modern", notify: "mem", irq: "msix" },
+  { name: "behind a pci-bridge", props: ",bus=br1", transport: "modern", notify: "mem", irq: "msix", bridge: true },
+  { name: "modern-pio-notify=on", props: ",modern-pio-notify=on", transport: "modern", notify: "io", irq: "msix" },
+  { name: "page-per-vq=on", props: ",page-per-vq=on", transport: "modern", notify: "mem", irq: "msix" },
+  { name: "vectors=0 (INTx)", props: ",vectors=0", transport: "modern", notify: "mem", irq: "intx" },
+  { name: "disable-modern=on,vectors=0 (legacy INTx)", props: ",disable-modern=on,vectors=0", transport: "legacy", notify: "io", irq: "intx" },
 ];
 
 function qemuArgs(setup: Setup): string[] {
@@ -53,6 +58,7 @@ describe("virtio transports in QEMU", () => {
         "expect-virtio=3",
         `expect-transport=${setup.transport}`,
         `expect-notify=${setup.notify}`,
+        `expect-irq=${setup.irq}`,
         `expect-mac=${MAC}`,
         `expect-blk-bytes=${DISK_BYTES - (DISK_BYTES % 512)}`,
       ].join(" ");
@@ -60,6 +66,8 @@ describe("virtio transports in QEMU", () => {
       expect(result.failed, result.output).toBe(0);
       expect(result.output).toMatch(/^virtio-ready 3$/m);
       expect(result.output).toMatch(new RegExp(`^virtio \\S+ type=rng transport=${setup.transport} notify=${setup.notify} `, "m"));
+      expect(result.output).toMatch(new RegExp(`^virtio-irq \\S+ type=rng mode=${setup.irq}$`, "m"));
+      expect(result.output).toMatch(/^ok - virtio \S+: entropy arrives by interrupt$/m);
       if (setup.bridge) expect(result.output).toMatch(/^pci 01:0[123]\.0 1af4:/m);
       expect(result.status).toBe(0);
     });
