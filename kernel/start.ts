@@ -1,82 +1,7 @@
-/**
- * Start-up of every image: installs the Node-like globals (console, timers, queueMicrotask,
- * TextEncoder/TextDecoder, performance.now), wires the event loop and the uncaught-error report
- * into the native kernel, and runs the app's main function.
- */
-import { CommandLine } from "./command-line";
-import { Console } from "./console/console";
-import { setClassDetector } from "./console/inspect";
-import { createEventLoop, type EventLoop } from "./event-loop";
-import { InterruptRouter } from "./irq/router";
-import { PortPciConfig, type PciConfigAccess } from "./pci/config";
-import { nativeInterruptHardware, nativePlatform } from "./platform-native";
-import type { Platform } from "./platform";
-import { installPolyfills } from "./polyfills";
-import { formatUncaught, mapStack } from "./stack-trace";
-import { TextDecoder, TextEncoder } from "./text-encoding";
+/** How an image runs its main function (the globals are already in place: kernel/prelude.ts). */
+import { dieUncaught, system, type System } from "./prelude";
 
-/** The name the build gives the bundle; QuickJS stacks show "(app.js:N)". */
-const BUNDLE_NAME = "app.js";
-const EXIT_UNCAUGHT = 1;
-const NS_PER_MS = 1e6;
-
-export interface System {
-  readonly platform: Platform;
-  readonly commandLine: CommandLine;
-  readonly loop: EventLoop;
-  readonly console: Console;
-  readonly pci: PciConfigAccess;
-  /** Device interrupts; their handlers run from the event loop. */
-  readonly interrupts: InterruptRouter;
-}
-
-function mapFrames(stack: string): string {
-  return mapStack(stack, vireoNative.sourceLine, BUNDLE_NAME);
-}
-
-function reportUncaught(error: unknown): void {
-  nativePlatform.serialWrite(`${formatUncaught(error, mapFrames)}\n`);
-}
-
-function dieUncaught(error: unknown): never {
-  reportUncaught(error);
-  return nativePlatform.exit(EXIT_UNCAUGHT);
-}
-
-installPolyfills();
-setClassDetector(vireoNative.isClassConstructor);
-const loop = createEventLoop(nativePlatform.monotonicNs, dieUncaught);
-const console = new Console((text) => nativePlatform.serialWrite(text), { mapStack: mapFrames });
-const globals = globalThis as Record<string, unknown>;
-Object.assign(globals, {
-  console,
-  setTimeout: loop.setTimeout,
-  setInterval: loop.setInterval,
-  clearTimeout: loop.clearTimeout,
-  clearInterval: loop.clearInterval,
-  setImmediate: loop.setImmediate,
-  clearImmediate: loop.clearImmediate,
-  queueMicrotask: loop.queueMicrotask,
-  TextEncoder,
-  TextDecoder,
-  performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
-});
-const pci = new PortPciConfig(nativePlatform.ports);
-const interrupts = new InterruptRouter(nativePlatform, pci, nativeInterruptHardware);
-vireoNative.setLoopHook(() => {
-  interrupts.dispatcher.dispatch();
-  return loop.tick();
-});
-vireoNative.setUncaughtHook(reportUncaught);
-
-export const system: System = {
-  platform: nativePlatform,
-  commandLine: new CommandLine(nativePlatform.commandLine),
-  loop,
-  console,
-  pci,
-  interrupts,
-};
+export type { System };
 
 /**
  * Runs `main`. A number it returns (or resolves to) ends the machine with that status; otherwise
@@ -87,6 +12,6 @@ export function start(main: (system: System) => unknown): void {
   Promise.resolve()
     .then(() => main(system))
     .then((status) => {
-      if (typeof status === "number") nativePlatform.exit(status);
+      if (typeof status === "number") system.platform.exit(status);
     }, dieUncaught);
 }

@@ -2,7 +2,7 @@
 // esbuild bundle -> QuickJS bytecode + line table -> kernel linked by boot/Makefile.
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { run } from "./exec";
 import { lineTableFromSourceMap, lineTableToC } from "./line-table";
 import { appDir, BUILD_DIR, IMAGES_DIR, QUICKJS_DIR, ROOT } from "./paths";
@@ -26,7 +26,13 @@ async function bundle(app: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, BUNDLE_NAME);
   await build({
-    entryPoints: [entry],
+    // The kernel prelude is evaluated before any module of the app, so globals exist at load time.
+    stdin: {
+      contents: `import "./kernel/prelude";\nimport ${JSON.stringify(`./${relative(ROOT, entry)}`)};\n`,
+      resolveDir: ROOT,
+      sourcefile: "image-entry.ts",
+      loader: "ts",
+    },
     outfile,
     bundle: true,
     format: "iife",

@@ -1,0 +1,80 @@
+/**
+ * The first module of every image (the build evaluates it before the app's own modules): installs
+ * the Node-like globals (console, timers, queueMicrotask, TextEncoder/TextDecoder,
+ * performance.now), engine fixes, and wires the event loop, device interrupts and the
+ * uncaught-error report into the native kernel.
+ */
+import { CommandLine } from "./command-line";
+import { Console } from "./console/console";
+import { setClassDetector } from "./console/inspect";
+import { createEventLoop, type EventLoop } from "./event-loop";
+import { InterruptRouter } from "./irq/router";
+import { PortPciConfig, type PciConfigAccess } from "./pci/config";
+import { nativeInterruptHardware, nativePlatform } from "./platform-native";
+import type { Platform } from "./platform";
+import { installPolyfills } from "./polyfills";
+import { formatUncaught, mapStack } from "./stack-trace";
+import { TextDecoder, TextEncoder } from "./text-encoding";
+
+/** The name the build gives the bundle; QuickJS stacks show "(app.js:N)". */
+const BUNDLE_NAME = "app.js";
+const EXIT_UNCAUGHT = 1;
+const NS_PER_MS = 1e6;
+
+export interface System {
+  readonly platform: Platform;
+  readonly commandLine: CommandLine;
+  readonly loop: EventLoop;
+  readonly console: Console;
+  readonly pci: PciConfigAccess;
+  /** Device interrupts; their handlers run from the event loop. */
+  readonly interrupts: InterruptRouter;
+}
+
+function mapFrames(stack: string): string {
+  return mapStack(stack, vireoNative.sourceLine, BUNDLE_NAME);
+}
+
+function reportUncaught(error: unknown): void {
+  nativePlatform.serialWrite(`${formatUncaught(error, mapFrames)}\n`);
+}
+
+export function dieUncaught(error: unknown): never {
+  reportUncaught(error);
+  return nativePlatform.exit(EXIT_UNCAUGHT);
+}
+
+installPolyfills();
+setClassDetector(vireoNative.isClassConstructor);
+const loop = createEventLoop(nativePlatform.monotonicNs, dieUncaught);
+const console = new Console((text) => nativePlatform.serialWrite(text), { mapStack: mapFrames });
+const globals = globalThis as Record<string, unknown>;
+Object.assign(globals, {
+  console,
+  setTimeout: loop.setTimeout,
+  setInterval: loop.setInterval,
+  clearTimeout: loop.clearTimeout,
+  clearInterval: loop.clearInterval,
+  setImmediate: loop.setImmediate,
+  clearImmediate: loop.clearImmediate,
+  queueMicrotask: loop.queueMicrotask,
+  TextEncoder,
+  TextDecoder,
+  performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
+});
+const pci = new PortPciConfig(nativePlatform.ports);
+const interrupts = new InterruptRouter(nativePlatform, pci, nativeInterruptHardware);
+vireoNative.setLoopHook(() => {
+  interrupts.dispatcher.dispatch();
+  return loop.tick();
+});
+vireoNative.setUncaughtHook(reportUncaught);
+
+export const system: System = {
+  platform: nativePlatform,
+  commandLine: new CommandLine(nativePlatform.commandLine),
+  loop,
+  console,
+  pci,
+  interrupts,
+};
