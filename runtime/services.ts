@@ -10,7 +10,7 @@ export function eventLoopScheduler(platform: Platform): Scheduler {
   return {
     now: () => platform.monotonicNs() / NS_PER_MS,
     setTimer: (delayMs, callback) => setTimeout(callback, delayMs),
-    clearTimer: (handle) => clearTimeout(handle as TimerHandle),
+    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 }
 

@@ -6,7 +6,6 @@ import { start, type System } from "../../kernel/start";
 import { serve } from "../../runtime/http/server";
 import { KvStore } from "../../runtime/kv/store";
 import { NetStack, formatIpv4, parseNetCommandLine } from "../../runtime/net/index";
-import { Tcp } from "../../runtime/net/tcp/tcp";
 import { startDevices, type Devices } from "../../runtime/devices";
 import { deviceRandom, eventLoopScheduler } from "../../runtime/services";
 import { createDemoApp } from "./app";
@@ -16,7 +15,7 @@ const HTTP_PORT = 80;
 const KV_DISK_SERIAL = "vireo-kv";
 const NS_PER_S = 1e9;
 
-function snapshot(system: System, devices: Devices, stack: NetStack, tcp: Tcp, store: KvStore | undefined): StatusSnapshot {
+function snapshot(system: System, devices: Devices, stack: NetStack, store: KvStore | undefined): StatusSnapshot {
   return {
     uptimeSeconds: system.platform.monotonicNs() / NS_PER_S,
     memory: vireoNative.memoryUsage(),
@@ -31,7 +30,7 @@ function snapshot(system: System, devices: Devices, stack: NetStack, tcp: Tcp, s
         state: probed.state,
       };
     }),
-    network: { ...stack.counters, nic: { ...devices.nics[0]?.counters }, tcp: { ...tcp.counters } },
+    network: { ...stack.counters, nic: { ...devices.nics[0]?.counters } },
     block: Object.fromEntries(devices.disks.map((disk) => [disk.name, { ...disk.info, features: disk.info.features.join(" ") }])),
     store: store === undefined ? { disk: "none" } : { ...store.stats },
   };
@@ -54,8 +53,7 @@ start(async (system) => {
   const configuration = parseNetCommandLine(commandLine.text);
   if (configuration === null || configuration.mode === "dhcp") await stack.configureDhcp();
   else stack.configureStatic(configuration.config);
-  const tcp = new Tcp({ stack, scheduler, random });
-  serve(tcp, { port: HTTP_PORT, fetch: createDemoApp({ store, status: () => snapshot(system, devices, stack, tcp, store) }) });
+  serve(stack, { port: HTTP_PORT, fetch: createDemoApp({ store, status: () => snapshot(system, devices, stack, store) }) });
   console.log(`demo ready: listening on http://${formatIpv4(stack.config.address)}:${HTTP_PORT}`);
   if (commandLine.has("bench-exit")) return 0;
   return undefined;
