@@ -1,20 +1,15 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|net|virtqueue|http ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
+import { benchNet } from "./bench/net";
 import { benchVirtqueue } from "./bench/virtqueue";
-import { buildApps } from "./lib/build-apps";
 
 const BENCHES: Record<string, () => Promise<void>> = {
-  boot: async () => {
-    await buildApps(["demo"]);
-    await benchBoot("demo");
-  },
+  boot: benchBoot,
   blk: benchBlk,
-  virtqueue: async () => {
-    await buildApps(["vqbench"]);
-    await benchVirtqueue();
-  },
+  net: benchNet,
+  virtqueue: benchVirtqueue,
 };
 
 const chosen = process.argv.slice(2);

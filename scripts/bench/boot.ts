@@ -2,6 +2,7 @@
 // ready line (median of several boots), kernel-entry-to-TypeScript time reported by the guest,
 // and the least memory the demo boots in.
 import { statSync } from "node:fs";
+import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
 import { kernelPath } from "../lib/paths";
 import { median } from "./stats";
@@ -48,7 +49,9 @@ async function leastMemoryMiB(app: string): Promise<number | undefined> {
   return undefined;
 }
 
-export async function benchBoot(app = "demo"): Promise<void> {
+export async function benchBoot(): Promise<void> {
+  const app = "demo";
+  await buildApps([app]);
   const size = statSync(kernelPath(app)).size;
   console.log(`boot: ${app} kernel image ${(size / 1024).toFixed(0)} KiB (${size} bytes)`);
   const timings: BootTiming[] = [];

@@ -1,6 +1,7 @@
 // Driver-side cost of one submit + kick + complete round trip on the simulated virtio device,
 // under Node and under QuickJS in the guest.
 import { benchRoundTrip } from "../../test/sim/bench-virtqueue";
+import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
 
 const NODE_ITERATIONS = 200_000;
@@ -9,6 +10,7 @@ const GUEST_TIMEOUT_MS = 300_000;
 const nodeNow = (): number => Number(process.hrtime.bigint());
 
 export async function benchVirtqueue(): Promise<void> {
+  await buildApps(["vqbench"]);
   const node = benchRoundTrip(NODE_ITERATIONS, nodeNow);
   console.log(`virtqueue: ${node.toFixed(0)} ns/op under Node (${NODE_ITERATIONS} round trips)`);
   const result = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS}`, timeoutMs: GUEST_TIMEOUT_MS });
