@@ -48,32 +48,76 @@ export function guestStatus(qemuStatus: number | null): number | undefined {
   return qemuStatus >> 1;
 }
 
-export function boot(options: BootOptions): Promise<BootResult> {
-  const started = Date.now();
-  const child = spawn("qemu-system-x86_64", qemuArgs(options), {
-    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  let timedOut = false;
-  const collect = (chunk: string): void => {
-    // The serial console sends CRLF; chunks may split the pair, so drop every CR.
-    const text = chunk.replace(/\r/g, "");
-    output += text;
-    options.onOutput?.(text);
-  };
-  child.stdout?.setEncoding("utf8").on("data", collect);
-  child.stderr?.setEncoding("utf8").on("data", collect);
-  const timer = options.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      }, options.timeoutMs)
-    : undefined;
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ status: guestStatus(code), qemuStatus: code, output, timedOut, elapsedMs: Date.now() - started });
+/** A running guest: its serial output so far, a way to wait for a line, and its end. */
+export class Guest {
+  output = "";
+  readonly exited: Promise<BootResult>;
+  private readonly waiters = new Set<() => void>();
+  private readonly kill: () => void;
+
+  constructor(options: BootOptions) {
+    const started = Date.now();
+    const child = spawn("qemu-system-x86_64", qemuArgs(options), { stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
+    let timedOut = false;
+    const collect = (chunk: string): void => {
+      // The serial console sends CRLF; chunks may split the pair, so drop every CR.
+      const text = chunk.replace(/\r/g, "");
+      this.output += text;
+      options.onOutput?.(text);
+      for (const wake of this.waiters) wake();
+    };
+    child.stdout?.setEncoding("utf8").on("data", collect);
+    child.stderr?.setEncoding("utf8").on("data", collect);
+    this.kill = () => child.kill("SIGKILL");
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          this.kill();
+        }, options.timeoutMs)
+      : undefined;
+    this.exited = new Promise((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        for (const wake of this.waiters) wake();
+        resolve({ status: guestStatus(code), qemuStatus: code, output: this.output, timedOut, elapsedMs: Date.now() - started });
+      });
     });
-  });
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects if the guest ends first. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      let ended = false;
+      void this.exited.then(() => (ended = true));
+      const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      const check = (): void => {
+        const match = pattern.exec(this.output);
+        if (match) finish(match);
+        else if (ended) finish(new Error(`guest ended before ${pattern}:\n${this.output}`));
+      };
+      const finish = (result: RegExpExecArray | Error): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Ends the machine as a power cut would, and waits for QEMU to exit. */
+  async stop(): Promise<BootResult> {
+    this.kill();
+    return this.exited;
+  }
+}
+
+export function launch(options: BootOptions): Guest {
+  return new Guest(options);
+}
+
+export function boot(options: BootOptions): Promise<BootResult> {
+  return launch(options).exited;
 }
