@@ -1,5 +1,12 @@
 import type { DmaRegion } from "../../kernel/platform";
 
+/** Node's structured clone with a transfer list detaches a buffer, as the real freeDma does. */
+declare const structuredClone: ((value: unknown, options: { transfer: ArrayBuffer[] }) => unknown) | undefined;
+
+function detach(buffer: ArrayBuffer): void {
+  if (typeof structuredClone === "function") structuredClone(buffer, { transfer: [buffer] });
+}
+
 interface LiveRegion extends DmaRegion {
   readonly bytes: Uint8Array;
 }
@@ -39,7 +46,7 @@ export class SimMemory {
     if (index < 0) throw new Error(`freeDma of unknown region 0x${region.physical.toString(16)}`);
     this.regions.splice(index, 1);
     if (this.last === region) this.last = undefined;
-    structuredClone(region.buffer, { transfer: [region.buffer] });
+    detach(region.buffer);
   }
 
   /** A view of [physical, +length) if it lies wholly inside one live allocation. */
