@@ -1,5 +1,6 @@
 // The virtio-blk test and benchmark image. `blk=<command>[,<command>...]` picks what runs on the
 // first disk (see commands.ts and bench.ts); other `key=value` words are the commands' arguments.
+// `interrupts=off` polls the disk instead of taking its interrupts (benchmarks).
 // Prints the probe report, one `blk info ...` line, `blk <command> ok ...` or
 // `blk <command> FAIL ...` per command, and exits 0 only if every command passed.
 import { registerVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
@@ -16,10 +17,10 @@ const EXIT_NO_DISK = 2;
 
 const ALL: Readonly<Record<string, Command>> = { ...COMMANDS, bench };
 
-start(async ({ platform, commandLine, loop }) => {
-  registerVirtioBlkDriver();
+start(async ({ platform, commandLine, loop, interrupts }) => {
+  registerVirtioBlkDriver({ interrupts: commandLine.get("interrupts") !== "off" });
   const pci = new PortPciConfig(platform.ports);
-  const probe = probeVirtioPci(platform, pci, enumeratePci(pci));
+  const probe = probeVirtioPci(platform, pci, enumeratePci(pci), undefined, { interrupts });
   for (const line of probe.lines) console.log(line);
   const [disk] = adoptBlockDevices(probe.devices, loop);
   if (disk === undefined) {

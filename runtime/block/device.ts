@@ -3,10 +3,11 @@ import { BlkRangeFlag, SECTOR_SIZE } from "../../drivers/virtio/blk/constants";
 import type { Platform } from "../../kernel/platform";
 import { BouncePool } from "./bounce";
 import { checkBlocks, checkTransfer } from "./checks";
+import type { BlockLoop } from "./completions";
 import type { DmaBuffers } from "./dma-buffers";
 import { blockInfo, type BlockInfo } from "./info";
 import { BlockOperation, OpKind, type OpKindValue } from "./operation";
-import { BlockScheduler, type PollerHost } from "./scheduler";
+import { BlockScheduler } from "./scheduler";
 
 export interface BlockDeviceOptions {
   /** Bounce buffers for callers' non-DMA memory (default 8). */
@@ -38,7 +39,7 @@ export class BlockDevice {
   constructor(
     readonly driver: VirtioBlk,
     platform: Platform,
-    loop: PollerHost,
+    loop: BlockLoop,
     private readonly buffers: DmaBuffers,
     options: BlockDeviceOptions = {},
   ) {

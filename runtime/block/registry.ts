@@ -3,7 +3,7 @@ import type { ProbedVirtioDevice } from "../../drivers/virtio/probe";
 import type { Platform } from "../../kernel/platform";
 import { BlockDevice, type BlockDeviceOptions } from "./device";
 import { DmaBuffers } from "./dma-buffers";
-import type { PollerHost } from "./scheduler";
+import type { BlockLoop } from "./completions";
 
 const devices: BlockDevice[] = [];
 /** One set of DMA buffers per machine, so a buffer from any disk is zero-copy on every disk. */
@@ -21,7 +21,7 @@ export function findBlockDevice(which: number | { readonly serial: string }): Bl
 }
 
 /** Wraps every virtio-blk device the probe made ready (once each) and lists it. */
-export function adoptBlockDevices(probed: readonly ProbedVirtioDevice[], loop: PollerHost, options?: BlockDeviceOptions): BlockDevice[] {
+export function adoptBlockDevices(probed: readonly ProbedVirtioDevice[], loop: BlockLoop, options?: BlockDeviceOptions): BlockDevice[] {
   const adopted: BlockDevice[] = [];
   for (const entry of probed) {
     const blk = entry.instance;

@@ -2,20 +2,16 @@ import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
 import { BlkRangeFlag, BlkRequestType, SECTOR_SIZE } from "../../drivers/virtio/blk/constants";
 import type { VirtioError } from "../../drivers/virtio/errors";
 import type { BouncePool } from "./bounce";
+import { watchCompletions, type BlockLoop, type CompletionWatch } from "./completions";
 import { BlockOperation, OpKind } from "./operation";
-
-/** The part of the event loop the scheduler needs. */
-export interface PollerHost {
-  addPoller(poll: () => void): { close(): void };
-}
 
 const NO_BOUNCE = -1;
 const COMPACT_AT = 1024;
 
 /**
  * Turns operations into device requests in FIFO order: as many at once as the ring and the
- * bounce pool allow; what does not fit waits for completions (back-pressure). Completions are
- * polled by an event-loop poller that exists only while requests are in flight.
+ * bounce pool allow; what does not fit waits for completions (back-pressure). Completions arrive
+ * by the queue's interrupt, or by polling when the device has none (see completions.ts).
  */
 export class BlockScheduler {
   private readonly fifo: (BlockOperation | undefined)[] = [];
@@ -25,11 +21,11 @@ export class BlockScheduler {
   private readonly slotBounce: Int32Array;
   private readonly slotOffset: Float64Array;
   private readonly slotLength: Float64Array;
-  private poller: { close(): void } | undefined;
+  private readonly watch: CompletionWatch;
 
   constructor(
     private readonly blk: VirtioBlk,
-    private readonly loop: PollerHost,
+    loop: BlockLoop,
     private readonly bounce: BouncePool,
   ) {
     const slots = blk.queue.size;
@@ -38,15 +34,12 @@ export class BlockScheduler {
     this.slotOffset = new Float64Array(slots);
     this.slotLength = new Float64Array(slots);
     blk.onComplete = this.onComplete;
+    this.watch = watchCompletions(blk, loop, this.onCompletions);
   }
 
   /** Operations waiting to be (fully) submitted. */
   get queued(): number {
     return this.fifo.length - this.head;
-  }
-
-  get polling(): boolean {
-    return this.poller !== undefined;
   }
 
   enqueue(op: BlockOperation): Promise<void> {
@@ -71,7 +64,7 @@ export class BlockScheduler {
         }
         if (!progressed) {
           if (issued) blk.kick();
-          this.updatePoller();
+          this.watch.setBusy(blk.inFlight > 0);
           return;
         }
         issued = true;
@@ -83,7 +76,7 @@ export class BlockScheduler {
       }
     }
     if (issued) blk.kick();
-    this.updatePoller();
+    this.watch.setBusy(blk.inFlight > 0);
   }
 
   /** Submits the next piece of `op`; false when the device or the bounce pool is full. */
@@ -164,19 +157,10 @@ export class BlockScheduler {
     op.settleIfDone();
   };
 
-  private readonly onPoll = (): void => {
+  private readonly onCompletions = (): void => {
     const blk = this.blk;
     blk.checkConfig();
-    if (blk.poll() > 0) this.pump();
-    else this.updatePoller();
+    if (blk.complete() > 0) this.pump();
+    else this.watch.setBusy(blk.inFlight > 0);
   };
-
-  private updatePoller(): void {
-    const busy = this.blk.inFlight > 0;
-    if (busy && this.poller === undefined) this.poller = this.loop.addPoller(this.onPoll);
-    else if (!busy && this.poller !== undefined) {
-      this.poller.close();
-      this.poller = undefined;
-    }
-  }
 }

@@ -2,6 +2,7 @@ import type { Platform } from "../../../kernel/platform";
 import { FeatureBit, hasFeature } from "../constants";
 import type { VirtioDevice } from "../device";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
+import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { Transport } from "../transport";
 import type { SplitVirtqueue } from "../virtqueue";
 import { readBlkGeometry, type BlkGeometry } from "./config";
@@ -16,6 +17,8 @@ export type BlkCompletionHandler = (slot: number, error: VirtioError | undefined
 export interface VirtioBlkOptions {
   /** Ring size cap (power of two); the device's maximum otherwise. */
   readonly maxQueueSize?: number;
+  /** Complete by interrupt when the device has any (default true); false polls, for benchmarks. */
+  readonly interrupts?: boolean;
 }
 
 const REQUEST_QUEUE = 0;
@@ -27,14 +30,21 @@ const IDENTIFY_POLL_NS = 100_000;
 /**
  * virtio-blk on one request queue. Requests are submitted with `submit*` (each returns the slot
  * it took, or -1 when the ring or the slot pool is full: back-pressure, try again after a
- * completion), made visible with `kick()`, and completed by `poll()`, which checks every status
- * byte and used length before calling `onComplete`. Submitting and completing allocate nothing.
+ * completion), made visible with `kick()`, and completed by `complete()`, which checks every
+ * status byte and used length before calling `onComplete`. With interrupts bound, the queue's
+ * interrupt calls `onInterrupt` and configuration changes are re-read from the config interrupt;
+ * polled devices are asked to stay quiet and `checkConfig()` looks for changes. Submitting and
+ * completing allocate nothing.
  */
 export class VirtioBlk {
   readonly name: string;
   readonly features: bigint;
   readonly readOnly: boolean;
   readonly queue: SplitVirtqueue<number>;
+  /** "polling" when the device has no interrupts or the options asked for none. */
+  readonly interruptMode: VirtioInterruptMode;
+  /** Interrupts taken (all zero when polling). */
+  readonly interruptStats: VirtioInterruptStats;
   geometry: BlkGeometry;
   limits: BlkLimits;
   /** GET_ID answer, NUL-trimmed ("" if the device does not support it). */
@@ -43,6 +53,8 @@ export class VirtioBlk {
   deviceErrors = 0;
   configChanges = 0;
   onComplete: BlkCompletionHandler | undefined;
+  /** The request queue interrupted: completions may be waiting for `complete()` (event loop, never interrupt context). */
+  onInterrupt: (() => void) | undefined;
   /** After the geometry was re-read (capacity change). */
   onConfigChange: (() => void) | undefined;
   /** Device faults that belong to no request (ring entries, config re-reads). */
@@ -67,13 +79,17 @@ export class VirtioBlk {
     this.indirect = device.has(FeatureBit.IndirectDesc);
     this.generation = this.transport.configGeneration();
     this.geometry = readBlkGeometry(this.transport, this.features);
+    this.interruptMode =
+      options.interrupts === false
+        ? "polling"
+        : device.bindInterrupts({ queues: [REQUEST_QUEUE], onQueue: () => this.onInterrupt?.(), onConfig: () => this.rereadConfig() });
+    this.interruptStats = device.interruptStats ?? newInterruptStats();
     this.queue = device.createQueue<number>(REQUEST_QUEUE, {
       maxSize: options.maxQueueSize,
       indirectEntries: wantedSegments(this.geometry) + FRAMING_DESCRIPTORS,
     });
     this.queue.onDeviceError = this.onQueueError;
-    // Completions are polled until interrupt delivery exists.
-    this.queue.disableInterrupts();
+    if (this.interruptMode === "polling") this.queue.disableInterrupts();
     this.limits = blkLimits(this.name, this.geometry, this.queue.maxChainLength);
     this.slots = new RequestSlots(this.platform, this.queue.size);
   }
@@ -148,8 +164,18 @@ export class VirtioBlk {
     this.queue.kick();
   }
 
-  /** Completes every request the device has returned; returns how many. */
-  poll(): number {
+  /**
+   * Completes every request the device has returned; returns how many. With interrupts, the burst
+   * is taken with the queue's interrupts suppressed and re-enabled without losing a late completion.
+   */
+  complete(): number {
+    return this.interruptMode === "polling" ? this.poll() : this.queue.drain(this.pollQueue);
+  }
+
+  private readonly pollQueue = (): number => this.poll();
+
+  /** Takes whatever completions are waiting, leaving the interrupt state alone. */
+  private poll(): number {
     const queue = this.queue;
     let count = 0;
     for (;;) {
@@ -161,15 +187,23 @@ export class VirtioBlk {
   }
 
   /**
-   * Re-reads the geometry if the device signalled a configuration change (a new config
-   * generation on modern transports, the ISR config bit on legacy ones). Returns whether it did.
+   * Polled devices: re-reads the geometry if the device signalled a configuration change (a new
+   * config generation on modern transports, the ISR config bit on legacy ones). Returns whether it
+   * did. With interrupts bound this does nothing: the config interrupt brings changes (and on INTx
+   * the ISR belongs to the interrupt handler).
    */
   checkConfig(): boolean {
+    if (this.interruptMode !== "polling") return false;
     const transport = this.transport;
     const changed = transport.hasFeaturesOk
       ? transport.configGeneration() !== this.generation
       : (transport.readIsr() & ISR_CONFIG_CHANGED) !== 0;
-    if (!changed) return false;
+    return changed && this.rereadConfig();
+  }
+
+  /** Takes the new geometry (keeping the old one if the device serves nonsense); returns whether it did. */
+  private rereadConfig(): boolean {
+    const transport = this.transport;
     this.generation = transport.configGeneration();
     try {
       this.geometry = readBlkGeometry(transport, this.features);
@@ -200,12 +234,13 @@ export class VirtioBlk {
     const platform = this.platform;
     const deadline = platform.monotonicNs() + timeoutNs;
     while (this.identifying !== NOT_IDENTIFYING) {
-      if (this.poll() > 0) continue;
+      // complete(), not poll(): with interrupts, the drain re-arms the queue's interrupt on the way out.
+      if (this.complete() > 0) continue;
       const now = platform.monotonicNs();
       if (now > deadline) throw new VirtioTimeoutError(this.name, "get-id", `no answer within ${timeoutNs} ns`);
       platform.waitForInterrupt(Math.min(deadline, now + IDENTIFY_POLL_NS));
     }
-    // Set by finish() during poll(); TypeScript cannot see that.
+    // Set by finish() during complete(); TypeScript cannot see that.
     const error = this.identifyError as VirtioError | undefined;
     if (error !== undefined && !(error instanceof BlkUnsupportedError)) throw error;
     return this.serial;

@@ -1,21 +1,25 @@
 import { DeviceType } from "../constants";
 import type { VirtioDriver } from "../registry";
 import { registerVirtioDriver } from "../registry";
-import { VirtioBlk } from "./blk";
+import { VirtioBlk, type VirtioBlkOptions } from "./blk";
 import { VIRTIO_BLK_DRIVER_FEATURES } from "./features";
 
 /** Creates the request queue at attach; asks for the serial once the device is live. */
-export const virtioBlkDriver: VirtioDriver<VirtioBlk> = {
-  type: DeviceType.Block,
-  name: "virtio-blk",
-  features: VIRTIO_BLK_DRIVER_FEATURES,
-  attach: (device) => new VirtioBlk(device),
-  ready: (blk) => {
-    blk.identify();
-  },
-};
+export function createVirtioBlkDriver(options: VirtioBlkOptions = {}): VirtioDriver<VirtioBlk> {
+  return {
+    type: DeviceType.Block,
+    name: "virtio-blk",
+    features: VIRTIO_BLK_DRIVER_FEATURES,
+    attach: (device) => new VirtioBlk(device, options),
+    ready: (blk) => {
+      blk.identify();
+    },
+  };
+}
+
+export const virtioBlkDriver: VirtioDriver<VirtioBlk> = createVirtioBlkDriver();
 
 /** Makes PCI / mmio probing hand virtio-blk devices to this driver. */
-export function registerVirtioBlkDriver(): void {
-  registerVirtioDriver(virtioBlkDriver);
+export function registerVirtioBlkDriver(options: VirtioBlkOptions = {}): void {
+  registerVirtioDriver(createVirtioBlkDriver(options));
 }

@@ -1,0 +1,55 @@
+import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
+import type { EventLoop } from "../../kernel/event-loop";
+
+/** The part of the event loop a disk needs. */
+export type BlockLoop = Pick<EventLoop, "addPoller" | "addWakeSource">;
+
+/**
+ * How the scheduler hears of completions. Either way, requests in flight keep the machine alive
+ * and an idle disk does not.
+ */
+export interface CompletionWatch {
+  /** Called after every change to the number of requests in flight. */
+  setBusy(busy: boolean): void;
+}
+
+/**
+ * Interrupts: one wake source, woken by the request queue's interrupt. Referenced only while
+ * requests are in flight; the loop never spins for the disk, it waits for the interrupt.
+ */
+class InterruptCompletions implements CompletionWatch {
+  private readonly source: ReturnType<BlockLoop["addWakeSource"]>;
+
+  constructor(blk: VirtioBlk, loop: BlockLoop, onCompletions: () => void) {
+    const source = loop.addWakeSource(onCompletions).unref();
+    blk.onInterrupt = () => source.wake();
+    this.source = source;
+  }
+
+  setBusy(busy: boolean): void {
+    if (busy) this.source.ref();
+    else this.source.unref();
+  }
+}
+
+/** Polling (no interrupts, or asked not to use them): an event-loop poller while requests are in flight. */
+class PolledCompletions implements CompletionWatch {
+  private poller: { close(): void } | undefined;
+
+  constructor(
+    private readonly loop: BlockLoop,
+    private readonly onCompletions: () => void,
+  ) {}
+
+  setBusy(busy: boolean): void {
+    if (busy && this.poller === undefined) this.poller = this.loop.addPoller(this.onCompletions);
+    else if (!busy && this.poller !== undefined) {
+      this.poller.close();
+      this.poller = undefined;
+    }
+  }
+}
+
+export function watchCompletions(blk: VirtioBlk, loop: BlockLoop, onCompletions: () => void): CompletionWatch {
+  return blk.interruptMode === "polling" ? new PolledCompletions(loop, onCompletions) : new InterruptCompletions(blk, loop, onCompletions);
+}
