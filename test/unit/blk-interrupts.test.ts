@@ -50,6 +50,30 @@ describe("virtio-blk completion by interrupt", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("completes by INTx on a line shared with a NIC; each device reads its own ISR", async () => {
+    const line = { msixVectors: 0, interruptLine: 11 };
+    const rig = irqMachine({ disk: { model: { sectors: SECTORS, blkSize: BLOCK }, pci: line }, nic: { pci: line } });
+    const { blk, net, blkModel, netModel, disk } = rig;
+    expect([blk.interruptMode, net.interruptMode]).toEqual(["intx", "intx"]);
+    const frames: number[] = [];
+    net.onReceive((frame) => frames.push(frame.length));
+    rig.turn();
+    const netBefore = { ...net.interruptStats };
+    const blkBefore = blk.interruptStats.interrupts;
+    stamp(blkModel, 1);
+    expect((await rig.run(disk.read(1, new Uint8Array(BLOCK)))).every((b) => b === 1)).toBe(true);
+    expect(blk.interruptStats.interrupts - blkBefore).toBe(1);
+    expect(net.interruptStats.spurious).toBeGreaterThan(netBefore.spurious);
+    expect(net.interruptStats.interrupts).toBe(netBefore.interrupts);
+    netModel.injectFrame(new Uint8Array(60).fill(0xff));
+    rig.turn();
+    rig.turn();
+    expect(frames).toEqual([60]);
+    expect(blk.interruptStats.interrupts - blkBefore).toBe(1);
+    expect(blk.interruptStats.spurious).toBeGreaterThan(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
   for (const eventIdx of [false, true]) {
     it(`interrupts per request at QD1 and QD32 (EVENT_IDX ${eventIdx ? "on" : "off"})`, async () => {
       const rig = diskMachine({ eventIdx });

@@ -2,7 +2,7 @@
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
 import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
-import type { PollerHost, VirtioNet, VirtioNetOptions } from "../../drivers/virtio/net/net";
+import type { NetLoop, VirtioNet, VirtioNetOptions, WakeSource } from "../../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
 import type { RxInfo } from "../../runtime/net/link";
@@ -40,13 +40,17 @@ export function netRig(options: RigOptions = {}): NetRig {
   return { machine, model, probed, net, received };
 }
 
-/** Pollers registered by the driver, run by hand. */
-export class ManualLoop implements PollerHost {
+/** Pollers registered by the driver, run by hand (these rigs have no interrupts: no wake sources). */
+export class ManualLoop implements NetLoop {
   readonly pollers = new Set<() => void>();
 
   addPoller(poll: () => void): { close(): void } {
     this.pollers.add(poll);
     return { close: () => this.pollers.delete(poll) };
+  }
+
+  addWakeSource(): WakeSource {
+    throw new Error("ManualLoop drives polled devices only");
   }
 
   turn(): void {

@@ -2,6 +2,7 @@ import type { ChecksumOffload, FrameHandler, NetLink } from "../../../runtime/ne
 import { hasFeature } from "../constants";
 import type { VirtioDevice } from "../device";
 import { VirtioFeatureError, VirtioUsageError } from "../errors";
+import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { SplitVirtqueue } from "../virtqueue";
 import { readLinkUp, readNetConfig, mathRandomFill, type RandomFill } from "./config";
 import { ConfigWatch } from "./config-watch";
@@ -24,14 +25,27 @@ import { netLayout, type NetLayout } from "./layout";
 import { NetReceiver } from "./rx";
 import { NetTransmitter } from "./tx";
 
-/** The part of the event loop the driver needs (kernel/event-loop's addPoller). */
-export interface PollerHost {
+/** A kernel/event-loop wake source, as far as the driver uses it. */
+export interface WakeSource {
+  wake(): void;
+  ref(): unknown;
+  unref(): unknown;
+}
+
+/** The part of the event loop the driver needs: a wake source for interrupts, a poller otherwise. */
+export interface NetLoop {
   addPoller(poll: () => void): { close(): void };
+  addWakeSource(onWake: () => void): WakeSource;
 }
 
 export interface VirtioNetOptions {
-  /** Where the receive poller is registered once a receive handler is set. */
-  readonly loop?: PollerHost;
+  /**
+   * Runs the driver: the interrupts' wake source, or (polling) the poller registered once a receive
+   * handler is set. Without a loop the device is polled by whoever calls `poll()`.
+   */
+  readonly loop?: NetLoop;
+  /** Take the device's interrupts when it has any (default true); false polls, for benchmarks. */
+  readonly interrupts?: boolean;
   /** For the MAC when the device has none. */
   readonly random?: RandomFill;
   readonly rxBuffers?: number;
@@ -60,8 +74,11 @@ const UNICAST_MASK = 0x01;
 const ONE_PAIR = [1, 0];
 
 /**
- * A virtio-net device as a NetLink: one queue pair, polled from the event loop, with the control
- * queue (MAC, receive mode, queue pairs) when the device has one.
+ * A virtio-net device as a NetLink: one queue pair with the control queue (MAC, receive mode,
+ * queue pairs) when the device has one. With interrupts, the rx and tx interrupts wake one loop
+ * source, which is referenced while a receive handler is set (the stack keeps the machine alive
+ * without keeping the CPU busy); link changes come from the config interrupt. Without them, an
+ * event-loop poller receives and watches the configuration.
  */
 export class VirtioNet implements NetLink {
   readonly counters = new VirtioNetCounters();
@@ -72,6 +89,10 @@ export class VirtioNet implements NetLink {
   /** max_virtqueue_pairs (1 without MQ); one pair is used. */
   readonly maxPairs: number;
   readonly layout: NetLayout;
+  /** "polling" without interrupts, without a loop, or when the options asked for none. */
+  readonly interruptMode: VirtioInterruptMode;
+  /** Interrupts taken (all zero when polling). */
+  readonly interruptStats: VirtioInterruptStats;
   private readonly rx: NetReceiver;
   private readonly tx: NetTransmitter;
   private readonly control: NetControl | undefined;
@@ -81,7 +102,10 @@ export class VirtioNet implements NetLink {
   private up = false;
   private receiveHandler: FrameHandler | null = null;
   private linkHandler: ((up: boolean) => void) | null = null;
+  private transmitReadyHandler: (() => void) | null = null;
   private poller: { close(): void } | undefined;
+  /** Interrupt mode: woken by the rx and tx interrupts and to flush transmissions. */
+  private readonly source: WakeSource | undefined;
 
   /** Reads the configuration and creates the queues; `start` after DRIVER_OK. */
   constructor(
@@ -102,8 +126,20 @@ export class VirtioNet implements NetLink {
     this.rxBudget = options.rxBudget ?? DEFAULTS.rxBudget;
     const layout = netLayout(device, config.mtu);
     this.layout = layout;
+    const loop = options.loop;
+    this.interruptMode =
+      options.interrupts === false || loop === undefined
+        ? "polling"
+        : device.bindInterrupts({ queues: [RX_QUEUE, TX_QUEUE], onQueue: () => this.source?.wake(), onConfig: () => this.refreshLink() });
+    this.interruptStats = device.interruptStats ?? newInterruptStats();
+    const interrupts = this.interruptMode !== "polling";
+    if (interrupts && loop !== undefined) {
+      this.source = loop.addWakeSource(this.pollNow);
+      this.source.unref();
+    }
     const rxQueue = this.queue(RX_QUEUE, RING_SIZE, 2);
     const txQueue = this.queue(TX_QUEUE, RING_SIZE, 2);
+    if (interrupts) rxQueue.enableInterrupts();
     const perRing = (queue: SplitVirtqueue<number>) => Math.floor(queue.size / layout.descriptorsPerBuffer);
     this.rx = new NetReceiver(device.platform, rxQueue, layout, this.counters, {
       buffers: Math.min(options.rxBuffers ?? DEFAULTS.rxBuffers, perRing(rxQueue)),
@@ -113,6 +149,7 @@ export class VirtioNet implements NetLink {
     this.tx = new NetTransmitter(device.platform, txQueue, layout, this.counters, {
       buffers: Math.min(options.txBuffers ?? DEFAULTS.txBuffers, perRing(txQueue)),
       batch: options.txBatch ?? DEFAULTS.txBatch,
+      interrupts,
     });
     if (device.has(NetFeature.CtrlVq)) {
       const controlQueue = this.queue(controlQueueIndex(device.has(NetFeature.Mq) ? config.maxPairs : 1), CONTROL_RING_SIZE, CONTROL_CHAIN_LENGTH);
@@ -132,28 +169,51 @@ export class VirtioNet implements NetLink {
   start(): void {
     this.rx.start();
     if (this.device.has(NetFeature.Mq)) this.control?.run(CtrlClass.Mq, CtrlMqCommand.VqPairsSet, ONE_PAIR, "mq vq-pairs-set");
-    this.watch = new ConfigWatch(this.device.transport, () => this.device.platform.monotonicNs(), this.options.configPollIntervalNs ?? DEFAULTS.configPollIntervalNs);
+    if (this.interruptMode === "polling") {
+      this.watch = new ConfigWatch(this.device.transport, () => this.device.platform.monotonicNs(), this.options.configPollIntervalNs ?? DEFAULTS.configPollIntervalNs);
+    }
     this.up = readLinkUp(this.device);
   }
 
+  /** False when the ring is full; `onTransmitReady` then tells when to try again. */
   transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean {
-    return this.tx.transmit(frame, this.checksumOffload ? offload : undefined);
+    const tx = this.tx;
+    if (tx.transmit(frame, this.checksumOffload ? offload : undefined)) {
+      // The notification goes out on the next loop turn, batched with whatever else is sent now.
+      if (tx.unflushed) this.source?.wake();
+      return true;
+    }
+    if (tx.awaitRoom()) this.source?.wake();
+    return false;
   }
 
-  /** Sets the receive handler; with a loop, the receive poller runs from now on. */
+  /** Sets the receive handler; with a loop, receiving runs from now on and keeps the machine alive. */
   onReceive(handler: FrameHandler): void {
     this.receiveHandler = handler;
-    if (this.options.loop !== undefined && this.poller === undefined) this.poller = this.options.loop.addPoller(this.pollNow);
+    const loop = this.options.loop;
+    if (this.source !== undefined) this.source.ref();
+    else if (loop !== undefined && this.poller === undefined) this.poller = loop.addPoller(this.pollNow);
+  }
+
+  /** Called (from the loop) once a transmit() that found the ring full can be retried. */
+  onTransmitReady(handler: () => void): void {
+    this.transmitReadyHandler = handler;
   }
 
   onLinkChange(handler: (up: boolean) => void): void {
     this.linkHandler = handler;
   }
 
-  /** One turn: receive, notify the device of queued transmissions, notice configuration changes. */
+  /**
+   * One turn: receive (with interrupts, a drain that re-arms the rx interrupt), notify the device of
+   * queued transmissions, tell a waiting sender about room, and when polling notice configuration
+   * changes.
+   */
   poll(): void {
-    this.rx.poll(this.receiveHandler, this.rxBudget);
+    if (this.interruptMode === "polling") this.rx.poll(this.receiveHandler, this.rxBudget);
+    else if (this.rx.drain(this.receiveHandler, this.rxBudget)) this.source?.wake();
     this.tx.flush();
+    if (this.tx.roomAfterWait()) this.transmitReadyHandler?.();
     if (this.watch?.changed() === true) this.refreshLink();
   }
 
@@ -190,10 +250,11 @@ export class VirtioNet implements NetLink {
     this.rxMode(CtrlRxCommand.AllMulti, on, "rx allmulti");
   }
 
-  /** Stops polling; the device keeps its buffers until reset. */
+  /** Stops receiving and no longer keeps the machine alive; the device keeps its buffers until reset. */
   close(): void {
     this.poller?.close();
     this.poller = undefined;
+    this.source?.unref();
     this.receiveHandler = null;
   }
 
@@ -217,6 +278,7 @@ export class VirtioNet implements NetLink {
     this.linkHandler?.(up);
   }
 
+  /** A queue that starts with its interrupts suppressed. */
   private queue(index: number, maxSize: number, indirectEntries: number): SplitVirtqueue<number> {
     const queue = this.device.createQueue<number>(index, { maxSize, indirectEntries });
     queue.onDeviceError = (error) => this.counters.deviceError(error);

@@ -34,6 +34,9 @@ export class NetReceiver {
   private remaining = 0;
   private gatherInfo = NOT_VALIDATED;
   private gatherOverflow = false;
+  /** State of the `drain` in progress, kept in fields so the drain allocates nothing. */
+  private drainHandler: FrameHandler | null = null;
+  private drainBudget = 0;
 
   constructor(
     platform: Platform,
@@ -67,6 +70,25 @@ export class NetReceiver {
     if (consumed > 0) queue.kick();
     return consumed;
   }
+
+  /**
+   * Interrupt mode: takes frames with the rx interrupt suppressed, then re-arms it without losing
+   * a late arrival. Returns true when it stopped on `budget` with frames still waiting (the caller
+   * must come back: the interrupt for those has already been spent).
+   */
+  drain(handler: FrameHandler | null, budget: number): boolean {
+    this.drainHandler = handler;
+    this.drainBudget = budget;
+    this.queue.drain(this.drainStep);
+    this.drainHandler = null;
+    return this.drainBudget === 0 && this.queue.hasCompletions();
+  }
+
+  private readonly drainStep = (): number => {
+    const taken = this.poll(this.drainHandler, this.drainBudget);
+    this.drainBudget -= taken;
+    return taken;
+  };
 
   private consume(slot: number, length: number, handler: FrameHandler | null): void {
     const bytes = this.slab.bytes(slot);

@@ -10,6 +10,8 @@ export interface TransmitterOptions {
   readonly buffers: number;
   /** Frames published before the device is notified without waiting for `flush`. */
   readonly batch: number;
+  /** The queue's interrupt is bound: it is armed while a sender waits for room, suppressed otherwise. */
+  readonly interrupts: boolean;
 }
 
 const SLOT_ALIGN = 64;
@@ -17,13 +19,16 @@ const SLOT_ALIGN = 64;
 /**
  * The transmit queue: frames are copied behind their header into DMA slab slots; slots the device
  * has finished with are reclaimed on the next send. Publication is batched: one notification per
- * `flush` (or per full batch).
+ * `flush` (or per full batch). The device is asked not to interrupt for sent frames; only after a
+ * send found the ring full is the interrupt armed (`awaitRoom`), and `roomAfterWait` tells when
+ * that sender may try again.
  */
 export class NetTransmitter {
   private readonly slab: DmaSlab;
   private readonly freeSlots: Uint16Array;
   private freeTop: number;
   private unkicked = 0;
+  private waiting = false;
 
   constructor(
     platform: Platform,
@@ -89,11 +94,43 @@ export class NetTransmitter {
     if (this.queue.kick()) this.counters.txKicks++;
   }
 
-  /** Slots the device has consumed go back on the free stack. */
-  private reclaim(): void {
-    const queue = this.queue;
-    while (queue.nextCompletion()) this.freeSlots[this.freeTop++] = queue.completedToken as number;
+  /** Frames published but not yet notified. */
+  get unflushed(): boolean {
+    return this.unkicked > 0;
   }
+
+  /**
+   * After transmit() returned false: a sender waits for room. With interrupts the tx interrupt is
+   * armed; returns true when completions are already waiting (check `roomAfterWait` at once).
+   */
+  awaitRoom(): boolean {
+    this.waiting = true;
+    return this.options.interrupts && this.queue.enableInterrupts();
+  }
+
+  /**
+   * True once, when a sender waited for room and reclaiming made some; the tx interrupt is then
+   * suppressed again. Drains with the interrupt's race-free re-check while it is armed.
+   */
+  roomAfterWait(): boolean {
+    if (!this.waiting) return false;
+    const reclaimed = this.options.interrupts ? this.queue.drain(this.reclaim) : this.reclaim();
+    if (reclaimed === 0) return false;
+    if (this.options.interrupts) this.queue.disableInterrupts();
+    this.waiting = false;
+    return true;
+  }
+
+  /** Slots the device has consumed go back on the free stack; returns how many. */
+  private readonly reclaim = (): number => {
+    const queue = this.queue;
+    let count = 0;
+    while (queue.nextCompletion()) {
+      this.freeSlots[this.freeTop++] = queue.completedToken as number;
+      count++;
+    }
+    return count;
+  };
 }
 
 function writeLe16(bytes: Uint8Array, offset: number, value: number): void {
