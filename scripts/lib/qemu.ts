@@ -54,10 +54,12 @@ export class Guest {
   readonly exited: Promise<BootResult>;
   private readonly waiters = new Set<() => void>();
   private readonly kill: () => void;
+  private readonly childPid: number | undefined;
 
   constructor(options: BootOptions) {
     const started = Date.now();
     const child = spawn("qemu-system-x86_64", qemuArgs(options), { stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
+    this.childPid = child.pid;
     let timedOut = false;
     const collect = (chunk: string): void => {
       // The serial console sends CRLF; chunks may split the pair, so drop every CR.
@@ -83,6 +85,11 @@ export class Guest {
         resolve({ status: guestStatus(code), qemuStatus: code, output: this.output, timedOut, elapsedMs: Date.now() - started });
       });
     });
+  }
+
+  /** The QEMU process id (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.childPid;
   }
 
   /** Resolves with the first match of `pattern` in the output; rejects if the guest ends first. */
