@@ -86,6 +86,13 @@ interface VireoNative {
   sourceLine(bundleLine: number): string | undefined;
   /** True for a `class` constructor (bytecode keeps no source text to tell it by). */
   isClassConstructor(value: unknown): boolean;
+  /**
+   * Byte loops the engine runs slowly, over bytes[offset, offset + length): `sum16` adds the
+   * big-endian 16-bit words (an odd last byte zero-padded) to `sum`, unfolded (RFC 1071);
+   * `crc32` continues a CRC-32 (IEEE) from `crc`.
+   */
+  sum16(bytes: Uint8Array, offset: number, length: number, sum: number): number;
+  crc32(bytes: Uint8Array, offset: number, length: number, crc: number): number;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
 }

@@ -7,6 +7,7 @@
 #include "../core/time.h"
 #include "../core/io.h"
 #include "engine.h"
+#include "byte-loops.h"
 #include "linemap.h"
 
 enum { POSITION_BUFFER = 160 };
@@ -199,15 +200,56 @@ static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int ar
   return result;
 }
 
-static JSValue native_take_interrupts(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
-  size_t offset, length, element_size, buffer_length;
-  JSValue buffer = JS_GetTypedArrayBuffer(ctx, argv[0], &offset, &length, &element_size);
-  if (JS_IsException(buffer)) return JS_EXCEPTION;
+/* The bytes a typed array covers; NULL (with a pending exception) when it is not one. */
+static uint8_t *typed_array_bytes(JSContext *ctx, JSValueConst value, size_t *length, size_t *element_size) {
+  size_t offset, buffer_length;
+  JSValue buffer = JS_GetTypedArrayBuffer(ctx, value, &offset, length, element_size);
+  if (JS_IsException(buffer)) return NULL;
   uint8_t *bytes = JS_GetArrayBuffer(ctx, &buffer_length, buffer);
   JS_FreeValue(ctx, buffer);
+  return bytes ? bytes + offset : NULL;
+}
+
+static JSValue native_take_interrupts(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t length, element_size;
+  uint8_t *bytes = typed_array_bytes(ctx, argv[0], &length, &element_size);
   if (!bytes || element_size != sizeof(uint32_t) || length < VECTOR_WORDS * sizeof(uint32_t))
     return JS_ThrowTypeError(ctx, "takeInterrupts needs a Uint32Array of %d words", VECTOR_WORDS);
-  return JS_NewInt32(ctx, irq_take_vectors((uint32_t *)(bytes + offset)));
+  return JS_NewInt32(ctx, irq_take_vectors((uint32_t *)bytes));
+}
+
+/* The bytes [offset, offset + length) of a Uint8Array argument, bounds-checked. */
+static const uint8_t *byte_range(JSContext *ctx, JSValueConst *argv, size_t *length) {
+  size_t total, element_size;
+  uint32_t offset, count;
+  const uint8_t *bytes = typed_array_bytes(ctx, argv[0], &total, &element_size);
+  if (!bytes || element_size != 1) {
+    JS_ThrowTypeError(ctx, "expected a Uint8Array");
+    return NULL;
+  }
+  if (to_u32(ctx, &offset, argv[1]) || to_u32(ctx, &count, argv[2])) return NULL;
+  if ((uint64_t)offset + count > total) {
+    JS_ThrowRangeError(ctx, "range %u+%u outside %zu bytes", offset, count, total);
+    return NULL;
+  }
+  *length = count;
+  return bytes + offset;
+}
+
+static JSValue native_sum16(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t length;
+  double initial;
+  const uint8_t *bytes = byte_range(ctx, argv, &length);
+  if (!bytes || JS_ToFloat64(ctx, &initial, argv[3])) return JS_EXCEPTION;
+  return JS_NewFloat64(ctx, initial + (double)sum16_big_endian(bytes, length));
+}
+
+static JSValue native_crc32(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t length;
+  uint32_t crc;
+  const uint8_t *bytes = byte_range(ctx, argv, &length);
+  if (!bytes || to_u32(ctx, &crc, argv[3])) return JS_EXCEPTION;
+  return js_unsigned(ctx, crc32_update(crc, bytes, length));
 }
 
 static JSValue native_is_class_constructor(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
@@ -246,6 +288,8 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
     JS_CFUNC_DEF("isClassConstructor", 1, native_is_class_constructor),
     JS_CFUNC_DEF("takeInterrupts", 1, native_take_interrupts),
+    JS_CFUNC_DEF("sum16", 4, native_sum16),
+    JS_CFUNC_DEF("crc32", 4, native_crc32),
 };
 
 void native_install(JSContext *ctx) {

@@ -3,6 +3,7 @@
 import { start } from "../../kernel/start";
 import { startDevices } from "../../runtime/devices";
 import { Harness } from "./harness";
+import { byteLoopSuite } from "./suites/byte-loops";
 import { interruptSuite } from "./suites/interrupts";
 import { platformSuite } from "./suites/platform";
 import { registerRuntimeSuites } from "./suites/runtime-all";
@@ -15,6 +16,7 @@ start(async (system) => {
   const harness = new Harness((text) => platform.serialWrite(text));
   registerRuntimeSuites(harness, platform.monotonicNs);
   platformSuite(harness, platform);
+  byteLoopSuite(harness);
   interruptSuite(harness, platform.ports, interrupts);
   virtioSuite(harness, devices, commandLine);
   virtioInterruptSuite(harness, devices, commandLine, (text) => platform.serialWrite(text));

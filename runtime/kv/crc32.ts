@@ -1,4 +1,6 @@
 /** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table-driven. */
+import { nativeByteLoops } from "../../kernel/byte-loops";
+
 const POLYNOMIAL = 0xedb88320;
 const TABLE = new Uint32Array(256);
 for (let n = 0; n < 256; n++) {
@@ -7,8 +9,15 @@ for (let n = 0; n < 256; n++) {
   TABLE[n] = c >>> 0;
 }
 
+const native = nativeByteLoops;
+
 /** Continues `crc` (start with 0) over `bytes`. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  return native !== undefined ? native.crc32(bytes, 0, bytes.length, crc) : crc32Portable(bytes, crc);
+}
+
+/** `crc32` in TypeScript, for hosts without the kernel's native loop. */
+export function crc32Portable(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

@@ -1,3 +1,4 @@
+import { nativeByteLoops } from "../../kernel/byte-loops";
 import { read16 } from "./bytes";
 
 /**
@@ -5,8 +6,15 @@ import { read16 } from "./bytes";
  * far more than the 2^16 words of a maximum-size datagram without losing carries.
  */
 
+const native = nativeByteLoops;
+
 /** Adds bytes[offset, offset + length) as big-endian 16-bit words; an odd last byte is zero-padded. */
 export function sumBytes(bytes: Uint8Array, offset: number, length: number, sum = 0): number {
+  return native !== undefined ? native.sum16(bytes, offset, length, sum) : sumBytesPortable(bytes, offset, length, sum);
+}
+
+/** `sumBytes` in TypeScript, for hosts without the kernel's native loop. */
+export function sumBytesPortable(bytes: Uint8Array, offset: number, length: number, sum = 0): number {
   const end = offset + length;
   let i = offset;
   for (; i + 1 < end; i += 2) sum += read16(bytes, i);
