@@ -2,6 +2,7 @@
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
+import { benchHttp } from "./bench/http";
 import { benchNet } from "./bench/net";
 import { benchVirtqueue } from "./bench/virtqueue";
 
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   boot: benchBoot,
   blk: benchBlk,
   net: benchNet,
+  http: benchHttp,
   virtqueue: benchVirtqueue,
 };
 
