@@ -1,4 +1,5 @@
 import { BodyHolder, type BodyInit } from "./body";
+import { ReadableBody } from "./readable-body";
 import { Headers, type HeadersInit } from "./headers";
 import { STATUS_OK, reasonPhrase, statusHasBody } from "./status";
 
@@ -13,15 +14,15 @@ const MAX_STATUS = 599;
 const FIRST_NON_SUCCESS = 300;
 
 /** The web-standard Response shape; bodies are strings, bytes or async iterables of chunks. */
-export class Response {
+export class Response extends ReadableBody {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Headers;
-  private readonly content: BodyHolder;
-  /** What the server serializes; kept apart from `content` so reading does not consume it. */
+  /** What the server serializes; kept apart from the readable body so reading does not consume it. */
   readonly rawBody: BodyInit | null;
 
   constructor(body: BodyInit | null = null, init: ResponseInit = {}) {
+    super(new BodyHolder(body));
     const status = init.status ?? STATUS_OK;
     if (!Number.isInteger(status) || status < MIN_STATUS || status > MAX_STATUS) throw new RangeError(`invalid status ${status}`);
     if (body !== null && !statusHasBody(status)) throw new TypeError(`a ${status} response has no body`);
@@ -29,7 +30,6 @@ export class Response {
     this.statusText = init.statusText ?? reasonPhrase(status);
     this.headers = new Headers(init.headers);
     this.rawBody = body;
-    this.content = new BodyHolder(body);
     if (typeof body === "string" && !this.headers.has("content-type")) this.headers.set("content-type", "text/plain;charset=UTF-8");
   }
 
@@ -41,26 +41,5 @@ export class Response {
 
   get ok(): boolean {
     return this.status >= MIN_STATUS && this.status < FIRST_NON_SUCCESS;
-  }
-
-  get body(): AsyncIterable<Uint8Array> | null {
-    return this.content.stream;
-  }
-
-  get bodyUsed(): boolean {
-    return this.content.bodyUsed;
-  }
-
-  text(): Promise<string> {
-    return this.content.text();
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = await this.content.bytes();
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.content.text());
   }
 }
