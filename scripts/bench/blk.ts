@@ -1,6 +1,8 @@
 // virtio-blk figures measured by the guest (blktest image, `blk=bench`): sequential 1 MiB reads
 // and writes, 4 KiB random reads at QD1 and QD32, against a raw file (cache=unsafe) and against
-// QEMU's null-co driver (no storage at all: the driver and virtqueue path alone).
+// QEMU's null-co driver (no storage at all: the driver and virtqueue path alone). Then, on null-co,
+// interrupts and notifications per request at QD1 and QD32 with and without EVENT_IDX, and the
+// QD1 4 KiB read latency by interrupt against polling.
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,13 +13,20 @@ const DISK_BYTES = 256 * 1024 * 1024;
 const RANDOM_SECONDS = 3;
 const BENCH_TIMEOUT_MS = 300_000;
 const FIGURE = /^blk bench (?!ok )(\S+) (.*)$/gm;
+const RANDOM_FIGURES = "figures=rand-read-qd1+rand-read-qd32";
+/** The completion modes compared on null-co: [label, guest arguments, virtio-blk-pci properties]. */
+const MODES: readonly [string, string, string][] = [
+  ["interrupts, event-idx", "", ""],
+  ["interrupts, no event-idx", "", ",event_idx=off"],
+  ["polling, event-idx", " interrupts=off", ""],
+];
 
-async function run(label: string, drive: string): Promise<void> {
+async function run(label: string, drive: string, append = "", device = ""): Promise<void> {
   const result = await boot({
     app: "blktest",
-    append: `blk=bench seconds=${RANDOM_SECONDS} mib=${DISK_BYTES / (1024 * 1024)}`,
+    append: `blk=bench seconds=${RANDOM_SECONDS} mib=${DISK_BYTES / (1024 * 1024)}${append}`,
     timeoutMs: BENCH_TIMEOUT_MS,
-    qemuArgs: ["-drive", `${drive},if=none,id=d0`, "-device", "virtio-blk-pci,drive=d0"],
+    qemuArgs: ["-drive", `${drive},if=none,id=d0`, "-device", `virtio-blk-pci,drive=d0${device}`],
   });
   if (result.status !== 0) throw new Error(`blk bench (${label}) failed:\n${result.output}`);
   for (const [, name, figure] of result.output.matchAll(FIGURE)) console.log(`blk: ${label} ${name}: ${figure}`);
@@ -31,7 +40,9 @@ export async function benchBlk(): Promise<void> {
     writeFileSync(file, "");
     truncateSync(file, DISK_BYTES);
     await run("raw file", `file=${file},format=raw,cache=unsafe`);
-    await run("null-co", `driver=null-co,size=${DISK_BYTES},read-zeroes=on`);
+    const nullCo = `driver=null-co,size=${DISK_BYTES},read-zeroes=on`;
+    await run("null-co", nullCo);
+    for (const [label, append, device] of MODES) await run(`null-co ${label}`, nullCo, ` ${RANDOM_FIGURES}${append}`, device);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
