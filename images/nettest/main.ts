@@ -2,6 +2,7 @@
 //   ip=dhcp | ip=A/P gw=G dns=D   how to configure the interface (see runtime/net parseNetCommandLine)
 //   ping=ADDR                      ping once and print the result
 //   resolve=NAME                   resolve once; prints the addresses or the NetError code
+//   fetch=URL                      one HTTP GET out through the gateway; prints status, length, SHA-256
 //   dns-timeout-ms=N               per-attempt DNS timeout (two attempts)
 //   echo=PORT                      UDP echo server; "!setmac" applies setmac=, "!exit" ends the machine
 //   setmac=02:00:00:aa:bb:cc       the MAC "!setmac" switches to
@@ -11,6 +12,7 @@ import { startDevices } from "../../runtime/devices";
 import { NetError, NetStack, formatIpv4, formatMac, parseNetCommandLine, type Scheduler } from "../../runtime/net/index";
 import { start, type System } from "../../kernel/start";
 import { LinkTap } from "./link-tap";
+import { fetchAndReport } from "./fetch-url";
 import { reflectFrames } from "./reflect";
 
 const NS_PER_MS = 1e6;
@@ -80,6 +82,9 @@ start(async (system: System) => {
       console.log(`nettest: resolve ${name} error ${error instanceof NetError ? error.code : "untyped"} after ${elapsed} ms: ${describe(error)}`);
     }
   }
+
+  const url = commandLine.get("fetch");
+  if (url !== undefined) await fetchAndReport(stack, url, describe);
 
   const echoPort = commandLine.get("echo");
   if (echoPort === undefined) return 0;
