@@ -6,19 +6,20 @@ static size_t append(char *out, size_t at, size_t size, const char *s) {
 }
 
 int source_position(uint32_t bundle_line, char *out, size_t size) {
-  uint32_t low = 0, high = vireo_source_run_count;
+  if (!bundle_line || bundle_line > vireo_bundle_line_count || !size) return 0;
+  uint32_t line = vireo_source_lines[bundle_line - 1];
+  if (!line) return 0;
+  uint32_t low = 0, high = vireo_source_span_count;
   while (low < high) {
     uint32_t mid = (low + high) / 2;
-    if (vireo_source_runs[mid].bundle_line <= bundle_line) low = mid + 1;
+    if (vireo_source_spans[mid].bundle_line <= bundle_line) low = mid + 1;
     else high = mid;
   }
-  if (!low || !size) return 0;
-  const struct source_run *run = &vireo_source_runs[low - 1];
+  if (!low) return 0;
   char digits[12];
   int n = 0;
-  uint32_t line = run->source_line + (bundle_line - run->bundle_line);
   do { digits[n++] = (char)('0' + line % 10); line /= 10; } while (line);
-  size_t at = append(out, 0, size, vireo_source_files[run->file]);
+  size_t at = append(out, 0, size, vireo_source_files[vireo_source_spans[low - 1].file]);
   at = append(out, at, size, ":");
   while (n && at + 1 < size) out[at++] = digits[--n];
   out[at] = 0;

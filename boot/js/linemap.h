@@ -1,14 +1,17 @@
 /* Maps lines of the app bundle back to TypeScript source lines. The table is generated at
-   build time from the bundler's source map (scripts/build/line-table.ts). */
+   build time from the bundler's source map (scripts/lib/line-table.ts). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bundle lines [bundle_line, next run's bundle_line) map to source_line onwards in `file`. */
-struct source_run { uint32_t bundle_line, source_line, file; };
+/* From bundle line `bundle_line` on, lines belong to source file `file`. */
+struct source_file_span { uint32_t bundle_line, file; };
 
-extern const struct source_run vireo_source_runs[];
-extern const uint32_t vireo_source_run_count;
+/* Source line of each bundle line (index 0 is bundle line 1); 0 when the line has no source. */
+extern const uint16_t vireo_source_lines[];
+extern const uint32_t vireo_bundle_line_count;
+extern const struct source_file_span vireo_source_spans[];
+extern const uint32_t vireo_source_span_count;
 extern const char *const vireo_source_files[];
 
 /* Writes "file:line" for a 1-based bundle line; returns 0 when the line has no source. */

@@ -14,6 +14,7 @@ import type { StatusSnapshot } from "./status";
 const HTTP_PORT = 80;
 const KV_DISK_SERIAL = "vireo-kv";
 const NS_PER_S = 1e9;
+const NS_PER_MS = 1e6;
 
 function snapshot(system: System, devices: Devices, stack: NetStack, store: KvStore | undefined): StatusSnapshot {
   return {
@@ -38,6 +39,7 @@ function snapshot(system: System, devices: Devices, stack: NetStack, store: KvSt
 
 start(async (system) => {
   const { platform, commandLine } = system;
+  console.log(`Vireo demo: TypeScript running ${(platform.monotonicNs() / NS_PER_MS).toFixed(1)} ms after kernel entry`);
   const devices = startDevices(system);
   const disk = devices.disks.find((d) => d.info.serial === KV_DISK_SERIAL) ?? devices.disks[0];
   const store = disk !== undefined ? await KvStore.open(disk) : undefined;
