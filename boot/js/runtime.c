@@ -14,6 +14,9 @@
 enum {
   EXIT_UNCAUGHT = 1,
   JS_STACK_LIMIT = 768 * 1024,
+  /* The engine collects every 256 KiB of allocation by default; loading the app's bytecode and
+     modules alone crosses that several times, each a full collection of a heap still growing. */
+  INITIAL_GC_THRESHOLD = 4 * 1024 * 1024,
   MAX_TRACKED_REJECTIONS = 256,
   POSITION_BUFFER = 160,
 };
@@ -132,6 +135,7 @@ int js_main(int argc, char **argv, char **envp) {
   engine_runtime = JS_NewRuntime();
   if (!engine_runtime) panic("cannot create the JS runtime");
   JS_SetMaxStackSize(engine_runtime, JS_STACK_LIMIT);
+  JS_SetGCThreshold(engine_runtime, INITIAL_GC_THRESHOLD);
   JS_SetHostPromiseRejectionTracker(engine_runtime, track_rejection, NULL);
   engine_context = JS_NewContext(engine_runtime);
   if (!engine_context) panic("cannot create the JS context");
