@@ -102,6 +102,7 @@ start(async (system: System) => {
       if (command === "!exit") {
         net.flush();
         console.log(`nettest: counters ${JSON.stringify(net.counters, (key, value) => (key === "lastDeviceError" ? undefined : value))}`);
+        console.log(`nettest: interrupts ${net.interruptMode} ${JSON.stringify(net.interruptStats)}`);
         platform.exit(0);
       }
       return;

@@ -2,6 +2,8 @@
 //   user networking + hostfwd: UDP echo round trips per second (one in flight) and MB/s of large
 //   datagrams (a window in flight), against the nettest image's UDP echo;
 //   -netdev socket,udp=: Ethernet frames per second reflected by the guest driver (no stack).
+// The hostfwd run is repeated with event_idx=off; each prints the interrupts the guest took and the
+// notifications it sent per frame over the whole run (from the counters it prints on exit).
 // Rates are measured once per run; nothing asserts on time.
 import { createSocket, type Socket } from "node:dgram";
 import { boot, type BootResult } from "../lib/qemu";
@@ -53,7 +55,7 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function startGuest(append: string, netdev: string): Guest {
+function startGuest(append: string, netdev: string, device = ""): Guest {
   let output = "";
   const result = boot({
     app: "nettest",
@@ -62,7 +64,7 @@ function startGuest(append: string, netdev: string): Guest {
     onOutput: (text) => {
       output += text;
     },
-    qemuArgs: ["-netdev", netdev, "-device", `virtio-net-pci,netdev=n0,mac=${GUEST_MAC.map((b) => b.toString(16).padStart(2, "0")).join(":")}`],
+    qemuArgs: ["-netdev", netdev, "-device", `virtio-net-pci,netdev=n0,mac=${GUEST_MAC.map((b) => b.toString(16).padStart(2, "0")).join(":")}${device}`],
   });
   return { result, output: () => output };
 }
@@ -131,10 +133,24 @@ function datagram(size: number): (seq: number) => Buffer {
   };
 }
 
-async function benchHostfwd(): Promise<void> {
+/** Interrupts and notifications per frame, from the counters the guest prints on "!exit". */
+function perFrame(label: string, output: string): void {
+  const counters = /^nettest: counters (\{.*\})$/m.exec(output);
+  const interrupts = /^nettest: interrupts (\S+) (\{.*\})$/m.exec(output);
+  if (counters === null || interrupts === null) throw new Error(`no counters from the guest:\n${output}`);
+  const c = JSON.parse(counters[1]) as { rxFrames: number; txFrames: number; txKicks: number };
+  const taken = (JSON.parse(interrupts[2]) as { interrupts: number }).interrupts;
+  const frames = c.rxFrames + c.txFrames;
+  console.log(
+    `net: ${label} (${interrupts[1]}): ${frames} frames, ${(taken / frames).toFixed(3)} interrupts and ` +
+      `${(c.txKicks / c.txFrames).toFixed(3)} tx notifications per frame`,
+  );
+}
+
+async function benchHostfwd(label: string, device: string): Promise<void> {
   const guestPort = await freeUdpPort();
   const socket = await bindUdp();
-  const guest = startGuest("ip=10.0.2.15/24 gw=10.0.2.2 echo=7", `user,id=n0,hostfwd=udp:${LOCALHOST}:${guestPort}-:7`);
+  const guest = startGuest("ip=10.0.2.15/24 gw=10.0.2.2 echo=7", `user,id=n0,hostfwd=udp:${LOCALHOST}:${guestPort}-:7`, device);
   try {
     await waitForLine(guest, /^nettest: echo on 7$/m);
     await windowed(socket, guestPort, 100, 1, datagram(SMALL_PAYLOAD), 0);
@@ -149,7 +165,7 @@ async function benchHostfwd(): Promise<void> {
   } finally {
     socket.close();
   }
-  await guest.result;
+  perFrame(label, (await guest.result).output);
 }
 
 async function benchSocketNetdev(): Promise<void> {
@@ -178,6 +194,7 @@ async function benchSocketNetdev(): Promise<void> {
 
 export async function benchNet(): Promise<void> {
   await buildApps(["nettest"]);
-  await benchHostfwd();
+  await benchHostfwd("hostfwd echo, event-idx", "");
+  await benchHostfwd("hostfwd echo, no event-idx", ",event_idx=off");
   await benchSocketNetdev();
 }
