@@ -33,7 +33,7 @@ function send(method: string, path: string, options: { body?: Buffer; headers?: 
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
       res.on("error", reject);
     });
-    req.on("error", reject);
+    req.on("error", (error: Error) => reject(new Error(`${method} ${path}: ${error.message}\nguest console:\n${guest?.output ?? ""}`)));
     req.end(options.body);
   });
 }
