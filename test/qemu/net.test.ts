@@ -3,13 +3,13 @@
 // and on the QMP monitor. One boot runs every step, to keep QEMU time small.
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApps } from "../../scripts/lib/build-apps";
 import { boot, type BootResult } from "../../scripts/lib/qemu";
 import { LINKTYPE_ETHERNET, readPcap } from "../net/pcap";
+import { qmp } from "./lib/qmp";
 
 const QEMU_MAC = "52:54:00:12:34:56";
 const NEW_MAC = "02:00:00:aa:bb:cc";
@@ -123,33 +123,6 @@ async function command(text: string): Promise<void> {
   await reply;
 }
 
-/** Runs QMP commands in order on a fresh connection. */
-function qmp(commands: object[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const connection = createConnection(qmpPath);
-    const queue = [{ execute: "qmp_capabilities" }, ...commands];
-    let buffered = "";
-    connection.setEncoding("utf8");
-    connection.on("error", reject);
-    connection.on("data", (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const message = JSON.parse(buffered.slice(0, newline)) as { QMP?: unknown; return?: unknown; error?: { desc: string } };
-        buffered = buffered.slice(newline + 1);
-        if (message.error) return reject(new Error(`QMP: ${message.error.desc}`));
-        if (message.QMP === undefined && message.return === undefined) continue;
-        const next = queue.shift();
-        if (next === undefined) {
-          connection.end();
-          return resolve();
-        }
-        connection.write(`${JSON.stringify(next)}\n`);
-      }
-    });
-  });
-}
-
 const macText = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(":");
 
 /** Whether a captured frame was sent by the guest (by its IPv4 or ARP sender address, or DHCP's 0.0.0.0). */
@@ -221,9 +194,9 @@ describe("virtio-net in QEMU (user networking)", () => {
   }, STEP_TIMEOUT_MS);
 
   it("sees set_link off and on from the monitor", async () => {
-    await qmp([{ execute: "set_link", arguments: { name: "n0", up: false } }]);
+    await qmp(qmpPath, [{ execute: "set_link", arguments: { name: "n0", up: false } }]);
     await waitFor(/^nettest: link down$/m);
-    await qmp([{ execute: "set_link", arguments: { name: "n0", up: true } }]);
+    await qmp(qmpPath, [{ execute: "set_link", arguments: { name: "n0", up: true } }]);
     await waitFor(/^nettest: link up$/m);
     const stats = await echo(ECHO_DATAGRAMS + 50, 20);
     expect(stats.answered).toBe(20);
