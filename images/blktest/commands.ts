@@ -14,8 +14,16 @@ const NS_PER_MS = 1e6;
 
 export type Command = (disk: BlockDevice, args: CommandLine, now: () => number) => Promise<string>;
 
-function check(condition: boolean, what: string): void {
+export function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+/** What `promise` rejected with; undefined if it resolved. */
+export function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -69,10 +77,7 @@ const sha256: Command = async (disk, _args, now) => {
 
 const readonlyCheck: Command = async (disk) => {
   check(disk.info.readOnly, "info.readOnly");
-  const error = await disk.write(0, new Uint8Array(disk.info.blockSize)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await rejection(disk.write(0, new Uint8Array(disk.info.blockSize)));
   check(error instanceof BlkReadOnlyError, `write refused with BlkReadOnlyError (got ${String(error)})`);
   const block = await disk.read(0, new Uint8Array(disk.info.blockSize));
   return `error="${(error as Error).message}" first-byte=${block[0]}`;
@@ -88,10 +93,7 @@ const edge: Command = async (disk) => {
   await disk.flush();
   const back = await disk.read(last, new Uint8Array(info.blockSize));
   check(equalBytes(out, back), "last block reads back what was written");
-  const beyond = await disk.read(info.blocks, new Uint8Array(info.blockSize)).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const beyond = await rejection(disk.read(info.blocks, new Uint8Array(info.blockSize)));
   check(beyond instanceof BlockRangeError, "read past the end refused with BlockRangeError");
   return `capacity-sectors=${info.capacitySectors} capacity-bytes=${info.capacityBytes} last-block=${last}`;
 };

@@ -1,5 +1,5 @@
 // The virtio-blk test and benchmark image. `blk=<command>[,<command>...]` picks what runs on the
-// first disk (see commands.ts and bench.ts); other `key=value` words are the commands' arguments.
+// first disk (see commands.ts, resize.ts and bench.ts); other `key=value` words are the commands' arguments.
 // `interrupts=off` polls the disk instead of taking its interrupts (benchmarks).
 // Prints the probe report, one `blk info ...` line, `blk <command> ok ...` or
 // `blk <command> FAIL ...` per command, and exits 0 only if every command passed.
@@ -11,11 +11,12 @@ import { start } from "../../kernel/start";
 import { adoptBlockDevices } from "../../runtime/block/registry";
 import { bench } from "./bench";
 import { COMMANDS, type Command } from "./commands";
+import { watchResize } from "./resize";
 
 const EXIT_FAILED = 1;
 const EXIT_NO_DISK = 2;
 
-const ALL: Readonly<Record<string, Command>> = { ...COMMANDS, bench };
+const ALL: Readonly<Record<string, Command>> = { ...COMMANDS, bench, "watch-resize": watchResize };
 
 start(async ({ platform, commandLine, loop, interrupts }) => {
   registerVirtioBlkDriver({ interrupts: commandLine.get("interrupts") !== "off" });
