@@ -56,8 +56,8 @@ export class Ethernet {
       this.counters.drop("tx.linkDown");
       return "dropped";
     }
-    frame.set(destination.subarray(0, MAC_LENGTH), DESTINATION_OFFSET);
-    frame.set(this.link.mac.subarray(0, MAC_LENGTH), SOURCE_OFFSET);
+    copyMac(frame, DESTINATION_OFFSET, destination);
+    copyMac(frame, SOURCE_OFFSET, this.link.mac);
     write16(frame, ETHERTYPE_OFFSET, etherType);
     const length = frame.length;
     if (!this.link.transmit(frame, offload)) {
@@ -75,4 +75,9 @@ export class Ethernet {
     if (bytesEqual(frame, DESTINATION_OFFSET, BROADCAST_MAC, 0, MAC_LENGTH)) return true;
     return this.multicastGroups.some((group) => bytesEqual(frame, DESTINATION_OFFSET, group, 0, MAC_LENGTH));
   }
+}
+
+/** Copies a MAC address into a frame header without creating a view. */
+function copyMac(frame: Uint8Array, offset: number, mac: Uint8Array): void {
+  for (let i = 0; i < MAC_LENGTH; i++) frame[offset + i] = mac[i];
 }

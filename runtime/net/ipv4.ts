@@ -20,10 +20,12 @@ import {
   readFragmentWord,
   readSource,
   writeIpv4Header,
+  type Ipv4HeaderFields,
 } from "./ipv4-header";
 import type { ChecksumOffload, NetLink, RxInfo } from "./link";
 import type { Reassembly } from "./reassembly";
 import { randomUint16, type RandomSource } from "./scheduler";
+import type { Mutable } from "./mutable";
 
 /** Where the transport payload starts in frames from Ipv4.allocate(). */
 export const IPV4_PAYLOAD_OFFSET = ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH;
@@ -50,8 +52,6 @@ export interface Ipv4Datagram {
 
 export type ProtocolHandler = (datagram: Ipv4Datagram) => void;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 export class Ipv4 {
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly received: Mutable<Ipv4Datagram> = {
@@ -66,6 +66,8 @@ export class Ipv4 {
     checksumValidated: false,
   };
   private identification: number;
+  /** Reused for every header written: output allocates no objects per datagram. */
+  private readonly header: Mutable<Ipv4HeaderFields> = { totalLength: 0, identification: 0, fragment: 0, protocol: 0, source: 0, destination: 0 };
 
   constructor(
     private readonly link: NetLink,
@@ -132,14 +134,17 @@ export class Ipv4 {
         write16(frame, field, finishChecksum(sumBytes(frame, IPV4_PAYLOAD_OFFSET, payloadLength, pseudo)) || 0xffff);
       }
     }
-    const identification = this.identification;
+    const header = this.header;
+    header.identification = this.identification;
+    header.protocol = protocol;
+    header.source = source;
+    header.destination = destination;
     this.identification = (this.identification + 1) & 0xffff;
-    const transmit = (packet: Uint8Array, packetOffload?: ChecksumOffload): SendStatus =>
-      broadcast ? this.ethernet.send(packet, BROADCAST_MAC, ETHERTYPE_IPV4, packetOffload) : this.arp.sendIpv4(nextHop, packet, packetOffload);
-    const header = { identification, protocol, source, destination };
     if (fits) {
-      writeIpv4Header(frame, ETHERNET_HEADER_LENGTH, { ...header, totalLength: IPV4_HEADER_LENGTH + payloadLength, fragment: 0 });
-      return transmit(frame, offload);
+      header.totalLength = IPV4_HEADER_LENGTH + payloadLength;
+      header.fragment = 0;
+      writeIpv4Header(frame, ETHERNET_HEADER_LENGTH, header);
+      return this.transmit(frame, broadcast, nextHop, offload);
     }
     const chunk = Math.floor(this.maxUnfragmentedPayload / FRAGMENT_UNIT) * FRAGMENT_UNIT;
     let status: SendStatus = "sent";
@@ -148,8 +153,10 @@ export class Ipv4 {
       const more = start + length < payloadLength ? FLAG_MORE_FRAGMENTS : 0;
       const fragment = this.allocate(length);
       fragment.set(frame.subarray(IPV4_PAYLOAD_OFFSET + start, IPV4_PAYLOAD_OFFSET + start + length), IPV4_PAYLOAD_OFFSET);
-      writeIpv4Header(fragment, ETHERNET_HEADER_LENGTH, { ...header, totalLength: IPV4_HEADER_LENGTH + length, fragment: more | (start / FRAGMENT_UNIT) });
-      const fragmentStatus = transmit(fragment);
+      header.totalLength = IPV4_HEADER_LENGTH + length;
+      header.fragment = more | (start / FRAGMENT_UNIT);
+      writeIpv4Header(fragment, ETHERNET_HEADER_LENGTH, header);
+      const fragmentStatus = this.transmit(fragment, broadcast, nextHop, undefined);
       if (fragmentStatus !== "sent" && status !== "dropped" && status !== "busy") status = fragmentStatus;
     }
     return status;
@@ -197,6 +204,10 @@ export class Ipv4 {
     datagram.protocol = protocol;
     datagram.broadcast = broadcast;
     handler(datagram);
+  }
+
+  private transmit(packet: Uint8Array, broadcast: boolean, nextHop: Ipv4Address, offload: ChecksumOffload | undefined): SendStatus {
+    return broadcast ? this.ethernet.send(packet, BROADCAST_MAC, ETHERTYPE_IPV4, offload) : this.arp.sendIpv4(nextHop, packet, offload);
   }
 
   isBroadcast(address: Ipv4Address): boolean {
