@@ -4,10 +4,11 @@ import { Deadline } from "./deadline";
 import { FLAG_ACK, FLAG_FIN, FLAG_PSH, FLAG_RST, FLAG_SYN } from "./header";
 import { SEGMENTS_PER_ACK, windowScaleFor, type ReceiveSpace } from "./receive-space";
 import type { RetransmissionClock } from "./retransmission";
-import { OPTION_ABSENT } from "./segment";
+import { OPTION_ABSENT, type OutgoingSegment } from "./segment";
 import type { SendSpace } from "./send-space";
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from "./seq";
 import type { TcpState } from "./state";
+import type { Mutable } from "../mutable";
 
 /** Sender silly-window avoidance sends a fraction of the largest window the peer offered. */
 const SWS_WINDOW_FRACTION = 2;
@@ -28,6 +29,8 @@ export class SegmentOutput {
   private persistBackoffs = 0;
   private readonly persistTimer: Deadline;
   private readonly delayedAckTimer: Deadline;
+  /** Reused for every segment's header: output allocates no objects per segment. */
+  private readonly fields: Mutable<OutgoingSegment>;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -39,6 +42,7 @@ export class SegmentOutput {
     private readonly state: () => TcpState,
   ) {
     this.nagle = host.options.nagle;
+    this.fields = { sourcePort: endpoints.localPort, destinationPort: endpoints.remotePort, seq: 0, ack: 0, flags: 0, window: 0, mss: OPTION_ABSENT, windowScale: OPTION_ABSENT };
     this.persistTimer = new Deadline(host.scheduler, () => this.probeWindow());
     this.delayedAckTimer = new Deadline(host.scheduler, () => this.sendAck());
   }
@@ -151,19 +155,14 @@ export class SegmentOutput {
     const { host, snd } = this;
     const syn = (flags & FLAG_SYN) !== 0;
     const acking = (flags & FLAG_ACK) !== 0;
-    const frame = host.segmentFrame(
-      {
-        sourcePort: this.endpoints.localPort,
-        destinationPort: this.endpoints.remotePort,
-        seq,
-        ack: acking ? this.rcv.nxt : 0,
-        flags,
-        window: this.rcv.advertisedWindow(syn),
-        mss: syn ? host.ourMss : OPTION_ABSENT,
-        windowScale: syn && this.offersWindowScale() ? windowScaleFor(host.options.receiveBufferBytes) : OPTION_ABSENT,
-      },
-      length,
-    );
+    const fields = this.fields;
+    fields.seq = seq;
+    fields.ack = acking ? this.rcv.nxt : 0;
+    fields.flags = flags;
+    fields.window = this.rcv.advertisedWindow(syn);
+    fields.mss = syn ? host.ourMss : OPTION_ABSENT;
+    fields.windowScale = syn && this.offersWindowScale() ? windowScaleFor(host.options.receiveBufferBytes) : OPTION_ABSENT;
+    const frame = host.segmentFrame(fields, length);
     // The payload goes straight from the send buffer into the outgoing frame.
     if (length > 0) snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, frame, frame.length - length);
     host.transmit(this.endpoints.remoteAddress, frame);
