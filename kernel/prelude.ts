@@ -16,6 +16,9 @@ import { installPolyfills } from "./polyfills";
 import { formatUncaught, mapStack } from "./stack-trace";
 import { TextDecoder, TextEncoder } from "./text-encoding";
 
+/** When the prelude's own code began (its imports evaluate just before it): the first TypeScript. */
+const preludeStartNs = nativePlatform.monotonicNs();
+
 /** The name the build gives the bundle; QuickJS stacks show "(app.js:N)". */
 const BUNDLE_NAME = "app.js";
 const EXIT_UNCAUGHT = 1;
@@ -29,6 +32,8 @@ export interface System {
   readonly pci: PciConfigAccess;
   /** Device interrupts; their handlers run from the event loop. */
   readonly interrupts: InterruptRouter;
+  /** Monotonic ns (since kernel entry) when TypeScript started running. */
+  readonly typescriptStartNs: number;
 }
 
 function mapFrames(stack: string): string {
@@ -77,4 +82,5 @@ export const system: System = {
   console,
   pci,
   interrupts,
+  typescriptStartNs: preludeStartNs,
 };

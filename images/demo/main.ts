@@ -39,7 +39,8 @@ function snapshot(system: System, devices: Devices, stack: NetStack, store: KvSt
 
 start(async (system) => {
   const { platform, commandLine } = system;
-  console.log(`Vireo demo: TypeScript running ${(platform.monotonicNs() / NS_PER_MS).toFixed(1)} ms after kernel entry`);
+  const ms = (ns: number) => (ns / NS_PER_MS).toFixed(1);
+  console.log(`Vireo demo: TypeScript started ${ms(system.typescriptStartNs)} ms and main ran ${ms(platform.monotonicNs())} ms after kernel entry`);
   const devices = startDevices(system);
   const disk = devices.disks.find((d) => d.info.serial === KV_DISK_SERIAL) ?? devices.disks[0];
   const store = disk !== undefined ? await KvStore.open(disk) : undefined;

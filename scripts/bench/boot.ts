@@ -15,13 +15,14 @@ const BOOT_TIMEOUT_MS = 60_000;
 const FIRST_LINE = /Vireo demo:/;
 const READY_LINE = /^demo ready/m;
 const BENCH_HTTP_PORT = 18380;
-const ENTRY_TO_TS = /TypeScript running ([\d.]+) ms after kernel entry/;
+const ENTRY_TO_TS = /TypeScript started ([\d.]+) ms and main ran ([\d.]+) ms after kernel entry/;
 const MEMORY_CANDIDATES_MIB = [2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 64];
 
 interface BootTiming {
   firstLineMs: number;
   readyMs: number;
   entryToTsMs: number;
+  entryToMainMs: number;
 }
 
 function machineArgs(disk: string): string[] {
@@ -47,7 +48,7 @@ async function timeOneBoot(app: string, disk: string): Promise<BootTiming> {
   });
   if (result.status !== 0) throw new Error(`${app} did not exit cleanly:\n${result.output}`);
   const entry = ENTRY_TO_TS.exec(result.output);
-  return { firstLineMs, readyMs, entryToTsMs: entry ? Number(entry[1]) : NaN };
+  return { firstLineMs, readyMs, entryToTsMs: entry ? Number(entry[1]) : NaN, entryToMainMs: entry ? Number(entry[2]) : NaN };
 }
 
 async function leastMemoryMiB(app: string, disk: string): Promise<number | undefined> {
@@ -70,7 +71,8 @@ export async function benchBoot(): Promise<void> {
   const pick = (key: keyof BootTiming): string => median(timings.map((t) => t[key])).toFixed(1);
   console.log(`boot: QEMU start -> first TypeScript line: median ${pick("firstLineMs")} ms of ${RUNS}`);
   console.log(`boot: QEMU start -> ready line: median ${pick("readyMs")} ms of ${RUNS}`);
-  console.log(`boot: kernel entry -> TypeScript main (guest clock): median ${pick("entryToTsMs")} ms of ${RUNS}`);
+  console.log(`boot: kernel entry -> first TypeScript (guest clock): median ${pick("entryToTsMs")} ms of ${RUNS}`);
+  console.log(`boot: kernel entry -> the app's main, all modules loaded (guest clock): median ${pick("entryToMainMs")} ms of ${RUNS}`);
   const least = await leastMemoryMiB(app, disk);
   rmSync(dir, { recursive: true, force: true });
   console.log(`boot: least -m that boots ${app}: ${least === undefined ? "none tried" : `${least}M`}`);
