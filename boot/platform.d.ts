@@ -93,6 +93,8 @@ interface VireoNative {
    */
   sum16(bytes: Uint8Array, offset: number, length: number, sum: number): number;
   crc32(bytes: Uint8Array, offset: number, length: number, crc: number): number;
+  /** Copies from[fromOffset, +length) to to[toOffset...] and returns `sum` plus their word sum. */
+  copySum16(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, length: number, sum: number): number;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
 }

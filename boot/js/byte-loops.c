@@ -15,6 +15,21 @@ uint64_t sum16_big_endian(const uint8_t *bytes, size_t length) {
   return sum;
 }
 
+uint64_t copy_sum16_big_endian(uint8_t *to, const uint8_t *from, size_t length) {
+  uint64_t sum = 0;
+  size_t i = 0;
+  for (; i + 1 < length; i += 2) {
+    to[i] = from[i];
+    to[i + 1] = from[i + 1];
+    sum += (uint32_t)(from[i] << 8 | from[i + 1]);
+  }
+  if (i < length) {
+    to[i] = from[i];
+    sum += (uint32_t)from[i] << 8;
+  }
+  return sum;
+}
+
 uint32_t crc32_update(uint32_t crc, const uint8_t *bytes, size_t length) {
   static uint32_t table[CRC_TABLE_SIZE];
   static int ready;

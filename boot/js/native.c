@@ -244,6 +244,25 @@ static JSValue native_sum16(JSContext *ctx, JSValueConst this_val, int argc, JSV
   return JS_NewFloat64(ctx, initial + (double)sum16_big_endian(bytes, length));
 }
 
+/* copySum16(from, fromOffset, to, toOffset, length, sum): copies and adds the word sum. */
+static JSValue native_copy_sum16(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t from_total, to_total, element_size;
+  uint32_t from_offset, to_offset, length;
+  double initial;
+  const uint8_t *from = typed_array_bytes(ctx, argv[0], &from_total, &element_size);
+  if (!from || element_size != 1) return JS_ThrowTypeError(ctx, "copySum16: source must be a Uint8Array");
+  uint8_t *to = typed_array_bytes(ctx, argv[2], &to_total, &element_size);
+  if (!to || element_size != 1) return JS_ThrowTypeError(ctx, "copySum16: target must be a Uint8Array");
+  if (to_u32(ctx, &from_offset, argv[1]) || to_u32(ctx, &to_offset, argv[3]) || to_u32(ctx, &length, argv[4]) ||
+      JS_ToFloat64(ctx, &initial, argv[5]))
+    return JS_EXCEPTION;
+  if ((uint64_t)from_offset + length > from_total || (uint64_t)to_offset + length > to_total)
+    return JS_ThrowRangeError(ctx, "copySum16: %u bytes do not fit", length);
+  if (from + from_offset < to + to_offset + length && to + to_offset < from + from_offset + length)
+    return JS_ThrowRangeError(ctx, "copySum16: source and target overlap");
+  return JS_NewFloat64(ctx, initial + (double)copy_sum16_big_endian(to + to_offset, from + from_offset, length));
+}
+
 static JSValue native_crc32(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   size_t length;
   uint32_t crc;
@@ -290,6 +309,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("takeInterrupts", 1, native_take_interrupts),
     JS_CFUNC_DEF("sum16", 4, native_sum16),
     JS_CFUNC_DEF("crc32", 4, native_crc32),
+    JS_CFUNC_DEF("copySum16", 6, native_copy_sum16),
 };
 
 void native_install(JSContext *ctx) {

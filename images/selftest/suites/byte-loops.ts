@@ -18,13 +18,16 @@ function patterned(size: number): Uint8Array {
 }
 
 export function byteLoopSuite(t: TestRegistry): void {
-  t.test("native checksum sums and CRC-32 equal the TypeScript versions", () => {
+  t.test("native checksum sums, copy-and-sum and CRC-32 equal the TypeScript versions", () => {
     const native = nativeByteLoops;
     expectTrue(native !== undefined, "the kernel offers native byte loops");
     for (const size of SIZES) {
       const bytes = patterned(size + 3);
       expectEqual(native!.sum16(bytes, 3, size, 7), sumBytesPortable(bytes, 3, size, 7), `sum16 of ${size} bytes`);
       expectEqual(native!.crc32(bytes, 3, size, 0), crc32Portable(bytes.subarray(3, 3 + size)), `crc32 of ${size} bytes`);
+      const copy = new Uint8Array(size + 5);
+      expectEqual(native!.copySum16(bytes, 3, copy, 5, size, 7), sumBytesPortable(bytes, 3, size, 7), `copySum16 of ${size} bytes`);
+      expectTrue(copy.subarray(5).every((b, i) => b === bytes[3 + i]), `copySum16 copied ${size} bytes`);
     }
   });
 
