@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApps } from "../../scripts/lib/build-apps";
 import { launch } from "../../scripts/lib/qemu";
 import { qmp } from "./lib/qmp";
 
@@ -20,7 +19,6 @@ const TEST_TIMEOUT_MS = 2 * WATCH_TIMEOUT_MS;
 let dir = "";
 
 beforeAll(async () => {
-  await buildApps(["blktest"]);
   dir = mkdtempSync(join(tmpdir(), "vireo-blk-resize-"));
 });
 

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boot } from "../../scripts/lib/qemu";
-import { buildApps } from "../../scripts/lib/build-apps";
 import { PATTERN_HEADER_BYTES, PATTERN_SECTOR_BYTES, patternByte } from "../../images/blktest/pattern";
 
 const BOOT_TIMEOUT_MS = 120_000;
@@ -21,7 +20,6 @@ const EDGE_SEED = 77;
 let dir = "";
 
 beforeAll(async () => {
-  await buildApps(["blktest"]);
   dir = mkdtempSync(join(tmpdir(), "vireo-blk-"));
 });
 

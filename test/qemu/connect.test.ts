@@ -3,7 +3,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApps } from "../../scripts/lib/build-apps";
 import { boot } from "../../scripts/lib/qemu";
 
 const BODY = randomBytes(256 * 1024);
@@ -13,7 +12,6 @@ let port = 0;
 let requestsSeen = 0;
 
 beforeAll(async () => {
-  await buildApps(["nettest"]);
   server = createServer((request, response) => {
     requestsSeen++;
     response.end(request.url === "/payload" ? BODY : "not found");

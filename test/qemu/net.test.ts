@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApps } from "../../scripts/lib/build-apps";
 import { boot, type BootResult } from "../../scripts/lib/qemu";
 import { LINKTYPE_ETHERNET, readPcap } from "../net/pcap";
 import { qmp } from "./lib/qmp";
@@ -134,7 +133,6 @@ function fromGuest(frame: Uint8Array): boolean {
 }
 
 beforeAll(async () => {
-  await buildApps(["nettest"]);
   hostPort = await freeUdpPort();
   socket = createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
