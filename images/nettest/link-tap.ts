@@ -27,6 +27,14 @@ export class LinkTap implements NetLink {
     return this.link.transmit(frame, offload);
   }
 
+  allocateFrame(length: number): Uint8Array | undefined {
+    return this.link.allocateFrame(length);
+  }
+
+  transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    return this.link.transmitAllocated(frame, offload);
+  }
+
   onReceive(handler: FrameHandler): void {
     this.link.onReceive(handler);
   }

@@ -84,6 +84,7 @@ export class Arp {
     const mac = this.lookup(nextHop);
     if (mac !== undefined) return this.ethernet.send(frame, mac, ETHERTYPE_IPV4, offload);
     let resolution = this.unresolved.get(nextHop);
+    const first = resolution === undefined;
     if (resolution === undefined) {
       if (this.unresolved.size >= this.options.maxUnresolved) {
         this.counters.drop("arp.queueFull");
@@ -91,14 +92,17 @@ export class Arp {
       }
       resolution = { frames: [], requests: 0, timer: undefined };
       this.unresolved.set(nextHop, resolution);
-      this.request(nextHop, resolution);
     }
+    let status: SendStatus = "queued";
     if (resolution.frames.length >= this.options.maxQueuedFrames) {
       this.counters.drop("arp.queueFull");
-      return "dropped";
+      status = "dropped";
+    } else {
+      // Kept before the request goes out: a frame in the link's transmit memory is reused by it.
+      resolution.frames.push({ frame: this.ethernet.inLinkMemory(frame) ? frame.slice() : frame, offload });
     }
-    resolution.frames.push({ frame, offload });
-    return "queued";
+    if (first) this.request(nextHop, resolution);
+    return status;
   }
 
   /** Gratuitous ARP: tells the segment our current address (after configuration or link up). */

@@ -22,6 +22,19 @@ export function sumBytesPortable(bytes: Uint8Array, offset: number, length: numb
   return sum;
 }
 
+/** Copies from[fromOffset, +length) to to[toOffset] and returns `sum` plus the copied bytes' word sum. */
+export function copyAndSum(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, length: number, sum = 0): number {
+  if (native !== undefined) return native.copySum16(from, fromOffset, to, toOffset, length, sum);
+  to.set(from.subarray(fromOffset, fromOffset + length), toOffset);
+  return sumBytesPortable(to, toOffset, length, sum);
+}
+
+/** The same sum with its bytes swapped: the sum of bytes that start at an odd offset of a region. */
+export function swapSum(sum: number): number {
+  const folded = foldSum(sum);
+  return ((folded & 0xff) << 8) | (folded >>> 8);
+}
+
 /** Adds a 32-bit value (an address) as two 16-bit words. */
 export function sumUint32(value: number, sum = 0): number {
   return sum + (value >>> 16) + (value & 0xffff);

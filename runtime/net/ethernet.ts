@@ -21,6 +21,8 @@ export type PayloadHandler = (frame: Uint8Array, offset: number, length: number,
 export class Ethernet {
   private readonly multicastGroups: Uint8Array[] = [];
   private readonly handlers = new Map<number, PayloadHandler>();
+  /** The frame last handed out from the link's transmit memory, until it is sent. */
+  private allocated: Uint8Array | undefined;
 
   constructor(
     private readonly link: NetLink,
@@ -50,6 +52,23 @@ export class Ethernet {
     handler(frame, ETHERNET_HEADER_LENGTH, frame.length - ETHERNET_HEADER_LENGTH, info);
   }
 
+  /**
+   * A zero-filled frame for send(): in the link's transmit memory when it has room (built in place,
+   * never copied), else on the heap. Only the latest such frame may be sent; allocate, fill, send.
+   */
+  allocate(length: number): Uint8Array {
+    const frame = this.link.allocateFrame(length);
+    this.allocated = frame;
+    if (frame === undefined) return new Uint8Array(length);
+    frame.fill(0);
+    return frame;
+  }
+
+  /** Whether `frame` lives in the link's transmit memory, which is reused: keep a copy instead. */
+  inLinkMemory(frame: Uint8Array): boolean {
+    return frame === this.allocated;
+  }
+
   /** Fills in the header of a frame whose payload starts at ETHERNET_HEADER_LENGTH and transmits it. */
   send(frame: Uint8Array, destination: Uint8Array, etherType: number, offload?: ChecksumOffload): SendStatus {
     if (!this.link.linkUp) {
@@ -60,7 +79,12 @@ export class Ethernet {
     copyMac(frame, SOURCE_OFFSET, this.link.mac);
     write16(frame, ETHERTYPE_OFFSET, etherType);
     const length = frame.length;
-    if (!this.link.transmit(frame, offload)) {
+    let queued: boolean;
+    if (frame === this.allocated) {
+      this.allocated = undefined;
+      queued = this.link.transmitAllocated(frame, offload);
+    } else queued = this.link.transmit(frame, offload);
+    if (!queued) {
       this.counters.drop("tx.ringFull");
       return "busy";
     }

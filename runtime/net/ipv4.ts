@@ -90,9 +90,14 @@ export class Ipv4 {
     this.handlers.set(protocol, handler);
   }
 
-  /** A frame with the transport payload to be written at IPV4_PAYLOAD_OFFSET. */
+  /**
+   * A zero-filled frame with the transport payload to be written at IPV4_PAYLOAD_OFFSET. One that
+   * needs no fragmenting may live in the link's transmit memory: fill it and send it before
+   * allocating another.
+   */
   allocate(payloadLength: number): Uint8Array {
-    return new Uint8Array(IPV4_PAYLOAD_OFFSET + payloadLength);
+    const length = IPV4_PAYLOAD_OFFSET + payloadLength;
+    return payloadLength <= this.maxUnfragmentedPayload ? this.ethernet.allocate(length) : new Uint8Array(length);
   }
 
   /** Copies `payload` into a new frame and sends it; see sendFrame. */
@@ -105,9 +110,11 @@ export class Ipv4 {
   /**
    * Sends a frame from allocate(). `checksumOffset` locates a transport checksum field (UDP, TCP)
    * within the payload: the IP layer fills it in over the pseudo-header, or has the link do so.
-   * Datagrams beyond the MTU are fragmented.
+   * Datagrams beyond the MTU are fragmented. A caller that already has the word sum of the
+   * payload's last `summedLength` bytes (from copying them in; they start at an even payload
+   * offset) passes it as `summed`, so that those bytes are not read again.
    */
-  sendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM): SendStatus {
+  sendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM, summedLength = 0, summed = 0): SendStatus {
     const payloadLength = frame.length - IPV4_PAYLOAD_OFFSET;
     if (payloadLength + IPV4_HEADER_LENGTH > IPV4_MAX_DATAGRAM) {
       this.counters.drop("ipv4.tooLarge");
@@ -131,7 +138,7 @@ export class Ipv4 {
       } else {
         write16(frame, field, 0);
         // All-zero would mean "no checksum" to UDP; all-ones is the same value in one's complement.
-        write16(frame, field, finishChecksum(sumBytes(frame, IPV4_PAYLOAD_OFFSET, payloadLength, pseudo)) || 0xffff);
+        write16(frame, field, finishChecksum(sumBytes(frame, IPV4_PAYLOAD_OFFSET, payloadLength - summedLength, pseudo + summed)) || 0xffff);
       }
     }
     const header = this.header;

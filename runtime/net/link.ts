@@ -34,6 +34,14 @@ export interface NetLink {
    * the transmit ring is full and nothing was queued.
    */
   transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean;
+  /**
+   * A frame of `length` bytes in the link's own transmit memory (contents unspecified), so that the
+   * stack builds it in place; undefined when none is free or `length` is too large. It stays
+   * reserved until transmitAllocated() or the next allocateFrame(), which reuses the same memory.
+   */
+  allocateFrame(length: number): Uint8Array | undefined;
+  /** Queues the frame from the last allocateFrame(), as transmit() would without copying it. */
+  transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean;
   /** Registers the single receive handler. */
   onReceive(handler: FrameHandler): void;
   /** Registers the single link state handler. */

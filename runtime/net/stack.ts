@@ -124,14 +124,17 @@ export class NetStack implements ConfigSource {
     return this.ipv4.send(destination, protocol, payload, checksumOffset);
   }
 
-  /** A zeroed frame for ipSendFrame() whose transport payload starts at IPV4_PAYLOAD_OFFSET. */
+  /** A zeroed frame for ipSendFrame() whose transport payload starts at IPV4_PAYLOAD_OFFSET; see Ipv4.allocate(). */
   ipAllocate(payloadLength: number): Uint8Array {
     return this.ipv4.allocate(payloadLength);
   }
 
-  /** Sends a frame from ipAllocate() without copying it; `checksumOffset` as for ipSend(). */
-  ipSendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM): SendStatus {
-    return this.ipv4.sendFrame(frame, destination, protocol, checksumOffset);
+  /**
+   * Sends a frame from ipAllocate() without copying it; `checksumOffset` as for ipSend(), and
+   * `summedLength`/`summed` as for Ipv4.sendFrame().
+   */
+  ipSendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM, summedLength = 0, summed = 0): SendStatus {
+    return this.ipv4.sendFrame(frame, destination, protocol, checksumOffset, summedLength, summed);
   }
 
   private apply(config: InterfaceConfig): void {

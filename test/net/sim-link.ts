@@ -7,6 +7,8 @@ export interface SentFrame {
 }
 
 const NOT_VALIDATED: RxInfo = { checksumValidated: false };
+/** What allocated frames hold before the stack writes them. */
+const STALE_BYTE = 0xa5;
 
 /** A NetLink whose transmissions are recorded and, when wired to a peer, delivered on the next tick. */
 export class SimLink implements NetLink {
@@ -17,6 +19,10 @@ export class SimLink implements NetLink {
   latencyMs = 0;
   /** While true, transmit() reports a full ring. */
   ringFull = false;
+  /** While true, allocateFrame() has no transmit memory to offer. */
+  noTransmitMemory = false;
+  /** Frames sent through allocateFrame() and transmitAllocated(). */
+  allocatedSent = 0;
   readonly sent: SentFrame[] = [];
   private receiveHandler: FrameHandler | null = null;
   private linkHandler: ((up: boolean) => void) | null = null;
@@ -36,6 +42,18 @@ export class SimLink implements NetLink {
     const peer = this.peer;
     if (peer !== null) this.scheduler.setTimer(this.latencyMs, () => peer.inject(frame));
     return true;
+  }
+
+  /** A fresh frame filled with stale bytes, as a device's reused transmit memory would hold. */
+  allocateFrame(length: number): Uint8Array | undefined {
+    if (this.ringFull || this.noTransmitMemory) return undefined;
+    return new Uint8Array(length).fill(STALE_BYTE);
+  }
+
+  transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    const queued = this.transmit(frame, offload);
+    if (queued) this.allocatedSent++;
+    return queued;
   }
 
   onReceive(handler: FrameHandler): void {

@@ -69,6 +69,14 @@ class WireLink implements NetLink {
     return true;
   }
 
+  allocateFrame(length: number): Uint8Array {
+    return new Uint8Array(length);
+  }
+
+  transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    return this.transmit(frame, offload);
+  }
+
   onReceive(handler: FrameHandler): void {
     this.handler = handler;
   }

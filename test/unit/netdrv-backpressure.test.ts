@@ -1,4 +1,5 @@
-// virtio-net driver: transmit batching, reclaim on the next send, and back-pressure when full.
+// virtio-net driver: transmit batching, frames built in place, reclaim when slots run out, and
+// back-pressure when full.
 import { describe, expect, it } from "vitest";
 import { NetQueue } from "../sim/virtio/net-model";
 import { assertNoViolations } from "../sim/violations";
@@ -61,5 +62,38 @@ describe("virtio-net transmit", () => {
     net.flush();
     expect(model.transmitted).toEqual([]);
     expect(net.counters.txOversize).toBe(1);
+  });
+
+  it("hands out a slot's frame to build in place, the same one again until it is sent", () => {
+    const { machine, model, net } = netRig();
+    const expected = frameTo(PEER, 100);
+    const first = net.allocateFrame(expected.length);
+    expect(first?.length).toBe(expected.length);
+    expect(net.allocateFrame(expected.length)).toBe(first);
+    first?.set(expected);
+    expect(net.transmitAllocated(first as Uint8Array)).toBe(true);
+    expect(net.allocateFrame(expected.length)).not.toBe(first);
+    net.flush();
+    expect(model.transmitted).toEqual([expected]);
+    expect(net.counters.txFrames).toBe(1);
+    assertNoViolations(machine.violations);
+  });
+
+  it("has no frame to hand out beyond the MTU or while every slot is in flight", () => {
+    const { machine, model, net } = netRig({ driver: { txBuffers: 4, txBatch: 4 } });
+    expect(net.allocateFrame(1600)).toBeUndefined();
+    model.holdCompletions = true;
+    for (let i = 0; i < 4; i++) {
+      const frame = net.allocateFrame(74) as Uint8Array;
+      frame.set(frameTo(PEER, 60));
+      expect(net.transmitAllocated(frame)).toBe(true);
+    }
+    expect(net.allocateFrame(74)).toBeUndefined();
+    expect(net.transmit(frameTo(PEER, 60))).toBe(false);
+    model.holdCompletions = false;
+    model.releaseHeld(NetQueue.Tx);
+    expect(net.allocateFrame(74)).toBeDefined();
+    expect(net.counters.txFrames).toBe(4);
+    assertNoViolations(machine.violations);
   });
 });

@@ -177,8 +177,21 @@ export class VirtioNet implements NetLink {
 
   /** False when the ring is full; `onTransmitReady` then tells when to try again. */
   transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    return this.transmitted(this.tx.transmit(frame, this.checksumOffload ? offload : undefined));
+  }
+
+  allocateFrame(length: number): Uint8Array | undefined {
+    return this.tx.allocate(length);
+  }
+
+  transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    return this.transmitted(this.tx.transmitAllocated(frame, this.checksumOffload ? offload : undefined));
+  }
+
+  /** After queueing a frame: a flush on the next loop turn, or when the ring was full a wait for room. */
+  private transmitted(queued: boolean): boolean {
     const tx = this.tx;
-    if (tx.transmit(frame, this.checksumOffload ? offload : undefined)) {
+    if (queued) {
       // The notification goes out on the next loop turn, batched with whatever else is sent now.
       if (tx.unflushed) this.source?.wake();
       return true;

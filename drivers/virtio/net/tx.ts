@@ -17,8 +17,8 @@ export interface TransmitterOptions {
 const SLOT_ALIGN = 64;
 
 /**
- * The transmit queue: frames are copied behind their header into DMA slab slots; slots the device
- * has finished with are reclaimed on the next send. Publication is batched: one notification per
+ * The transmit queue: frames are built in DMA slab slots behind their header (or copied there);
+ * slots the device has finished with are reclaimed when the free ones run out. Publication is batched: one notification per
  * `flush` (or per full batch). The device is asked not to interrupt for sent frames; only after a
  * send found the ring full is the interrupt armed (`awaitRoom`), and `roomAfterWait` tells when
  * that sender may try again.
@@ -27,6 +27,8 @@ export class NetTransmitter {
   private readonly slab: DmaSlab;
   private readonly freeSlots: Uint16Array;
   private freeTop: number;
+  /** Per slot, the frame view last handed out (reused while frames keep their length). */
+  private readonly frames: (Uint8Array | undefined)[];
   private unkicked = 0;
   private waiting = false;
 
@@ -42,31 +44,36 @@ export class NetTransmitter {
     this.freeSlots = new Uint16Array(options.buffers);
     for (let i = 0; i < options.buffers; i++) this.freeSlots[i] = i;
     this.freeTop = options.buffers;
+    this.frames = new Array<Uint8Array | undefined>(options.buffers).fill(undefined);
   }
 
-  /** False when every slot or descriptor is in flight; the frame was not queued. */
-  transmit(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
-    const length = frame.length;
-    if (length > this.layout.maxFrame) {
-      // Not back-pressure: retrying cannot help, so the frame is consumed and counted.
-      this.counters.txOversize++;
-      return true;
-    }
-    this.reclaim();
-    if (this.freeTop === 0) {
-      this.counters.txRingFull++;
-      return false;
-    }
-    const slot = this.freeSlots[--this.freeTop];
+  /**
+   * The frame area of the next free slot, `length` bytes behind its header; undefined when the
+   * frame is too large or every slot is in flight. The slot is taken by transmitAllocated().
+   */
+  allocate(length: number): Uint8Array | undefined {
+    if (length > this.layout.maxFrame) return undefined;
+    // Completions are collected only once they are needed, in one batch.
+    if (this.freeTop === 0 && this.reclaim() === 0) return undefined;
+    const slot = this.freeSlots[this.freeTop - 1];
+    const view = this.frames[slot];
+    if (view !== undefined && view.length === length) return view;
+    const headerSize = this.layout.headerSize;
+    return (this.frames[slot] = this.slab.bytes(slot).subarray(headerSize, headerSize + length));
+  }
+
+  /** Publishes the frame from the last allocate(); false when the ring had no room for it. */
+  transmitAllocated(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
+    const slot = this.freeSlots[this.freeTop - 1];
     const bytes = this.slab.bytes(slot);
     const headerSize = this.layout.headerSize;
+    const length = frame.length;
     bytes.fill(0, 0, headerSize);
     if (offload !== undefined) {
       bytes[NetHeader.Flags] = NetHeaderFlag.NeedsCsum;
       writeLe16(bytes, NetHeader.CsumStart, offload.start);
       writeLe16(bytes, NetHeader.CsumOffset, offload.offset);
     }
-    bytes.set(frame, headerSize);
     const queue = this.queue;
     const physical = this.slab.physical(slot);
     queue.begin();
@@ -77,14 +84,30 @@ export class NetTransmitter {
       queue.addReadable(physical, headerSize + length);
     }
     if (!queue.publish(slot)) {
-      this.freeSlots[this.freeTop++] = slot;
       this.counters.txRingFull++;
       return false;
     }
+    this.freeTop--;
     this.counters.txFrames++;
     this.counters.txBytes += length;
     if (++this.unkicked >= this.options.batch) this.flush();
     return true;
+  }
+
+  /** Copies a frame into a slot and publishes it; false when every slot or descriptor is in flight. */
+  transmit(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
+    if (frame.length > this.layout.maxFrame) {
+      // Not back-pressure: retrying cannot help, so the frame is consumed and counted.
+      this.counters.txOversize++;
+      return true;
+    }
+    const slotFrame = this.allocate(frame.length);
+    if (slotFrame === undefined) {
+      this.counters.txRingFull++;
+      return false;
+    }
+    slotFrame.set(frame);
+    return this.transmitAllocated(slotFrame, offload);
   }
 
   /** Notifies the device of everything published since the last flush. */

@@ -15,8 +15,8 @@ export interface ConnectionHost {
   readonly ourMss: number;
   /** A new frame holding the header for `fields`, with `payloadLength` bytes at its end for the caller. */
   segmentFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array;
-  /** Sends a frame from segmentFrame(). */
-  transmit(destination: Ipv4Address, frame: Uint8Array): void;
+  /** Sends a frame from segmentFrame(), given the word sum of its `payloadLength` payload bytes. */
+  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength?: number, payloadSum?: number): void;
   /** The handshake completed. */
   established(connection: TcpConnection): void;
   /** The connection reached CLOSED; `error` when it failed. */

@@ -1,3 +1,5 @@
+import { copyAndSum, swapSum } from "../checksum";
+
 /**
  * A bounded FIFO of bytes over one circular array, allocated on first write so that half-open
  * connections cost no buffer memory.
@@ -30,14 +32,20 @@ export class RingBuffer {
     return count;
   }
 
-  /** Copies `length` bytes starting `skip` bytes after the head into target at targetOffset. */
-  peek(skip: number, length: number, target: Uint8Array, targetOffset: number): void {
-    if (length === 0) return;
+  /**
+   * Copies `length` bytes starting `skip` bytes after the head into target at targetOffset and
+   * returns their Internet checksum word sum, computed in the same pass.
+   */
+  peek(skip: number, length: number, target: Uint8Array, targetOffset: number): number {
+    if (length === 0) return 0;
     const storage = this.backing();
     const start = (this.head + skip) % this.capacity;
     const first = Math.min(length, this.capacity - start);
-    target.set(storage.subarray(start, start + first), targetOffset);
-    if (length > first) target.set(storage.subarray(0, length - first), targetOffset + first);
+    const sum = copyAndSum(storage, start, target, targetOffset, first);
+    if (length === first) return sum;
+    const rest = copyAndSum(storage, 0, target, targetOffset + first, length - first);
+    // After an odd first piece the rest starts mid-word: its bytes sit in the other halves.
+    return sum + ((first & 1) === 0 ? rest : swapSum(rest));
   }
 
   /** Removes up to `length` bytes from the head into a new array. */

@@ -163,9 +163,10 @@ export class SegmentOutput {
     fields.mss = syn ? host.ourMss : OPTION_ABSENT;
     fields.windowScale = syn && this.offersWindowScale() ? windowScaleFor(host.options.receiveBufferBytes) : OPTION_ABSENT;
     const frame = host.segmentFrame(fields, length);
-    // The payload goes straight from the send buffer into the outgoing frame.
-    if (length > 0) snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, frame, frame.length - length);
-    host.transmit(this.endpoints.remoteAddress, frame);
+    // The payload goes straight from the send buffer into the outgoing frame (normally the link's
+    // transmit memory), summed for the checksum on the way.
+    const payloadSum = snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, frame, frame.length - length);
+    host.transmit(this.endpoints.remoteAddress, frame, length, payloadSum);
     if (acking) {
       this.rcv.owedAcks = 0;
       this.delayedAckTimer.stop();

@@ -97,8 +97,8 @@ export class Tcp implements ConnectionHost {
     return frame;
   }
 
-  transmit(destination: Ipv4Address, frame: Uint8Array): void {
-    this.stack.ipSendFrame(frame, destination, PROTOCOL_TCP, CHECKSUM_OFFSET);
+  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength = 0, payloadSum = 0): void {
+    this.stack.ipSendFrame(frame, destination, PROTOCOL_TCP, CHECKSUM_OFFSET, payloadLength, payloadSum);
     this.counters.tcp.segmentsOut++;
   }
 
