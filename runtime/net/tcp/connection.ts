@@ -175,6 +175,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   // ---- Segment arrival (RFC 9293 3.10.7) ----
 
   receive(segment: ParsedSegment): void {
+    if (this.isPureAck(segment)) return this.receivePureAck(segment);
     const { counters } = this.host;
     this.keepAlive.heard();
     if (this.currentState === "SYN_SENT") return this.receiveInSynSent(segment);
@@ -207,6 +208,31 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     } else if (!this.receiveAck(segment)) return;
     if (this.currentState === "CLOSED") return;
     if (this.rcv.receive(segment, acceptsData(this.currentState))) this.receiveFin();
+    this.out.output();
+    this.out.settleAck();
+  }
+
+  /**
+   * The common case while sending: an in-order ACK of new data with no payload and no other flag,
+   * in ESTABLISHED. It needs none of the general checks, which would all pass without effect.
+   */
+  private isPureAck(segment: ParsedSegment): boolean {
+    const { snd } = this;
+    return (
+      segment.flags === FLAG_ACK &&
+      segment.payloadLength === 0 &&
+      this.currentState === "ESTABLISHED" &&
+      segment.seq === this.rcv.nxt &&
+      seqGt(segment.ack, snd.una) &&
+      seqLe(segment.ack, snd.max)
+    );
+  }
+
+  /** What receive() does for a pure ACK (see isPureAck), without the steps that cannot apply. */
+  private receivePureAck(segment: ParsedSegment): void {
+    this.keepAlive.heard();
+    this.acknowledge(segment.ack);
+    this.updateWindow(segment);
     this.out.output();
     this.out.settleAck();
   }

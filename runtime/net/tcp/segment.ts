@@ -64,7 +64,7 @@ export function parseSegment(datagram: Ipv4Datagram, out: ParsedSegment): DropRe
   }
   out.mss = OPTION_ABSENT;
   out.windowScale = OPTION_ABSENT;
-  if (!parseOptions(bytes, offset + TCP_HEADER_LENGTH, offset + headerLength, out)) return "tcp.badOptions";
+  if (headerLength > TCP_HEADER_LENGTH && !parseOptions(bytes, offset + TCP_HEADER_LENGTH, offset + headerLength, out)) return "tcp.badOptions";
   out.sourcePort = read16(bytes, offset + SOURCE_PORT_OFFSET);
   out.destinationPort = read16(bytes, offset + DESTINATION_PORT_OFFSET);
   out.seq = read32(bytes, offset + SEQUENCE_OFFSET);
