@@ -30,6 +30,21 @@ describe("virtio-net checksum offload", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("rewrites a reused slot's header only when it changes between offloaded and plain frames", () => {
+    const { machine, model, net } = netRig({ device: { offer: [NetFeature.Csum] }, driver: { txBuffers: 1, txBatch: 1 } });
+    const offloads = [undefined, { start: 34, offset: 6 }, { start: 34, offset: 16 }, undefined, undefined];
+    for (const offload of offloads) expect(net.transmit(frameTo([2, 0, 0, 0, 0, 1], 40), offload)).toBe(true);
+    expect(model.transmittedHeaders.map((header) => [header[0], le16(header, CSUM_START), le16(header, CSUM_OFFSET)])).toEqual([
+      [0, 0, 0],
+      [NetHeaderFlag.NeedsCsum, 34, 6],
+      [NetHeaderFlag.NeedsCsum, 34, 16],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    for (const header of model.transmittedHeaders) expect(header.slice(1, CSUM_START).every((byte) => byte === 0)).toBe(true);
+    assertNoViolations(machine.violations);
+  });
+
   it("without CSUM, reports no offload and never sets NEEDS_CSUM", () => {
     const { machine, model, net } = netRig();
     expect(net.checksumOffload).toBe(false);

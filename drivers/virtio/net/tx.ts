@@ -16,6 +16,9 @@ export interface TransmitterOptions {
 
 const SLOT_ALIGN = 64;
 
+/** A transmit slot's header: not yet written, all zero, or zero but for the checksum request. */
+const HeaderState = { Unknown: 0, Zero: 1, Checksum: 2 } as const;
+
 /**
  * The transmit queue: frames are built in DMA slab slots behind their header (or copied there);
  * slots the device has finished with are reclaimed when the free ones run out. Publication is batched: one notification per
@@ -27,6 +30,8 @@ export class NetTransmitter {
   private readonly slab: DmaSlab;
   private readonly freeSlots: Uint16Array;
   private freeTop: number;
+  /** Per slot, what its virtio-net header holds, so that an unchanged header is not rewritten. */
+  private readonly headerStates: Uint8Array;
   /** Per slot, the frame view last handed out (reused while frames keep their length). */
   private readonly frames: (Uint8Array | undefined)[];
   private unkicked = 0;
@@ -44,6 +49,7 @@ export class NetTransmitter {
     this.freeSlots = new Uint16Array(options.buffers);
     for (let i = 0; i < options.buffers; i++) this.freeSlots[i] = i;
     this.freeTop = options.buffers;
+    this.headerStates = new Uint8Array(options.buffers).fill(HeaderState.Unknown);
     this.frames = new Array<Uint8Array | undefined>(options.buffers).fill(undefined);
   }
 
@@ -68,11 +74,16 @@ export class NetTransmitter {
     const bytes = this.slab.bytes(slot);
     const headerSize = this.layout.headerSize;
     const length = frame.length;
-    bytes.fill(0, 0, headerSize);
-    if (offload !== undefined) {
+    const state = this.headerStates[slot];
+    if (offload === undefined) {
+      if (state !== HeaderState.Zero) bytes.fill(0, 0, headerSize);
+      this.headerStates[slot] = HeaderState.Zero;
+    } else {
+      if (state === HeaderState.Unknown) bytes.fill(0, 0, headerSize);
       bytes[NetHeader.Flags] = NetHeaderFlag.NeedsCsum;
       writeLe16(bytes, NetHeader.CsumStart, offload.start);
       writeLe16(bytes, NetHeader.CsumOffset, offload.offset);
+      this.headerStates[slot] = HeaderState.Checksum;
     }
     const queue = this.queue;
     const physical = this.slab.physical(slot);
