@@ -135,13 +135,13 @@ export class Tcp implements ConnectionHost {
     const problem = parseSegment(datagram, segment);
     if (problem !== null) return this.counters.drop(problem);
     const connection = this.table.get(segment.destinationPort)?.get(remoteKey(datagram.source, segment.sourcePort));
-    const listener = this.listeners.get(segment.destinationPort);
-    const opening = segment.has(FLAG_SYN) && !segment.has(FLAG_ACK) && !segment.has(FLAG_RST);
+    const opening = (segment.flags & (FLAG_SYN | FLAG_ACK | FLAG_RST)) === FLAG_SYN;
     if (connection !== undefined) {
       // RFC 9293 3.10.7.4: a new SYN beyond what the old incarnation used may end TIME_WAIT.
-      if (!(listener !== undefined && opening && connection.acceptsNewIncarnation(segment))) return connection.receive(segment);
+      if (!(opening && connection.acceptsNewIncarnation(segment) && this.listeners.has(segment.destinationPort))) return connection.receive(segment);
       connection.abort();
     }
+    const listener = this.listeners.get(segment.destinationPort);
     if (listener !== undefined && opening) return this.accept(listener, datagram, segment);
     this.counters.drop("tcp.noConnection");
     // A listener ignores stray segments without ACK; a closed port answers everything but RST.
