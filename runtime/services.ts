@@ -1,4 +1,5 @@
 /** Adapters from the kernel's event loop and devices to what runtime libraries take injected. */
+import { mathRandomFill } from "../drivers/virtio/net/config";
 import type { Platform } from "../kernel/platform";
 import type { Devices } from "./devices";
 import type { RandomSource, Scheduler } from "./net/scheduler";
@@ -14,8 +15,8 @@ export function eventLoopScheduler(platform: Platform): Scheduler {
   };
 }
 
-/** Entropy from the virtio-rng; undefined when the machine has none. */
-export function deviceRandom(devices: Devices): RandomSource | undefined {
+/** Entropy from the virtio-rng; without one, Math.random (not cryptographic: sequence numbers, ids). */
+export function systemRandom(devices: Devices): RandomSource {
   const rng = devices.rng;
-  return rng === undefined ? undefined : (bytes) => void rng.getRandomValues(bytes);
+  return rng === undefined ? mathRandomFill : (bytes) => void rng.getRandomValues(bytes);
 }

@@ -7,7 +7,7 @@ import { serve } from "../../runtime/http/server";
 import { KvStore } from "../../runtime/kv/store";
 import { NetStack, formatIpv4, parseNetCommandLine } from "../../runtime/net/index";
 import { startDevices, type Devices } from "../../runtime/devices";
-import { deviceRandom, eventLoopScheduler } from "../../runtime/services";
+import { eventLoopScheduler, systemRandom } from "../../runtime/services";
 import { createDemoApp } from "./app";
 import type { StatusSnapshot } from "./status";
 
@@ -51,7 +51,7 @@ start(async (system) => {
     return 1;
   }
   const scheduler = eventLoopScheduler(platform);
-  const random = deviceRandom(devices) ?? ((bytes: Uint8Array) => bytes.forEach((_, i) => (bytes[i] = (Math.random() * 256) | 0)));
+  const random = systemRandom(devices);
   const stack = new NetStack({ link, scheduler, random });
   const configuration = parseNetCommandLine(commandLine.text);
   if (configuration === null || configuration.mode === "dhcp") await stack.configureDhcp();

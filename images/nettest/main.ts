@@ -7,15 +7,14 @@
 //   echo=PORT                      UDP echo server; "!setmac" applies setmac=, "!exit" ends the machine
 //   setmac=02:00:00:aa:bb:cc       the MAC "!setmac" switches to
 //   mode=reflect                   no stack: reflect every frame at layer 2 (frame-rate benchmark)
-import { mathRandomFill } from "../../drivers/virtio/net/config";
 import { startDevices } from "../../runtime/devices";
-import { NetError, NetStack, formatIpv4, formatMac, parseNetCommandLine, type Scheduler } from "../../runtime/net/index";
+import { NetError, NetStack, formatIpv4, formatMac, parseNetCommandLine } from "../../runtime/net/index";
+import { eventLoopScheduler, systemRandom } from "../../runtime/services";
 import { start, type System } from "../../kernel/start";
 import { LinkTap } from "./link-tap";
 import { fetchAndReport } from "./fetch-url";
 import { reflectFrames } from "./reflect";
 
-const NS_PER_MS = 1e6;
 const EXIT_FAILURE = 1;
 const DNS_ATTEMPTS = 2;
 const DEFAULT_DNS_TIMEOUT_MS = 1000;
@@ -46,12 +45,8 @@ start(async (system: System) => {
     return undefined;
   }
 
-  const scheduler: Scheduler = {
-    now: () => platform.monotonicNs() / NS_PER_MS,
-    setTimer: (delayMs, callback) => setTimeout(callback, delayMs),
-    clearTimer: (handle) => clearTimeout(handle as TimerHandle),
-  };
-  const random = devices.rng !== undefined ? (bytes: Uint8Array) => void devices.rng?.getRandomValues(bytes) : mathRandomFill;
+  const scheduler = eventLoopScheduler(platform);
+  const random = systemRandom(devices);
   const dnsTimeout = Number(commandLine.get("dns-timeout-ms") ?? DEFAULT_DNS_TIMEOUT_MS);
   const link = new LinkTap(net, (up) => console.log(`nettest: link ${up ? "up" : "down"}`));
   const stack = new NetStack({ link, scheduler, random, dns: { attemptTimeoutMs: dnsTimeout, attempts: DNS_ATTEMPTS } });
