@@ -30,6 +30,8 @@ export interface Devices {
 export interface DeviceOptions {
   /** Print the boot report (default true). */
   print?: boolean;
+  /** Let blk and net take their devices' interrupts (default true); false polls, for benchmarks. */
+  interrupts?: boolean;
 }
 
 /** Instances the registered driver of `type` attached, in bus order. */
@@ -44,8 +46,9 @@ function installGetRandomValues(rng: VirtioRng): void {
 
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
   registerVirtioDriver(virtioRngDriver);
-  registerVirtioBlkDriver();
-  registerVirtioDriver(createVirtioNetDriver({ loop: system.loop }));
+  const interrupts = options.interrupts ?? true;
+  registerVirtioBlkDriver({ interrupts });
+  registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   const pci = enumeratePci(system.pci);
   const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts });
   const report = [...pci.map(formatPciFunction), ...probe.lines];

@@ -1,14 +1,10 @@
 // The virtio-blk test and benchmark image. `blk=<command>[,<command>...]` picks what runs on the
 // first disk (see commands.ts, resize.ts and bench.ts); other `key=value` words are the commands' arguments.
 // `interrupts=off` polls the disk instead of taking its interrupts (benchmarks).
-// Prints the probe report, one `blk info ...` line, `blk <command> ok ...` or
+// Prints the boot report, one `blk info ...` line, `blk <command> ok ...` or
 // `blk <command> FAIL ...` per command, and exits 0 only if every command passed.
-import { registerVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
-import { probeVirtioPci } from "../../drivers/virtio/probe";
-import { PortPciConfig } from "../../kernel/pci/config";
-import { enumeratePci } from "../../kernel/pci/enumerate";
 import { start } from "../../kernel/start";
-import { adoptBlockDevices } from "../../runtime/block/registry";
+import { startDevices } from "../../runtime/devices";
 import { bench } from "./bench";
 import { COMMANDS, type Command } from "./commands";
 import { watchResize } from "./resize";
@@ -18,12 +14,9 @@ const EXIT_NO_DISK = 2;
 
 const ALL: Readonly<Record<string, Command>> = { ...COMMANDS, bench, "watch-resize": watchResize };
 
-start(async ({ platform, commandLine, loop, interrupts }) => {
-  registerVirtioBlkDriver({ interrupts: commandLine.get("interrupts") !== "off" });
-  const pci = new PortPciConfig(platform.ports);
-  const probe = probeVirtioPci(platform, pci, enumeratePci(pci), undefined, { interrupts });
-  for (const line of probe.lines) console.log(line);
-  const [disk] = adoptBlockDevices(probe.devices, loop);
+start(async (system) => {
+  const { platform, commandLine } = system;
+  const [disk] = startDevices(system, { interrupts: commandLine.get("interrupts") !== "off" }).disks;
   if (disk === undefined) {
     console.log("blk no disk");
     return EXIT_NO_DISK;
