@@ -12,7 +12,7 @@ import { InterruptRouter } from "./irq/router";
 import { PortPciConfig, type PciConfigAccess } from "./pci/config";
 import { nativeInterruptHardware, nativePlatform } from "./platform-native";
 import type { Platform } from "./platform";
-import { installPolyfills } from "./polyfills";
+import { installPolyfills } from "./polyfills/index";
 import { formatUncaught, mapStack } from "./stack-trace";
 import { TextDecoder, TextEncoder } from "./text-encoding";
 

@@ -9,7 +9,7 @@ import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
 import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry";
-import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng";
+import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
 import { formatPciFunction } from "../kernel/pci/report";

@@ -3,7 +3,7 @@
 //                                 [--port 8080] [--bare] [-- qemu args]
 // The app's default devices (scripts/machines) are added unless --bare is given.
 import { parseArgs } from "node:util";
-import { machineFor } from "./machines";
+import { machineFor } from "./machines/index";
 import { boot } from "./lib/qemu";
 
 const DEFAULT_HTTP_PORT = 8080;

@@ -1,5 +1,7 @@
 import type { Platform } from "../../kernel/platform";
-import { DeviceStatus, FeatureBit, MAX_QUEUE_SIZE, feature, hasFeature } from "./constants";
+import { DeviceStatus } from "./status";
+import { FeatureBit, feature, hasFeature } from "./features";
+import { MAX_QUEUE_SIZE } from "./ring/split-format";
 import { VirtioError, VirtioFeatureError, VirtioQueueError, VirtioUsageError, asVirtioError } from "./errors";
 import {
   boundQueues,
@@ -10,8 +12,8 @@ import {
   type VirtioInterruptMode,
   type VirtioInterruptStats,
 } from "./interrupts";
-import type { Transport } from "./transport";
-import { SplitVirtqueue } from "./virtqueue";
+import type { Transport } from "./transport/transport";
+import { SplitVirtqueue } from "./ring/split";
 
 export const RESET_TIMEOUT_NS = 100_000_000;
 

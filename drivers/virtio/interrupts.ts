@@ -37,6 +37,9 @@ export interface VirtioInterruptBinder {
   bind(handlers: VirtioInterruptHandlers, queues: readonly number[]): VirtioInterruptBinding;
 }
 
+/** MSI-X vector register value meaning "no vector" (virtio 1.2 section 4.1.5.1.2). */
+export const NO_VECTOR = 0xffff;
+
 export const ISR_QUEUE = 1 << 0;
 export const ISR_CONFIG = 1 << 1;
 const ISR_DEFINED = ISR_QUEUE | ISR_CONFIG;

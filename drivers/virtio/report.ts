@@ -1,4 +1,4 @@
-import { deviceTypeName } from "./constants";
+import { deviceTypeName } from "./device-types";
 import type { ProbedVirtioDevice } from "./probe";
 
 /**

@@ -2,7 +2,7 @@
 // writes, 4 KiB random reads at queue depth 1 and 32 (with the QD1 latency). Each figure carries the
 // interrupts taken and notifications sent per request. `figures=rand-read-qd1+...` runs only those.
 // Prints `blk bench mode ...` and `blk bench <name> <figure>` lines.
-import { FeatureBit } from "../../drivers/virtio/constants";
+import { FeatureBit } from "../../drivers/virtio/features";
 import type { BlockDevice } from "../../runtime/block/device";
 import type { Command } from "./commands";
 

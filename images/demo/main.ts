@@ -1,7 +1,7 @@
 // The demo app `npm start` boots: an HTTP server with a status page and a key-value store kept
 // on the virtio-blk disk. The command line may configure the network (`ip=A/P gw=G dns=D`, or
 // DHCP by default) and `bench-exit` ends the machine once it is ready (for boot benchmarks).
-import { deviceTypeName } from "../../drivers/virtio/constants";
+import { deviceTypeName } from "../../drivers/virtio/device-types";
 import { start, type System } from "../../kernel/start";
 import { serve } from "../../runtime/http/server";
 import { KvStore } from "../../runtime/kv/store";

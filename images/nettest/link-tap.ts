@@ -1,4 +1,4 @@
-import type { ChecksumOffload, FrameHandler, NetLink } from "../../runtime/net/link";
+import type { ChecksumOffload, FrameHandler, NetLink } from "../../drivers/net-link";
 
 /**
  * The driver's NetLink as the stack sees it, except that link changes also reach `onChange`

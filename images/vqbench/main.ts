@@ -1,7 +1,7 @@
 // Runs the virtqueue round-trip benchmark under QuickJS in the guest, against the simulated
 // device (the same code `npm run bench` runs under Node), and prints ns/op.
 import { start } from "../../kernel/start";
-import { benchRoundTrip } from "../../test/sim/bench-virtqueue";
+import { benchRoundTrip } from "../../test/harness/bench-virtqueue";
 
 const DEFAULT_ITERATIONS = 20_000;
 

@@ -3,7 +3,7 @@ import { read16, read32, write16, write32 } from "./bytes";
 import type { ConfigSource } from "./config";
 import type { NetCounters } from "./counters";
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_ARP, ETHERTYPE_IPV4, type Ethernet, type SendStatus } from "./ethernet";
-import type { ChecksumOffload } from "./link";
+import type { ChecksumOffload } from "../../drivers/net-link";
 import type { Scheduler, TimerHandle } from "./scheduler";
 
 export const ARP_PACKET_LENGTH = 28;

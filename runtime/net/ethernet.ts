@@ -1,7 +1,7 @@
 import { BROADCAST_MAC, MAC_LENGTH } from "./address";
 import { bytesEqual, read16, write16 } from "./bytes";
 import type { NetCounters } from "./counters";
-import type { ChecksumOffload, NetLink, RxInfo } from "./link";
+import type { ChecksumOffload, NetLink, RxInfo } from "../../drivers/net-link";
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const ETHERTYPE_IPV4 = 0x0800;

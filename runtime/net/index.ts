@@ -8,7 +8,7 @@ export type { SendStatus } from "./ethernet";
 export type { PingOptions } from "./icmp";
 export { IPV4_PAYLOAD_OFFSET, NO_CHECKSUM, type Ipv4Datagram, type ProtocolHandler } from "./ipv4";
 export { PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP } from "./ipv4-header";
-export type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "./link";
+export type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../drivers/net-link";
 export type { RandomSource, Scheduler, TimerHandle } from "./scheduler";
 export { NetStack, type ConfigListener, type NetStackOptions } from "./stack";
 export {

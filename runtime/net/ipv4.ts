@@ -22,7 +22,7 @@ import {
   writeIpv4Header,
   type Ipv4HeaderFields,
 } from "./ipv4-header";
-import type { ChecksumOffload, NetLink, RxInfo } from "./link";
+import type { ChecksumOffload, NetLink, RxInfo } from "../../drivers/net-link";
 import type { Reassembly } from "./reassembly";
 import { randomUint16, type RandomSource } from "./scheduler";
 import type { Mutable } from "./mutable";

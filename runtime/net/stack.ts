@@ -9,7 +9,7 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV4, Ethernet, type SendStatus } from "./ethe
 import { DEFAULT_ICMP_OPTIONS, Icmp, type IcmpOptions, type PingOptions } from "./icmp";
 import { Ipv4, NO_CHECKSUM, type ProtocolHandler } from "./ipv4";
 import { PROTOCOL_ICMP, PROTOCOL_UDP } from "./ipv4-header";
-import type { NetLink } from "./link";
+import type { NetLink } from "../../drivers/net-link";
 import { DEFAULT_REASSEMBLY_OPTIONS, Reassembly, type ReassemblyOptions } from "./reassembly";
 import type { RandomSource, Scheduler } from "./scheduler";
 import type { TcpOptions } from "./tcp/config";

@@ -1,6 +1,6 @@
 // Driver-side cost of one submit + kick + complete round trip on the simulated virtio device,
 // under Node and under QuickJS in the guest.
-import { benchRoundTrip } from "../../test/sim/bench-virtqueue";
+import { benchRoundTrip } from "../../test/harness/bench-virtqueue";
 import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
 

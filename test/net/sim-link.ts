@@ -1,4 +1,4 @@
-import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../runtime/net/link";
+import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../drivers/net-link";
 import type { ManualScheduler } from "./manual-scheduler";
 
 export interface SentFrame {

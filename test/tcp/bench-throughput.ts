@@ -1,7 +1,7 @@
 // TCP throughput between two stacks back to back, under Node: `npx tsx test/tcp/bench-throughput.ts`.
 // Time is virtual (timers fire as soon as the wire is idle), so the figure measures the stack's
 // own per-byte and per-segment cost, with the link checksumming in software and with offload.
-import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../runtime/net/link";
+import type { ChecksumOffload, FrameHandler, NetLink, RxInfo } from "../../drivers/net-link";
 import type { Scheduler, TimerHandle } from "../../runtime/net/scheduler";
 import { NetStack } from "../../runtime/net/stack";
 import type { TcpConnection } from "../../runtime/net/tcp/connection";

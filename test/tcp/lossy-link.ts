@@ -1,4 +1,4 @@
-import type { ChecksumOffload } from "../../runtime/net/link";
+import type { ChecksumOffload } from "../../drivers/net-link";
 import { PROTOCOL_TCP } from "../../runtime/net/ipv4-header";
 import type { ManualScheduler } from "../net/manual-scheduler";
 import { decodeFrame, decodeIpv4 } from "../net/packets";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "../../drivers/virtio/blk/errors";
 import { VirtioConfigError } from "../../drivers/virtio/errors";
-import { FeatureBit } from "../../drivers/virtio/constants";
+import { FeatureBit } from "../../drivers/virtio/features";
 import { assertNoViolations } from "../sim/violations";
 import { BlkConfig, BlkFeature, BlkRequestType, SECTOR_SIZE } from "../sim/virtio/blk-model";
 import { pattern, run, settle, simDisk } from "./blk-harness";

@@ -2,7 +2,7 @@
 // fallback, and frames that must outlive the reused memory (ARP resolution).
 import { describe, expect, it } from "vitest";
 import { checksumValid, foldSum, pseudoHeaderSum, sumBytes } from "../../runtime/net/checksum";
-import type { ChecksumOffload } from "../../runtime/net/link";
+import type { ChecksumOffload } from "../../drivers/net-link";
 import { NetStack } from "../../runtime/net/stack";
 import type { TcpConnection } from "../../runtime/net/tcp/connection";
 import { RingBuffer } from "../../runtime/net/tcp/ring-buffer";

@@ -1,6 +1,6 @@
 // virtio-net driver: attach, MAC, header sizes per interface, receive and transmit, short frames.
 import { describe, expect, it } from "vitest";
-import { FeatureBit } from "../../drivers/virtio/constants";
+import { FeatureBit } from "../../drivers/virtio/features";
 import { VirtioConfigError, VirtioFeatureError } from "../../drivers/virtio/errors";
 import { assertNoViolations } from "../sim/violations";
 import { NetFeature } from "../sim/virtio/net-model";

@@ -5,7 +5,7 @@ import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
 import type { NetLoop, VirtioNet, VirtioNetOptions, WakeSource } from "../../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
-import type { RxInfo } from "../../runtime/net/link";
+import type { RxInfo } from "../../drivers/net-link";
 import { SimMachine } from "../sim/machine";
 import { NetModel, type NetOptions } from "../sim/virtio/net-model";
 import { addVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";

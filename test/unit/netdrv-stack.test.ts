@@ -1,7 +1,7 @@
 // End to end: a NetStack on the virtio-net driver talks to a peer stack through the simulated device.
 import { describe, expect, it } from "vitest";
 import { NetStack } from "../../runtime/net/stack";
-import type { ChecksumOffload } from "../../runtime/net/link";
+import type { ChecksumOffload } from "../../drivers/net-link";
 import { staticConfig } from "../net/fixture";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { seededRandom } from "../net/seeded-random";

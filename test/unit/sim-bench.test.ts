@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { benchRoundTrip } from "../sim/bench-virtqueue";
+import { benchRoundTrip } from "../harness/bench-virtqueue";
 
 describe("benchRoundTrip", () => {
   it("returns a positive ns/op figure for a clean run", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DmaSlab } from "../../kernel/dma";
-import { FeatureBit, feature } from "../../drivers/virtio/constants";
-import { bringUpPci } from "../sim/bring-up";
+import { FeatureBit, feature } from "../../drivers/virtio/features";
+import { bringUpPci } from "../harness/bring-up";
 import { assertNoViolations } from "../sim/violations";
 import { BlkFeature, BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";
 import { NET_CTRL_ERR, NET_CTRL_OK, NetConfig, NetCtrl, NetFeature, NetModel, NetQueue } from "../sim/virtio/net-model";

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
-import { CommonCfg, DeviceStatus, LegacyReg } from "../../drivers/virtio/constants";
+import { CommonCfg } from "../../drivers/virtio/transport/common-cfg";
+import { DeviceStatus } from "../../drivers/virtio/status";
+import { LegacyReg } from "../../drivers/virtio/transport/legacy-registers";
 import { SimMachine, SIM_DMA_BASE } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
-import { bringUpPci } from "../sim/bring-up";
+import { bringUpPci } from "../harness/bring-up";
 import { addVirtioPci, ModernBar } from "../sim/virtio/pci-device";
 import type { VirtioPciLayout } from "../sim/virtio/pci-device";
 import { RngModel } from "../sim/virtio/rng-model";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
-import { VirtioRng, virtioRngDriver } from "../../drivers/virtio/rng";
+import { VirtioRng, virtioRngDriver } from "../../drivers/virtio/rng/rng";
 import { InterruptRouter } from "../../kernel/irq/router";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";

@@ -10,12 +10,13 @@ import {
   VirtioStatusError,
   VirtioTransportError,
 } from "../../drivers/virtio/errors";
-import { DeviceStatus, VirtioCap } from "../../drivers/virtio/constants";
-import { createPciTransport } from "../../drivers/virtio/pci-transport";
+import { DeviceStatus } from "../../drivers/virtio/status";
+import { VirtioCap } from "../../drivers/virtio/transport/pci-capability";
+import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
 import { probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
-import { virtioRngDriver } from "../../drivers/virtio/rng";
-import type { VirtioRng } from "../../drivers/virtio/rng";
+import { virtioRngDriver } from "../../drivers/virtio/rng/rng";
+import type { VirtioRng } from "../../drivers/virtio/rng/rng";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { BlkConfig, BlkModel } from "../sim/virtio/blk-model";

@@ -1,10 +1,11 @@
 /** Simulated machines with virtio PCI devices probed through the interrupt router. */
-import { DeviceType, FeatureBit, feature } from "../../drivers/virtio/constants";
+import { DeviceType } from "../../drivers/virtio/device-types";
+import { FeatureBit, feature } from "../../drivers/virtio/features";
 import type { VirtioDevice } from "../../drivers/virtio/device";
 import type { VirtioInterruptMode } from "../../drivers/virtio/interrupts";
 import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry, type VirtioDriver } from "../../drivers/virtio/registry";
-import type { SplitVirtqueue } from "../../drivers/virtio/virtqueue";
+import type { SplitVirtqueue } from "../../drivers/virtio/ring/split";
 import { InterruptRouter } from "../../kernel/irq/router";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";

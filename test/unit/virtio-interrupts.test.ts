@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_VECTOR } from "../../drivers/virtio/constants";
+import { NO_VECTOR } from "../../drivers/virtio/interrupts";
 import { MsixTable } from "../../kernel/irq/msix";
 import { IoApic } from "../../kernel/irq/ioapic";
 import { PortPciConfig } from "../../kernel/pci/config";

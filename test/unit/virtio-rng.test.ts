@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { VirtioTimeoutError } from "../../drivers/virtio/errors";
-import { VirtioRng } from "../../drivers/virtio/rng";
-import type { RngOptions } from "../../drivers/virtio/rng";
+import { VirtioRng } from "../../drivers/virtio/rng/rng";
+import type { RngOptions } from "../../drivers/virtio/rng/rng";
 import { VirtioDevice } from "../../drivers/virtio/device";
 import { assertNoViolations } from "../sim/violations";
 import { RngModel } from "../sim/virtio/rng-model";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
-import { createPciTransport } from "../../drivers/virtio/pci-transport";
+import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
 import { SimMachine } from "../sim/machine";
 import { addVirtioPci } from "../sim/virtio/pci-device";
 

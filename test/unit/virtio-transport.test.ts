@@ -3,7 +3,7 @@ import { enumeratePci } from "../../kernel/pci/enumerate";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { probeVirtioMmio, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
-import { virtioRngDriver, VirtioRng } from "../../drivers/virtio/rng";
+import { virtioRngDriver, VirtioRng } from "../../drivers/virtio/rng/rng";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { RngModel } from "../sim/virtio/rng-model";

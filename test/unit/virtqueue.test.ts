@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FeatureBit, feature } from "../../drivers/virtio/constants";
+import { FeatureBit, feature } from "../../drivers/virtio/features";
 import { VirtioDeviceError, VirtioUsageError } from "../../drivers/virtio/errors";
-import { vringNeedEvent } from "../../drivers/virtio/event-idx";
+import { vringNeedEvent } from "../../drivers/virtio/ring/event-idx";
 import { DmaSlab } from "../../kernel/dma";
-import { bringUpPci } from "../sim/bring-up";
+import { bringUpPci } from "../harness/bring-up";
 import { assertNoViolations } from "../sim/violations";
 import { BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";
 import { RngModel } from "../sim/virtio/rng-model";

@@ -1,10 +1,10 @@
 import type { Platform } from "../../../kernel/platform";
-import { FeatureBit, hasFeature } from "../constants";
+import { FeatureBit, hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
-import type { Transport } from "../transport";
-import type { SplitVirtqueue } from "../virtqueue";
+import type { Transport } from "../transport/transport";
+import type { SplitVirtqueue } from "../ring/split";
 import { readBlkGeometry, type BlkGeometry } from "./config";
 import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeSegment, BlkRequestType, BlkStatus } from "./constants";
 import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "./errors";

@@ -1,6 +1,6 @@
-import { hasFeature } from "../constants";
+import { hasFeature } from "../features";
 import { VirtioConfigError } from "../errors";
-import type { Transport } from "../transport";
+import type { Transport } from "../transport/transport";
 import { BLK_MAX_BLOCK_SIZE, BLK_MIN_BLOCK_SIZE, BlkConfigOffset, BlkFeature, SECTOR_SIZE } from "./constants";
 
 export interface BlkRangeLimits {

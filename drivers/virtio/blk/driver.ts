@@ -1,4 +1,4 @@
-import { DeviceType } from "../constants";
+import { DeviceType } from "../device-types";
 import type { VirtioDriver } from "../registry";
 import { registerVirtioDriver } from "../registry";
 import { VirtioBlk, type VirtioBlkOptions } from "./blk";

@@ -1,4 +1,4 @@
-import { FeatureBit, feature, hasFeature } from "../constants";
+import { FeatureBit, feature, hasFeature } from "../features";
 import { BlkFeature } from "./constants";
 
 /** Everything the driver understands; the device's offer decides what is used. */

@@ -1,4 +1,4 @@
-import type { Transport } from "../transport";
+import type { Transport } from "../transport/transport";
 import { ISR_CONFIG_CHANGE } from "./constants";
 
 /**

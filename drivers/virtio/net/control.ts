@@ -1,6 +1,6 @@
 import type { VirtioDevice } from "../device";
 import { VirtioDeviceError, VirtioTimeoutError, VirtioUsageError } from "../errors";
-import type { SplitVirtqueue } from "../virtqueue";
+import type { SplitVirtqueue } from "../ring/split";
 import { CtrlAck } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import { NetControlError } from "./errors";

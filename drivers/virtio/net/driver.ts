@@ -1,4 +1,5 @@
-import { DeviceType, FeatureBit, feature } from "../constants";
+import { DeviceType } from "../device-types";
+import { FeatureBit, feature } from "../features";
 import type { VirtioDriver } from "../registry";
 import { NetFeature } from "./constants";
 import { VirtioNet, type VirtioNetOptions } from "./net";

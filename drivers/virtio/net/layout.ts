@@ -1,5 +1,5 @@
 import type { VirtioDevice } from "../device";
-import { FeatureBit } from "../constants";
+import { FeatureBit } from "../features";
 import { ETHERNET_HEADER_LENGTH, NET_HEADER_SIZE, NET_HEADER_SIZE_LEGACY, NetFeature, VLAN_TAG_LENGTH } from "./constants";
 
 /** How frames sit in buffers, fixed by the negotiated features. */

@@ -1,9 +1,9 @@
-import type { ChecksumOffload, FrameHandler, NetLink } from "../../../runtime/net/link";
-import { hasFeature } from "../constants";
+import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
+import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioFeatureError, VirtioUsageError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
-import type { SplitVirtqueue } from "../virtqueue";
+import type { SplitVirtqueue } from "../ring/split";
 import { readLinkUp, readNetConfig, mathRandomFill, type RandomFill } from "./config";
 import { ConfigWatch } from "./config-watch";
 import {

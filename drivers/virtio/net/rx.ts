@@ -1,8 +1,8 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
-import type { FrameHandler, RxInfo } from "../../../runtime/net/link";
+import type { FrameHandler, RxInfo } from "../../net-link";
 import { VirtioDeviceError } from "../errors";
-import type { SplitVirtqueue } from "../virtqueue";
+import type { SplitVirtqueue } from "../ring/split";
 import { ETHERNET_HEADER_LENGTH, GSO_NONE, NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";

@@ -1,7 +1,7 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
-import type { ChecksumOffload } from "../../../runtime/net/link";
-import type { SplitVirtqueue } from "../virtqueue";
+import type { ChecksumOffload } from "../../net-link";
+import type { SplitVirtqueue } from "../ring/split";
 import { NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";

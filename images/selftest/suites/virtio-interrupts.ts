@@ -2,7 +2,7 @@
 // for each usable device, and checks that the rng's pool refills from its interrupts alone.
 //   expect-irq=msix|msix-shared|intx|polling  the mode the rng must get
 import type { CommandLine } from "../../../kernel/command-line";
-import { DeviceType, deviceTypeName } from "../../../drivers/virtio/constants";
+import { DeviceType, deviceTypeName } from "../../../drivers/virtio/device-types";
 import type { Devices } from "../../../runtime/devices";
 import { expectEqual, expectTrue, type TestRegistry } from "../harness";
 

@@ -4,7 +4,7 @@
 //   expect-virtio=N  expect-transport=modern|legacy  expect-notify=mem|io
 //   expect-mac=52:54:00:12:34:56  expect-blk-bytes=N
 import type { CommandLine } from "../../../kernel/command-line";
-import { DeviceType } from "../../../drivers/virtio/constants";
+import { DeviceType } from "../../../drivers/virtio/device-types";
 import type { BlockDevice } from "../../../runtime/block/device";
 import type { Devices } from "../../../runtime/devices";
 import { formatMac } from "../../../runtime/net/index";

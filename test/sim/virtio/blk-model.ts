@@ -1,4 +1,5 @@
-import { DeviceType, feature, hasFeature } from "../../../drivers/virtio/constants";
+import { DeviceType } from "../../../drivers/virtio/device-types";
+import { feature, hasFeature } from "../../../drivers/virtio/features";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";

@@ -1,4 +1,6 @@
-import { DeviceStatus, FeatureBit, LEGACY_FEATURE_MASK, NO_VECTOR, feature, hasFeature } from "../../../drivers/virtio/constants";
+import { DeviceStatus } from "../../../drivers/virtio/status";
+import { FeatureBit, LEGACY_FEATURE_MASK, feature, hasFeature } from "../../../drivers/virtio/features";
+import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { defaultFaults } from "./faults";

@@ -1,4 +1,4 @@
-import { DeviceType } from "../../../drivers/virtio/constants";
+import { DeviceType } from "../../../drivers/virtio/device-types";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";

@@ -1,5 +1,5 @@
-import { MMIO_MAGIC, MMIO_VERSION_LEGACY, MmioReg } from "../../../drivers/virtio/constants";
-import { splitRingLayout } from "../../../drivers/virtio/ring-layout";
+import { MMIO_MAGIC, MMIO_VERSION_LEGACY, MmioReg } from "../../../drivers/virtio/transport/mmio-registers";
+import { splitRingLayout } from "../../../drivers/virtio/ring/split-layout";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { getHalf, isPowerOfTwo, setHalf } from "./registers";

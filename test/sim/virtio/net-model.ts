@@ -1,4 +1,5 @@
-import { DeviceType, FeatureBit, feature, hasFeature } from "../../../drivers/virtio/constants";
+import { DeviceType } from "../../../drivers/virtio/device-types";
+import { FeatureBit, feature, hasFeature } from "../../../drivers/virtio/features";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { PARK, VirtioDeviceModel } from "./device-model";

@@ -1,5 +1,7 @@
 import { PciCapabilityId, MsixReg } from "../../../kernel/pci/registers";
-import { DeviceType, VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_VENDOR, VirtioCfgType } from "../../../drivers/virtio/constants";
+import { DeviceType } from "../../../drivers/virtio/device-types";
+import { VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_VENDOR } from "../../../drivers/virtio/transport/pci-ids";
+import { VirtioCfgType } from "../../../drivers/virtio/transport/pci-capability";
 import type { SimMachine } from "../machine";
 import { SimMsix } from "../msix";
 import type { SimPciFunction } from "../pci";

@@ -3,7 +3,7 @@
  * MSI-X is enabled (NO_VECTOR: nothing), otherwise its INTx line, asserted while the ISR is
  * non-zero and the command register's interrupt-disable bit is clear.
  */
-import { NO_VECTOR } from "../../../drivers/virtio/constants";
+import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
 import { PciCommand } from "../../../kernel/pci/registers";
 import type { SimIoApic } from "../ioapic";
 import type { SimMsix } from "../msix";

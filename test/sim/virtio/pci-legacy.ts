@@ -1,5 +1,5 @@
-import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_QUEUE_ALIGN, LegacyReg } from "../../../drivers/virtio/constants";
-import { splitRingLayout } from "../../../drivers/virtio/ring-layout";
+import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_QUEUE_ALIGN, LegacyReg } from "../../../drivers/virtio/transport/legacy-registers";
+import { splitRingLayout } from "../../../drivers/virtio/ring/split-layout";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { isPowerOfTwo, matchField } from "./registers";

@@ -1,4 +1,4 @@
-import { CommonCfg } from "../../../drivers/virtio/constants";
+import { CommonCfg } from "../../../drivers/virtio/transport/common-cfg";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { getHalf, isPowerOfTwo, matchField, setHalf } from "./registers";

@@ -1,5 +1,6 @@
-import { AVAIL_NO_INTERRUPT, Desc, DescFlag, NO_VECTOR, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "../../../drivers/virtio/constants";
-import { vringNeedEvent } from "../../../drivers/virtio/event-idx";
+import { AVAIL_NO_INTERRUPT, Desc, DescFlag, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "../../../drivers/virtio/ring/split-format";
+import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
+import { vringNeedEvent } from "../../../drivers/virtio/ring/event-idx";
 import type { SimMemory } from "../memory";
 import { SimRequest } from "./request";
 import type { Segment } from "./request";

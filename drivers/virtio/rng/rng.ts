@@ -1,11 +1,11 @@
-import { DmaSlab } from "../../kernel/dma";
-import type { Platform } from "../../kernel/platform";
-import { DeviceType } from "./constants";
-import type { VirtioDevice } from "./device";
-import { VirtioTimeoutError } from "./errors";
-import type { VirtioInterruptMode } from "./interrupts";
-import type { VirtioDriver } from "./registry";
-import type { SplitVirtqueue } from "./virtqueue";
+import { DmaSlab } from "../../../kernel/dma";
+import type { Platform } from "../../../kernel/platform";
+import { DeviceType } from "../device-types";
+import type { VirtioDevice } from "../device";
+import { VirtioTimeoutError } from "../errors";
+import type { VirtioInterruptMode } from "../interrupts";
+import type { VirtioDriver } from "../registry";
+import type { SplitVirtqueue } from "../ring/split";
 
 export interface RngOptions {
   /** Bytes per posted buffer. */

@@ -1,17 +1,9 @@
-import type { PciConfigAccess } from "../../kernel/pci/config";
-import type { PciFunction } from "../../kernel/pci/device";
-import { isBarAssigned } from "../../kernel/pci/bar";
-import { PciCapabilityId } from "../../kernel/pci/registers";
-import {
-  COMMON_CFG_MIN_LENGTH,
-  ISR_MIN_LENGTH,
-  NOTIFY_WIDTH,
-  VIRTIO_CAP_MIN_LENGTH,
-  VIRTIO_MAX_BAR,
-  VIRTIO_NOTIFY_CAP_MIN_LENGTH,
-  VirtioCap,
-  VirtioCfgType,
-} from "./constants";
+import type { PciConfigAccess } from "../../../kernel/pci/config";
+import type { PciFunction } from "../../../kernel/pci/device";
+import { isBarAssigned } from "../../../kernel/pci/bar";
+import { PciCapabilityId } from "../../../kernel/pci/registers";
+import { COMMON_CFG_MIN_LENGTH, ISR_MIN_LENGTH, NOTIFY_WIDTH } from "./common-cfg";
+import { VIRTIO_CAP_MIN_LENGTH, VIRTIO_MAX_BAR, VIRTIO_NOTIFY_CAP_MIN_LENGTH, VirtioCap, VirtioCfgType } from "./pci-capability";
 
 /** A usable vendor capability: a window of `length` bytes at `offset` inside BAR `bar`. */
 export interface VirtioPciWindow {

@@ -1,21 +1,15 @@
-import type { Platform } from "../../kernel/platform";
-import { formatPciAddress } from "../../kernel/pci/address";
-import { isBarAssigned } from "../../kernel/pci/bar";
-import { isMsixEnabled } from "../../kernel/pci/capabilities";
-import { enablePciCommand } from "../../kernel/pci/command";
-import type { PciConfigAccess } from "../../kernel/pci/config";
-import type { PciFunction } from "../../kernel/pci/device";
-import { openBar } from "../../kernel/pci/io-region";
-import type { IoRegion } from "../../kernel/pci/io-region";
-import { PciCommand } from "../../kernel/pci/registers";
-import {
-  VIRTIO_PCI_MODERN_BASE,
-  VIRTIO_PCI_MODERN_LAST,
-  VIRTIO_PCI_TRANSITIONAL_FIRST,
-  VIRTIO_PCI_TRANSITIONAL_LAST,
-  VIRTIO_PCI_VENDOR,
-} from "./constants";
-import { VirtioTransportError } from "./errors";
+import type { Platform } from "../../../kernel/platform";
+import { formatPciAddress } from "../../../kernel/pci/address";
+import { isBarAssigned } from "../../../kernel/pci/bar";
+import { isMsixEnabled } from "../../../kernel/pci/capabilities";
+import { enablePciCommand } from "../../../kernel/pci/command";
+import type { PciConfigAccess } from "../../../kernel/pci/config";
+import type { PciFunction } from "../../../kernel/pci/device";
+import { openBar } from "../../../kernel/pci/io-region";
+import type { IoRegion } from "../../../kernel/pci/io-region";
+import { PciCommand } from "../../../kernel/pci/registers";
+import { VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_MODERN_LAST, VIRTIO_PCI_TRANSITIONAL_FIRST, VIRTIO_PCI_TRANSITIONAL_LAST, VIRTIO_PCI_VENDOR } from "./pci-ids";
+import { VirtioTransportError } from "../errors";
 import { LegacyPciTransport } from "./pci-legacy";
 import { ModernPciTransport } from "./pci-modern";
 import { findModernLayout } from "./pci-modern-caps";

@@ -1,5 +1,5 @@
-import { ALIGN_USED, Desc, RING_HEADER_SIZE, USED_ELEM_SIZE } from "./constants";
-import type { RingPlacement } from "./transport";
+import { ALIGN_USED, Desc, RING_HEADER_SIZE, USED_ELEM_SIZE } from "./split-format";
+import type { RingPlacement } from "../transport/transport";
 
 /** Byte offsets of a split ring's parts inside one DMA area. */
 export interface RingLayout {

@@ -1,7 +1,8 @@
-import type { Platform } from "../../kernel/platform";
-import type { IoRegion } from "../../kernel/pci/io-region";
-import { ALIGN_DESC, CommonCfg, NOTIFY_WIDTH } from "./constants";
-import { VirtioConfigError, VirtioQueueError } from "./errors";
+import type { Platform } from "../../../kernel/platform";
+import type { IoRegion } from "../../../kernel/pci/io-region";
+import { ALIGN_DESC } from "../ring/split-format";
+import { CommonCfg, NOTIFY_WIDTH } from "./common-cfg";
+import { VirtioConfigError, VirtioQueueError } from "../errors";
 import type { NotifyKind, QueueAddresses, RingPlacement, Transport } from "./transport";
 import { TransportBase, splitAddress } from "./transport";
 

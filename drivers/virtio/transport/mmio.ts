@@ -1,17 +1,11 @@
-import type { Platform } from "../../kernel/platform";
-import type { IoRegion } from "../../kernel/pci/io-region";
-import {
-  ALIGN_DESC,
-  LEGACY_FEATURE_MASK,
-  LEGACY_QUEUE_ALIGN,
-  MMIO_MAGIC,
-  MMIO_MAX_QUEUES,
-  MMIO_VERSION_LEGACY,
-  MMIO_VERSION_MODERN,
-  MmioReg,
-  NO_VECTOR,
-} from "./constants";
-import { VirtioQueueError, VirtioTransportError } from "./errors";
+import type { Platform } from "../../../kernel/platform";
+import type { IoRegion } from "../../../kernel/pci/io-region";
+import { ALIGN_DESC } from "../ring/split-format";
+import { LEGACY_FEATURE_MASK } from "../features";
+import { LEGACY_QUEUE_ALIGN } from "./legacy-registers";
+import { MMIO_MAGIC, MMIO_MAX_QUEUES, MMIO_VERSION_LEGACY, MMIO_VERSION_MODERN, MmioReg } from "./mmio-registers";
+import { NO_VECTOR } from "../interrupts";
+import { VirtioQueueError, VirtioTransportError } from "../errors";
 import type { QueueAddresses, RingPlacement, Transport } from "./transport";
 import { TransportBase, splitAddress } from "./transport";
 

@@ -2,14 +2,14 @@ import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
 import { VirtioDevice } from "../../drivers/virtio/device";
 import type { QueueOptions } from "../../drivers/virtio/device";
-import { createPciTransport } from "../../drivers/virtio/pci-transport";
-import type { SplitVirtqueue } from "../../drivers/virtio/virtqueue";
-import { SimMachine } from "./machine";
-import type { SimMemory } from "./memory";
-import type { ViolationLog } from "./violations";
-import type { VirtioDeviceModel } from "./virtio/device-model";
-import { addVirtioPci } from "./virtio/pci-device";
-import type { VirtioPciOptions } from "./virtio/pci-device";
+import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
+import type { SplitVirtqueue } from "../../drivers/virtio/ring/split";
+import { SimMachine } from "../sim/machine";
+import type { SimMemory } from "../sim/memory";
+import type { ViolationLog } from "../sim/violations";
+import type { VirtioDeviceModel } from "../sim/virtio/device-model";
+import { addVirtioPci } from "../sim/virtio/pci-device";
+import type { VirtioPciOptions } from "../sim/virtio/pci-device";
 
 export interface BringUpOptions {
   readonly pci?: Partial<VirtioPciOptions>;

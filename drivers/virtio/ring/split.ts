@@ -1,9 +1,9 @@
-import type { DmaRegion, Platform } from "../../kernel/platform";
-import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "./constants";
-import { VirtioDeviceError, VirtioUsageError } from "./errors";
+import type { DmaRegion, Platform } from "../../../kernel/platform";
+import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "./split-format";
+import { VirtioDeviceError, VirtioUsageError } from "../errors";
 import { vringNeedEvent } from "./event-idx";
-import { splitRingLayout } from "./ring-layout";
-import type { QueueAddresses, RingPlacement, Transport } from "./transport";
+import { splitRingLayout } from "./split-layout";
+import type { QueueAddresses, RingPlacement, Transport } from "../transport/transport";
 
 export type QueueNotifier = Pick<Transport, "notify">;
 

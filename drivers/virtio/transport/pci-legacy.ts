@@ -1,16 +1,9 @@
-import type { Platform } from "../../kernel/platform";
-import type { IoRegion } from "../../kernel/pci/io-region";
-import {
-  LEGACY_CONFIG_OFFSET,
-  LEGACY_CONFIG_OFFSET_MSIX,
-  LEGACY_FEATURE_MASK,
-  LEGACY_MAX_QUEUES,
-  LEGACY_PFN_SHIFT,
-  LEGACY_QUEUE_ALIGN,
-  LegacyReg,
-  NO_VECTOR,
-} from "./constants";
-import { VirtioQueueError } from "./errors";
+import type { Platform } from "../../../kernel/platform";
+import type { IoRegion } from "../../../kernel/pci/io-region";
+import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_MAX_QUEUES, LEGACY_PFN_SHIFT, LEGACY_QUEUE_ALIGN, LegacyReg } from "./legacy-registers";
+import { LEGACY_FEATURE_MASK } from "../features";
+import { NO_VECTOR } from "../interrupts";
+import { VirtioQueueError } from "../errors";
 import type { NotifyKind, QueueAddresses, RingPlacement, Transport } from "./transport";
 import { TransportBase } from "./transport";
 

@@ -1,6 +1,6 @@
-import type { Platform } from "../../kernel/platform";
-import { DeviceStatus } from "./constants";
-import { VirtioConfigError, VirtioStatusError } from "./errors";
+import type { Platform } from "../../../kernel/platform";
+import { DeviceStatus } from "../status";
+import { VirtioConfigError, VirtioStatusError } from "../errors";
 
 export type TransportKind = "modern" | "legacy" | "mmio";
 export type NotifyKind = "mem" | "io";

@@ -4,14 +4,14 @@
  * vector register reading back anything but the entry written, NO_VECTOR included) is undone
  * before the next is tried.
  */
-import { AcpiError } from "../../kernel/acpi/tables";
-import type { MsixTable } from "../../kernel/irq/msix";
-import { InterruptError, type InterruptLine, type InterruptRouter } from "../../kernel/irq/router";
-import { disablePciCommand, enablePciCommand } from "../../kernel/pci/command";
-import type { PciConfigAccess } from "../../kernel/pci/config";
-import type { PciFunction } from "../../kernel/pci/device";
-import { PciCommand } from "../../kernel/pci/registers";
-import { NO_VECTOR } from "./constants";
+import { AcpiError } from "../../../kernel/acpi/tables";
+import type { MsixTable } from "../../../kernel/irq/msix";
+import { InterruptError, type InterruptLine, type InterruptRouter } from "../../../kernel/irq/router";
+import { disablePciCommand, enablePciCommand } from "../../../kernel/pci/command";
+import type { PciConfigAccess } from "../../../kernel/pci/config";
+import type { PciFunction } from "../../../kernel/pci/device";
+import { PciCommand } from "../../../kernel/pci/registers";
+import { NO_VECTOR } from "../interrupts";
 import {
   handleIsr,
   newInterruptStats,
@@ -20,7 +20,7 @@ import {
   type VirtioInterruptBinding,
   type VirtioInterruptHandlers,
   type VirtioInterruptMode,
-} from "./interrupts";
+} from "../interrupts";
 import type { Transport } from "./transport";
 
 const CONFIG_ENTRY = 0;

@@ -1,6 +1,6 @@
 import { DmaSlab } from "../../kernel/dma";
 import { bringUpPci } from "./bring-up";
-import { RngModel } from "./virtio/rng-model";
+import { RngModel } from "../sim/virtio/rng-model";
 
 const QUEUE_SIZE = 256;
 const BUFFER_BYTES = 16;

@@ -1,0 +1,22 @@
+/** Device-independent feature bit numbers (virtio 1.2 section 6). */
+export const FeatureBit = {
+  NotifyOnEmpty: 24,
+  AnyLayout: 27,
+  IndirectDesc: 28,
+  EventIdx: 29,
+  Version1: 32,
+  AccessPlatform: 33,
+  RingPacked: 34,
+  InOrder: 35,
+} as const;
+
+export function feature(bit: number): bigint {
+  return 1n << BigInt(bit);
+}
+
+export function hasFeature(features: bigint, bit: number): boolean {
+  return (features & feature(bit)) !== 0n;
+}
+
+/** Legacy interfaces carry feature bits 0..31 only. */
+export const LEGACY_FEATURE_MASK = 0xffff_ffffn;
