@@ -2,6 +2,7 @@ import type { PciAddress } from "./address";
 import type { PciConfigAccess } from "./config";
 import {
   MSIX_BIR_MASK,
+  MSIX_CAPABILITY_LENGTH,
   MSIX_ENABLE,
   MSIX_TABLE_SIZE_MASK,
   MsixReg,
@@ -9,6 +10,7 @@ import {
   PCI_CAPABILITY_MIN_OFFSET,
   PCI_CAPABILITY_NEXT,
   PCI_CAPABILITY_POINTER_MASK,
+  PCI_CONFIG_SPACE_SIZE,
   PCI_STATUS_CAPABILITIES,
   PciCapabilityId,
   PciReg,
@@ -53,9 +55,16 @@ export interface MsixInfo {
   readonly pbaOffset: number;
 }
 
+/** Where the MSI-X capability could not be read; the function is then used without MSI-X. */
+export class MsixCapabilityError extends Error {}
+
+/** Throws MsixCapabilityError when the capability does not fit inside configuration space. */
 export function readMsix(config: PciConfigAccess, address: PciAddress, capabilities: PciCapability[]): MsixInfo | undefined {
   const cap = capabilities.find((c) => c.id === PciCapabilityId.MsiX);
   if (cap === undefined) return undefined;
+  if (cap.offset + MSIX_CAPABILITY_LENGTH > PCI_CONFIG_SPACE_SIZE) {
+    throw new MsixCapabilityError(`MSI-X capability at 0x${cap.offset.toString(16)} runs past configuration space`);
+  }
   const control = config.read16(address, cap.offset + MsixReg.MessageControl);
   const table = config.read32(address, cap.offset + MsixReg.Table);
   const pba = config.read32(address, cap.offset + MsixReg.Pba);

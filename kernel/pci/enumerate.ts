@@ -1,6 +1,7 @@
 import type { PciAddress } from "./address";
 import { readBars } from "./bar";
-import { readCapabilities, readMsix } from "./capabilities";
+import { MsixCapabilityError, readCapabilities, readMsix } from "./capabilities";
+import type { MsixInfo, PciCapability } from "./capabilities";
 import type { PciConfigAccess } from "./config";
 import type { PciFunction } from "./device";
 import {
@@ -54,6 +55,7 @@ export function readFunction(config: PciConfigAccess, address: PciAddress): PciF
   const headerType = config.read8(address, PciReg.HeaderType) & PCI_HEADER_TYPE_MASK;
   const isBridge = headerType === PciHeaderType.Bridge;
   const { capabilities, error } = readCapabilities(config, address);
+  const msix = readMsixOrReport(config, address, capabilities);
   const classAndRevision = config.read32(address, PciReg.Revision);
   return {
     address,
@@ -68,8 +70,22 @@ export function readFunction(config: PciConfigAccess, address: PciAddress): PciF
     interruptLine: config.read8(address, PciReg.InterruptLine),
     bars: readBars(config, address, isBridge ? PCI_BRIDGE_BAR_COUNT : PCI_ENDPOINT_BAR_COUNT),
     capabilities,
-    capabilityError: error,
-    msix: readMsix(config, address, capabilities),
+    capabilityError: error ?? msix.error,
+    msix: msix.info,
     secondaryBus: isBridge ? config.read8(address, PciReg.SecondaryBus) : undefined,
   };
+}
+
+/** A malformed MSI-X capability is reported on the function (which drivers then refuse), never thrown. */
+function readMsixOrReport(
+  config: PciConfigAccess,
+  address: PciAddress,
+  capabilities: PciCapability[],
+): { info?: MsixInfo; error?: string } {
+  try {
+    return { info: readMsix(config, address, capabilities) };
+  } catch (cause) {
+    if (cause instanceof MsixCapabilityError) return { error: cause.message };
+    throw cause;
+  }
 }

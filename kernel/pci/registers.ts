@@ -71,6 +71,8 @@ export const MsixReg = {
   Table: 0x04,
   Pba: 0x08,
 } as const;
+/** Bytes of the MSI-X capability: header, message control, table and PBA registers. */
+export const MSIX_CAPABILITY_LENGTH = 12;
 export const MSIX_TABLE_SIZE_MASK = 0x7ff;
 export const MSIX_FUNCTION_MASK = 1 << 14;
 export const MSIX_ENABLE = 1 << 15;

@@ -90,6 +90,21 @@ describe("PCI enumeration", () => {
     expect(info.capabilityError).toBe("bad capability pointer 0x4a");
     expect(info.capabilities).toHaveLength(2);
   });
+  it("reports an MSI-X capability at the end of configuration space on the function instead of throwing", () => {
+    const machine = new SimMachine();
+    const fn = machine.pci.add(0, 1, 0, { vendorId: 0x1af4, deviceId: 0x1041 });
+    const vendor = fn.addCapability(0x09, [16, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x38, 0, 0, 0]);
+    const last = 0xfc;
+    fn.poke8(last, 0x11);
+    fn.poke8(last + 1, 0);
+    fn.poke8(vendor + 1, last);
+    machine.pci.add(0, 2, 0, { vendorId: 0x1af4, deviceId: 0x1044 });
+    const [bad, next] = enumeratePci(new PortPciConfig(machine.ports));
+    expect(bad.capabilities).toEqual([{ id: 0x09, offset: vendor }, { id: 0x11, offset: last }]);
+    expect(bad.msix).toBeUndefined();
+    expect(bad.capabilityError).toBe("MSI-X capability at 0xfc runs past configuration space");
+    expect(next.address.device).toBe(2);
+  });
 });
 
 describe("IoRegion", () => {
