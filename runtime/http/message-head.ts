@@ -1,16 +1,20 @@
 import { Headers, isToken } from "./headers";
 
-const FIELD_LINE = /^([^:]*):[ \t]*(.*?)[ \t]*$/;
 /** A field value may hold visible characters, spaces and tabs, and obs-text. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^\d+$/;
 const LINE_END = "\r\n";
+const COLON = ":";
+/** Bytes turned into characters per call, well under any engine's argument limit. */
+const DECODE_CHUNK = 4096;
 
 /** The lines of a message head (start line first); header bytes are taken as Latin-1. */
 export function headLines(bytes: Uint8Array): string[] {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-  return text.split(LINE_END);
+  const parts: string[] = [];
+  for (let start = 0; start < bytes.length; start += DECODE_CHUNK) {
+    parts.push(String.fromCharCode.apply(null, Array.from(bytes.subarray(start, start + DECODE_CHUNK))));
+  }
+  return parts.join("").split(LINE_END);
 }
 
 /**
@@ -20,11 +24,30 @@ export function headLines(bytes: Uint8Array): string[] {
 export function parseFieldLines(lines: readonly string[]): Headers | null {
   const headers = new Headers();
   for (const line of lines) {
-    const field = FIELD_LINE.exec(line);
-    if (field === null || !isToken(field[1]) || !FIELD_VALUE.test(field[2])) return null;
-    headers.append(field[1], field[2]);
+    const colon = line.indexOf(COLON);
+    if (colon < 0) return null;
+    const name = line.slice(0, colon);
+    const value = trimOptionalWhitespace(line, colon + 1);
+    if (!isToken(name) || !FIELD_VALUE.test(value)) return null;
+    headers.append(name, value);
   }
   return headers;
+}
+
+function isOptionalWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/**
+ * line[from..] without leading and trailing spaces and tabs, in one pass each way (a regular
+ * expression with a lazy middle backtracks quadratically on long runs of spaces).
+ */
+function trimOptionalWhitespace(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && isOptionalWhitespace(line.charCodeAt(start))) start++;
+  while (end > start && isOptionalWhitespace(line.charCodeAt(end - 1))) end--;
+  return line.slice(start, end);
 }
 
 /** RFC 9110 8.6: one decimal length, possibly repeated; null when invalid. */
