@@ -3,7 +3,7 @@ import type { TcpConnection } from "../../runtime/net/tcp/connection";
 import { establish } from "../tcp/established";
 import { tcpPair } from "../tcp/pair";
 import { ScriptedPeer, fixedIsn } from "../tcp/scripted-peer";
-import { ACK, FIN, PSH, RST, SYN, flagNames, tcpSegment } from "../tcp/segments";
+import { ACK, FIN, PSH, RST, SYN, flagNames, mssOption, tcpSegment } from "../tcp/segments";
 import { PEER, US } from "../tcp/scripted-peer";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -226,5 +226,23 @@ describe("tcp resets and closing", () => {
     expect(peer.take()).toHaveLength(2);
     await peer.settle();
     expect(errors).toMatchObject([{ code: "timeout" }]);
+  });
+});
+
+describe("tcp peer MSS", () => {
+  it("clamps an announced MSS of 0 to the 48-byte minimum and still sends", async () => {
+    const peer = new ScriptedPeer();
+    const accepted: TcpConnection[] = [];
+    peer.tcp.listen(80, (connection) => accepted.push(connection));
+    peer.send({ seq: 5000, flags: SYN, options: mssOption(0) });
+    const [synAck] = peer.take();
+    peer.send({ seq: 5001, ack: (synAck.seq + 1) >>> 0, flags: ACK });
+    expect(accepted).toHaveLength(1);
+    void accepted[0].write(new Uint8Array(200).fill(7));
+    await peer.settle();
+    const sent = peer.take();
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((s) => s.data.length <= 48)).toBe(true);
+    expect(sent[0].data.length).toBe(48);
   });
 });

@@ -5,7 +5,7 @@ import { CloseNotifier } from "./close-notifier";
 import { CongestionControl } from "./congestion";
 import type { ConnectionHost, Endpoints } from "./connection-host";
 import { Deadline } from "./deadline";
-import { DEFAULT_PEER_MSS, FLAG_ACK, FLAG_FIN, FLAG_RST, FLAG_SYN } from "./header";
+import { DEFAULT_PEER_MSS, FLAG_ACK, FLAG_FIN, FLAG_RST, FLAG_SYN, MIN_PEER_MSS } from "./header";
 import { KeepAlive } from "./keep-alive";
 import { ReceiveSpace, windowScaleFor } from "./receive-space";
 import { RetransmissionClock } from "./retransmission";
@@ -271,7 +271,8 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     const scaling = options.windowScaling && segment.windowScale !== OPTION_ABSENT;
     this.out.windowScaling = scaling;
     this.rcv.synchronize(segment.seq, scaling ? windowScaleFor(options.receiveBufferBytes) : 0);
-    this.snd.synchronize(segment, Math.min(segment.mss === OPTION_ABSENT ? DEFAULT_PEER_MSS : segment.mss, ourMss), scaling ? segment.windowScale : 0);
+    const announced = segment.mss === OPTION_ABSENT ? DEFAULT_PEER_MSS : segment.mss;
+    this.snd.synchronize(segment, Math.max(MIN_PEER_MSS, Math.min(announced, ourMss)), scaling ? segment.windowScale : 0);
     this.congestion.start(this.snd.mss);
   }
 

@@ -36,4 +36,9 @@ export const MAX_WINDOW_SCALE = 14;
 export const MAX_WINDOW_FIELD = 0xffff;
 /** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
 export const DEFAULT_PEER_MSS = 536;
+/**
+ * The smallest MSS taken from a peer (Linux's tcp_min_snd_mss default): a peer announcing 0 or a
+ * few bytes would otherwise leave a congestion window of nothing, or a segment per byte.
+ */
+export const MIN_PEER_MSS = 48;
 export const MAX_PORT = 0xffff;
