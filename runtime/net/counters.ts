@@ -65,6 +65,10 @@ export class TcpCounters {
   timeouts = 0;
   /** Connections open now, in any state but CLOSED (TIME_WAIT included). */
   connections = 0;
+  /** Of those, in TIME_WAIT now. */
+  timeWait = 0;
+  /** TIME_WAIT connections ended early to stay within maxTimeWait. */
+  timeWaitRecycled = 0;
 }
 
 /** Per-interface traffic counters, TCP's included: one object a status page can print. */

@@ -246,3 +246,43 @@ describe("tcp peer MSS", () => {
     expect(sent[0].data.length).toBe(48);
   });
 });
+
+describe("tcp TIME_WAIT", () => {
+  /** A connection from `sourcePort` that the stack closes first, so that it ends in TIME_WAIT. */
+  async function closedByUs(peer: ScriptedPeer, accepted: TcpConnection[], sourcePort: number): Promise<TcpConnection> {
+    peer.send({ seq: 5000, flags: SYN, sourcePort, options: mssOption(1000) });
+    const [synAck] = peer.take();
+    const ours = (synAck.seq + 1) >>> 0;
+    peer.send({ seq: 5001, ack: ours, flags: ACK, sourcePort });
+    const connection = accepted[accepted.length - 1];
+    connection.close();
+    await peer.settle();
+    peer.take();
+    peer.send({ seq: 5001, ack: ours + 1, flags: FIN | ACK, sourcePort });
+    peer.take();
+    return connection;
+  }
+
+  it("keeps TIME_WAIT out of the connection limit and bounds it separately, oldest ended first", async () => {
+    const peer = new ScriptedPeer({ maxConnections: 2, maxTimeWait: 1 });
+    const accepted: TcpConnection[] = [];
+    peer.tcp.listen(80, (connection) => accepted.push(connection), { backlog: 8 });
+    const first = await closedByUs(peer, accepted, 1001);
+    expect(first.state).toBe("TIME_WAIT");
+    const second = await closedByUs(peer, accepted, 1002);
+    expect([first.state, second.state]).toEqual(["CLOSED", "TIME_WAIT"]);
+    expect(peer.stack.counters.tcp).toMatchObject({ timeWait: 1, timeWaitRecycled: 1, connections: 1 });
+    // Two new clients fit although a connection is still in TIME_WAIT.
+    for (const sourcePort of [2001, 2002]) {
+      peer.send({ seq: 9000, flags: SYN, sourcePort });
+      const [synAck] = peer.take();
+      expect(flagNames(synAck.flags)).toBe("SYN|ACK");
+      peer.send({ seq: 9001, ack: (synAck.seq + 1) >>> 0, flags: ACK, sourcePort });
+    }
+    expect(accepted).toHaveLength(4);
+    expect(peer.stack.counters.drops["tcp.connectionLimit"]).toBe(0);
+    // A third live one is over the limit.
+    peer.send({ seq: 9000, flags: SYN, sourcePort: 2003 });
+    expect(peer.stack.counters.drops["tcp.connectionLimit"]).toBe(1);
+  });
+});

@@ -1,7 +1,12 @@
 /** Tunables of the TCP layer; every field has a default in DEFAULT_TCP_OPTIONS. */
 export interface TcpOptions {
-  /** Established and closing connections, at most (TIME_WAIT included). */
+  /** Established and closing connections, at most (TIME_WAIT apart: see maxTimeWait). */
   maxConnections: number;
+  /**
+   * Connections held in TIME_WAIT, at most; one more ends the oldest early (as Linux's
+   * tcp_max_tw_buckets does), so closed connections never keep new clients out.
+   */
+  maxTimeWait: number;
   /** Half-open (SYN_RECEIVED) connections across all listeners; further SYNs are dropped. */
   maxPendingHandshakes: number;
   /** Listen backlog when listen() is given none. */
@@ -30,6 +35,7 @@ export interface TcpOptions {
 
 export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   maxConnections: 1024,
+  maxTimeWait: 256,
   maxPendingHandshakes: 128,
   defaultBacklog: 64,
   sendBufferBytes: 64 * 1024,

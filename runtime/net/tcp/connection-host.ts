@@ -19,6 +19,8 @@ export interface ConnectionHost {
   transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength?: number, payloadSum?: number): void;
   /** The handshake completed. */
   established(connection: TcpConnection): void;
+  /** The connection entered TIME_WAIT (it stays in the tables until released). */
+  enteredTimeWait(connection: TcpConnection): void;
   /** The connection reached CLOSED; `error` when it failed. */
   released(connection: TcpConnection, error: NetError | null): void;
 }

@@ -378,6 +378,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.stopTransmitTimers();
     this.lingerTimer.start(this.host.options.timeWaitMs);
     this.notifier.reportClose();
+    this.host.enteredTimeWait(this);
   }
 
   private stopTransmitTimers(): void {

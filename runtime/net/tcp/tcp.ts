@@ -44,6 +44,8 @@ export class Tcp implements ConnectionHost {
   /** Local port, then remote address and port. */
   private readonly table = new Map<number, Map<number, TcpConnection>>();
   private readonly opening = new Map<TcpConnection, PendingOpen>();
+  /** In the order they entered TIME_WAIT, oldest first. */
+  private readonly timeWait = new Set<TcpConnection>();
   private handshakeCount = 0;
   private readonly segment = new ParsedSegment();
 
@@ -65,6 +67,11 @@ export class Tcp implements ConnectionHost {
     return this.counters.tcp.connections;
   }
 
+  /** What counts against maxConnections: every connection not in TIME_WAIT. */
+  private get liveConnections(): number {
+    return this.counters.tcp.connections - this.timeWait.size;
+  }
+
   /** Handshakes in SYN_RECEIVED across all listeners. */
   get pendingHandshakes(): number {
     return this.handshakeCount;
@@ -81,7 +88,7 @@ export class Tcp implements ConnectionHost {
   /** Active open to an address or a name (resolved through DNS). */
   async connect(host: AddressLike, port: number): Promise<TcpConnection> {
     const remoteAddress = typeof host === "string" && parseIpv4(host) === null ? await this.resolve(host) : toAddress(host);
-    if (this.counters.tcp.connections >= this.options.maxConnections) throw new NetError("limit", "too many TCP connections");
+    if (this.liveConnections >= this.options.maxConnections) throw new NetError("limit", "too many TCP connections");
     const localAddress = this.stack.config.address;
     const connection = new TcpConnection(this, { localAddress, localPort: this.freeEphemeralPort(), remoteAddress, remotePort: port }, randomUint32(this.random), "SYN_SENT");
     const opened = new Promise<TcpConnection>((resolve, reject) => this.opening.set(connection, { listener: null, resolve, reject }));
@@ -113,7 +120,18 @@ export class Tcp implements ConnectionHost {
     pending.listener.deliver(connection);
   }
 
+  enteredTimeWait(connection: TcpConnection): void {
+    this.timeWait.add(connection);
+    if (this.timeWait.size > this.options.maxTimeWait) {
+      const [oldest] = this.timeWait;
+      this.counters.tcp.timeWaitRecycled++;
+      oldest.abort();
+    }
+    this.counters.tcp.timeWait = this.timeWait.size;
+  }
+
   released(connection: TcpConnection, error: NetError | null): void {
+    if (this.timeWait.delete(connection)) this.counters.tcp.timeWait = this.timeWait.size;
     const byRemote = this.table.get(connection.localPort);
     if (byRemote?.get(remoteKey(connection.remoteAddress, connection.remotePort)) !== connection) return;
     byRemote.delete(remoteKey(connection.remoteAddress, connection.remotePort));
@@ -151,7 +169,7 @@ export class Tcp implements ConnectionHost {
   private accept(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): void {
     if (this.pendingHandshakes >= this.options.maxPendingHandshakes) return this.counters.drop("tcp.synFlood");
     if (listener.pendingHandshakes >= listener.backlog) return this.counters.drop("tcp.backlogFull");
-    if (this.counters.tcp.connections >= this.options.maxConnections) return this.counters.drop("tcp.connectionLimit");
+    if (this.liveConnections >= this.options.maxConnections) return this.counters.drop("tcp.connectionLimit");
     const endpoints = { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
     const connection = new TcpConnection(this, endpoints, randomUint32(this.random), "SYN_RECEIVED");
     this.opening.set(connection, { listener, resolve: () => undefined, reject: () => undefined });
