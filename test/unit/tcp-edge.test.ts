@@ -286,3 +286,44 @@ describe("tcp TIME_WAIT", () => {
     expect(peer.stack.counters.drops["tcp.connectionLimit"]).toBe(1);
   });
 });
+
+describe("tcp zero-window probing", () => {
+  it("fails with a timeout when the peer shuts its window and stops answering probes", async () => {
+    const { peer, connection } = establish({ maxRetransmits: 3, maxRtoMs: 1000 }, 5000, 0);
+    const errors: string[] = [];
+    connection.onError((error) => errors.push(error.code));
+    void connection.write("hello").catch(() => undefined);
+    let probes = 0;
+    for (let t = 0; t < 20_000 && connection.state !== "CLOSED"; t += 100) {
+      await peer.scheduler.advance(100);
+      probes += peer.take().filter((s) => s.data.length === 1).length;
+    }
+    expect(probes).toBe(3);
+    expect(connection.state).toBe("CLOSED");
+    expect(errors).toEqual(["timeout"]);
+    expect(peer.stack.counters.tcp.timeouts).toBe(1);
+  });
+
+  it("keeps probing a peer that answers, but resets an orphan after maxOrphanProbes", async () => {
+    const { peer, connection, ours, theirs } = establish({ maxOrphanProbes: 2, maxRtoMs: 1000 }, 5000, 0);
+    void connection.write("hello").catch(() => undefined);
+    const answerProbes = async (ms: number): Promise<number> => {
+      let probes = 0;
+      for (let t = 0; t < ms; t += 100) {
+        await peer.scheduler.advance(100);
+        for (const segment of peer.take()) {
+          if (segment.data.length !== 1) continue;
+          probes++;
+          peer.send({ seq: theirs, ack: ours, flags: ACK, window: 0 });
+        }
+      }
+      return probes;
+    };
+    expect(await answerProbes(10_000)).toBeGreaterThan(5);
+    expect(connection.state).toBe("ESTABLISHED");
+    connection.close();
+    await answerProbes(10_000);
+    expect(connection.state).toBe("CLOSED");
+    expect(peer.stack.counters.tcp.resetsOut).toBe(1);
+  });
+});

@@ -20,8 +20,16 @@ export interface TcpOptions {
   initialRtoMs: number;
   minRtoMs: number;
   maxRtoMs: number;
-  /** Retransmissions of one segment before the connection fails with "timeout". */
+  /**
+   * Retransmissions of one segment before the connection fails with "timeout"; also how many
+   * zero-window probes may go unanswered in a row.
+   */
   maxRetransmits: number;
+  /**
+   * Zero-window probes, answered or not, once the app has closed the connection: a peer that
+   * keeps its window shut cannot hold an orphaned connection (and its buffers) for ever.
+   */
+  maxOrphanProbes: number;
   /** SYN retransmissions for connect() and SYN-ACK retransmissions for passive opens. */
   maxSynRetransmits: number;
   delayedAckMs: number;
@@ -46,6 +54,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   minRtoMs: 200,
   maxRtoMs: 60_000,
   maxRetransmits: 8,
+  maxOrphanProbes: 4,
   maxSynRetransmits: 5,
   delayedAckMs: 40,
   timeWaitMs: 60_000,

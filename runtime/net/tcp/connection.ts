@@ -50,7 +50,9 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.snd = new SendSpace(iss, options.sendBufferBytes);
     this.rcv = new ReceiveSpace(options, host.ourMss, host.counters, () => this.windowMayHaveOpened());
     this.clock = new RetransmissionClock(scheduler, options, () => this.retransmitTimeout());
-    this.out = new SegmentOutput(host, endpoints, this.snd, this.rcv, this.congestion, this.clock, () => this.currentState);
+    this.out = new SegmentOutput(host, endpoints, this.snd, this.rcv, this.congestion, this.clock, () => this.currentState, (orphaned) =>
+      this.probingFailed(orphaned),
+    );
     this.keepAlive = new KeepAlive(scheduler, {
       canProbe: () => this.snd.synAcked,
       probe: () => this.out.sendKeepAlive(),
@@ -294,6 +296,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
       return false;
     }
     const windowBefore = snd.wnd;
+    this.out.peerAnswered();
     if (seqGt(ack, snd.una)) {
       this.acknowledge(ack);
     } else if (ack === snd.una && segment.payloadLength === 0 && !segment.has(FLAG_FIN) && snd.flightSize > 0 && segment.window << snd.scale === windowBefore) {
@@ -365,6 +368,13 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     snd.nxt = snd.una;
     this.out.output();
     this.clock.restart();
+  }
+
+  /** Zero-window probing gave up: a silent peer fails the connection, an orphan is reset. */
+  private probingFailed(orphaned: boolean): void {
+    if (!orphaned) return this.fail(new NetError("timeout", "zero-window probes unanswered"));
+    this.host.counters.tcp.timeouts++;
+    this.abort();
   }
 
   /** Ends the connection after the peer stopped answering. */

@@ -26,7 +26,10 @@ export class SegmentOutput {
   /** Both sides offered window scaling. */
   windowScaling = false;
   private scheduled = false;
+  /** Zero-window probes since the window closed. */
   private persistBackoffs = 0;
+  /** Of those, sent since the peer last sent an acceptable ACK. */
+  private unansweredProbes = 0;
   private readonly persistTimer: Deadline;
   private readonly delayedAckTimer: Deadline;
   /** Reused for every segment's header: output allocates no objects per segment. */
@@ -40,6 +43,8 @@ export class SegmentOutput {
     private readonly congestion: CongestionControl,
     private readonly clock: RetransmissionClock,
     private readonly state: () => TcpState,
+    /** Probing is over without the window opening: the peer went silent, or holds an orphan. */
+    private readonly probingFailed: (orphaned: boolean) => void,
   ) {
     this.nagle = host.options.nagle;
     this.fields = { sourcePort: endpoints.localPort, destinationPort: endpoints.remotePort, seq: 0, ack: 0, flags: 0, window: 0, mss: OPTION_ABSENT, windowScale: OPTION_ABSENT };
@@ -139,7 +144,13 @@ export class SegmentOutput {
   /** The peer opened its window: probing is over. */
   windowOpened(): void {
     this.persistBackoffs = 0;
+    this.unansweredProbes = 0;
     this.persistTimer.stop();
+  }
+
+  /** An acceptable ACK arrived: the peer is alive, whatever its window. */
+  peerAnswered(): void {
+    this.unansweredProbes = 0;
   }
 
   stopPersist(): void {
@@ -199,10 +210,17 @@ export class SegmentOutput {
       snd.advance(seqAdd(snd.nxt, length));
       return;
     }
+    const { maxRetransmits, maxOrphanProbes } = this.host.options;
+    const orphaned = this.rcv.appClosed;
+    if (this.unansweredProbes >= maxRetransmits || (orphaned && this.persistBackoffs >= maxOrphanProbes)) {
+      this.probingFailed(orphaned);
+      return;
+    }
     this.send(snd.nxt, PROBE_BYTES, FLAG_ACK);
     snd.max = seqMax(snd.max, seqAdd(snd.nxt, PROBE_BYTES));
     this.clock.stop();
     this.persistBackoffs++;
+    this.unansweredProbes++;
     this.persistTimer.start(this.persistInterval());
   }
 }
