@@ -13,7 +13,7 @@ export interface TcpOptions {
   defaultBacklog: number;
   sendBufferBytes: number;
   receiveBufferBytes: number;
-  /** Out-of-order segments held per connection. */
+  /** Separate out-of-order ranges held per connection (their bytes are bounded by the window). */
   maxOutOfOrderSegments: number;
   /** Offer window scaling (RFC 7323); used only when the peer offers it too. */
   windowScaling: boolean;
