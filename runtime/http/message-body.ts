@@ -14,6 +14,7 @@ const HEX_RADIX = 16;
 /** Longest chunk-size line (with extensions) or trailer line accepted. */
 const MAX_CHUNK_LINE = 4096;
 const MAX_READ = 64 * 1024;
+const CRLF_LENGTH = 2;
 
 /**
  * A message body as chunks straight from the connection. Throws HttpError 413 past
@@ -36,20 +37,25 @@ export async function* messageBody(reader: ByteReader, framing: Framing, maxByte
     yield* exactly(reader, framing.length);
     return;
   }
+  // Chunk data, size lines (extensions included) and trailer lines all count against maxBytes.
   let total = 0;
+  const count = (bytes: number): void => {
+    total += bytes;
+    if (total > maxBytes) throw new HttpError(STATUS_PAYLOAD_TOO_LARGE, "body too large");
+  };
   for (;;) {
     const line = await requireLine(reader);
+    count(line.length + CRLF_LENGTH);
     const size = line.split(";")[0].trim();
     if (!HEX_SIZE.test(size)) throw new HttpError(STATUS_BAD_REQUEST, "bad chunk size");
     const length = parseInt(size, HEX_RADIX);
-    total += length;
-    if (total > maxBytes) throw new HttpError(STATUS_PAYLOAD_TOO_LARGE, "body too large");
+    count(length);
     if (length === 0) break;
     yield* exactly(reader, length);
     if ((await requireLine(reader)) !== "") throw new HttpError(STATUS_BAD_REQUEST, "chunk not followed by CRLF");
   }
   // Trailer fields are read and ignored.
-  while ((await requireLine(reader)) !== "");
+  for (let line = await requireLine(reader); line !== ""; line = await requireLine(reader)) count(line.length + CRLF_LENGTH);
 }
 
 async function* exactly(reader: ByteReader, length: number): AsyncGenerator<Uint8Array> {

@@ -1,4 +1,4 @@
-import type { TcpConnection } from "../net/tcp/connection";
+import type { ResponseOutput } from "./response-writer";
 import { toStream, type BodyInit } from "./body";
 
 const encoder = new TextEncoder();
@@ -13,7 +13,7 @@ export function fixedBody(body: BodyInit | null): Uint8Array | null {
 }
 
 /** Writes a streamed body as it comes, in chunked coding (RFC 9112 7.1) when `chunked`. */
-export async function writeStream(connection: TcpConnection, body: BodyInit, chunked: boolean): Promise<void> {
+export async function writeStream(connection: ResponseOutput, body: BodyInit, chunked: boolean): Promise<void> {
   for await (const chunk of toStream(body)) {
     if (chunk.length === 0) continue;
     if (!chunked) {

@@ -1,8 +1,12 @@
-import type { TcpConnection } from "../net/tcp/connection";
 import { Headers } from "./headers";
 import { fixedBody, serializeHead, writeStream } from "./outgoing-body";
 import type { Response } from "./response";
 import { statusHasBody } from "./status";
+
+/** Where a response goes: a connection, or a wrapper that puts a deadline on its writes. */
+export interface ResponseOutput {
+  write(data: Uint8Array | string): Promise<void>;
+}
 
 export interface WriteContext {
   /** HEAD: headers as for GET, no body. */
@@ -16,7 +20,7 @@ export interface WriteContext {
  * Serializes a response: a fixed body gets Content-Length, a streamed one chunked coding.
  * Resolves with whether the connection may carry another request.
  */
-export async function writeResponse(connection: TcpConnection, response: Response, context: WriteContext): Promise<boolean> {
+export async function writeResponse(connection: ResponseOutput, response: Response, context: WriteContext): Promise<boolean> {
   const headers = new Headers(response.headers);
   const raw = response.rawBody;
   const fixed = fixedBody(raw);

@@ -4,12 +4,13 @@ import type { TcpConnection } from "../net/tcp/connection";
 import type { TcpListener } from "../net/tcp/listener";
 import type { NetStack } from "../net/stack";
 import { Tcp } from "../net/tcp/tcp";
+import { BodyBudget } from "./body-budget";
 import { ByteReader, LimitExceeded } from "./byte-reader";
 import { messageBody } from "./message-body";
 import { Request } from "./request";
 import { HttpError, parseRequestHead, requestFraming, wantsKeepAlive } from "./request-head";
 import { Response } from "./response";
-import { writeResponse } from "./response-writer";
+import { writeResponse, type ResponseOutput } from "./response-writer";
 import { STATUS_HEADER_FIELDS_TOO_LARGE, STATUS_INTERNAL_ERROR, reasonPhrase } from "./status";
 
 export interface ServerLimits {
@@ -17,11 +18,27 @@ export interface ServerLimits {
   maxHeaderBytes: number;
   /** Request body; beyond it the answer is 413. */
   maxBodyBytes: number;
-  /** A connection waiting this long for (the rest of) a request head is closed. */
+  /**
+   * A connection is closed when the client sends nothing for this long while the server waits
+   * for a request head or for more of a request body.
+   */
   idleTimeoutMs: number;
+  /** A connection is reset when the client takes no part of the response for this long. */
+  sendTimeoutMs: number;
+  /**
+   * Request body bytes read from all connections and not yet answered, at most: a request that
+   * would go past it is answered 503, so stalled or slow uploads cannot exhaust memory.
+   */
+  maxBufferedBodyBytes: number;
 }
 
-export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxHeaderBytes: 16 * 1024, maxBodyBytes: 8 * 1024 * 1024, idleTimeoutMs: 30_000 };
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 8 * 1024 * 1024,
+  idleTimeoutMs: 30_000,
+  sendTimeoutMs: 30_000,
+  maxBufferedBodyBytes: 32 * 1024 * 1024,
+};
 
 export interface ServeOptions {
   readonly port: number;
@@ -44,23 +61,42 @@ export interface HttpServer {
 export function serve(on: NetStack | Tcp, options: ServeOptions): HttpServer {
   const tcp = on instanceof Tcp ? on : on.tcp;
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
-  const listener: TcpListener = tcp.listen(options.port, (connection) => void serveConnection(tcp, connection, options, limits), { backlog: options.backlog });
+  const budget = new BodyBudget(limits.maxBufferedBodyBytes);
+  const listener: TcpListener = tcp.listen(options.port, (connection) => void serveConnection(tcp, connection, options, limits, budget), {
+    backlog: options.backlog,
+  });
   return { port: options.port, close: () => listener.close() };
 }
 
-async function serveConnection(tcp: Tcp, connection: TcpConnection, options: ServeOptions, limits: ServerLimits): Promise<void> {
+async function serveConnection(tcp: Tcp, connection: TcpConnection, options: ServeOptions, limits: ServerLimits, budget: BodyBudget): Promise<void> {
   const idle = new Deadline(tcp.scheduler, () => connection.close());
-  const reader = new ByteReader(() => connection.read());
+  // A whole head must arrive within the idle time (a client trickling bytes cannot hold the
+  // connection); inside a body, each wait for more bytes gets the idle time afresh.
+  let readingHead = false;
+  const reader = new ByteReader(async () => {
+    if (readingHead) return connection.read();
+    idle.start(limits.idleTimeoutMs);
+    try {
+      return await connection.read();
+    } finally {
+      idle.stop();
+    }
+  });
+  const output = timedOutput(tcp, connection, limits.sendTimeoutMs);
   const host = `${formatIpv4(connection.localAddress)}:${connection.localPort}`;
+  const claim = budget.claim();
   try {
     for (;;) {
       idle.start(limits.idleTimeoutMs);
+      readingHead = true;
       const headBytes = await reader.readHead(limits.maxHeaderBytes);
+      readingHead = false;
       idle.stop();
       if (headBytes === null) break;
+      claim.release();
       const head = parseRequestHead(headBytes);
       const framing = requestFraming(head.headers);
-      const body = messageBody(reader, framing, limits.maxBodyBytes);
+      const body = claim.counted(messageBody(reader, framing, limits.maxBodyBytes));
       if (framing.kind === "length" && framing.length > limits.maxBodyBytes) await body.next();
       const request = new Request(`http://${head.headers.get("host") ?? host}${head.target.startsWith("/") ? head.target : "/"}`, {
         method: head.method,
@@ -68,7 +104,7 @@ async function serveConnection(tcp: Tcp, connection: TcpConnection, options: Ser
         body: framing.kind === "none" ? null : body,
       });
       const response = await respond(options, request);
-      const keepAlive = await writeResponse(connection, response, {
+      const keepAlive = await writeResponse(output, response, {
         headRequest: request.method === "HEAD",
         keepAlive: wantsKeepAlive(head),
         http10: head.minorVersion === 0,
@@ -76,11 +112,27 @@ async function serveConnection(tcp: Tcp, connection: TcpConnection, options: Ser
       if (!keepAlive || !(await skip(body))) break;
     }
   } catch (error) {
-    await answerError(connection, error);
+    await answerError(output, error);
   } finally {
+    claim.release();
     idle.stop();
     connection.close();
   }
+}
+
+/** Writes that reset the connection when the client takes none of them for `timeoutMs`. */
+function timedOutput(tcp: Tcp, connection: TcpConnection, timeoutMs: number): ResponseOutput {
+  const stalled = new Deadline(tcp.scheduler, () => connection.abort());
+  return {
+    async write(data) {
+      stalled.start(timeoutMs);
+      try {
+        await connection.write(data);
+      } finally {
+        stalled.stop();
+      }
+    },
+  };
 }
 
 async function respond(options: ServeOptions, request: Request): Promise<Response> {
@@ -94,11 +146,11 @@ async function respond(options: ServeOptions, request: Request): Promise<Respons
 }
 
 /** Answers a request the server could not accept, then the connection closes. */
-async function answerError(connection: TcpConnection, error: unknown): Promise<void> {
+async function answerError(output: ResponseOutput, error: unknown): Promise<void> {
   const status = error instanceof HttpError ? error.status : error instanceof LimitExceeded ? STATUS_HEADER_FIELDS_TOO_LARGE : null;
   if (status === null) return;
   const response = new Response(reasonPhrase(status), { status });
-  await writeResponse(connection, response, { headRequest: false, keepAlive: false, http10: false }).catch(() => undefined);
+  await writeResponse(output, response, { headRequest: false, keepAlive: false, http10: false }).catch(() => undefined);
 }
 
 /** Skips what the app left unread of a body, so the next request starts in step. */

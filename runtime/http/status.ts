@@ -7,6 +7,7 @@ export const STATUS_PAYLOAD_TOO_LARGE = 413;
 export const STATUS_HEADER_FIELDS_TOO_LARGE = 431;
 export const STATUS_INTERNAL_ERROR = 500;
 export const STATUS_NOT_IMPLEMENTED = 501;
+export const STATUS_SERVICE_UNAVAILABLE = 503;
 export const STATUS_VERSION_NOT_SUPPORTED = 505;
 
 const REASONS: Record<number, string> = {

@@ -107,6 +107,59 @@ describe("http server", () => {
     expect(isEnded()).toBe(true);
   });
 
+  it("closes a connection whose announced body never comes, and the handler's read fails", async () => {
+    const failures: string[] = [];
+    const { pair, isEnded } = await exchange("PUT /k HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc", async (request) => {
+      try {
+        return new Response(await request.text());
+      } catch (error) {
+        failures.push(String(error));
+        throw error;
+      }
+    }, { idleTimeoutMs: 5000 });
+    await pair.scheduler.advance(4900);
+    expect(isEnded()).toBe(false);
+    await pair.runUntil(isEnded, 1000);
+    expect(isEnded()).toBe(true);
+    await pair.runUntil(() => failures.length > 0, 1000);
+    expect(failures).toEqual(["Error: truncated body"]);
+  });
+
+  it("resets a connection whose client takes none of the response for sendTimeoutMs", async () => {
+    const pair = tcpPair();
+    serve(pair.server.stack, { port: 80, fetch: () => new Response(new Uint8Array(1024 * 1024)), limits: { sendTimeoutMs: 3000 } });
+    let client: TcpConnection | null = null;
+    void pair.client.tcp.connect("10.0.2.2", 80).then((c) => (client = c));
+    await pair.runUntil(() => client !== null);
+    const connection = client as unknown as TcpConnection;
+    const errors: string[] = [];
+    connection.onError((error) => errors.push(error.code));
+    void connection.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The client never reads: its window closes and the server's write waits.
+    await pair.runUntil(() => connection.state === "CLOSED", 20_000);
+    expect(errors).toEqual(["reset"]);
+    expect(pair.server.stack.counters.tcp.resetsOut).toBe(1);
+  });
+
+  it("answers 503 past the server's budget of buffered body bytes and gives bytes back once answered", async () => {
+    const body = (n: number): string => `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${n}\r\n\r\n${"b".repeat(n)}`;
+    const limits = { maxBufferedBodyBytes: 1000 };
+    const sized: ServeOptions["fetch"] = async (request) => new Response(String((await request.text()).length));
+    const within = await exchange(body(600) + body(600), sized, limits);
+    await within.pair.runUntil(() => (within.text().match(/HTTP\/1\.1 200/g) ?? []).length === 2, 1000);
+    expect(within.text().match(/\r\n\r\n600/g)).toHaveLength(2);
+    const over = await exchange(body(1200), sized, limits);
+    await over.pair.runUntil(over.isEnded, 1000);
+    expect(over.text()).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+  });
+
+  it("counts chunked trailer fields against the body limit", async () => {
+    const trailers = Array.from({ length: 20 }, (_, i) => `X-T${i}: ${"t".repeat(20)}\r\n`).join("");
+    const { pair, text, isEnded } = await exchange(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n${trailers}\r\n`, hello, { maxBodyBytes: 100 });
+    await pair.runUntil(isEnded, 1000);
+    expect(text()).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
   it("round-trips a 1 MiB body between two stacks, checked by SHA-256", async () => {
     const body = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24);
     const expected = createHash("sha256").update(body).digest("hex");

@@ -17,6 +17,8 @@ export class Inbound {
   private ended = false;
   private endReported = false;
   private failure: Error | null = null;
+  /** The app closed its side: nothing more will be read. */
+  private discarded = false;
 
   constructor(
     capacity: number,
@@ -55,10 +57,17 @@ export class Inbound {
     failReader?.(error);
   }
 
-  /** Drops what is buffered (the app closed the connection and will not read it). */
+  /**
+   * Drops what is buffered (the app closed the connection and will not read it); a read still
+   * pending, and any later one, sees the end of the stream instead of waiting for ever.
+   */
   discard(): void {
+    this.discarded = true;
     this.ring.discard(this.ring.length);
     this.onConsumed();
+    const reader = this.reader;
+    this.reader = this.failReader = null;
+    reader?.({ done: true, value: undefined });
   }
 
   onData(handler: ((chunk: Uint8Array) => void) | null): void {
@@ -74,6 +83,7 @@ export class Inbound {
   next(): Promise<IteratorResult<Uint8Array>> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.reader !== null) return Promise.reject(new Error("TCP read already pending"));
+    if (this.discarded) return Promise.resolve({ done: true, value: undefined });
     if (this.ring.length > 0) {
       const chunk = this.ring.read(this.ring.length);
       this.onConsumed();
