@@ -30,6 +30,7 @@ export const NET_CONFIG = {
   mtu: register("mtu", 10, 2, "ro"),
 } as const;
 export const NetStatus = { LinkUp: 1 } as const;
+
 export const ETHERNET_HEADER_LENGTH = 14;
 export const VLAN_TAG_LENGTH = 4;
 export const DEFAULT_MTU = 1500;
