@@ -40,6 +40,7 @@ export interface VirtioInterruptBinder {
 /** MSI-X vector register value meaning "no vector" (virtio 1.2 section 4.1.5.1.2). */
 export const NO_VECTOR = 0xffff;
 
+/** ISR status bits (PCI ISR, legacy isr_status, mmio InterruptStatus): a queue used buffers, the configuration changed. */
 export const ISR_QUEUE = 1 << 0;
 export const ISR_CONFIG = 1 << 1;
 const ISR_DEFINED = ISR_QUEUE | ISR_CONFIG;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DmaSlab } from "../../kernel/dma";
 import { FeatureBit, feature } from "../../drivers/virtio/features";
+import { NET_CONFIG } from "../../drivers/virtio/net/constants";
 import { bringUpPci } from "../harness/bring-up";
 import { assertNoViolations } from "../sim/violations";
 import { BlkFeature, BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";
-import { NET_CTRL_ERR, NET_CTRL_OK, NetConfig, NetCtrl, NetFeature, NetModel, NetQueue } from "../sim/virtio/net-model";
+import { NET_CTRL_ERR, NET_CTRL_OK, NetCtrl, NetFeature, NetModel, NetQueue } from "../sim/virtio/net-model";
 
 describe("simulated virtio-blk device", () => {
   function blk(readOnly = false) {
@@ -68,7 +69,7 @@ describe("simulated virtio-net device", () => {
 
   it("transmits frames, receives injected frames and answers control commands", () => {
     const { machine, model, queues, slab, device } = net();
-    expect(device.transport.readConfig8(NetConfig.Mac + 5)).toBe(9);
+    expect(device.transport.readConfig(NET_CONFIG.mac, 5)).toBe(9);
     const [rx, tx, ctrl] = [queues[NetQueue.Rx], queues[NetQueue.Tx], queues[NetQueue.Ctrl]];
     // tx: 12-byte header then the frame
     slab.bytes(0).fill(0, 0, 12);
@@ -113,7 +114,7 @@ describe("simulated virtio-net device", () => {
     const before = device.transport.configGeneration();
     model.setLinkUp(false);
     expect(device.transport.configGeneration()).toBe((before + 1) & 0xff);
-    expect(device.transport.readConfig16(NetConfig.Status)).toBe(0);
+    expect(device.transport.readConfig(NET_CONFIG.status)).toBe(0);
     expect(device.transport.readIsr() & 2).toBe(2);
   });
 });

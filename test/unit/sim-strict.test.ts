@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
-import { CommonCfg } from "../../drivers/virtio/transport/common-cfg";
+import { COMMON_CFG } from "../../drivers/virtio/transport/common-cfg";
 import { DeviceStatus } from "../../drivers/virtio/status";
-import { LegacyReg } from "../../drivers/virtio/transport/legacy-registers";
+import { LEGACY_HEADER } from "../../drivers/virtio/transport/legacy-registers";
 import { SimMachine, SIM_DMA_BASE } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { bringUpPci } from "../harness/bring-up";
@@ -31,26 +31,26 @@ function expectViolation(machine: SimMachine, pattern: RegExp) {
 describe("the strict simulated device records driver spec violations", () => {
   it("wrong access width on common config", () => {
     const { machine, common } = raw();
-    machine.mmio.read32(common(CommonCfg.NumQueues));
+    machine.mmio.read32(common(COMMON_CFG.num_queues.offset));
     expectViolation(machine, /4-byte access at 0x12 to 2-byte num_queues/);
   });
 
   it("writing a read-only field", () => {
     const { machine, common } = raw();
-    machine.mmio.write16(common(CommonCfg.NumQueues), 3);
+    machine.mmio.write16(common(COMMON_CFG.num_queues.offset), 3);
     expectViolation(machine, /write to read-only num_queues/);
   });
 
   it("features written after FEATURES_OK", () => {
     const { machine, common } = raw();
-    const s = common(CommonCfg.DeviceStatus);
+    const s = common(COMMON_CFG.device_status.offset);
     machine.mmio.write8(s, DeviceStatus.Acknowledge);
     machine.mmio.write8(s, DeviceStatus.Acknowledge | DeviceStatus.Driver);
-    machine.mmio.write32(common(CommonCfg.DriverFeatureSelect), 1);
-    machine.mmio.write32(common(CommonCfg.DriverFeature), 1);
+    machine.mmio.write32(common(COMMON_CFG.driver_feature_select.offset), 1);
+    machine.mmio.write32(common(COMMON_CFG.driver_feature.offset), 1);
     machine.mmio.write8(s, DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.FeaturesOk);
     assertNoViolations(machine.violations);
-    machine.mmio.write32(common(CommonCfg.DriverFeature), 1);
+    machine.mmio.write32(common(COMMON_CFG.driver_feature.offset), 1);
     expectViolation(machine, /driver features written after FEATURES_OK/);
   });
 
@@ -59,7 +59,7 @@ describe("the strict simulated device records driver spec violations", () => {
     machine.mmio.write16(bar + ModernBar.Notify, 0);
     expectViolation(machine, /notify of queue 0 before DRIVER_OK/);
     machine.violations.clear();
-    machine.mmio.write8(common(CommonCfg.DeviceStatus), DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.DriverOk);
+    machine.mmio.write8(common(COMMON_CFG.device_status.offset), DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.DriverOk);
     expectViolation(machine, /DRIVER_OK without FEATURES_OK/);
   });
 
@@ -72,9 +72,9 @@ describe("the strict simulated device records driver spec violations", () => {
 
   it("rings outside DMA memory and descriptors outside DMA memory", () => {
     const { machine, common } = raw();
-    machine.mmio.write16(common(CommonCfg.QueueSelect), 0);
-    machine.mmio.write32(common(CommonCfg.QueueDesc), 0x1000);
-    machine.mmio.write16(common(CommonCfg.QueueEnable), 1);
+    machine.mmio.write16(common(COMMON_CFG.queue_select.offset), 0);
+    machine.mmio.write32(common(COMMON_CFG.queue_desc.offset), 0x1000);
+    machine.mmio.write16(common(COMMON_CFG.queue_enable.offset), 1);
     expectViolation(machine, /outside DMA memory/);
 
     const up = bringUpPci((m, v) => new RngModel(m, v));
@@ -98,7 +98,7 @@ describe("the strict simulated device records driver spec violations", () => {
 
   it("FEATURES_OK written on the legacy interface", () => {
     const { machine, io } = raw("legacy");
-    machine.ports.write8(io + LegacyReg.Status, DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.FeaturesOk);
+    machine.ports.write8(io + LEGACY_HEADER.device_status.offset, DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.FeaturesOk);
     expectViolation(machine, /FEATURES_OK written on the legacy interface/);
   });
 

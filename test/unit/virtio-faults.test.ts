@@ -11,7 +11,7 @@ import {
   VirtioTransportError,
 } from "../../drivers/virtio/errors";
 import { DeviceStatus } from "../../drivers/virtio/status";
-import { VirtioCap } from "../../drivers/virtio/transport/pci-capability";
+import { VIRTIO_PCI_CAP } from "../../drivers/virtio/transport/pci-capability";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
 import { probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
@@ -19,7 +19,8 @@ import { virtioRngDriver } from "../../drivers/virtio/rng/rng";
 import type { VirtioRng } from "../../drivers/virtio/rng/rng";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
-import { BlkConfig, BlkModel } from "../sim/virtio/blk-model";
+import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
+import { BlkModel } from "../sim/virtio/blk-model";
 import type { VirtioDeviceModel } from "../sim/virtio/device-model";
 import { addVirtioPci } from "../sim/virtio/pci-device";
 import type { SimVirtioPci, VirtioPciLayout } from "../sim/virtio/pci-device";
@@ -75,10 +76,10 @@ describe("misbehaving devices fail alone with a typed error", () => {
     ["notify offset outside the notify window", (s: Slot): void => {
       s.model.faults.notifyOffset = 1000;
     }, VirtioQueueError, "notify-offset"],
-    ["common cap outside its BAR", (s: Slot): void => s.sim.fn.poke32(s.sim.caps.common + VirtioCap.Offset, 0x3ff0), VirtioTransportError, "no-transport"],
-    ["common cap naming BAR 7", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 7), VirtioTransportError, "no-transport"],
-    ["notify cap too short", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.notify + VirtioCap.Length, 16), VirtioTransportError, "no-transport"],
-    ["common cap on an unassigned BAR", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VirtioCap.Bar, 3), VirtioTransportError, "no-transport"],
+    ["common cap outside its BAR", (s: Slot): void => s.sim.fn.poke32(s.sim.caps.common + VIRTIO_PCI_CAP.offset.offset, 0x3ff0), VirtioTransportError, "no-transport"],
+    ["common cap naming BAR 7", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VIRTIO_PCI_CAP.bar.offset, 7), VirtioTransportError, "no-transport"],
+    ["notify cap too short", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.notify + VIRTIO_PCI_CAP.cap_len.offset, 16), VirtioTransportError, "no-transport"],
+    ["common cap on an unassigned BAR", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.common + VIRTIO_PCI_CAP.bar.offset, 3), VirtioTransportError, "no-transport"],
     ["capability list loop", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.pciCfg + 1, s.sim.caps.msix), VirtioTransportError, "capabilities"],
     ["capability pointer into the header", (s: Slot): void => s.sim.fn.poke8(s.sim.caps.msix + 1, 0x10), VirtioTransportError, "capabilities"],
   ] as const)("%s", (_, spoil, type, code) => {
@@ -100,7 +101,7 @@ describe("misbehaving devices fail alone with a typed error", () => {
   });
 
   it("a transitional device with broken modern caps falls back to legacy", () => {
-    const { result, machine } = probeWithBrokenMiddle((s) => s.sim.fn.poke32(s.sim.caps.notify + VirtioCap.Offset, 0x4000), "transitional");
+    const { result, machine } = probeWithBrokenMiddle((s) => s.sim.fn.poke32(s.sim.caps.notify + VIRTIO_PCI_CAP.offset.offset, 0x4000), "transitional");
     expect(result.devices.map((d) => d.device?.transport.kind)).toEqual(["modern", "legacy", "modern"]);
     expect(result.lines[1]).toMatch(/^virtio 00:04\.0 type=rng transport=legacy notify=io /);
     expect((result.devices[1].instance as VirtioRng).getRandomValues(new Uint8Array(8)).length).toBe(8);
@@ -126,7 +127,7 @@ describe("device config reads", () => {
     let reads = 0;
     const capacity = transport.readConfigStable(() => {
       reads++;
-      return transport.readConfig64(BlkConfig.Capacity);
+      return transport.readConfig64(BLK_CONFIG.capacity);
     });
     expect(capacity).toBe(2048n);
     // Two config reads per attempt: bumps land in attempts 1 and 2, attempt 3 is stable.
@@ -137,15 +138,15 @@ describe("device config reads", () => {
   it("gives up with a typed error when the generation never settles", () => {
     const { model, transport } = blk();
     model.faults.configGenerationBumps = Number.POSITIVE_INFINITY;
-    expect(() => transport.readConfigStable(() => transport.readConfig32(BlkConfig.BlkSize))).toThrow(VirtioConfigError);
+    expect(() => transport.readConfigStable(() => transport.readConfig(BLK_CONFIG.blk_size))).toThrow(VirtioConfigError);
   });
 
   it.each(["modern", "legacy"] as const)("reads 8/16/32/64-bit fields over %s", (layout) => {
     const { machine, transport } = blk(layout);
-    expect(transport.readConfig64(BlkConfig.Capacity)).toBe(2048n);
-    expect(transport.readConfig32(BlkConfig.BlkSize)).toBe(512);
-    expect(transport.readConfig16(BlkConfig.BlkSize)).toBe(512);
-    expect(transport.readConfig8(BlkConfig.WriteZeroesMayUnmap)).toBe(1);
+    expect(transport.readConfig64(BLK_CONFIG.capacity)).toBe(2048n);
+    expect(transport.readConfig(BLK_CONFIG.blk_size)).toBe(512);
+    expect(transport.readConfig(BLK_CONFIG.num_queues)).toBe(1);
+    expect(transport.readConfig(BLK_CONFIG.write_zeroes_may_unmap)).toBe(1);
     assertNoViolations(machine.violations);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NO_VECTOR } from "../../drivers/virtio/interrupts";
+import { register } from "../../drivers/virtio/register";
 import { MsixTable } from "../../kernel/irq/msix";
 import { IoApic } from "../../kernel/irq/ioapic";
 import { PortPciConfig } from "../../kernel/pci/config";
@@ -13,6 +14,9 @@ import { SimMachine } from "../sim/machine";
 import { ECHO_CONFIG_SIZE, EchoModel } from "../sim/virtio/echo-model";
 import { addVirtioPci } from "../sim/virtio/pci-device";
 import { echoDriver, echoRig, submit, takeAll } from "./virtio-interrupts-harness";
+
+/** The echo device's configuration is plain bytes; the test reads its second 32-bit word. */
+const ECHO_WORD_1 = register("word_1", 4, 4, "ro");
 
 const QUEUES = 3;
 
@@ -92,7 +96,7 @@ describe("virtio interrupt binding: MSI-X", () => {
       ]);
       const [{ instance }] = devices;
       expect(instance.mode).toBe(refuse === 0 ? "intx" : "msix");
-      expect(instance.device.transport.readConfig32(4)).toBe(0x88776655);
+      expect(instance.device.transport.readConfig(ECHO_WORD_1)).toBe(0x88776655);
       assertNoViolations(machine.violations);
     }
   });

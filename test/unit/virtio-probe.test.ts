@@ -10,7 +10,8 @@ import { virtioRngDriver } from "../../drivers/virtio/rng/rng";
 import type { VirtioDevice } from "../../drivers/virtio/device";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
-import { BlkConfig, BlkModel } from "../sim/virtio/blk-model";
+import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
+import { BlkModel } from "../sim/virtio/blk-model";
 import { NetModel } from "../sim/virtio/net-model";
 import { addVirtioPci } from "../sim/virtio/pci-device";
 import { RngModel } from "../sim/virtio/rng-model";
@@ -56,7 +57,7 @@ describe("virtio probe and boot report", () => {
       name: "test-blk",
       features: 1n << 6n,
       attach: (device) => {
-        capacities.push(device.transport.readConfigStable(() => device.transport.readConfig64(BlkConfig.Capacity)));
+        capacities.push(device.transport.readConfigStable(() => device.transport.readConfig64(BLK_CONFIG.capacity)));
         device.createQueue(0);
         return device;
       },

@@ -2,7 +2,7 @@ import type { Platform } from "../../../kernel/platform";
 import { FeatureBit, hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
-import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
+import { ISR_CONFIG, newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { Transport } from "../transport/transport";
 import type { SplitVirtqueue } from "../ring/split";
 import { readBlkGeometry, type BlkGeometry } from "./config";
@@ -22,7 +22,6 @@ export interface VirtioBlkOptions {
 }
 
 const REQUEST_QUEUE = 0;
-const ISR_CONFIG_CHANGED = 0x2;
 const NOT_IDENTIFYING = -1;
 export const IDENTIFY_TIMEOUT_NS = 2_000_000_000;
 const IDENTIFY_POLL_NS = 100_000;
@@ -197,7 +196,7 @@ export class VirtioBlk {
     const transport = this.transport;
     const changed = transport.hasFeaturesOk
       ? transport.configGeneration() !== this.generation
-      : (transport.readIsr() & ISR_CONFIG_CHANGED) !== 0;
+      : (transport.readIsr() & ISR_CONFIG) !== 0;
     return changed && this.rereadConfig();
   }
 

@@ -1,7 +1,7 @@
 import { hasFeature } from "../features";
 import { VirtioConfigError } from "../errors";
 import type { Transport } from "../transport/transport";
-import { BLK_MAX_BLOCK_SIZE, BLK_MIN_BLOCK_SIZE, BlkConfigOffset, BlkFeature, SECTOR_SIZE } from "./constants";
+import { BLK_MAX_BLOCK_SIZE, BLK_MIN_BLOCK_SIZE, BLK_CONFIG, BlkFeature, SECTOR_SIZE } from "./constants";
 
 export interface BlkRangeLimits {
   /** Most sectors one request may cover. */
@@ -40,22 +40,22 @@ const MAX_PHYSICAL_BLOCK_EXP = 16;
 export function readBlkGeometry(transport: Transport, features: bigint): BlkGeometry {
   const has = (bit: number): boolean => hasFeature(features, bit);
   const raw = transport.readConfigStable(() => ({
-    capacity: transport.readConfig64(BlkConfigOffset.Capacity),
-    sizeMax: has(BlkFeature.SizeMax) ? transport.readConfig32(BlkConfigOffset.SizeMax) : 0,
-    segMax: has(BlkFeature.SegMax) ? transport.readConfig32(BlkConfigOffset.SegMax) : 0,
-    blkSize: has(BlkFeature.BlkSize) ? transport.readConfig32(BlkConfigOffset.BlkSize) : SECTOR_SIZE,
-    physicalBlockExp: has(BlkFeature.Topology) ? transport.readConfig8(BlkConfigOffset.PhysicalBlockExp) : 0,
-    alignmentOffset: has(BlkFeature.Topology) ? transport.readConfig8(BlkConfigOffset.AlignmentOffset) : 0,
-    minIoSize: has(BlkFeature.Topology) ? transport.readConfig16(BlkConfigOffset.MinIoSize) : 0,
-    optIoSize: has(BlkFeature.Topology) ? transport.readConfig32(BlkConfigOffset.OptIoSize) : 0,
-    writeback: has(BlkFeature.ConfigWce) ? transport.readConfig8(BlkConfigOffset.Writeback) : -1,
-    numQueues: has(BlkFeature.Mq) ? transport.readConfig16(BlkConfigOffset.NumQueues) : 1,
-    maxDiscardSectors: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.MaxDiscardSectors) : 0,
-    maxDiscardSeg: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.MaxDiscardSeg) : 0,
-    discardAlignment: has(BlkFeature.Discard) ? transport.readConfig32(BlkConfigOffset.DiscardSectorAlignment) : 0,
-    maxWriteZeroesSectors: has(BlkFeature.WriteZeroes) ? transport.readConfig32(BlkConfigOffset.MaxWriteZeroesSectors) : 0,
-    maxWriteZeroesSeg: has(BlkFeature.WriteZeroes) ? transport.readConfig32(BlkConfigOffset.MaxWriteZeroesSeg) : 0,
-    mayUnmap: has(BlkFeature.WriteZeroes) ? transport.readConfig8(BlkConfigOffset.WriteZeroesMayUnmap) : 0,
+    capacity: transport.readConfig64(BLK_CONFIG.capacity),
+    sizeMax: has(BlkFeature.SizeMax) ? transport.readConfig(BLK_CONFIG.size_max) : 0,
+    segMax: has(BlkFeature.SegMax) ? transport.readConfig(BLK_CONFIG.seg_max) : 0,
+    blkSize: has(BlkFeature.BlkSize) ? transport.readConfig(BLK_CONFIG.blk_size) : SECTOR_SIZE,
+    physicalBlockExp: has(BlkFeature.Topology) ? transport.readConfig(BLK_CONFIG.physical_block_exp) : 0,
+    alignmentOffset: has(BlkFeature.Topology) ? transport.readConfig(BLK_CONFIG.alignment_offset) : 0,
+    minIoSize: has(BlkFeature.Topology) ? transport.readConfig(BLK_CONFIG.min_io_size) : 0,
+    optIoSize: has(BlkFeature.Topology) ? transport.readConfig(BLK_CONFIG.opt_io_size) : 0,
+    writeback: has(BlkFeature.ConfigWce) ? transport.readConfig(BLK_CONFIG.writeback) : -1,
+    numQueues: has(BlkFeature.Mq) ? transport.readConfig(BLK_CONFIG.num_queues) : 1,
+    maxDiscardSectors: has(BlkFeature.Discard) ? transport.readConfig(BLK_CONFIG.max_discard_sectors) : 0,
+    maxDiscardSeg: has(BlkFeature.Discard) ? transport.readConfig(BLK_CONFIG.max_discard_seg) : 0,
+    discardAlignment: has(BlkFeature.Discard) ? transport.readConfig(BLK_CONFIG.discard_sector_alignment) : 0,
+    maxWriteZeroesSectors: has(BlkFeature.WriteZeroes) ? transport.readConfig(BLK_CONFIG.max_write_zeroes_sectors) : 0,
+    maxWriteZeroesSeg: has(BlkFeature.WriteZeroes) ? transport.readConfig(BLK_CONFIG.max_write_zeroes_seg) : 0,
+    mayUnmap: has(BlkFeature.WriteZeroes) ? transport.readConfig(BLK_CONFIG.write_zeroes_may_unmap) : 0,
   }));
   const device = transport.device;
   const bad = (field: string, detail: string): VirtioConfigError => new VirtioConfigError(device, field, detail);

@@ -1,5 +1,5 @@
 import type { Transport } from "../transport/transport";
-import { ISR_CONFIG_CHANGE } from "./constants";
+import { ISR_CONFIG } from "../interrupts";
 
 /**
  * Notices device configuration changes without interrupts: one config_generation read per check
@@ -25,7 +25,7 @@ export class ConfigWatch {
     const now = this.now();
     if (now < this.nextCheckNs) return false;
     this.nextCheckNs = now + this.intervalNs;
-    if (!this.hasGeneration) return (this.transport.readIsr() & ISR_CONFIG_CHANGE) !== 0;
+    if (!this.hasGeneration) return (this.transport.readIsr() & ISR_CONFIG) !== 0;
     const generation = this.transport.configGeneration();
     if (generation === this.generation) return false;
     this.generation = generation;

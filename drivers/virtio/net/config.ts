@@ -1,6 +1,6 @@
 import type { VirtioDevice } from "../device";
 import { VirtioConfigError } from "../errors";
-import { DEFAULT_MTU, MAC_LENGTH, MAX_MTU, MAX_PAIRS, MIN_MTU, MIN_PAIRS, NetConfigOffset, NetFeature, NetStatus } from "./constants";
+import { DEFAULT_MTU, MAC_LENGTH, MAX_MTU, MAX_PAIRS, MIN_MTU, MIN_PAIRS, NET_CONFIG, NetFeature, NetStatus } from "./constants";
 
 export type RandomFill = (bytes: Uint8Array) => void;
 
@@ -22,11 +22,11 @@ export function readNetConfig(device: VirtioDevice, random: RandomFill): NetDevi
   const macFromDevice = device.has(NetFeature.Mac);
   if (macFromDevice) readMac(device, mac);
   else randomLocalMac(random, mac);
-  const maxPairs = device.has(NetFeature.Mq) ? transport.readConfigStable(() => transport.readConfig16(NetConfigOffset.MaxVirtqueuePairs)) : MIN_PAIRS;
+  const maxPairs = device.has(NetFeature.Mq) ? transport.readConfigStable(() => transport.readConfig(NET_CONFIG.max_virtqueue_pairs)) : MIN_PAIRS;
   if (maxPairs < MIN_PAIRS || maxPairs > MAX_PAIRS) {
     throw new VirtioConfigError(device.name, "max-virtqueue-pairs", `${maxPairs} is outside ${MIN_PAIRS}..${MAX_PAIRS}`);
   }
-  const mtu = device.has(NetFeature.Mtu) ? transport.readConfigStable(() => transport.readConfig16(NetConfigOffset.Mtu)) : DEFAULT_MTU;
+  const mtu = device.has(NetFeature.Mtu) ? transport.readConfigStable(() => transport.readConfig(NET_CONFIG.mtu)) : DEFAULT_MTU;
   if (mtu < MIN_MTU || mtu > MAX_MTU) throw new VirtioConfigError(device.name, "mtu", `${mtu} is outside ${MIN_MTU}..${MAX_MTU}`);
   return { mac, macFromDevice, maxPairs, mtu };
 }
@@ -35,7 +35,7 @@ export function readNetConfig(device: VirtioDevice, random: RandomFill): NetDevi
 export function readMac(device: VirtioDevice, into: Uint8Array): void {
   const transport = device.transport;
   transport.readConfigStable(() => {
-    for (let i = 0; i < MAC_LENGTH; i++) into[i] = transport.readConfig8(NetConfigOffset.Mac + i);
+    for (let i = 0; i < MAC_LENGTH; i++) into[i] = transport.readConfig(NET_CONFIG.mac, i);
   });
 }
 
@@ -43,7 +43,7 @@ export function readMac(device: VirtioDevice, into: Uint8Array): void {
 export function readLinkUp(device: VirtioDevice): boolean {
   if (!device.has(NetFeature.Status)) return true;
   const transport = device.transport;
-  return (transport.readConfigStable(() => transport.readConfig16(NetConfigOffset.Status)) & NetStatus.LinkUp) !== 0;
+  return (transport.readConfigStable(() => transport.readConfig(NET_CONFIG.status)) & NetStatus.LinkUp) !== 0;
 }
 
 /** Random unicast MAC with the locally administered bit set. */

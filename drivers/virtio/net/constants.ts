@@ -1,4 +1,5 @@
 /** virtio-net (device type 1) feature bits, configuration layout and wire formats (virtio 1.x). */
+import { register, registerArray } from "../register";
 
 export const NetFeature = {
   Csum: 0,
@@ -16,10 +17,20 @@ export const NetFeature = {
 /** Features that are only meaningful (and may only be accepted) together with CTRL_VQ. */
 export const CTRL_DEPENDENT_FEATURES: readonly number[] = [NetFeature.CtrlRx, NetFeature.Mq, NetFeature.CtrlMacAddr];
 
-export const NetConfigOffset = { Mac: 0, Status: 6, MaxVirtqueuePairs: 8, Mtu: 10 } as const;
+export const MAC_LENGTH = 6;
+
+/**
+ * Device configuration, `struct virtio_net_config` (virtio 1.2 section 5.1.4), as far as the driver
+ * reads it. mac is writable only through legacy interfaces without CTRL_MAC_ADDR (net.ts checks).
+ */
+export const NET_CONFIG = {
+  mac: registerArray("mac", 0, 1, MAC_LENGTH, "rw"),
+  status: register("status", 6, 2, "ro"),
+  max_virtqueue_pairs: register("max_virtqueue_pairs", 8, 2, "ro"),
+  mtu: register("mtu", 10, 2, "ro"),
+} as const;
 export const NetStatus = { LinkUp: 1 } as const;
 
-export const MAC_LENGTH = 6;
 export const ETHERNET_HEADER_LENGTH = 14;
 export const VLAN_TAG_LENGTH = 4;
 export const DEFAULT_MTU = 1500;
@@ -58,6 +69,3 @@ export const CtrlRxCommand = { Promisc: 0, AllMulti: 1 } as const;
 export const CtrlMacCommand = { AddrSet: 1 } as const;
 export const CtrlMqCommand = { VqPairsSet: 0 } as const;
 export const CtrlAck = { Ok: 0, Err: 1 } as const;
-
-/** ISR bit 1: the device configuration changed (legacy interfaces have no generation counter). */
-export const ISR_CONFIG_CHANGE = 2;

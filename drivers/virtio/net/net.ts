@@ -13,7 +13,7 @@ import {
   CtrlMqCommand,
   CtrlRxCommand,
   MAC_LENGTH,
-  NetConfigOffset,
+  NET_CONFIG,
   NetFeature,
   RX_QUEUE,
   TX_QUEUE,
@@ -247,7 +247,7 @@ export class VirtioNet implements NetLink {
     if (this.device.has(NetFeature.CtrlMacAddr)) {
       this.requireControl().run(CtrlClass.Mac, CtrlMacCommand.AddrSet, mac, "mac addr-set");
     } else if (!this.device.transport.hasFeaturesOk) {
-      for (let i = 0; i < MAC_LENGTH; i++) this.device.transport.writeConfig8(NetConfigOffset.Mac + i, mac[i]);
+      for (let i = 0; i < MAC_LENGTH; i++) this.device.transport.writeConfig(NET_CONFIG.mac, mac[i], i);
     } else {
       throw new VirtioUsageError(this.name, "mac-set", "no CTRL_MAC_ADDR and the configuration MAC is read-only");
     }

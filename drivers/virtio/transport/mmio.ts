@@ -2,15 +2,27 @@ import type { Platform } from "../../../kernel/platform";
 import type { IoRegion } from "../../../kernel/pci/io-region";
 import { ALIGN_DESC } from "../ring/split-format";
 import { LEGACY_FEATURE_MASK } from "../features";
+import { highHalf, lowHalf, readRegister, writeRegister, type Readable, type Writable } from "../register";
 import { LEGACY_QUEUE_ALIGN } from "./legacy-registers";
-import { MMIO_MAGIC, MMIO_MAX_QUEUES, MMIO_VERSION_LEGACY, MMIO_VERSION_MODERN, MmioReg } from "./mmio-registers";
+import { ALL_FEATURE_BITS, readFeatureWords, writeFeatureWords } from "./feature-words";
+import {
+  MMIO_CONFIG_OFFSET,
+  MMIO_MAGIC,
+  MMIO_MAX_QUEUES,
+  MMIO_QUEUE_READY,
+  MMIO_REGISTERS,
+  MMIO_VERSION_LEGACY,
+  MMIO_VERSION_MODERN,
+} from "./mmio-registers";
 import { NO_VECTOR } from "../interrupts";
 import { VirtioQueueError, VirtioTransportError } from "../errors";
 import type { QueueAddresses, RingPlacement, Transport } from "./transport";
-import { TransportBase, splitAddress } from "./transport";
+import { FIXED_GENERATION, TransportBase } from "./transport";
 
-/** Size of the register block before device config. */
-export const MMIO_REGISTER_SPAN = MmioReg.Config;
+/** Hot paths (kick, interrupt): the entries' types fix the widths, so the accesses are written out, not dispatched. */
+const QUEUE_NOTIFY: Writable<4> = MMIO_REGISTERS.QueueNotify;
+const INTERRUPT_STATUS: Readable<4> = MMIO_REGISTERS.InterruptStatus;
+const INTERRUPT_ACK: Writable<4> = MMIO_REGISTERS.InterruptACK;
 
 /**
  * virtio-mmio, version 1 (legacy: page-frame queues, no FEATURES_OK) or 2 (modern).
@@ -26,6 +38,7 @@ export class MmioTransport extends TransportBase implements Transport {
   readonly queueSizeFixed = false;
   readonly ringPlacement: RingPlacement;
   private readonly queueCount: number;
+  private readonly config: IoRegion;
 
   constructor(
     platform: Platform,
@@ -33,40 +46,37 @@ export class MmioTransport extends TransportBase implements Transport {
     private readonly regs: IoRegion,
   ) {
     super(platform);
-    const magic = regs.read32(MmioReg.Magic);
+    if (regs.length < MMIO_CONFIG_OFFSET) {
+      throw new VirtioTransportError(device, "mmio-window", `${regs.length} bytes, the register block ${MMIO_CONFIG_OFFSET}`);
+    }
+    const magic = readRegister(regs, MMIO_REGISTERS.MagicValue);
     if (magic !== MMIO_MAGIC) throw new VirtioTransportError(device, "mmio-magic", `magic 0x${magic.toString(16)}`);
-    this.version = regs.read32(MmioReg.Version);
+    this.version = readRegister(regs, MMIO_REGISTERS.Version);
     if (this.version !== MMIO_VERSION_LEGACY && this.version !== MMIO_VERSION_MODERN) {
       throw new VirtioTransportError(device, "mmio-version", `unsupported version ${this.version}`);
     }
-    this.deviceType = regs.read32(MmioReg.DeviceId);
+    this.deviceType = readRegister(regs, MMIO_REGISTERS.DeviceID);
     const legacy = this.version === MMIO_VERSION_LEGACY;
-    this.featureMask = legacy ? LEGACY_FEATURE_MASK : 0xffff_ffff_ffff_ffffn;
+    this.featureMask = legacy ? LEGACY_FEATURE_MASK : ALL_FEATURE_BITS;
     this.hasFeaturesOk = !legacy;
     this.ringPlacement = legacy ? { contiguous: true, align: LEGACY_QUEUE_ALIGN } : { contiguous: false, align: ALIGN_DESC };
+    this.config = regs.window(MMIO_CONFIG_OFFSET, regs.length - MMIO_CONFIG_OFFSET);
     this.queueCount = this.countQueues();
   }
 
   readDeviceFeatures(): bigint {
-    this.regs.write32(MmioReg.DeviceFeaturesSel, 0);
-    const low = this.regs.read32(MmioReg.DeviceFeatures);
-    this.regs.write32(MmioReg.DeviceFeaturesSel, 1);
-    const high = this.regs.read32(MmioReg.DeviceFeatures);
-    return ((BigInt(high) << 32n) | BigInt(low)) & this.featureMask;
+    return readFeatureWords(this.regs, MMIO_REGISTERS.DeviceFeaturesSel, MMIO_REGISTERS.DeviceFeatures) & this.featureMask;
   }
 
   writeDriverFeatures(features: bigint): void {
-    this.regs.write32(MmioReg.DriverFeaturesSel, 0);
-    this.regs.write32(MmioReg.DriverFeatures, Number(features & 0xffff_ffffn));
-    this.regs.write32(MmioReg.DriverFeaturesSel, 1);
-    this.regs.write32(MmioReg.DriverFeatures, Number((features >> 32n) & 0xffff_ffffn));
+    writeFeatureWords(this.regs, MMIO_REGISTERS.DriverFeaturesSel, MMIO_REGISTERS.DriverFeatures, features);
   }
 
   getStatus(): number {
-    return this.regs.read32(MmioReg.Status);
+    return readRegister(this.regs, MMIO_REGISTERS.Status);
   }
   setStatus(status: number): void {
-    this.regs.write32(MmioReg.Status, status);
+    writeRegister(this.regs, MMIO_REGISTERS.Status, status);
   }
   numQueues(): number {
     return this.queueCount;
@@ -74,35 +84,36 @@ export class MmioTransport extends TransportBase implements Transport {
 
   queueMaxSize(index: number): number {
     this.selectQueue(index);
-    return this.regs.read32(MmioReg.QueueNumMax);
+    return readRegister(this.regs, MMIO_REGISTERS.QueueNumMax);
   }
 
   setupQueue(index: number, size: number, addresses: QueueAddresses): void {
     this.selectQueue(index);
-    this.regs.write32(MmioReg.QueueNum, size);
+    writeRegister(this.regs, MMIO_REGISTERS.QueueNum, size);
     if (this.version === MMIO_VERSION_LEGACY) {
+      // The driver picks the page size the PFN counts in; the legacy ring alignment is that page.
       if (addresses.desc % LEGACY_QUEUE_ALIGN !== 0) {
         throw new VirtioQueueError(this.device, "queue-address", `queue ${index}: ring not page aligned`);
       }
-      this.regs.write32(MmioReg.GuestPageSize, LEGACY_QUEUE_ALIGN);
-      this.regs.write32(MmioReg.QueueAlign, LEGACY_QUEUE_ALIGN);
-      this.regs.write32(MmioReg.QueuePfn, addresses.desc / LEGACY_QUEUE_ALIGN);
+      writeRegister(this.regs, MMIO_REGISTERS.GuestPageSize, LEGACY_QUEUE_ALIGN);
+      writeRegister(this.regs, MMIO_REGISTERS.QueueAlign, LEGACY_QUEUE_ALIGN);
+      writeRegister(this.regs, MMIO_REGISTERS.QueuePFN, addresses.desc / LEGACY_QUEUE_ALIGN);
       return;
     }
-    this.writePair(MmioReg.QueueDescLow, addresses.desc);
-    this.writePair(MmioReg.QueueDriverLow, addresses.driver);
-    this.writePair(MmioReg.QueueDeviceLow, addresses.device);
-    this.regs.write32(MmioReg.QueueReady, 1);
+    this.writeAddress(MMIO_REGISTERS.QueueDescLow, MMIO_REGISTERS.QueueDescHigh, addresses.desc);
+    this.writeAddress(MMIO_REGISTERS.QueueDriverLow, MMIO_REGISTERS.QueueDriverHigh, addresses.driver);
+    this.writeAddress(MMIO_REGISTERS.QueueDeviceLow, MMIO_REGISTERS.QueueDeviceHigh, addresses.device);
+    writeRegister(this.regs, MMIO_REGISTERS.QueueReady, MMIO_QUEUE_READY);
   }
 
   notify(index: number): void {
-    this.regs.write32(MmioReg.QueueNotify, index);
+    this.regs.write32(QUEUE_NOTIFY.offset, index);
   }
 
   /** Reads and acknowledges the interrupt status, like the PCI ISR read. */
   readIsr(): number {
-    const status = this.regs.read32(MmioReg.InterruptStatus);
-    if (status !== 0) this.regs.write32(MmioReg.InterruptAck, status);
+    const status = this.regs.read32(INTERRUPT_STATUS.offset);
+    if (status !== 0) this.regs.write32(INTERRUPT_ACK.offset, status);
     return status;
   }
 
@@ -115,39 +126,24 @@ export class MmioTransport extends TransportBase implements Transport {
   }
 
   configGeneration(): number {
-    return this.version === MMIO_VERSION_LEGACY ? 0 : this.regs.read32(MmioReg.ConfigGeneration);
+    return this.version === MMIO_VERSION_LEGACY ? FIXED_GENERATION : readRegister(this.regs, MMIO_REGISTERS.ConfigGeneration);
   }
 
-  readConfig8(offset: number): number {
-    return this.regs.read8(MmioReg.Config + offset);
-  }
-  readConfig16(offset: number): number {
-    return this.regs.read16(MmioReg.Config + offset);
-  }
-  readConfig32(offset: number): number {
-    return this.regs.read32(MmioReg.Config + offset);
-  }
-  writeConfig8(offset: number, value: number): void {
-    this.regs.write8(MmioReg.Config + offset, value);
-  }
-  writeConfig16(offset: number, value: number): void {
-    this.regs.write16(MmioReg.Config + offset, value);
-  }
-  writeConfig32(offset: number, value: number): void {
-    this.regs.write32(MmioReg.Config + offset, value);
+  protected deviceConfig(): IoRegion {
+    return this.config;
   }
 
   private selectQueue(index: number): void {
     if (!(index >= 0 && index < MMIO_MAX_QUEUES)) {
       throw new VirtioQueueError(this.device, "queue-index", `queue ${index} out of range`);
     }
-    this.regs.write32(MmioReg.QueueSel, index);
+    writeRegister(this.regs, MMIO_REGISTERS.QueueSel, index);
   }
 
-  private writePair(lowOffset: number, address: number): void {
-    const [low, high] = splitAddress(address);
-    this.regs.write32(lowOffset, low);
-    this.regs.write32(lowOffset + 4, high);
+  /** A 64-bit address as its Low register, then its High one. */
+  private writeAddress(low: Writable<4>, high: Writable<4>, address: number): void {
+    writeRegister(this.regs, low, lowHalf(address));
+    writeRegister(this.regs, high, highHalf(address));
   }
 
   private countQueues(): number {

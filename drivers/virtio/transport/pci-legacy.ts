@@ -1,13 +1,29 @@
 import type { Platform } from "../../../kernel/platform";
 import type { IoRegion } from "../../../kernel/pci/io-region";
-import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_MAX_QUEUES, LEGACY_PFN_SHIFT, LEGACY_QUEUE_ALIGN, LegacyReg } from "./legacy-registers";
+import {
+  LEGACY_CONFIG_OFFSET,
+  LEGACY_CONFIG_OFFSET_MSIX,
+  LEGACY_HEADER,
+  LEGACY_MAX_QUEUES,
+  LEGACY_PFN_SHIFT,
+  LEGACY_QUEUE_ALIGN,
+} from "./legacy-registers";
 import { LEGACY_FEATURE_MASK } from "../features";
 import { NO_VECTOR } from "../interrupts";
-import { VirtioQueueError } from "../errors";
+import { blockLength, readRegister, writeRegister, type Readable, type Writable } from "../register";
+import { VirtioQueueError, VirtioTransportError } from "../errors";
 import type { NotifyKind, QueueAddresses, RingPlacement, Transport } from "./transport";
-import { TransportBase } from "./transport";
+import { FIXED_GENERATION, TransportBase } from "./transport";
 
-const PFN_LIMIT = 0x1_0000_0000;
+const BITS_PER_BYTE = 8;
+/** Page frames queue_address cannot hold. */
+const PFN_LIMIT = 2 ** (LEGACY_HEADER.queue_address.width * BITS_PER_BYTE);
+/** Bytes of BAR0 the header needs, MSI-X vectors included. */
+export const LEGACY_HEADER_LENGTH = blockLength(LEGACY_HEADER);
+
+/** Hot paths (kick, INTx handler): the entries' types fix the widths, so the accesses are written out, not dispatched. */
+const QUEUE_NOTIFY: Writable<2> = LEGACY_HEADER.queue_notify;
+const ISR_STATUS: Readable<1> = LEGACY_HEADER.isr_status;
 
 /** Virtio 0.9 ("legacy") over PCI BAR0: fixed register block, 32 feature bits, queue PFNs. */
 export class LegacyPciTransport extends TransportBase implements Transport {
@@ -18,6 +34,9 @@ export class LegacyPciTransport extends TransportBase implements Transport {
   readonly queueSizeFixed = true;
   readonly ringPlacement: RingPlacement = { contiguous: true, align: LEGACY_QUEUE_ALIGN };
   private readonly queueCount: number;
+  /** The device configuration where it sits without MSI-X, and with it. */
+  private readonly config: IoRegion;
+  private readonly configMsix: IoRegion;
 
   /** `msixEnabled` is asked on each config access: enabling MSI-X moves the device config. */
   constructor(
@@ -28,21 +47,26 @@ export class LegacyPciTransport extends TransportBase implements Transport {
     private readonly msixEnabled: () => boolean,
   ) {
     super(platform);
+    if (regs.length < LEGACY_HEADER_LENGTH) {
+      throw new VirtioTransportError(device, "legacy-bar", `BAR0 has ${regs.length} bytes, the legacy header ${LEGACY_HEADER_LENGTH}`);
+    }
     this.notifyKind = regs.space;
+    this.config = regs.window(LEGACY_CONFIG_OFFSET, regs.length - LEGACY_CONFIG_OFFSET);
+    this.configMsix = regs.window(LEGACY_CONFIG_OFFSET_MSIX, regs.length - LEGACY_CONFIG_OFFSET_MSIX);
     this.queueCount = this.countQueues();
   }
 
   readDeviceFeatures(): bigint {
-    return BigInt(this.regs.read32(LegacyReg.HostFeatures));
+    return BigInt(readRegister(this.regs, LEGACY_HEADER.device_features));
   }
   writeDriverFeatures(features: bigint): void {
-    this.regs.write32(LegacyReg.GuestFeatures, Number(features & LEGACY_FEATURE_MASK));
+    writeRegister(this.regs, LEGACY_HEADER.driver_features, Number(features & LEGACY_FEATURE_MASK));
   }
   getStatus(): number {
-    return this.regs.read8(LegacyReg.Status);
+    return readRegister(this.regs, LEGACY_HEADER.device_status);
   }
   setStatus(status: number): void {
-    this.regs.write8(LegacyReg.Status, status);
+    writeRegister(this.regs, LEGACY_HEADER.device_status, status);
   }
   numQueues(): number {
     return this.queueCount;
@@ -50,7 +74,7 @@ export class LegacyPciTransport extends TransportBase implements Transport {
 
   queueMaxSize(index: number): number {
     this.selectQueue(index);
-    return this.regs.read16(LegacyReg.QueueSize);
+    return readRegister(this.regs, LEGACY_HEADER.queue_size);
   }
 
   setupQueue(index: number, size: number, addresses: QueueAddresses): void {
@@ -58,66 +82,48 @@ export class LegacyPciTransport extends TransportBase implements Transport {
     if (size !== fixed) {
       throw new VirtioQueueError(this.device, "queue-size", `queue ${index}: legacy size is fixed at ${fixed}, asked ${size}`);
     }
-    if (addresses.desc % LEGACY_QUEUE_ALIGN !== 0 || addresses.desc / LEGACY_QUEUE_ALIGN >= PFN_LIMIT) {
+    const pfn = addresses.desc / 2 ** LEGACY_PFN_SHIFT;
+    if (addresses.desc % LEGACY_QUEUE_ALIGN !== 0 || pfn >= PFN_LIMIT) {
       throw new VirtioQueueError(this.device, "queue-address", `queue ${index}: ring at 0x${addresses.desc.toString(16)} has no 32-bit PFN`);
     }
-    this.regs.write32(LegacyReg.QueuePfn, addresses.desc / 2 ** LEGACY_PFN_SHIFT);
+    writeRegister(this.regs, LEGACY_HEADER.queue_address, pfn);
   }
 
   notify(index: number): void {
-    this.regs.write16(LegacyReg.QueueNotify, index);
+    this.regs.write16(QUEUE_NOTIFY.offset, index);
   }
 
   readIsr(): number {
-    return this.regs.read8(LegacyReg.Isr);
+    return this.regs.read8(ISR_STATUS.offset);
   }
 
   setConfigVector(vector: number): number {
     if (!this.msixEnabled()) return NO_VECTOR;
-    this.regs.write16(LegacyReg.ConfigMsixVector, vector);
-    return this.regs.read16(LegacyReg.ConfigMsixVector);
+    writeRegister(this.regs, LEGACY_HEADER.config_msix_vector, vector);
+    return readRegister(this.regs, LEGACY_HEADER.config_msix_vector);
   }
 
   setQueueVector(index: number, vector: number): number {
     if (!this.msixEnabled()) return NO_VECTOR;
     this.selectQueue(index);
-    this.regs.write16(LegacyReg.QueueMsixVector, vector);
-    return this.regs.read16(LegacyReg.QueueMsixVector);
+    writeRegister(this.regs, LEGACY_HEADER.queue_msix_vector, vector);
+    return readRegister(this.regs, LEGACY_HEADER.queue_msix_vector);
   }
 
   /** Legacy has no generation counter; multi-byte fields can tear. */
   configGeneration(): number {
-    return 0;
+    return FIXED_GENERATION;
   }
 
-  readConfig8(offset: number): number {
-    return this.regs.read8(this.configBase() + offset);
-  }
-  readConfig16(offset: number): number {
-    return this.regs.read16(this.configBase() + offset);
-  }
-  readConfig32(offset: number): number {
-    return this.regs.read32(this.configBase() + offset);
-  }
-  writeConfig8(offset: number, value: number): void {
-    this.regs.write8(this.configBase() + offset, value);
-  }
-  writeConfig16(offset: number, value: number): void {
-    this.regs.write16(this.configBase() + offset, value);
-  }
-  writeConfig32(offset: number, value: number): void {
-    this.regs.write32(this.configBase() + offset, value);
-  }
-
-  private configBase(): number {
-    return this.msixEnabled() ? LEGACY_CONFIG_OFFSET_MSIX : LEGACY_CONFIG_OFFSET;
+  protected deviceConfig(): IoRegion {
+    return this.msixEnabled() ? this.configMsix : this.config;
   }
 
   private selectQueue(index: number): void {
     if (!(index >= 0 && index < LEGACY_MAX_QUEUES)) {
       throw new VirtioQueueError(this.device, "queue-index", `queue ${index} out of range`);
     }
-    this.regs.write16(LegacyReg.QueueSelect, index);
+    writeRegister(this.regs, LEGACY_HEADER.queue_select, index);
   }
 
   private countQueues(): number {

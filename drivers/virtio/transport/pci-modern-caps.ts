@@ -2,8 +2,16 @@ import type { PciConfigAccess } from "../../../kernel/pci/config";
 import type { PciFunction } from "../../../kernel/pci/device";
 import { isBarAssigned } from "../../../kernel/pci/bar";
 import { PciCapabilityId } from "../../../kernel/pci/registers";
+import { readRegister, type RegisterReadPort } from "../register";
 import { COMMON_CFG_MIN_LENGTH, ISR_MIN_LENGTH, NOTIFY_WIDTH } from "./common-cfg";
-import { VIRTIO_CAP_MIN_LENGTH, VIRTIO_MAX_BAR, VIRTIO_NOTIFY_CAP_MIN_LENGTH, VirtioCap, VirtioCfgType } from "./pci-capability";
+import {
+  VIRTIO_CAP_MIN_LENGTH,
+  VIRTIO_MAX_BAR,
+  VIRTIO_NOTIFY_CAP_MIN_LENGTH,
+  VIRTIO_PCI_CAP,
+  VIRTIO_PCI_NOTIFY_CAP,
+  VirtioCfgType,
+} from "./pci-capability";
 
 /** A usable vendor capability: a window of `length` bytes at `offset` inside BAR `bar`. */
 export interface VirtioPciWindow {
@@ -22,12 +30,24 @@ export interface ModernLayout {
 
 export type ModernLayoutResult = { layout: ModernLayout } | { problems: string[] };
 
+/** Device configuration layouts are the driver's business; the transport asks for one byte. */
+const DEVICE_CFG_MIN_LENGTH = 1;
+
 const MIN_WINDOW: Readonly<Record<number, number>> = {
   [VirtioCfgType.Common]: COMMON_CFG_MIN_LENGTH,
   [VirtioCfgType.Notify]: NOTIFY_WIDTH,
   [VirtioCfgType.Isr]: ISR_MIN_LENGTH,
-  [VirtioCfgType.Device]: 1,
+  [VirtioCfgType.Device]: DEVICE_CFG_MIN_LENGTH,
 };
+
+/** The capability at `at` in the function's config space, as a port its entries are read through. */
+function capabilityPort(config: PciConfigAccess, fn: PciFunction, at: number): RegisterReadPort {
+  return {
+    read8: (offset) => config.read8(fn.address, at + offset),
+    read16: (offset) => config.read16(fn.address, at + offset),
+    read32: (offset) => config.read32(fn.address, at + offset),
+  };
+}
 
 /**
  * Picks the first usable capability of each type (devices list the preferred one first),
@@ -36,12 +56,13 @@ const MIN_WINDOW: Readonly<Record<number, number>> = {
  */
 export function findModernLayout(config: PciConfigAccess, fn: PciFunction): ModernLayoutResult {
   const problems: string[] = [];
-  const chosen = new Map<number, { window: VirtioPciWindow; capOffset: number }>();
+  const chosen = new Map<number, { window: VirtioPciWindow; cap: RegisterReadPort }>();
   for (const cap of fn.capabilities) {
     if (cap.id !== PciCapabilityId.Vendor) continue;
     const at = cap.offset;
-    const capLength = config.read8(fn.address, at + VirtioCap.Length);
-    const cfgType = config.read8(fn.address, at + VirtioCap.CfgType);
+    const port = capabilityPort(config, fn, at);
+    const capLength = readRegister(port, VIRTIO_PCI_CAP.cap_len);
+    const cfgType = readRegister(port, VIRTIO_PCI_CAP.cfg_type);
     const minWindow = MIN_WINDOW[cfgType];
     if (minWindow === undefined || chosen.has(cfgType)) continue;
     const where = `cap@0x${at.toString(16)} type ${cfgType}`;
@@ -50,9 +71,9 @@ export function findModernLayout(config: PciConfigAccess, fn: PciFunction): Mode
       problems.push(`${where}: cap_len ${capLength} < ${minCapLength}`);
       continue;
     }
-    const barIndex = config.read8(fn.address, at + VirtioCap.Bar);
-    const offset = config.read32(fn.address, at + VirtioCap.Offset);
-    const length = config.read32(fn.address, at + VirtioCap.RegionLength);
+    const barIndex = readRegister(port, VIRTIO_PCI_CAP.bar);
+    const offset = readRegister(port, VIRTIO_PCI_CAP.offset);
+    const length = readRegister(port, VIRTIO_PCI_CAP.length);
     const bar = barIndex <= VIRTIO_MAX_BAR ? fn.bars[barIndex] : undefined;
     if (bar === undefined || !isBarAssigned(bar)) {
       problems.push(`${where}: BAR${barIndex} absent or unassigned`);
@@ -61,7 +82,7 @@ export function findModernLayout(config: PciConfigAccess, fn: PciFunction): Mode
     } else if (offset + length > bar.size) {
       problems.push(`${where}: [0x${offset.toString(16)}, +0x${length.toString(16)}) outside BAR${barIndex} (0x${bar.size.toString(16)})`);
     } else {
-      chosen.set(cfgType, { window: { bar: barIndex, offset, length }, capOffset: at });
+      chosen.set(cfgType, { window: { bar: barIndex, offset, length }, cap: port });
     }
   }
   const common = chosen.get(VirtioCfgType.Common);
@@ -75,7 +96,7 @@ export function findModernLayout(config: PciConfigAccess, fn: PciFunction): Mode
     layout: {
       common: common.window,
       notify: notify.window,
-      notifyMultiplier: config.read32(fn.address, notify.capOffset + VirtioCap.NotifyMultiplier),
+      notifyMultiplier: readRegister(notify.cap, VIRTIO_PCI_NOTIFY_CAP.notify_off_multiplier),
       isr: isr.window,
       device: chosen.get(VirtioCfgType.Device)?.window,
     },

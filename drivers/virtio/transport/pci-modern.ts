@@ -1,10 +1,12 @@
 import type { Platform } from "../../../kernel/platform";
 import type { IoRegion } from "../../../kernel/pci/io-region";
 import { ALIGN_DESC } from "../ring/split-format";
-import { CommonCfg, NOTIFY_WIDTH } from "./common-cfg";
+import { readRegister, writeRegister, writeRegister64, type Readable } from "../register";
+import { COMMON_CFG, NOTIFY_WIDTH, PCI_ISR, QUEUE_ENABLED } from "./common-cfg";
+import { ALL_FEATURE_BITS, readFeatureWords, writeFeatureWords } from "./feature-words";
 import { VirtioConfigError, VirtioQueueError } from "../errors";
 import type { NotifyKind, QueueAddresses, RingPlacement, Transport } from "./transport";
-import { TransportBase, splitAddress } from "./transport";
+import { TransportBase } from "./transport";
 
 export interface ModernRegions {
   readonly common: IoRegion;
@@ -14,11 +16,16 @@ export interface ModernRegions {
   readonly device?: IoRegion;
 }
 
+/** Hot path (INTx handler): the entry's type fixes the width, so the read is written out, not dispatched. */
+const ISR_STATUS: Readable<1> = PCI_ISR.isr_status;
+/** notifyOffsets entry of a queue not set up: outside every region, so a stray notify throws. */
+const NOT_SET_UP = -1;
+
 /** Virtio 1.x over PCI: registers in BAR windows located by vendor capabilities. */
 export class ModernPciTransport extends TransportBase implements Transport {
   readonly kind = "modern";
   readonly notifyKind: NotifyKind;
-  readonly featureMask = 0xffff_ffff_ffff_ffffn;
+  readonly featureMask = ALL_FEATURE_BITS;
   readonly hasFeaturesOk = true;
   readonly queueSizeFixed = false;
   readonly ringPlacement: RingPlacement = { contiguous: false, align: ALIGN_DESC };
@@ -34,47 +41,40 @@ export class ModernPciTransport extends TransportBase implements Transport {
     super(platform);
     this.common = regions.common;
     this.notifyKind = regions.notify.space;
-    this.notifyOffsets = new Int32Array(this.numQueues()).fill(-1);
+    this.notifyOffsets = new Int32Array(this.numQueues()).fill(NOT_SET_UP);
   }
 
   readDeviceFeatures(): bigint {
-    this.common.write32(CommonCfg.DeviceFeatureSelect, 0);
-    const low = this.common.read32(CommonCfg.DeviceFeature);
-    this.common.write32(CommonCfg.DeviceFeatureSelect, 1);
-    const high = this.common.read32(CommonCfg.DeviceFeature);
-    return (BigInt(high) << 32n) | BigInt(low);
+    return readFeatureWords(this.common, COMMON_CFG.device_feature_select, COMMON_CFG.device_feature);
   }
 
   writeDriverFeatures(features: bigint): void {
-    this.common.write32(CommonCfg.DriverFeatureSelect, 0);
-    this.common.write32(CommonCfg.DriverFeature, Number(features & 0xffff_ffffn));
-    this.common.write32(CommonCfg.DriverFeatureSelect, 1);
-    this.common.write32(CommonCfg.DriverFeature, Number((features >> 32n) & 0xffff_ffffn));
+    writeFeatureWords(this.common, COMMON_CFG.driver_feature_select, COMMON_CFG.driver_feature, features);
   }
 
   getStatus(): number {
-    return this.common.read8(CommonCfg.DeviceStatus);
+    return readRegister(this.common, COMMON_CFG.device_status);
   }
   setStatus(status: number): void {
-    this.common.write8(CommonCfg.DeviceStatus, status);
+    writeRegister(this.common, COMMON_CFG.device_status, status);
   }
 
   numQueues(): number {
-    return this.common.read16(CommonCfg.NumQueues);
+    return readRegister(this.common, COMMON_CFG.num_queues);
   }
 
   queueMaxSize(index: number): number {
     this.selectQueue(index);
-    return this.common.read16(CommonCfg.QueueSize);
+    return readRegister(this.common, COMMON_CFG.queue_size);
   }
 
   setupQueue(index: number, size: number, addresses: QueueAddresses): void {
     this.selectQueue(index);
-    this.common.write16(CommonCfg.QueueSize, size);
-    this.writeAddress(CommonCfg.QueueDesc, addresses.desc);
-    this.writeAddress(CommonCfg.QueueDriver, addresses.driver);
-    this.writeAddress(CommonCfg.QueueDevice, addresses.device);
-    const notifyOff = this.common.read16(CommonCfg.QueueNotifyOff);
+    writeRegister(this.common, COMMON_CFG.queue_size, size);
+    writeRegister64(this.common, COMMON_CFG.queue_desc, addresses.desc);
+    writeRegister64(this.common, COMMON_CFG.queue_driver, addresses.driver);
+    writeRegister64(this.common, COMMON_CFG.queue_device, addresses.device);
+    const notifyOff = readRegister(this.common, COMMON_CFG.queue_notify_off);
     const offset = notifyOff * this.regions.notifyMultiplier;
     if (offset + NOTIFY_WIDTH > this.regions.notify.length) {
       throw new VirtioQueueError(
@@ -84,52 +84,34 @@ export class ModernPciTransport extends TransportBase implements Transport {
       );
     }
     this.notifyOffsets[index] = offset;
-    this.common.write16(CommonCfg.QueueEnable, 1);
+    writeRegister(this.common, COMMON_CFG.queue_enable, QUEUE_ENABLED);
   }
 
+  /** The 16-bit queue index at the queue's own notify address (NOTIFY_WIDTH). */
   notify(index: number): void {
     this.regions.notify.write16(this.notifyOffsets[index], index);
   }
 
   readIsr(): number {
-    return this.regions.isr.read8(0);
+    return this.regions.isr.read8(ISR_STATUS.offset);
   }
 
   setConfigVector(vector: number): number {
-    this.common.write16(CommonCfg.ConfigMsixVector, vector);
-    return this.common.read16(CommonCfg.ConfigMsixVector);
+    writeRegister(this.common, COMMON_CFG.config_msix_vector, vector);
+    return readRegister(this.common, COMMON_CFG.config_msix_vector);
   }
 
   setQueueVector(index: number, vector: number): number {
     this.selectQueue(index);
-    this.common.write16(CommonCfg.QueueMsixVector, vector);
-    return this.common.read16(CommonCfg.QueueMsixVector);
+    writeRegister(this.common, COMMON_CFG.queue_msix_vector, vector);
+    return readRegister(this.common, COMMON_CFG.queue_msix_vector);
   }
 
   configGeneration(): number {
-    return this.common.read8(CommonCfg.ConfigGeneration);
+    return readRegister(this.common, COMMON_CFG.config_generation);
   }
 
-  readConfig8(offset: number): number {
-    return this.deviceConfig().read8(offset);
-  }
-  readConfig16(offset: number): number {
-    return this.deviceConfig().read16(offset);
-  }
-  readConfig32(offset: number): number {
-    return this.deviceConfig().read32(offset);
-  }
-  writeConfig8(offset: number, value: number): void {
-    this.deviceConfig().write8(offset, value);
-  }
-  writeConfig16(offset: number, value: number): void {
-    this.deviceConfig().write16(offset, value);
-  }
-  writeConfig32(offset: number, value: number): void {
-    this.deviceConfig().write32(offset, value);
-  }
-
-  private deviceConfig(): IoRegion {
+  protected deviceConfig(): IoRegion {
     if (this.regions.device === undefined) {
       throw new VirtioConfigError(this.device, "no-device-config", "device has no DEVICE_CFG capability");
     }
@@ -140,12 +122,6 @@ export class ModernPciTransport extends TransportBase implements Transport {
     if (!(index >= 0 && index < this.notifyOffsets.length)) {
       throw new VirtioQueueError(this.device, "queue-index", `queue ${index} of ${this.notifyOffsets.length}`);
     }
-    this.common.write16(CommonCfg.QueueSelect, index);
-  }
-
-  private writeAddress(offset: number, address: number): void {
-    const [low, high] = splitAddress(address);
-    this.common.write32(offset, low);
-    this.common.write32(offset + 4, high);
+    writeRegister(this.common, COMMON_CFG.queue_select, index);
   }
 }

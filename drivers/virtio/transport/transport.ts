@@ -1,4 +1,6 @@
 import type { Platform } from "../../../kernel/platform";
+import type { IoRegion } from "../../../kernel/pci/io-region";
+import { readRegister, readRegister64, writeRegister, type Readable, type Writable } from "../register";
 import { DeviceStatus } from "../status";
 import { VirtioConfigError, VirtioStatusError } from "../errors";
 
@@ -58,21 +60,18 @@ export interface Transport {
   setQueueVector(index: number, vector: number): number;
 
   configGeneration(): number;
-  readConfig8(offset: number): number;
-  readConfig16(offset: number): number;
-  readConfig32(offset: number): number;
-  /** As two 32-bit accesses, low half first (the access width the spec requires). */
-  readConfig64(offset: number): bigint;
-  writeConfig8(offset: number, value: number): void;
-  writeConfig16(offset: number, value: number): void;
-  writeConfig32(offset: number, value: number): void;
-  writeConfig64(offset: number, value: bigint): void;
+  /** A 1-, 2- or 4-byte device configuration field, or element `index` of an array field (mac[6]). */
+  readConfig(field: Readable<1 | 2 | 4>, index?: number): number;
+  /** An 8-byte field as two 32-bit accesses, low half first (the access width the spec requires). */
+  readConfig64(field: Readable<8>): bigint;
+  writeConfig(field: Writable<1 | 2 | 4>, value: number, index?: number): void;
   /** Runs `read` until config_generation is the same before and after (bounded). */
   readConfigStable<T>(read: () => T): T;
 }
 
 export const CONFIG_STABLE_ATTEMPTS = 16;
-const TWO_POW_32 = 0x1_0000_0000;
+/** configGeneration() of interfaces without the counter (legacy): always the same value. */
+export const FIXED_GENERATION = 0;
 
 /** What every transport does the same way, on top of its register accessors. */
 export abstract class TransportBase {
@@ -82,8 +81,8 @@ export abstract class TransportBase {
   abstract getStatus(): number;
   abstract setStatus(status: number): void;
   abstract configGeneration(): number;
-  abstract readConfig32(offset: number): number;
-  abstract writeConfig32(offset: number, value: number): void;
+  /** The device configuration space, its first byte at offset 0. */
+  protected abstract deviceConfig(): IoRegion;
 
   reset(timeoutNs: number): void {
     this.setStatus(DeviceStatus.Reset);
@@ -95,15 +94,16 @@ export abstract class TransportBase {
     }
   }
 
-  readConfig64(offset: number): bigint {
-    const low = this.readConfig32(offset);
-    const high = this.readConfig32(offset + 4);
-    return (BigInt(high) << 32n) | BigInt(low);
+  readConfig(field: Readable<1 | 2 | 4>, index = 0): number {
+    return readRegister(this.deviceConfig(), field, index);
   }
 
-  writeConfig64(offset: number, value: bigint): void {
-    this.writeConfig32(offset, Number(value & 0xffff_ffffn));
-    this.writeConfig32(offset + 4, Number((value >> 32n) & 0xffff_ffffn));
+  readConfig64(field: Readable<8>): bigint {
+    return readRegister64(this.deviceConfig(), field);
+  }
+
+  writeConfig(field: Writable<1 | 2 | 4>, value: number, index = 0): void {
+    writeRegister(this.deviceConfig(), field, value, index);
   }
 
   readConfigStable<T>(read: () => T): T {
@@ -114,8 +114,4 @@ export abstract class TransportBase {
     }
     throw new VirtioConfigError(this.device, "config-unstable", `generation changed on ${CONFIG_STABLE_ATTEMPTS} reads`);
   }
-}
-
-export function splitAddress(address: number): [low: number, high: number] {
-  return [address >>> 0, Math.floor(address / TWO_POW_32)];
 }

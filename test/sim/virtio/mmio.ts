@@ -1,8 +1,39 @@
-import { MMIO_MAGIC, MMIO_VERSION_LEGACY, MmioReg } from "../../../drivers/virtio/transport/mmio-registers";
+import { MMIO_MAGIC, MMIO_VERSION_LEGACY } from "../../../drivers/virtio/transport/mmio-registers";
 import { splitRingLayout } from "../../../drivers/virtio/ring/split-layout";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { getHalf, isPowerOfTwo, setHalf } from "./registers";
+
+/** virtio-mmio register offsets (virtio 1.2 section 4.2.2; legacy layout 4.2.4). */
+const MmioReg = {
+  Magic: 0x000,
+  Version: 0x004,
+  DeviceId: 0x008,
+  VendorId: 0x00c,
+  DeviceFeatures: 0x010,
+  DeviceFeaturesSel: 0x014,
+  DriverFeatures: 0x020,
+  DriverFeaturesSel: 0x024,
+  GuestPageSize: 0x028,
+  QueueSel: 0x030,
+  QueueNumMax: 0x034,
+  QueueNum: 0x038,
+  QueueAlign: 0x03c,
+  QueuePfn: 0x040,
+  QueueReady: 0x044,
+  QueueNotify: 0x050,
+  InterruptStatus: 0x060,
+  InterruptAck: 0x064,
+  Status: 0x070,
+  QueueDescLow: 0x080,
+  QueueDescHigh: 0x084,
+  QueueDriverLow: 0x090,
+  QueueDriverHigh: 0x094,
+  QueueDeviceLow: 0x0a0,
+  QueueDeviceHigh: 0x0a4,
+  ConfigGeneration: 0x0fc,
+  Config: 0x100,
+} as const;
 
 const MMIO_VENDOR_QEMU = 0x554d_4551;
 export const MMIO_WINDOW_SIZE = 0x200;

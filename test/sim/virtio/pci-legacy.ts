@@ -1,9 +1,23 @@
-import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_QUEUE_ALIGN, LegacyReg } from "../../../drivers/virtio/transport/legacy-registers";
+import { LEGACY_CONFIG_OFFSET, LEGACY_CONFIG_OFFSET_MSIX, LEGACY_QUEUE_ALIGN } from "../../../drivers/virtio/transport/legacy-registers";
 import { splitRingLayout } from "../../../drivers/virtio/ring/split-layout";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { isPowerOfTwo, matchField } from "./registers";
 import type { Field } from "./registers";
+
+/** Legacy PCI header offsets in BAR0 (virtio 1.2 section 4.1.4.10). */
+const LegacyReg = {
+  HostFeatures: 0x00,
+  GuestFeatures: 0x04,
+  QueuePfn: 0x08,
+  QueueSize: 0x0c,
+  QueueSelect: 0x0e,
+  QueueNotify: 0x10,
+  Status: 0x12,
+  Isr: 0x13,
+  ConfigMsixVector: 0x14,
+  QueueMsixVector: 0x16,
+} as const;
 
 const FIELDS: readonly Field[] = [
   { name: "host_features", offset: LegacyReg.HostFeatures, width: 4, readOnly: true },

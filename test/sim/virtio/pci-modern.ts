@@ -1,8 +1,27 @@
-import { CommonCfg } from "../../../drivers/virtio/transport/common-cfg";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
 import { getHalf, isPowerOfTwo, matchField, setHalf } from "./registers";
 import type { Field } from "./registers";
+
+/** Common configuration offsets (virtio 1.2 section 4.1.4.3). */
+const CommonCfg = {
+  DeviceFeatureSelect: 0x00,
+  DeviceFeature: 0x04,
+  DriverFeatureSelect: 0x08,
+  DriverFeature: 0x0c,
+  ConfigMsixVector: 0x10,
+  NumQueues: 0x12,
+  DeviceStatus: 0x14,
+  ConfigGeneration: 0x15,
+  QueueSelect: 0x16,
+  QueueSize: 0x18,
+  QueueMsixVector: 0x1a,
+  QueueEnable: 0x1c,
+  QueueNotifyOff: 0x1e,
+  QueueDesc: 0x20,
+  QueueDriver: 0x28,
+  QueueDevice: 0x30,
+} as const;
 
 const COMMON_FIELDS: readonly Field[] = [
   { name: "device_feature_select", offset: CommonCfg.DeviceFeatureSelect, width: 4 },
