@@ -1,6 +1,6 @@
 /** Adapters from the kernel's event loop and devices to what runtime libraries take injected. */
-import { mathRandomFill } from "../drivers/virtio/net/config";
 import type { Platform } from "../kernel/platform";
+import { mathRandomFill } from "../kernel/random";
 import type { Devices } from "./devices";
 import type { RandomSource, Scheduler } from "./net/scheduler";
 

@@ -5,6 +5,7 @@
 import { FeatureBit } from "../../drivers/virtio/features";
 import type { BlockDevice } from "../../runtime/block/device";
 import type { Command } from "./commands";
+import { virtioBlkOf } from "./virtio-blk";
 
 const SEQ_REQUEST_BYTES = 1024 * 1024;
 const SEQ_DEPTH = 4;
@@ -72,7 +73,7 @@ export const bench: Command = async (disk, args, now) => {
     ["rand-read-qd32", () => randomReads(disk, now, 32, seconds)],
   ];
   const only = args.get("figures")?.split("+");
-  const driver = disk.driver;
+  const driver = virtioBlkOf(disk);
   console.log(`blk bench mode ${driver.interruptMode} event-idx=${driver.has(FeatureBit.EventIdx)}`);
   for (const [name, run] of figures) {
     if ((disk.info.readOnly && name === "seq-write") || (only !== undefined && !only.includes(name))) continue;

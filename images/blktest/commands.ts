@@ -1,10 +1,11 @@
 // The checks the blk QEMU tests run in the guest; each prints one `blk <name> ok ...` line or throws.
-import { BlkReadOnlyError } from "../../drivers/virtio/blk/errors";
+import { isBlockError } from "../../drivers/block-driver";
 import type { CommandLine } from "../../kernel/command-line";
 import { Sha256, toHex } from "../../runtime/crypto/sha256";
 import type { BlockDevice } from "../../runtime/block/device";
 import { BlockRangeError } from "../../runtime/block/errors";
 import { stampPattern } from "./pattern";
+import { virtioBlkOf } from "./virtio-blk";
 
 const CHUNK_BYTES = 1024 * 1024;
 const FILL_DEPTH = 4;
@@ -78,7 +79,7 @@ const sha256: Command = async (disk, _args, now) => {
 const readonlyCheck: Command = async (disk) => {
   check(disk.info.readOnly, "info.readOnly");
   const error = await rejection(disk.write(0, new Uint8Array(disk.info.blockSize)));
-  check(error instanceof BlkReadOnlyError, `write refused with BlkReadOnlyError (got ${String(error)})`);
+  check(isBlockError(error, "read-only"), `write refused as read-only (got ${String(error)})`);
   const block = await disk.read(0, new Uint8Array(disk.info.blockSize));
   return `error="${(error as Error).message}" first-byte=${block[0]}`;
 };
@@ -95,7 +96,7 @@ const edge: Command = async (disk) => {
   check(equalBytes(out, back), "last block reads back what was written");
   const beyond = await rejection(disk.read(info.blocks, new Uint8Array(info.blockSize)));
   check(beyond instanceof BlockRangeError, "read past the end refused with BlockRangeError");
-  return `capacity-sectors=${info.capacitySectors} capacity-bytes=${info.capacityBytes} last-block=${last}`;
+  return `capacity-sectors=${virtioBlkOf(disk).geometry.capacitySectors} capacity-bytes=${info.capacityBytes} last-block=${last}`;
 };
 
 /** 64 writes then 64 reads in flight at once, each with its own data. */

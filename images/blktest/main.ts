@@ -8,6 +8,7 @@ import { startDevices } from "../../runtime/devices";
 import { bench } from "./bench";
 import { COMMANDS, type Command } from "./commands";
 import { watchResize } from "./resize";
+import { virtioBlkOf } from "./virtio-blk";
 
 const EXIT_FAILED = 1;
 const EXIT_NO_DISK = 2;
@@ -23,7 +24,7 @@ start(async (system) => {
   }
   const info = disk.info;
   console.log(
-    `blk info ${info.name} serial="${info.serial}" sectors=${info.capacitySectors} block=${info.blockSize} ro=${info.readOnly} ` +
+    `blk info ${info.name} serial="${info.serial}" sectors=${virtioBlkOf(disk).geometry.capacitySectors} block=${info.blockSize} ro=${info.readOnly} ` +
       `max-transfer=${info.maxTransferBytes} queue=${info.queueSize} features=${info.features.join(",")}`,
   );
   let failed = 0;

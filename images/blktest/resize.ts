@@ -4,6 +4,7 @@
 import type { BlockDevice } from "../../runtime/block/device";
 import { BlockRangeError } from "../../runtime/block/errors";
 import { check, rejection, type Command } from "./commands";
+import { virtioBlkOf } from "./virtio-blk";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const POLL_MS = 10;
@@ -28,7 +29,7 @@ export const watchResize: Command = async (disk, args, now) => {
     await sleep(POLL_MS);
   }
   const after = disk.info;
-  const driver = disk.driver;
+  const driver = virtioBlkOf(disk);
   console.log(
     `blktest: capacity ${before.capacityBytes} -> ${after.capacityBytes} interrupts=${driver.interruptMode} ` +
       `config-changes=${driver.configChanges} ms=${((now() - started) / NS_PER_MS).toFixed(0)}`,

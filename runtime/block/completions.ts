@@ -1,4 +1,4 @@
-import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
+import type { BlockDriver } from "../../drivers/block-driver";
 import type { EventLoop } from "../../kernel/event-loop";
 
 /** The part of the event loop a disk needs. */
@@ -14,15 +14,15 @@ export interface CompletionWatch {
 }
 
 /**
- * Interrupts: one wake source, woken by the request queue's interrupt. Referenced only while
+ * Interrupts: one wake source, woken by the driver's completion interrupt. Referenced only while
  * requests are in flight; the loop never spins for the disk, it waits for the interrupt.
  */
 class InterruptCompletions implements CompletionWatch {
   private readonly source: ReturnType<BlockLoop["addWakeSource"]>;
 
-  constructor(blk: VirtioBlk, loop: BlockLoop, onCompletions: () => void) {
+  constructor(driver: BlockDriver, loop: BlockLoop, onCompletions: () => void) {
     const source = loop.addWakeSource(onCompletions).unref();
-    blk.onInterrupt = () => source.wake();
+    driver.onInterrupt = () => source.wake();
     this.source = source;
   }
 
@@ -50,6 +50,6 @@ class PolledCompletions implements CompletionWatch {
   }
 }
 
-export function watchCompletions(blk: VirtioBlk, loop: BlockLoop, onCompletions: () => void): CompletionWatch {
-  return blk.interruptMode === "polling" ? new PolledCompletions(loop, onCompletions) : new InterruptCompletions(blk, loop, onCompletions);
+export function watchCompletions(driver: BlockDriver, loop: BlockLoop, onCompletions: () => void): CompletionWatch {
+  return driver.polled ? new PolledCompletions(loop, onCompletions) : new InterruptCompletions(driver, loop, onCompletions);
 }

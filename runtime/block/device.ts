@@ -1,10 +1,9 @@
-import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
-import { BlkRangeFlag, SECTOR_SIZE } from "../../drivers/virtio/blk/constants";
+import { BlockRequestError, type BlockDriver } from "../../drivers/block-driver";
 import type { Platform } from "../../kernel/platform";
 import { BouncePool } from "./bounce";
 import { checkBlocks, checkTransfer } from "./checks";
 import type { BlockLoop } from "./completions";
-import type { DmaBuffers } from "./dma-buffers";
+import { NOT_DMA, type DmaBuffers } from "./dma-buffers";
 import { blockInfo, type BlockInfo } from "./info";
 import { BlockOperation, OpKind, type OpKindValue } from "./operation";
 import { BlockScheduler } from "./scheduler";
@@ -37,7 +36,7 @@ export class BlockDevice {
   private readonly scheduler: BlockScheduler;
 
   constructor(
-    readonly driver: VirtioBlk,
+    readonly driver: BlockDriver,
     platform: Platform,
     loop: BlockLoop,
     private readonly buffers: DmaBuffers,
@@ -46,7 +45,7 @@ export class BlockDevice {
     this.name = driver.name;
     this.currentInfo = blockInfo(driver);
     const bounceBytes = Math.min(options.bounceBufferBytes ?? DEFAULT_BOUNCE_BYTES, driver.limits.maxTransferBytes);
-    const bounce = new BouncePool(platform, options.bounceBuffers ?? DEFAULT_BOUNCE_BUFFERS, bounceBytes - (bounceBytes % driver.geometry.blockSize));
+    const bounce = new BouncePool(platform, options.bounceBuffers ?? DEFAULT_BOUNCE_BUFFERS, bounceBytes - (bounceBytes % this.currentInfo.blockSize));
     this.scheduler = new BlockScheduler(driver, loop, bounce);
     driver.onConfigChange = () => {
       this.currentInfo = blockInfo(driver);
@@ -81,16 +80,16 @@ export class BlockDevice {
   /** Makes every write that completed before this call durable (a no-op without a write cache). */
   flush(): Promise<void> {
     if (!this.currentInfo.flush) return Promise.resolve();
-    return this.scheduler.enqueue(new BlockOperation(OpKind.Flush, 0, 1, undefined, -1, 0));
+    return this.scheduler.enqueue(new BlockOperation(OpKind.Flush, 0, 1, undefined, NOT_DMA, false));
   }
 
   /** Tells the device `count` blocks from `lba` are unused; their contents become undefined. */
   discard(lba: number, count: number): Promise<void> {
-    return this.range(OpKind.Discard, "discard", lba, count, 0);
+    return this.range(OpKind.Discard, "discard", lba, count, false);
   }
 
   writeZeroes(lba: number, count: number, options: WriteZeroesOptions = {}): Promise<void> {
-    return this.range(OpKind.WriteZeroes, "write-zeroes", lba, count, options.unmap ? BlkRangeFlag.Unmap : 0);
+    return this.range(OpKind.WriteZeroes, "write-zeroes", lba, count, options.unmap ?? false);
   }
 
   /** DMA memory the device reads and writes directly; reuse it across calls. */
@@ -107,22 +106,28 @@ export class BlockDevice {
     const error = checkTransfer(info, what, lba, buffer.length) ?? this.writeCheck(kind, what, lba);
     if (error !== undefined) return Promise.reject(error);
     if (buffer.length === 0) return Promise.resolve();
-    const sector = lba * (info.blockSize / SECTOR_SIZE);
-    return this.scheduler.enqueue(new BlockOperation(kind, sector, buffer.length, buffer, this.buffers.physicalOf(buffer), 0));
+    return this.scheduler.enqueue(new BlockOperation(kind, lba, buffer.length, buffer, this.directPhysical(buffer), false));
   }
 
-  private range(kind: OpKindValue, what: string, lba: number, count: number, flags: number): Promise<void> {
+  /** Where the device can reach `buffer` directly, or NOT_DMA (it goes through a bounce buffer). */
+  private directPhysical(buffer: Uint8Array): number {
+    const physical = this.buffers.physicalOf(buffer);
+    return physical !== NOT_DMA && physical % this.driver.limits.dmaAlignment === 0 ? physical : NOT_DMA;
+  }
+
+  private range(kind: OpKindValue, what: string, lba: number, count: number, unmap: boolean): Promise<void> {
     const info = this.info;
     const supported = kind === OpKind.Discard ? info.discard : info.writeZeroes;
-    if (!supported) return Promise.reject(this.driver.unsupportedError(what, kind === OpKind.Discard ? "DISCARD" : "WRITE_ZEROES"));
+    if (!supported) return Promise.reject(new BlockRequestError(this.name, "unsupported", `${what} block ${lba}: the device does not offer ${what}`));
     const error = checkBlocks(info, what, lba, count) ?? this.writeCheck(kind, what, lba);
     if (error !== undefined) return Promise.reject(error);
     if (count === 0) return Promise.resolve();
-    const blockSectors = info.blockSize / SECTOR_SIZE;
-    return this.scheduler.enqueue(new BlockOperation(kind, lba * blockSectors, count * blockSectors, undefined, -1, flags));
+    return this.scheduler.enqueue(new BlockOperation(kind, lba, count, undefined, NOT_DMA, unmap));
   }
 
+  /** Refuses modifications of a read-only disk before anything reaches the driver. */
   private writeCheck(kind: OpKindValue, what: string, lba: number): Error | undefined {
-    return kind === OpKind.Read ? undefined : this.driver.readOnlyError(`${what} block ${lba}`);
+    if (kind === OpKind.Read || !this.currentInfo.readOnly) return undefined;
+    return new BlockRequestError(this.name, "read-only", `${what} block ${lba}: device is read-only`);
   }
 }

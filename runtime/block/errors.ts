@@ -1,6 +1,6 @@
 /**
  * Arguments a block call refused before anything was submitted. Device-side failures are the
- * driver's typed errors (BlkIoError, BlkReadOnlyError, BlkDeviceError, ...).
+ * driver's typed errors (BlockError: io, unsupported, read-only, device).
  */
 export class BlockArgumentError extends Error {
   constructor(

@@ -1,14 +1,11 @@
-import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
-import { BlkFeature, SECTOR_SIZE } from "../../drivers/virtio/blk/constants";
-import { blkFeatureNames } from "../../drivers/virtio/blk/features";
+import type { BlockDriver } from "../../drivers/block-driver";
 
 /** What an app can know about a disk; a new object after each capacity change. */
 export interface BlockInfo {
   readonly name: string;
   readonly serial: string;
+  /** Whole logical blocks, in bytes. */
   readonly capacityBytes: number;
-  /** In 512-byte sectors. */
-  readonly capacitySectors: number;
   /** Logical block size: the unit of `lba` and of every length. */
   readonly blockSize: number;
   /** Capacity in logical blocks. */
@@ -22,30 +19,28 @@ export interface BlockInfo {
   readonly writeCache: boolean | undefined;
   /** Largest read or write sent as one request (bigger ones are split). */
   readonly maxTransferBytes: number;
+  /** Requests the driver holds in flight at once. */
   readonly queueSize: number;
-  /** Negotiated feature names. */
+  /** The driver's names for what it negotiated with the device. */
   readonly features: readonly string[];
 }
 
-export function blockInfo(blk: VirtioBlk): BlockInfo {
-  const geometry = blk.geometry;
-  const sectors = geometry.capacitySectors;
-  const blockSectors = geometry.blockSize / SECTOR_SIZE;
+export function blockInfo(driver: BlockDriver): BlockInfo {
+  const { geometry, capabilities } = driver;
   return {
-    name: blk.name,
-    serial: blk.serial,
-    capacityBytes: sectors * SECTOR_SIZE,
-    capacitySectors: sectors,
+    name: driver.name,
+    serial: driver.serial,
+    capacityBytes: geometry.blocks * geometry.blockSize,
     blockSize: geometry.blockSize,
-    blocks: Math.floor(sectors / blockSectors),
+    blocks: geometry.blocks,
     physicalBlockSize: geometry.physicalBlockSize,
-    readOnly: blk.readOnly,
-    flush: blk.has(BlkFeature.Flush),
-    discard: blk.has(BlkFeature.Discard),
-    writeZeroes: blk.has(BlkFeature.WriteZeroes),
-    writeCache: geometry.writeback,
-    maxTransferBytes: blk.limits.maxTransferBytes,
-    queueSize: blk.queue.size,
-    features: blkFeatureNames(blk.features),
+    readOnly: capabilities.readOnly,
+    flush: capabilities.flush,
+    discard: capabilities.discard,
+    writeZeroes: capabilities.writeZeroes,
+    writeCache: capabilities.writeCache,
+    maxTransferBytes: driver.limits.maxTransferBytes,
+    queueSize: driver.queueDepth,
+    features: capabilities.features,
   };
 }

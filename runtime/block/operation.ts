@@ -3,7 +3,7 @@ export type OpKindValue = (typeof OpKind)[keyof typeof OpKind];
 
 /**
  * One app call, split into device requests by the scheduler. Progress is counted in bytes for
- * reads and writes and in sectors for discard / write-zeroes.
+ * reads and writes and in blocks for discard / write-zeroes.
  */
 export class BlockOperation {
   /** Units handed to the device so far. */
@@ -18,16 +18,16 @@ export class BlockOperation {
 
   constructor(
     readonly kind: OpKindValue,
-    /** First 512-byte sector. */
-    readonly sector: number,
-    /** Bytes or sectors in all. */
+    /** First logical block. */
+    readonly lba: number,
+    /** Bytes or blocks in all. */
     readonly total: number,
     /** Caller's memory for reads and writes. */
     readonly buffer: Uint8Array | undefined,
     /** Physical address of buffer[0] when it is DMA memory, else -1 (bounce). */
     readonly physical: number,
-    /** Range request flags (UNMAP). */
-    readonly flags: number,
+    /** Write-zeroes: the device may deallocate the blocks. */
+    readonly unmap: boolean,
   ) {
     this.promise = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;

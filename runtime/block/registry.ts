@@ -1,9 +1,15 @@
-import { VirtioBlk } from "../../drivers/virtio/blk/blk";
-import type { ProbedVirtioDevice } from "../../drivers/virtio/probe";
+import { isBlockDriver } from "../../drivers/block-driver";
 import type { Platform } from "../../kernel/platform";
 import { BlockDevice, type BlockDeviceOptions } from "./device";
 import { DmaBuffers } from "./dma-buffers";
 import type { BlockLoop } from "./completions";
+
+/** What a bus probe reports per device (virtio's probe result fits): the driver instance and its machine. */
+export interface ProbedDevice {
+  readonly state: string;
+  readonly instance?: unknown;
+  readonly device?: { readonly platform: Platform };
+}
 
 const devices: BlockDevice[] = [];
 /** One set of DMA buffers per machine, so a buffer from any disk is zero-copy on every disk. */
@@ -20,20 +26,20 @@ export function findBlockDevice(which: number | { readonly serial: string }): Bl
   return devices.find((device) => device.driver.serial === which.serial);
 }
 
-/** Wraps every virtio-blk device the probe made ready (once each) and lists it. */
-export function adoptBlockDevices(probed: readonly ProbedVirtioDevice[], loop: BlockLoop, options?: BlockDeviceOptions): BlockDevice[] {
+/** Wraps every block driver the probe made ready (once each) and lists it. */
+export function adoptBlockDevices(probed: readonly ProbedDevice[], loop: BlockLoop, options?: BlockDeviceOptions): BlockDevice[] {
   const adopted: BlockDevice[] = [];
   for (const entry of probed) {
-    const blk = entry.instance;
+    const driver = entry.instance;
     const platform = entry.device?.platform;
-    if (entry.state !== "ready" || !(blk instanceof VirtioBlk) || platform === undefined) continue;
-    if (devices.some((device) => device.driver === blk)) continue;
+    if (entry.state !== "ready" || !isBlockDriver(driver) || platform === undefined) continue;
+    if (devices.some((device) => device.driver === driver)) continue;
     let buffers = buffersByPlatform.get(platform);
     if (buffers === undefined) {
       buffers = new DmaBuffers(platform);
       buffersByPlatform.set(platform, buffers);
     }
-    const device = new BlockDevice(blk, platform, loop, buffers, options);
+    const device = new BlockDevice(driver, platform, loop, buffers, options);
     devices.push(device);
     adopted.push(device);
   }

@@ -1,6 +1,4 @@
-import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
-import { BlkRangeFlag, BlkRequestType, SECTOR_SIZE } from "../../drivers/virtio/blk/constants";
-import type { VirtioError } from "../../drivers/virtio/errors";
+import { BLOCK_BUSY, type BlockDriver, type BlockError } from "../../drivers/block-driver";
 import type { BouncePool } from "./bounce";
 import { watchCompletions, type BlockLoop, type CompletionWatch } from "./completions";
 import { BlockOperation, OpKind } from "./operation";
@@ -11,30 +9,30 @@ const COMPACT_AT = 1024;
 /**
  * Turns operations into device requests in FIFO order: as many at once as the ring and the
  * bounce pool allow; what does not fit waits for completions (back-pressure). Completions arrive
- * by the queue's interrupt, or by polling when the device has none (see completions.ts).
+ * by the driver's interrupt, or by polling when it has none (see completions.ts).
  */
 export class BlockScheduler {
   private readonly fifo: (BlockOperation | undefined)[] = [];
   private head = 0;
-  /** Per driver slot: the operation, its bounce buffer, and the byte offset / length carried. */
-  private readonly slotOp: (BlockOperation | undefined)[];
-  private readonly slotBounce: Int32Array;
-  private readonly slotOffset: Float64Array;
-  private readonly slotLength: Float64Array;
+  /** Per driver tag: the operation, its bounce buffer, and the byte offset / length carried. */
+  private readonly tagOp: (BlockOperation | undefined)[];
+  private readonly tagBounce: Int32Array;
+  private readonly tagOffset: Float64Array;
+  private readonly tagLength: Float64Array;
   private readonly watch: CompletionWatch;
 
   constructor(
-    private readonly blk: VirtioBlk,
+    private readonly driver: BlockDriver,
     loop: BlockLoop,
     private readonly bounce: BouncePool,
   ) {
-    const slots = blk.queue.size;
-    this.slotOp = new Array<BlockOperation | undefined>(slots).fill(undefined);
-    this.slotBounce = new Int32Array(slots);
-    this.slotOffset = new Float64Array(slots);
-    this.slotLength = new Float64Array(slots);
-    blk.onComplete = this.onComplete;
-    this.watch = watchCompletions(blk, loop, this.onCompletions);
+    const tags = driver.queueDepth;
+    this.tagOp = new Array<BlockOperation | undefined>(tags).fill(undefined);
+    this.tagBounce = new Int32Array(tags);
+    this.tagOffset = new Float64Array(tags);
+    this.tagLength = new Float64Array(tags);
+    driver.onComplete = this.onComplete;
+    this.watch = watchCompletions(driver, loop, this.onCompletions);
   }
 
   /** Operations waiting to be (fully) submitted. */
@@ -49,7 +47,7 @@ export class BlockScheduler {
   }
 
   private pump(): void {
-    const blk = this.blk;
+    const driver = this.driver;
     let issued = false;
     while (this.head < this.fifo.length) {
       const op = this.fifo[this.head] as BlockOperation;
@@ -63,8 +61,8 @@ export class BlockScheduler {
           break;
         }
         if (!progressed) {
-          if (issued) blk.kick();
-          this.watch.setBusy(blk.inFlight > 0);
+          if (issued) driver.kick();
+          this.watch.setBusy(driver.inFlight > 0);
           return;
         }
         issued = true;
@@ -75,30 +73,30 @@ export class BlockScheduler {
         this.head = 0;
       }
     }
-    if (issued) blk.kick();
-    this.watch.setBusy(blk.inFlight > 0);
+    if (issued) driver.kick();
+    this.watch.setBusy(driver.inFlight > 0);
   }
 
   /** Submits the next piece of `op`; false when the device or the bounce pool is full. */
   private issue(op: BlockOperation): boolean {
-    const blk = this.blk;
+    const driver = this.driver;
     switch (op.kind) {
       case OpKind.Read:
       case OpKind.Write:
         return this.issueData(op);
       case OpKind.Flush: {
         // Flush covers what completed before it: wait until everything ahead has come back.
-        if (blk.inFlight > 0 || !this.track(op, blk.submitFlush(), NO_BOUNCE, 0, 0)) return false;
+        if (driver.inFlight > 0 || !this.track(op, driver.startFlush(), NO_BOUNCE, 0, 0)) return false;
         op.issued = op.total;
         return true;
       }
       default: {
         const discard = op.kind === OpKind.Discard;
-        const limit = discard ? blk.limits.maxDiscardSectors : blk.limits.maxWriteZeroesSectors;
-        const count = Math.min(op.total - op.issued, limit);
-        const type = discard ? BlkRequestType.Discard : BlkRequestType.WriteZeroes;
-        const flags = discard ? 0 : op.flags & BlkRangeFlag.Unmap;
-        if (!this.track(op, blk.submitRange(type, op.sector + op.issued, count, flags), NO_BOUNCE, op.issued, count)) return false;
+        const limits = driver.limits;
+        const count = Math.min(op.total - op.issued, discard ? limits.maxDiscardBlocks : limits.maxWriteZeroesBlocks);
+        const lba = op.lba + op.issued;
+        const tag = discard ? driver.startDiscard(lba, count) : driver.startWriteZeroes(lba, count, op.unmap);
+        if (!this.track(op, tag, NO_BOUNCE, op.issued, count)) return false;
         op.issued += count;
         return true;
       }
@@ -106,24 +104,24 @@ export class BlockScheduler {
   }
 
   private issueData(op: BlockOperation): boolean {
-    const blk = this.blk;
+    const driver = this.driver;
     const offset = op.issued;
-    let length = Math.min(op.total - offset, blk.limits.maxTransferBytes);
+    let length = Math.min(op.total - offset, driver.limits.maxTransferBytes);
     let physical: number;
     let bounce = NO_BOUNCE;
     if (op.physical >= 0) {
       physical = op.physical + offset;
     } else {
       length = Math.min(length, this.bounce.bufferSize);
-      if (!blk.canSubmit(length)) return false;
+      if (!driver.canSubmit(length)) return false;
       bounce = this.bounce.acquire();
       if (bounce === NO_BOUNCE) return false;
       physical = this.bounce.physical(bounce);
       if (op.kind === OpKind.Write) this.bounce.bytes(bounce).set((op.buffer as Uint8Array).subarray(offset, offset + length));
     }
-    const sector = op.sector + offset / SECTOR_SIZE;
-    const slot = op.kind === OpKind.Read ? blk.submitRead(sector, physical, length) : blk.submitWrite(sector, physical, length);
-    if (!this.track(op, slot, bounce, offset, length)) {
+    const lba = op.lba + offset / driver.geometry.blockSize;
+    const tag = op.kind === OpKind.Read ? driver.startRead(lba, physical, length) : driver.startWrite(lba, physical, length);
+    if (!this.track(op, tag, bounce, offset, length)) {
       if (bounce !== NO_BOUNCE) this.bounce.release(bounce);
       return false;
     }
@@ -131,24 +129,24 @@ export class BlockScheduler {
     return true;
   }
 
-  private track(op: BlockOperation, slot: number, bounce: number, offset: number, length: number): boolean {
-    if (slot < 0) return false;
-    this.slotOp[slot] = op;
-    this.slotBounce[slot] = bounce;
-    this.slotOffset[slot] = offset;
-    this.slotLength[slot] = length;
+  private track(op: BlockOperation, tag: number, bounce: number, offset: number, length: number): boolean {
+    if (tag === BLOCK_BUSY) return false;
+    this.tagOp[tag] = op;
+    this.tagBounce[tag] = bounce;
+    this.tagOffset[tag] = offset;
+    this.tagLength[tag] = length;
     op.outstanding++;
     return true;
   }
 
-  private readonly onComplete = (slot: number, error: VirtioError | undefined): void => {
-    const op = this.slotOp[slot];
+  private readonly onComplete = (tag: number, error: BlockError | undefined): void => {
+    const op = this.tagOp[tag];
     if (op === undefined) return;
-    this.slotOp[slot] = undefined;
-    const bounce = this.slotBounce[slot];
+    this.tagOp[tag] = undefined;
+    const bounce = this.tagBounce[tag];
     if (bounce !== NO_BOUNCE) {
       if (error === undefined && op.kind === OpKind.Read) {
-        (op.buffer as Uint8Array).set(this.bounce.bytes(bounce).subarray(0, this.slotLength[slot]), this.slotOffset[slot]);
+        (op.buffer as Uint8Array).set(this.bounce.bytes(bounce).subarray(0, this.tagLength[tag]), this.tagOffset[tag]);
       }
       this.bounce.release(bounce);
     }
@@ -158,9 +156,9 @@ export class BlockScheduler {
   };
 
   private readonly onCompletions = (): void => {
-    const blk = this.blk;
-    blk.checkConfig();
-    if (blk.complete() > 0) this.pump();
-    else this.watch.setBusy(blk.inFlight > 0);
+    const driver = this.driver;
+    driver.checkConfig();
+    if (driver.complete() > 0) this.pump();
+    else this.watch.setBusy(driver.inFlight > 0);
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "../../drivers/virtio/blk/errors";
+import { BlkDeviceError, BlkIoError, BlkUnsupportedError } from "../../drivers/virtio/blk/errors";
 import { VirtioConfigError } from "../../drivers/virtio/errors";
 import { FeatureBit } from "../../drivers/virtio/features";
 import { assertNoViolations } from "../sim/violations";
@@ -19,7 +19,7 @@ describe("virtio-blk driver: negotiation and configuration", () => {
     expect(probe.devices[0].state).toBe("ready");
     const info = disk.info;
     expect(info.serial).toBe("disk-serial-01234567");
-    expect(info.capacitySectors).toBe(4096);
+    expect(blk.geometry.capacitySectors).toBe(4096);
     expect(info.capacityBytes).toBe(4096 * SECTOR_SIZE);
     expect(info.blockSize).toBe(4096);
     expect(info.blocks).toBe(512);
@@ -80,6 +80,7 @@ describe("virtio-blk driver: device answers", () => {
     model.blkFaults.badSectors.add(5);
     const error = await run(loop, disk.read(4, new Uint8Array(1024))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BlkIoError);
+    expect((error as BlkIoError).failure).toBe("io");
     expect((error as BlkIoError).message).toBe("00:04.0: ioerr: read sector 4 (1024 bytes): device reported an I/O error");
     await run(loop, disk.read(6, new Uint8Array(512)));
   });
@@ -88,6 +89,7 @@ describe("virtio-blk driver: device answers", () => {
     const { disk, loop, model } = simDisk({ sectors: 64 });
     model.blkFaults.unsupported.add(BlkRequestType.Flush);
     await expect(run(loop, disk.flush())).rejects.toThrow(BlkUnsupportedError);
+    await expect(run(loop, disk.flush())).rejects.toMatchObject({ failure: "unsupported" });
     await expect(run(loop, disk.flush())).rejects.toThrow("00:04.0: unsupported: flush: device reported the request unsupported");
   });
 
@@ -99,6 +101,7 @@ describe("virtio-blk driver: device answers", () => {
     model.blkFaults.status = status;
     const error = (await run(loop, disk.read(0, new Uint8Array(512))).catch((e: unknown) => e)) as BlkDeviceError;
     expect(error).toBeInstanceOf(BlkDeviceError);
+    expect(error.failure).toBe("device");
     expect(error.code).toBe("status");
     expect(error.request).toBe("read sector 0 (512 bytes)");
     expect(blk.deviceErrors).toBe(1);
@@ -127,7 +130,7 @@ describe("virtio-blk driver: device answers", () => {
     model.disk.set(pattern(512, 9), 0);
     expect(disk.info.readOnly).toBe(true);
     for (const attempt of [() => disk.write(0, new Uint8Array(512)), () => disk.discard(0, 1), () => disk.writeZeroes(0, 1)]) {
-      await expect(run(loop, attempt())).rejects.toThrow(BlkReadOnlyError);
+      await expect(run(loop, attempt())).rejects.toMatchObject({ failure: "read-only" });
     }
     await expect(disk.write(1, new Uint8Array(512))).rejects.toThrow("00:04.0: read-only: write block 1: device is read-only");
     expect(model.requestCounts.get(BlkRequestType.Out)).toBeUndefined();
@@ -137,13 +140,15 @@ describe("virtio-blk driver: device answers", () => {
 
   it.each(["modern", "legacy"] as const)("follows a capacity change (%s: generation / ISR)", async (layout) => {
     const { disk, blk, loop, model, machine } = simDisk({ sectors: 64, layout });
-    expect(disk.info.capacitySectors).toBe(64);
+    expect(blk.geometry.capacitySectors).toBe(64);
+    expect(disk.info.blocks).toBe(64);
     await expect(run(loop, disk.write(100, new Uint8Array(512)))).rejects.toThrow(/beyond the last block 63/);
     model.resize(256);
     // Noticed while polling for completions of an in-flight request.
     await run(loop, disk.read(0, new Uint8Array(512)));
     expect(blk.configChanges).toBe(1);
-    expect(disk.info.capacitySectors).toBe(256);
+    expect(blk.geometry.capacitySectors).toBe(256);
+    expect(disk.info.blocks).toBe(256);
     await run(loop, disk.write(255, pattern(512, 1)));
     expect(model.disk.subarray(255 * SECTOR_SIZE)).toEqual(pattern(512, 1));
     // And by an app looking at info while idle.
@@ -167,7 +172,7 @@ describe("virtio-blk driver: device answers", () => {
     const { disk, loop, model } = simDisk({ sectors: 64, withhold: [BlkFeature.Flush, BlkFeature.Discard] });
     expect(disk.info.flush).toBe(false);
     await run(loop, disk.flush());
-    await expect(run(loop, disk.discard(0, 1))).rejects.toThrow(BlkUnsupportedError);
+    await expect(run(loop, disk.discard(0, 1))).rejects.toMatchObject({ failure: "unsupported" });
     expect(model.requestCounts.get(BlkRequestType.Flush)).toBeUndefined();
     expect(model.requestCounts.get(BlkRequestType.Discard)).toBeUndefined();
   });

@@ -134,7 +134,8 @@ describe("virtio-blk completion by interrupt", () => {
       blk.onDeviceError = (error) => changes.push(error.code.length);
       rig.turn();
       expect(blk.configChanges).toBe(1);
-      expect(disk.info.capacitySectors).toBe(2 * SECTORS);
+      expect(blk.geometry.capacitySectors).toBe(2 * SECTORS);
+      expect(disk.info.capacityBytes).toBe(2 * SECTORS * SECTOR_SIZE);
       expect(changes).toEqual([]);
       const last = disk.info.blocks - 1;
       await rig.run(disk.write(last, new Uint8Array(BLOCK).fill(9)));

@@ -1,6 +1,6 @@
 // One simulated machine with a disk and/or a NIC probed through the interrupt router, and an event
 // loop turned the way the kernel turns it (dispatch the recorded vectors, then tick).
-import type { VirtioBlkOptions } from "../../drivers/virtio/blk/blk";
+import { VirtioBlk, type VirtioBlkOptions } from "../../drivers/virtio/blk/blk";
 import { createVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
 import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
 import { VirtioNet, type VirtioNetOptions } from "../../drivers/virtio/net/net";
@@ -52,7 +52,7 @@ export function irqMachine(options: IrqMachineOptions) {
   const probe = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: router });
   for (const probed of probe.devices) if (probed.state !== "ready") throw new Error(`${probed.name}: ${probed.error?.message ?? probed.state}`);
   const [disk] = adoptBlockDevices(probe.devices, loop);
-  const blk = disk?.driver;
+  const blk = probe.devices.map((d) => d.instance).find((i): i is VirtioBlk => i instanceof VirtioBlk);
   const net = probe.devices.map((d) => d.instance).find((i): i is VirtioNet => i instanceof VirtioNet);
 
   /** One kernel loop turn: interrupt handlers first, then the loop; returns tick()'s answer. */
@@ -84,7 +84,7 @@ export function irqMachine(options: IrqMachineOptions) {
     turn,
     run,
     disk: disk as BlockDevice,
-    blk: blk as BlockDevice["driver"],
+    blk: blk as VirtioBlk,
     blkModel: blkModel as BlkModel,
     blkPci: blkPci as SimVirtioPci,
     net: net as VirtioNet,

@@ -1,4 +1,5 @@
 import type { Platform } from "../../../kernel/platform";
+import type { BlockCapabilities, BlockDriver } from "../../block-driver";
 import { FeatureBit, hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
@@ -6,8 +7,9 @@ import { ISR_CONFIG, newInterruptStats, type VirtioInterruptMode, type VirtioInt
 import type { Transport } from "../transport/transport";
 import type { SplitVirtqueue } from "../ring/split";
 import { readBlkGeometry, type BlkGeometry } from "./config";
-import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeSegment, BlkRequestType, BlkStatus } from "./constants";
+import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeFlag, BlkRangeSegment, BlkRequestType, BlkStatus, SECTOR_SIZE } from "./constants";
 import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "./errors";
+import { blkFeatureNames } from "./features";
 import { FRAMING_DESCRIPTORS, blkLimits, wantedSegments, type BlkLimits } from "./limits";
 import { RequestSlots } from "./slots";
 
@@ -35,7 +37,7 @@ const IDENTIFY_POLL_NS = 100_000;
  * polled devices are asked to stay quiet and `checkConfig()` looks for changes. Submitting and
  * completing allocate nothing.
  */
-export class VirtioBlk {
+export class VirtioBlk implements BlockDriver {
   readonly name: string;
   readonly features: bigint;
   readonly readOnly: boolean;
@@ -312,4 +314,50 @@ export class VirtioBlk {
     if (error.code === "used-len") this.lengthFault = true;
     else this.reportDeviceError(error);
   };
+
+  // BlockDriver: the block layer's view, in logical blocks; requests become sector-addressed ones.
+
+  get polled(): boolean {
+    return this.interruptMode === "polling";
+  }
+
+  get queueDepth(): number {
+    return this.queue.size;
+  }
+
+  get capabilities(): BlockCapabilities {
+    return {
+      readOnly: this.readOnly,
+      flush: this.has(BlkFeature.Flush),
+      writeCache: this.geometry.writeback,
+      discard: this.has(BlkFeature.Discard),
+      writeZeroes: this.has(BlkFeature.WriteZeroes),
+      features: blkFeatureNames(this.features),
+    };
+  }
+
+  startRead(lba: number, physical: number, bytes: number): number {
+    return this.submitRead(this.sectorOf(lba), physical, bytes);
+  }
+
+  startWrite(lba: number, physical: number, bytes: number): number {
+    return this.submitWrite(this.sectorOf(lba), physical, bytes);
+  }
+
+  startFlush(): number {
+    return this.submitFlush();
+  }
+
+  startDiscard(lba: number, blocks: number): number {
+    return this.submitRange(BlkRequestType.Discard, this.sectorOf(lba), this.sectorOf(blocks), 0);
+  }
+
+  startWriteZeroes(lba: number, blocks: number, unmap: boolean): number {
+    return this.submitRange(BlkRequestType.WriteZeroes, this.sectorOf(lba), this.sectorOf(blocks), unmap ? BlkRangeFlag.Unmap : 0);
+  }
+
+  /** Logical blocks to the protocol's 512-byte sectors. */
+  private sectorOf(blocks: number): number {
+    return blocks * (this.geometry.blockSize / SECTOR_SIZE);
+  }
 }

@@ -1,3 +1,4 @@
+import type { BlockGeometry } from "../../block-driver";
 import { hasFeature } from "../features";
 import { VirtioConfigError } from "../errors";
 import type { Transport } from "../transport/transport";
@@ -10,8 +11,11 @@ export interface BlkRangeLimits {
   readonly maxSegments: number;
 }
 
-/** The device configuration, validated; fields of features not negotiated hold their defaults. */
-export interface BlkGeometry {
+/**
+ * The device configuration, validated; fields of features not negotiated hold their defaults.
+ * Also the block layer's geometry (capacity in logical blocks).
+ */
+export interface BlkGeometry extends BlockGeometry {
   /** In 512-byte sectors. */
   readonly capacitySectors: number;
   /** Largest data segment in bytes; 0 when the device sets no limit (SIZE_MAX not negotiated). */
@@ -20,6 +24,8 @@ export interface BlkGeometry {
   readonly segMax: number;
   /** Logical block size in bytes (BLK_SIZE; 512 otherwise). */
   readonly blockSize: number;
+  /** Capacity in whole logical blocks. */
+  readonly blocks: number;
   /** TOPOLOGY: physical block size in bytes, first aligned logical block, I/O size hints in blocks. */
   readonly physicalBlockSize: number;
   readonly alignmentOffset: number;
@@ -80,6 +86,7 @@ export function readBlkGeometry(transport: Transport, features: bigint): BlkGeom
 
   return {
     capacitySectors: Number(raw.capacity),
+    blocks: Math.floor(Number(raw.capacity) / (blockSize / SECTOR_SIZE)),
     sizeMax: raw.sizeMax,
     segMax: raw.segMax,
     blockSize,

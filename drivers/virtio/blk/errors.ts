@@ -1,10 +1,13 @@
+import type { BlockError, BlockFailure } from "../../block-driver";
 import { VirtioDeviceError, VirtioError } from "../errors";
 
 /**
  * A request the device answered with a failure. `request` describes it ("read sector 8 x16",
  * "flush"), so a message names both the device and what was asked.
  */
-export class BlkRequestError extends VirtioError {
+export abstract class BlkRequestError extends VirtioError implements BlockError {
+  abstract readonly failure: BlockFailure;
+
   constructor(
     device: string,
     code: string,
@@ -17,6 +20,8 @@ export class BlkRequestError extends VirtioError {
 
 /** Status IOERR. */
 export class BlkIoError extends BlkRequestError {
+  readonly failure = "io";
+
   constructor(device: string, request: string) {
     super(device, "ioerr", request, "device reported an I/O error");
   }
@@ -24,6 +29,8 @@ export class BlkIoError extends BlkRequestError {
 
 /** Status UNSUPP, or an operation the device did not offer (rejected before submission). */
 export class BlkUnsupportedError extends BlkRequestError {
+  readonly failure = "unsupported";
+
   constructor(device: string, request: string, detail = "device reported the request unsupported") {
     super(device, "unsupported", request, detail);
   }
@@ -31,13 +38,17 @@ export class BlkUnsupportedError extends BlkRequestError {
 
 /** A write, discard or write-zeroes on a read-only device; it never reaches the ring. */
 export class BlkReadOnlyError extends BlkRequestError {
+  readonly failure = "read-only";
+
   constructor(device: string, request: string) {
     super(device, "read-only", request, "device is read-only");
   }
 }
 
 /** The device answered with a status byte or used length it may not give; nothing of it is trusted. */
-export class BlkDeviceError extends VirtioDeviceError {
+export class BlkDeviceError extends VirtioDeviceError implements BlockError {
+  readonly failure = "device";
+
   constructor(
     device: string,
     code: string,

@@ -1,3 +1,4 @@
+import type { BlockLimits } from "../../block-driver";
 import { VirtioConfigError } from "../errors";
 import type { BlkGeometry } from "./config";
 import { SECTOR_SIZE } from "./constants";
@@ -7,8 +8,14 @@ export const DRIVER_MAX_TRANSFER_BYTES = 4 * 1024 * 1024;
 /** Descriptors every data request carries besides its data: the header and the status byte. */
 export const FRAMING_DESCRIPTORS = 2;
 
-/** What one request may carry, from the device's limits and the ring's longest chain. */
-export interface BlkLimits {
+/** Descriptors address any byte: data buffers need no alignment. */
+const DMA_ALIGNMENT = 1;
+
+/**
+ * What one request may carry, from the device's limits and the ring's longest chain; the
+ * sector counts are the wire's, the block counts the block layer's.
+ */
+export interface BlkLimits extends BlockLimits {
   /** Largest data segment (a multiple of the block size). */
   readonly segmentBytes: number;
   readonly maxSegments: number;
@@ -45,11 +52,16 @@ export function blkLimits(device: string, geometry: BlkGeometry, maxChainLength:
     if (aligned === 0) throw new VirtioConfigError(device, field, `${maxSectors} sectors is less than a block`);
     return aligned;
   };
+  const maxDiscardSectors = geometry.discard ? rangeLimit("max_discard_sectors", geometry.discard.maxSectors, geometry.discard.alignmentSectors) : 0;
+  const maxWriteZeroesSectors = geometry.writeZeroes ? rangeLimit("max_write_zeroes_sectors", geometry.writeZeroes.maxSectors, 1) : 0;
   return {
     segmentBytes: segment,
     maxSegments,
     maxTransferBytes: alignDown(Math.min(DRIVER_MAX_TRANSFER_BYTES, maxSegments * segment), geometry.blockSize),
-    maxDiscardSectors: geometry.discard ? rangeLimit("max_discard_sectors", geometry.discard.maxSectors, geometry.discard.alignmentSectors) : 0,
-    maxWriteZeroesSectors: geometry.writeZeroes ? rangeLimit("max_write_zeroes_sectors", geometry.writeZeroes.maxSectors, 1) : 0,
+    dmaAlignment: DMA_ALIGNMENT,
+    maxDiscardSectors,
+    maxWriteZeroesSectors,
+    maxDiscardBlocks: maxDiscardSectors / blockSectors,
+    maxWriteZeroesBlocks: maxWriteZeroesSectors / blockSectors,
   };
 }

@@ -51,8 +51,3 @@ export function randomLocalMac(random: RandomFill, into: Uint8Array): void {
   random(into);
   into[0] = (into[0] & ~MULTICAST_BIT) | LOCALLY_ADMINISTERED_BIT;
 }
-
-/** Math.random bytes: enough for a locally administered MAC when no entropy source is given. */
-export function mathRandomFill(bytes: Uint8Array): void {
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-}

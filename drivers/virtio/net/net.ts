@@ -1,10 +1,11 @@
+import { mathRandomFill } from "../../../kernel/random";
 import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
 import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioFeatureError, VirtioUsageError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { SplitVirtqueue } from "../ring/split";
-import { readLinkUp, readNetConfig, mathRandomFill, type RandomFill } from "./config";
+import { readLinkUp, readNetConfig, type RandomFill } from "./config";
 import { ConfigWatch } from "./config-watch";
 import {
   CTRL_DEPENDENT_FEATURES,
