@@ -5,13 +5,39 @@ import type { Devices } from "./devices";
 import type { RandomSource, Scheduler } from "./net/scheduler";
 
 const NS_PER_MS = 1e6;
+/** The longest delay setTimeout takes (a longer one fires after 1 ms, as in Node). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** Timers on the global event loop, with the monotonic clock in milliseconds. */
-export function eventLoopScheduler(platform: Platform): Scheduler {
+/** The timer functions the scheduler runs on: the global ones, or an event loop's in tests. */
+export interface TimerFunctions {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: never): void;
+}
+
+/** A timer longer than setTimeout takes: the step armed now, re-armed until the delay has passed. */
+class SteppedTimer {
+  step: unknown = undefined;
+}
+
+/**
+ * Timers on the global event loop, with the monotonic clock in milliseconds. Delays of any
+ * length work (a 90-day DHCP lease): past MAX_TIMEOUT_MS the timer re-arms in steps.
+ */
+export function eventLoopScheduler(platform: Platform, timers: TimerFunctions = globalThis as unknown as TimerFunctions): Scheduler {
+  const now = (): number => platform.monotonicNs() / NS_PER_MS;
+  const arm = (timer: SteppedTimer, dueMs: number, callback: () => void): void => {
+    const left = Math.max(0, dueMs - now());
+    timer.step = timers.setTimeout(left > MAX_TIMEOUT_MS ? () => arm(timer, dueMs, callback) : callback, Math.min(left, MAX_TIMEOUT_MS));
+  };
   return {
-    now: () => platform.monotonicNs() / NS_PER_MS,
-    setTimer: (delayMs, callback) => setTimeout(callback, delayMs),
-    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    now,
+    setTimer: (delayMs, callback) => {
+      if (delayMs <= MAX_TIMEOUT_MS) return timers.setTimeout(callback, delayMs);
+      const timer = new SteppedTimer();
+      arm(timer, now() + delayMs, callback);
+      return timer;
+    },
+    clearTimer: (handle) => timers.clearTimeout((handle instanceof SteppedTimer ? handle.step : handle) as never),
   };
 }
 

@@ -45,6 +45,21 @@ describe("dhcp client", () => {
     expect(server.seen[1].xid).toBe(server.seen[0].xid);
   });
 
+  it("holds a 90-day lease quietly and renews at T1, 45 days in", async () => {
+    const { scheduler, client, server, requestDestinations } = network();
+    const day = 24 * 3600 * SECOND;
+    server.leaseSeconds = 90 * 24 * 3600;
+    void client.stack.configureDhcp();
+    await scheduler.advance(10);
+    requestDestinations();
+    await scheduler.advance(45 * day - 20);
+    expect(requestDestinations()).toEqual([]);
+    await scheduler.advance(20);
+    expect(requestDestinations()).toEqual([ip("10.0.2.2")]);
+    expect(server.seen.map((r) => r.at)).toEqual([0, 0, 45 * day]);
+    expect(client.stack.config.address).toBe(ip("10.0.2.15"));
+  });
+
   it("renews with the leasing server at T1", async () => {
     const { scheduler, client, server, requestDestinations } = network();
     server.leaseSeconds = 100;
