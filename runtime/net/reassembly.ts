@@ -1,5 +1,5 @@
 import { read16 } from "./bytes";
-import type { NetCounters } from "./counters";
+import type { DropReason, NetCounters } from "./counters";
 import {
   FLAG_MORE_FRAGMENTS,
   FRAGMENT_OFFSET_MASK,
@@ -15,11 +15,14 @@ import {
 import type { Scheduler, TimerHandle } from "./scheduler";
 
 export interface ReassemblyOptions {
+  /** Datagrams in progress; one more evicts the oldest, so incomplete sets cannot block reassembly. */
   maxDatagrams: number;
+  /** Fragments of one datagram; more discard it (bounds the work and bookkeeping per datagram). */
+  maxFragments: number;
   timeoutMs: number;
 }
 
-export const DEFAULT_REASSEMBLY_OPTIONS: ReassemblyOptions = { maxDatagrams: 8, timeoutMs: 30_000 };
+export const DEFAULT_REASSEMBLY_OPTIONS: ReassemblyOptions = { maxDatagrams: 8, maxFragments: 64, timeoutMs: 30_000 };
 
 const MAX_PAYLOAD = IPV4_MAX_DATAGRAM - IPV4_HEADER_LENGTH;
 const UNKNOWN_LENGTH = -1;
@@ -35,6 +38,8 @@ interface PartialDatagram {
   totalLength: number;
   readonly timer: TimerHandle;
 }
+
+type ReassemblyDrop = Extract<DropReason, `reassembly.${string}`>;
 
 /** Collects IPv4 fragments into datagrams, within bounded memory and time. */
 export class Reassembly {
@@ -65,13 +70,15 @@ export class Reassembly {
     let partial = this.partials.get(key);
     if (partial === undefined) {
       if (this.partials.size >= this.options.maxDatagrams) {
-        this.counters.drop("reassembly.tooMany");
-        return null;
+        // Maps iterate in insertion order: the first is the oldest.
+        const [oldestKey] = this.partials.keys();
+        this.discard(oldestKey, "reassembly.evicted");
       }
       const timer = this.scheduler.setTimer(this.options.timeoutMs, () => this.discard(key, "reassembly.timeout"));
       partial = { fragments: [], received: 0, totalLength: UNKNOWN_LENGTH, timer };
       this.partials.set(key, partial);
     }
+    if (partial.fragments.length >= this.options.maxFragments) return this.discard(key, "reassembly.tooManyFragments");
     if (partial.fragments.some((f) => start < f.start + f.data.length && f.start < end)) return this.discard(key, "reassembly.overlap");
     const knownLength = partial.totalLength;
     if (last ? knownLength !== UNKNOWN_LENGTH || end < this.highestEnd(partial) : knownLength !== UNKNOWN_LENGTH && end > knownLength) {
@@ -101,7 +108,7 @@ export class Reassembly {
   }
 
   /** Drops the fragment and, if any, the datagram it belongs to. */
-  private discard(key: string, reason: "reassembly.tooLarge" | "reassembly.badFragment" | "reassembly.overlap" | "reassembly.timeout"): null {
+  private discard(key: string, reason: ReassemblyDrop): null {
     this.counters.drop(reason);
     const partial = this.partials.get(key);
     if (partial !== undefined) this.remove(key, partial);

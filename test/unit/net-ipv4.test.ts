@@ -183,15 +183,27 @@ describe("ipv4 reassembly", () => {
     expect(h.stack.counters.drops["reassembly.timeout"]).toBe(1);
   });
 
-  it("limits datagrams in progress", () => {
+  it("limits datagrams in progress by evicting the oldest, so incomplete sets cannot block new ones", () => {
     const { h, delivered, inject } = setup({ reassembly: { maxDatagrams: 2 } });
     inject(fragment(0, 8, true, 1));
     inject(fragment(0, 8, true, 2));
     inject(fragment(0, 8, true, 3));
+    expect(h.stack.counters.drops["reassembly.evicted"]).toBe(1);
     inject(fragment(8, 8, false, 3));
-    expect(h.stack.counters.drops["reassembly.tooMany"]).toBe(2);
-    inject(fragment(8, 8, false, 2));
     expect(delivered).toHaveLength(1);
+    inject(fragment(8, 8, false, 2));
+    expect(delivered).toHaveLength(2);
+    // Datagram 1 was evicted: its last fragment starts a new set that never completes.
+    inject(fragment(8, 8, false, 1));
+    expect(delivered).toHaveLength(2);
+  });
+
+  it("discards a datagram cut into more fragments than maxFragments", () => {
+    const { h, delivered, inject } = setup({ reassembly: { maxFragments: 4 } });
+    for (let i = 0; i < 4; i++) inject(fragment(i * 8, 8, true, 7));
+    inject(fragment(32, 8, false, 7));
+    expect(delivered).toHaveLength(0);
+    expect(h.stack.counters.drops["reassembly.tooManyFragments"]).toBe(1);
   });
 
   it("rejects datagrams beyond 65535 bytes and misaligned middle fragments", () => {
