@@ -57,11 +57,14 @@ export function registerOrderingTests(t: TestRegistry): void {
 
   t.test("timers pass extra arguments and can be cleared, even from a callback", async () => {
     const seen: unknown[] = [];
-    const cancelled = setTimeout(() => seen.push("cancelled"), 5);
+    // The clearing timer is created first: its deadline is then earlier however long the guest
+    // is held up between the two calls (a busy host under TCG).
+    let cancelled: ReturnType<typeof setTimeout> | undefined;
     setTimeout((a: string, b: number) => {
       seen.push(a, b);
       clearTimeout(cancelled);
     }, 1, "x", 2);
+    cancelled = setTimeout(() => seen.push("cancelled"), 5);
     clearTimeout(undefined);
     await sleep(20);
     expectEqual(seen, ["x", 2]);
