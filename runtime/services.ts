@@ -3,6 +3,7 @@ import type { Platform } from "../kernel/platform";
 import { mathRandomFill } from "../kernel/random";
 import type { Devices } from "./devices";
 import type { RandomSource, Scheduler } from "./net/scheduler";
+import { FastRandom } from "./random/fast-random";
 
 const NS_PER_MS = 1e6;
 /** The longest delay setTimeout takes (a longer one fires after 1 ms, as in Node). */
@@ -41,8 +42,23 @@ export function eventLoopScheduler(platform: Platform, timers: TimerFunctions = 
   };
 }
 
-/** Entropy from the virtio-rng; without one, Math.random (not cryptographic: sequence numbers, ids). */
+/**
+ * Random bytes for the network stack: a generator keyed from the virtio-rng's ready entropy (or,
+ * without it, Math.random), which never waits for the device and never throws, so a stalled
+ * rng cannot stall or break the receive path.
+ */
 export function systemRandom(devices: Devices): RandomSource {
   const rng = devices.rng;
-  return rng === undefined ? mathRandomFill : (bytes) => void rng.getRandomValues(bytes);
+  const entropy = rng && {
+    tryFill: (bytes: Uint8Array): boolean => {
+      if (rng.available < bytes.length) return false;
+      try {
+        rng.getRandomValues(bytes);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+  return new FastRandom(entropy, mathRandomFill).fill;
 }
