@@ -12,9 +12,12 @@ export interface VirtioInterruptHandlers {
   readonly queues: number | readonly number[];
   /** Completions may be waiting on queue `index` (run from the event loop, never in interrupt context). */
   onQueue(index: number): void;
-  /** The device configuration changed. */
+  /** The device configuration changed (VirtioDevice supplies this; drivers get `configChanged`). */
   onConfig?(): void;
 }
+
+/** What a driver binds: its queues' interrupts. The config interrupt belongs to VirtioDevice. */
+export type VirtioQueueHandlers = Omit<VirtioInterruptHandlers, "onConfig">;
 
 export interface VirtioInterruptStats {
   /** Interrupts that reached the device's handlers. */
@@ -40,6 +43,7 @@ export interface VirtioInterruptBinder {
 /** MSI-X vector register value meaning "no vector" (virtio 1.2 section 4.1.5.1.2). */
 export const NO_VECTOR = 0xffff;
 
+/** ISR status bits (virtio 1.2 section 4.1.4.5): queue interrupt, configuration change. */
 export const ISR_QUEUE = 1 << 0;
 export const ISR_CONFIG = 1 << 1;
 const ISR_DEFINED = ISR_QUEUE | ISR_CONFIG;

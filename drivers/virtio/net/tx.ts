@@ -1,7 +1,7 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { ChecksumOffload } from "../../net-link";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 import { NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
@@ -159,7 +159,7 @@ export class NetTransmitter {
   private readonly reclaim = (): number => {
     const queue = this.queue;
     let count = 0;
-    while (queue.nextCompletion()) {
+    while (queue.nextCompletion() === Completion.Taken) {
       this.freeSlots[this.freeTop++] = queue.completedToken as number;
       count++;
     }
