@@ -96,8 +96,9 @@ export class VirtioBlk {
     return hasFeature(this.features, bit);
   }
 
+  /** Requests submitted and not completed (a broken ring's abandoned ones are completed). */
   get inFlight(): number {
-    return this.queue.inFlightCount;
+    return this.slots.count - this.slots.free;
   }
 
   /** Whether a request with `dataBytes` of data would be accepted now. */
