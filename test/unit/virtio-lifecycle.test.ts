@@ -20,7 +20,7 @@ import { assertNoViolations } from "../sim/violations";
 import { BlkModel } from "../sim/virtio/blk-model";
 import type { VirtioDeviceModel } from "../sim/virtio/device-model";
 import { NetModel } from "../sim/virtio/net-model";
-import { addVirtioPci, type SimVirtioPci } from "../sim/virtio/pci-device";
+import { addVirtioPci, type SimVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";
 import { RngModel } from "../sim/virtio/rng-model";
 import { GUEST_MAC, PEER_MAC, frameTo } from "./netdrv-harness";
 
@@ -88,7 +88,7 @@ interface Rig {
 }
 
 /** One device on a machine with an interrupt router, probed with `driver` (or none). */
-function rig(kind: Kind, driver: VirtioDriver | undefined): Rig {
+function rig(kind: Kind, driver: VirtioDriver | undefined, layout: VirtioPciLayout = "modern"): Rig {
   const machine = new SimMachine();
   let dma = 0;
   const allocDma = machine.allocDma.bind(machine);
@@ -118,7 +118,7 @@ function rig(kind: Kind, driver: VirtioDriver | undefined): Rig {
     };
   };
   const model = kind.model(machine);
-  const pci = addVirtioPci(machine, model, { device: 4, layout: "modern", msixVectors: 4 });
+  const pci = addVirtioPci(machine, model, { device: 4, layout, msixVectors: 4 });
   const registry = new VirtioDriverRegistry();
   if (driver !== undefined) registry.register(driver);
   const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: router }).devices;
@@ -137,9 +137,11 @@ function failingLate(driver: VirtioDriver): VirtioDriver {
   };
 }
 
-describe.each(kinds)("virtio-$name lifecycle", (kind) => {
+const cases = kinds.flatMap((kind) => (["modern", "legacy"] as const).map((layout) => ({ kind, layout, name: `${kind.name} (${layout})` })));
+
+describe.each(cases)("virtio-$name lifecycle", ({ kind, layout }) => {
   it("frees everything after an attach that fails late, and sets FAILED", () => {
-    const { device, probed, liveDma, liveLines, machine } = rig(kind, failingLate(kind.driver()));
+    const { device, probed, liveDma, liveLines, machine } = rig(kind, failingLate(kind.driver()), layout);
     expect(probed.state).toBe("failed");
     expect(probed.error?.message).toContain("late attach failure");
     expect(liveDma()).toBe(0);
@@ -151,7 +153,7 @@ describe.each(kinds)("virtio-$name lifecycle", (kind) => {
   });
 
   it("frees everything on fail(), and sets FAILED", () => {
-    const { device, liveDma, liveLines, machine, model } = rig(kind, kind.driver());
+    const { device, liveDma, liveLines, machine, model } = rig(kind, kind.driver(), layout);
     expect(device.state).toBe("ready");
     kind.exercise(machine, model, device);
     expect(liveDma()).toBeGreaterThan(0);
@@ -175,7 +177,7 @@ describe.each(kinds)("virtio-$name lifecycle", (kind) => {
         driver.detach?.(instance);
       },
     };
-    const { device, probed, liveDma, liveLines, machine, model, pci } = rig(kind, watched);
+    const { device, probed, liveDma, liveLines, machine, model, pci } = rig(kind, watched, layout);
     kind.exercise(machine, model, device);
     device.detach();
     expect(order).toEqual(["detach status=live queues=true"]);
@@ -196,7 +198,7 @@ describe.each(kinds)("virtio-$name lifecycle", (kind) => {
   });
 
   it("recovers: a reset, a new negotiation and a new instance that works, with nothing leaked", () => {
-    const { device, liveDma, liveLines, machine, model } = rig(kind, kind.driver());
+    const { device, liveDma, liveLines, machine, model } = rig(kind, kind.driver(), layout);
     const before = device.instance;
     const dma = liveDma();
     const lines = liveLines();

@@ -229,6 +229,8 @@ export class VirtioNet implements NetLink {
     if (this.stopped) return;
     if (this.interruptMode === "polling") this.rx.poll(this.receiveHandler, this.rxBudget);
     else if (this.rx.drain(this.receiveHandler, this.rxBudget)) this.source?.wake();
+    // Receiving may have found the ring broken.
+    if (this.stopped) return;
     this.tx.flush();
     if (this.tx.roomAfterWait()) this.transmitReadyHandler?.();
     this.device.checkConfig(this.options.configPollIntervalNs ?? DEFAULTS.configPollIntervalNs);
