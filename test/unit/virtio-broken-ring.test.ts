@@ -75,6 +75,16 @@ describe("a broken ring", () => {
     expect(probed.device?.transport.getStatus()).toBe(DeviceStatus.Failed);
   });
 
+  it("virtio-net: frames before the broken entry are delivered, and the poll turn ends quietly", () => {
+    const { model, net, received } = netRig();
+    model.injectFrame(frameTo(GUEST_MAC, 100));
+    model.faults.usedId = "out-of-range";
+    model.injectFrame(frameTo(GUEST_MAC, 200));
+    expect(() => net.poll()).not.toThrow();
+    expect(received.map((r) => r.frame.length)).toEqual([114]);
+    expect(net.linkUp).toBe(false);
+  });
+
   it("virtio-net: the link goes down and stays down, nothing is sent; recovery brings a working link", () => {
     const { model, net, probed, machine } = netRig();
     const links: boolean[] = [];

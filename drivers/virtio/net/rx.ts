@@ -67,7 +67,8 @@ export class NetReceiver {
       this.post(slot);
       consumed++;
     }
-    if (consumed > 0) queue.kick();
+    // The buffers re-posted before a broken entry stay unannounced: the queue takes nothing more.
+    if (consumed > 0 && queue.broken === undefined) queue.kick();
     return consumed;
   }
 

@@ -61,6 +61,8 @@ export class NetTransmitter {
     if (length > this.layout.maxFrame) return undefined;
     // Completions are collected only once they are needed, in one batch.
     if (this.freeTop === 0 && this.reclaim() === 0) return undefined;
+    // Reclaiming may have found the ring broken: it takes nothing more.
+    if (this.queue.broken !== undefined) return undefined;
     const slot = this.freeSlots[this.freeTop - 1];
     const view = this.frames[slot];
     if (view !== undefined && view.length === length) return view;

@@ -72,7 +72,8 @@ export class VirtioRng {
 
   /** Moves completed entropy into the pool and re-posts the buffers. */
   refill(): void {
-    if (this.queue.drain(this.moveCompleted) > 0) this.queue.kick();
+    // The buffers re-posted before a broken entry stay unannounced: the queue takes nothing more.
+    if (this.queue.drain(this.moveCompleted) > 0 && this.queue.broken === undefined) this.queue.kick();
   }
 
   /** Fills `array` with device entropy, busy-polling (bounded) when the pool runs dry. */
