@@ -2,18 +2,21 @@ import type { Platform } from "../../kernel/platform";
 import { DeviceStatus } from "./status";
 import { FeatureBit, feature, hasFeature } from "./features";
 import { MAX_QUEUE_SIZE } from "./ring/split-format";
-import { VirtioError, VirtioFeatureError, VirtioQueueError, VirtioUsageError, asVirtioError } from "./errors";
+import { VirtioError, VirtioFeatureError, VirtioQueueError, VirtioUsageError, asVirtioError, type VirtioRingBrokenError } from "./errors";
 import {
+  ISR_CONFIG,
   boundQueues,
   pollingBinding,
   type VirtioInterruptBinder,
   type VirtioInterruptBinding,
-  type VirtioInterruptHandlers,
+  type VirtioQueueHandlers,
   type VirtioInterruptMode,
   type VirtioInterruptStats,
 } from "./interrupts";
 import type { Transport } from "./transport/transport";
 import { SplitVirtqueue } from "./ring/split";
+import { DevicePlatform } from "./device-platform";
+import type { VirtioDriver } from "./registry";
 
 export const RESET_TIMEOUT_NS = 100_000_000;
 
@@ -25,25 +28,53 @@ export interface QueueOptions {
 }
 
 /**
- * One device going through initialisation (spec 3.1.1): `acknowledge` (reset + ACKNOWLEDGE),
- * `negotiate` (DRIVER, features, FEATURES_OK), `createQueue`..., `driverOk`. Any step that fails
- * throws a VirtioError; the caller passes it to `fail`, which sets FAILED.
+ * "unclaimed": acknowledged, no driver; "ready": a driver took it to DRIVER_OK; "failed": FAILED
+ * set and everything freed; "detached": reset and everything freed, can be claimed again.
+ */
+export type VirtioDeviceState = "unclaimed" | "ready" | "failed" | "detached";
+
+/**
+ * One virtio device and its lifecycle. Initialisation (spec 3.1.1) is `acknowledge` (reset +
+ * ACKNOWLEDGE), then `claim(driver)`: `negotiate` (DRIVER, features, FEATURES_OK), the driver's
+ * `attach` (`createQueue`...), `driverOk`, the driver's `ready`. Afterwards the device brings
+ * configuration changes to the driver's `configChanged` (from the config interrupt, or from
+ * `checkConfig` when polled) and tells it once when a queue broke.
+ *
+ * Teardown is structural: `detach`, `fail` (also after a failed claim) and `recover` reset the
+ * device, free every queue and every DMA region allocated through `platform` (this device's
+ * DevicePlatform records them) and release the interrupt vectors, whatever the driver did.
  */
 export class VirtioDevice {
+  /** The machine, with every DMA allocation recorded for teardown: drivers allocate through this. */
+  readonly platform: DevicePlatform;
   readonly queues: SplitVirtqueue<unknown>[] = [];
   /** Offered by the device (masked to what the transport can carry). */
   offeredFeatures = 0n;
   /** Negotiated. */
   features = 0n;
+  state: VirtioDeviceState = "unclaimed";
+  /** Why the device failed. */
+  error: VirtioError | undefined;
+  /** The driver that claimed the device and what its `attach` returned (while ready). */
+  driver: VirtioDriver | undefined;
+  instance: unknown;
+  /** Configuration changes brought to the driver. */
+  configChanges = 0;
   private status: number = DeviceStatus.Reset;
   private interrupts: VirtioInterruptBinding | undefined;
+  /** config_generation when the driver last saw the configuration (modern devices). */
+  private generation = 0;
+  private nextConfigCheckNs = 0;
+  private ringBrokenTold = false;
 
   /** Without an interrupt binder (no router given to the probe, mmio) the device is polled. */
   constructor(
-    readonly platform: Platform,
+    platform: Platform,
     readonly transport: Transport,
     private readonly interruptBinder?: VirtioInterruptBinder,
-  ) {}
+  ) {
+    this.platform = new DevicePlatform(platform);
+  }
 
   get name(): string {
     return this.transport.device;
@@ -76,11 +107,21 @@ export class VirtioDevice {
         throw new VirtioFeatureError(this.name, "features-ok", `device refused features 0x${this.features.toString(16)} (status 0x${status.toString(16)})`);
       }
     }
+    // The driver reads the configuration from here on; later generations are changes.
+    if (this.isModern) this.generation = transport.configGeneration();
     return this.features;
   }
 
   has(bit: number): boolean {
     return hasFeature(this.features, bit);
+  }
+
+  /**
+   * VERSION_1 was negotiated: the modern interface (config_generation, FEATURES_OK, little-endian
+   * configuration). Legacy otherwise. The one place drivers learn which one they talk to.
+   */
+  get isModern(): boolean {
+    return this.has(FeatureBit.Version1);
   }
 
   createQueue<T>(index: number, options: QueueOptions = {}): SplitVirtqueue<T> {
@@ -109,6 +150,7 @@ export class VirtioDevice {
       queue.destroy();
       throw error;
     }
+    queue.onBroken = this.onRingBroken;
     this.queues.push(queue as SplitVirtqueue<unknown>);
     return queue;
   }
@@ -118,14 +160,15 @@ export class VirtioDevice {
    * (a queue's vector is part of its set-up). Returns the mode the device got; "polling" means
    * nothing will interrupt and the driver must poll.
    */
-  bindInterrupts(handlers: VirtioInterruptHandlers): VirtioInterruptMode {
+  bindInterrupts(handlers: VirtioQueueHandlers): VirtioInterruptMode {
     if (this.interrupts !== undefined) throw new VirtioUsageError(this.name, "interrupts-bound", "interrupts are already bound");
     const queues = boundQueues(this.name, handlers, this.transport.numQueues());
     const created = queues.filter((q) => this.queues.some((queue) => queue.index === q));
     if (created.length > 0) {
       throw new VirtioUsageError(this.name, "interrupts-late", `queue ${created.join(",")} created before its interrupt was bound`);
     }
-    this.interrupts = this.interruptBinder?.bind(handlers, queues) ?? pollingBinding();
+    const withConfig = { queues: handlers.queues, onQueue: handlers.onQueue, onConfig: this.onConfigInterrupt };
+    this.interrupts = this.interruptBinder?.bind(withConfig, queues) ?? pollingBinding();
     return this.interrupts.mode;
   }
 
@@ -142,16 +185,160 @@ export class VirtioDevice {
     this.addStatus(DeviceStatus.DriverOk);
   }
 
-  /** Sets FAILED (best effort: the device may be unreachable) and returns the typed error. */
-  fail(cause: unknown): VirtioError {
+  /**
+   * Negotiates `driver.features` and takes the device through the driver's `attach`, DRIVER_OK and
+   * its `ready`. On failure the device is failed (reset, everything freed, FAILED set) and `error`
+   * says why. A detached device is acknowledged again first. Returns whether the device is ready.
+   */
+  claim(driver: VirtioDriver): boolean {
+    if (this.state === "detached") {
+      try {
+        this.acknowledge();
+      } catch (cause) {
+        this.fail(cause);
+        return false;
+      }
+      this.state = "unclaimed";
+    }
+    if (this.state !== "unclaimed") throw new VirtioUsageError(this.name, "claim", `device is ${this.state}`);
     try {
-      this.transport.setStatus(this.status | DeviceStatus.Failed);
+      this.negotiate(driver.features);
+      this.instance = driver.attach(this);
+      this.driver = driver;
+      this.driverOk();
+      driver.ready?.(this.instance);
+      this.state = "ready";
+      return true;
+    } catch (cause) {
+      this.fail(cause);
+      return false;
+    }
+  }
+
+  /**
+   * The driver's `detach`, then reset and free everything; the device can be claimed again. Throws
+   * (after the teardown) what the driver's `detach` threw.
+   */
+  detach(): void {
+    if (this.state !== "ready") throw new VirtioUsageError(this.name, "detach", `device is ${this.state}`);
+    const detachError = this.teardown();
+    this.state = "detached";
+    if (detachError !== undefined) throw asVirtioError(this.name, detachError);
+  }
+
+  /**
+   * Resets and re-initialises the device under the same driver (after a broken ring, or a device
+   * that asked for a reset): the old instance is detached and everything freed, then features are
+   * negotiated again and the driver attached anew. Returns whether the device is ready again; the
+   * new instance is `instance`.
+   */
+  recover(): boolean {
+    const driver = this.driver;
+    if (driver === undefined || this.state !== "ready") throw new VirtioUsageError(this.name, "recover", `device is ${this.state}`);
+    this.teardown();
+    this.state = "detached";
+    return this.claim(driver);
+  }
+
+  /**
+   * Polled devices: whether the configuration changed since the driver last saw it (a new
+   * config_generation on modern devices; the ISR config bit, which reading clears, on legacy ones)
+   * and if so brings the change to the driver's `configChanged`. At most one check per `intervalNs`.
+   * Does nothing while interrupts are bound: the config interrupt brings changes (and on INTx the
+   * ISR belongs to the interrupt handler).
+   */
+  checkConfig(intervalNs = 0): boolean {
+    if (this.driver === undefined || this.interruptMode !== "polling") return false;
+    if (intervalNs > 0) {
+      const now = this.platform.monotonicNs();
+      if (now < this.nextConfigCheckNs) return false;
+      this.nextConfigCheckNs = now + intervalNs;
+    }
+    const transport = this.transport;
+    const changed = this.isModern ? transport.configGeneration() !== this.generation : (transport.readIsr() & ISR_CONFIG) !== 0;
+    if (changed) this.configChanged();
+    return changed;
+  }
+
+  /**
+   * Gives up on the device: the driver's `detach` (if it was attached), reset, everything freed,
+   * then FAILED (best effort: the device may be unreachable). Returns the typed error.
+   */
+  fail(cause: unknown): VirtioError {
+    const error = asVirtioError(this.name, cause);
+    this.teardown();
+    try {
+      this.transport.setStatus(DeviceStatus.Failed);
     } catch {
       // The original cause is what matters to the caller.
     }
+    this.status = DeviceStatus.Failed;
+    this.state = "failed";
+    this.error = error;
+    return error;
+  }
+
+  private readonly onConfigInterrupt = (): void => this.configChanged();
+
+  private configChanged(): void {
+    if (this.isModern) this.generation = this.transport.configGeneration();
+    const driver = this.driver;
+    if (driver === undefined) return;
+    this.configChanges++;
+    driver.configChanged?.(this.instance);
+  }
+
+  /** A queue broke: the driver hears of it once per attach; without a hook the device fails. */
+  private readonly onRingBroken = (error: VirtioRingBrokenError): void => {
+    const driver = this.driver;
+    if (this.ringBrokenTold || driver === undefined) return;
+    this.ringBrokenTold = true;
+    if (driver.ringBroken === undefined) {
+      this.fail(error);
+      return;
+    }
+    try {
+      driver.ringBroken(this.instance, error);
+    } catch (cause) {
+      this.fail(cause);
+    }
+  };
+
+  /**
+   * The driver's `detach` (if attached), then reset, interrupts released, queues and every DMA
+   * region freed. If the reset does not complete the device may still write to that memory, so it
+   * is kept (the queues are retired all the same). Returns what the driver's `detach` threw.
+   */
+  private teardown(): unknown {
+    const { driver, instance } = this;
+    this.driver = undefined;
+    this.instance = undefined;
+    let detachError: unknown;
+    if (driver !== undefined) {
+      try {
+        driver.detach?.(instance);
+      } catch (cause) {
+        detachError = cause;
+      }
+    }
+    let reset = true;
+    try {
+      this.transport.reset(RESET_TIMEOUT_NS);
+    } catch {
+      reset = false;
+    }
+    this.status = DeviceStatus.Reset;
     this.interrupts?.release();
     this.interrupts = undefined;
-    return asVirtioError(this.name, cause);
+    for (const queue of this.queues) {
+      if (reset) queue.destroy();
+      else queue.retire();
+    }
+    this.queues.length = 0;
+    if (reset) this.platform.freeAll();
+    this.ringBrokenTold = false;
+    this.nextConfigCheckNs = 0;
+    return detachError;
   }
 
   private addStatus(bit: number): void {

@@ -25,6 +25,11 @@ export class VirtioQueueError extends VirtioError {}
 export class VirtioConfigError extends VirtioError {}
 /** The device wrote something invalid into a ring (used id, length, index). */
 export class VirtioDeviceError extends VirtioError {}
+/**
+ * A queue the device corrupted (an impossible used entry) or that was torn down: it takes no more
+ * buffers and hands back no more completions until the device is reset and the queue recreated.
+ */
+export class VirtioRingBrokenError extends VirtioDeviceError {}
 /** The device did not produce what was waited for in time. */
 export class VirtioTimeoutError extends VirtioError {}
 /** The driver-side API was used wrongly (a programming error, not a device fault). */

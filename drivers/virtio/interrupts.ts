@@ -12,9 +12,12 @@ export interface VirtioInterruptHandlers {
   readonly queues: number | readonly number[];
   /** Completions may be waiting on queue `index` (run from the event loop, never in interrupt context). */
   onQueue(index: number): void;
-  /** The device configuration changed. */
+  /** The device configuration changed (VirtioDevice supplies this; drivers get `configChanged`). */
   onConfig?(): void;
 }
+
+/** What a driver binds: its queues' interrupts. The config interrupt belongs to VirtioDevice. */
+export type VirtioQueueHandlers = Omit<VirtioInterruptHandlers, "onConfig">;
 
 export interface VirtioInterruptStats {
   /** Interrupts that reached the device's handlers. */

@@ -4,7 +4,7 @@ import { formatPciAddress } from "../../kernel/pci/address";
 import type { PciConfigAccess } from "../../kernel/pci/config";
 import type { PciFunction } from "../../kernel/pci/device";
 import { MemoryRegion } from "../../kernel/pci/io-region";
-import { VirtioDevice } from "./device";
+import { VirtioDevice, type VirtioDeviceState } from "./device";
 import { asVirtioError } from "./errors";
 import type { VirtioError } from "./errors";
 import { MmioTransport } from "./transport/mmio";
@@ -14,15 +14,29 @@ import { virtioDrivers } from "./registry";
 import type { VirtioDriver, VirtioDriverRegistry } from "./registry";
 import { formatVirtioReport } from "./report";
 
-export type ProbeState = "ready" | "unclaimed" | "failed";
+export type ProbeState = VirtioDeviceState;
 
-export interface ProbedVirtioDevice {
-  readonly name: string;
-  state: ProbeState;
-  readonly device?: VirtioDevice;
-  driver?: VirtioDriver;
-  instance?: unknown;
-  error?: VirtioError;
+/** One probed function: its device, whose state, driver and instance it reports. */
+export class ProbedVirtioDevice {
+  constructor(
+    readonly name: string,
+    readonly device: VirtioDevice | undefined,
+    /** Why the device could not even be opened (no VirtioDevice then). */
+    private readonly openError?: VirtioError,
+  ) {}
+
+  get state(): ProbeState {
+    return this.device?.state ?? "failed";
+  }
+  get driver(): VirtioDriver | undefined {
+    return this.device?.driver;
+  }
+  get instance(): unknown {
+    return this.device?.instance;
+  }
+  get error(): VirtioError | undefined {
+    return this.device?.error ?? this.openError;
+  }
 }
 
 export interface VirtioProbeResult {
@@ -32,38 +46,33 @@ export interface VirtioProbeResult {
 }
 
 /**
- * Takes an acknowledged device through negotiation, the driver's attach, DRIVER_OK and the
- * driver's ready hook. Also how a driver loaded after probing claims an "unclaimed" device.
+ * Takes an unclaimed (or detached) device through negotiation, the driver's attach, DRIVER_OK and
+ * the driver's ready hook. Also how a driver loaded after probing claims a device. Returns whether
+ * the device is ready.
  */
-export function claimVirtioDevice(probed: ProbedVirtioDevice, driver: VirtioDriver): void {
+export function claimVirtioDevice(probed: ProbedVirtioDevice, driver: VirtioDriver): boolean {
   const device = probed.device;
-  if (device === undefined || probed.state !== "unclaimed") return;
-  try {
-    device.negotiate(driver.features);
-    const instance = driver.attach(device);
-    device.driverOk();
-    driver.ready?.(instance);
-    probed.state = "ready";
-    probed.driver = driver;
-    probed.instance = instance;
-  } catch (cause) {
-    probed.state = "failed";
-    probed.error = device.fail(cause);
-  }
+  if (device === undefined || (device.state !== "unclaimed" && device.state !== "detached")) return false;
+  return device.claim(driver);
 }
 
 /** Resets and acknowledges the device, then hands it to its registered driver, if any. */
 function probeOne(name: string, open: () => VirtioDevice, registry: VirtioDriverRegistry): ProbedVirtioDevice {
-  let device: VirtioDevice | undefined;
+  let device: VirtioDevice;
   try {
     device = open();
+  } catch (cause) {
+    return new ProbedVirtioDevice(name, undefined, asVirtioError(name, cause));
+  }
+  try {
     device.acknowledge();
   } catch (cause) {
-    return { name, state: "failed", device, error: device ? device.fail(cause) : asVirtioError(name, cause) };
+    device.fail(cause);
+    return new ProbedVirtioDevice(name, device);
   }
-  const probed: ProbedVirtioDevice = { name, state: "unclaimed", device };
+  const probed = new ProbedVirtioDevice(name, device);
   const driver = registry.find(device.transport.deviceType);
-  if (driver !== undefined) claimVirtioDevice(probed, driver);
+  if (driver !== undefined) device.claim(driver);
   return probed;
 }
 

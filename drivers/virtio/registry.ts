@@ -1,8 +1,18 @@
 import type { VirtioDevice } from "./device";
+import type { VirtioRingBrokenError } from "./errors";
 
 /**
- * A device-type driver. `attach` runs after feature negotiation (read config, create queues);
- * `ready` runs after DRIVER_OK (post buffers). Throwing from either fails only that device.
+ * A device-type driver, called by its VirtioDevice through the device's lifecycle (as Linux's
+ * `struct virtio_driver`):
+ * - `attach` after feature negotiation: read the configuration, bind interrupts, create queues;
+ * - `ready` after DRIVER_OK: post buffers, first commands;
+ * - `configChanged` when the device signalled a configuration change (interrupt or poll);
+ * - `ringBroken` once when one of its queues broke (an impossible used entry); the driver fails
+ *   what was in flight and may `recover()` the device, or leave it to its owner. Without the hook
+ *   the device is failed;
+ * - `detach` before the device is reset and its queues and DMA memory are freed: stop using them.
+ * Throwing from `attach` or `ready` fails only that device. The device frees every queue, DMA
+ * region and interrupt vector created through it, whatever the driver does.
  */
 export interface VirtioDriver<I = unknown> {
   readonly type: number;
@@ -11,6 +21,9 @@ export interface VirtioDriver<I = unknown> {
   readonly features: bigint;
   attach(device: VirtioDevice): I;
   ready?(instance: I): void;
+  configChanged?(instance: I): void;
+  ringBroken?(instance: I, error: VirtioRingBrokenError): void;
+  detach?(instance: I): void;
 }
 
 export class VirtioDriverRegistry {

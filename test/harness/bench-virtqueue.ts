@@ -28,6 +28,6 @@ export function benchRoundTrip(iterations: number, nowNs: () => number): number 
   const start = nowNs();
   run(iterations);
   const elapsed = nowNs() - start;
-  if (queue.errorCount !== 0 || machine.violations.entries.length !== 0) throw new Error("benchmark run was not clean");
+  if (queue.broken !== undefined || queue.lengthClamps !== 0 || machine.violations.entries.length !== 0) throw new Error("benchmark run was not clean");
   return elapsed / iterations;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DmaSlab } from "../../kernel/dma";
 import { FeatureBit, feature } from "../../drivers/virtio/features";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
+import { Completion } from "../../drivers/virtio/ring/split";
 import { bringUpPci } from "../harness/bring-up";
 import { assertNoViolations } from "../sim/violations";
 import { BlkFeature, BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";
@@ -27,7 +28,7 @@ describe("simulated virtio-blk device", () => {
       q.addWritable(slab.physical(0) + 100, 1);
       q.publish(type);
       q.kick();
-      expect(q.nextCompletion()).toBe(true);
+      expect(q.nextCompletion()).toBe(Completion.Taken);
       return slab.bytes(0)[100];
     };
     return { ...up, slab, request };
@@ -85,9 +86,9 @@ describe("simulated virtio-net device", () => {
     rx.addWritable(slab.physical(1), 2048);
     rx.publish(1);
     rx.kick();
-    expect(rx.nextCompletion()).toBe(false);
+    expect(rx.nextCompletion()).toBe(Completion.None);
     expect(model.injectFrame(new Uint8Array([7, 8, 9]))).toBe(true);
-    expect(rx.nextCompletion()).toBe(true);
+    expect(rx.nextCompletion()).toBe(Completion.Taken);
     expect(rx.completedLength).toBe(15);
     expect(Array.from(slab.bytes(1).subarray(12, 15))).toEqual([7, 8, 9]);
     // control: promiscuous on, then an unknown command

@@ -32,11 +32,12 @@ export function echoDriver(queueCount: number, bind = true): VirtioDriver<EchoIn
     attach: (device) => {
       const events: string[] = [];
       const mode = bind
-        ? device.bindInterrupts({ queues: queueCount, onQueue: (index) => events.push(`q${index}`), onConfig: () => events.push("config") })
+        ? device.bindInterrupts({ queues: queueCount, onQueue: (index) => events.push(`q${index}`) })
         : device.interruptMode;
       const queues = Array.from({ length: queueCount }, (_, i) => device.createQueue<number>(i));
       return { device, mode, queues, events };
     },
+    configChanged: (instance) => instance.events.push("config"),
   };
 }
 

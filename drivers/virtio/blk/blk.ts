@@ -2,10 +2,10 @@ import type { Platform } from "../../../kernel/platform";
 import type { BlockCapabilities, BlockDriver } from "../../block-driver";
 import { FeatureBit, hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
-import { VirtioError, VirtioTimeoutError, VirtioUsageError } from "../errors";
-import { ISR_CONFIG, newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
+import { VirtioError, VirtioTimeoutError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
+import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { Transport } from "../transport/transport";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 import { readBlkGeometry, type BlkGeometry } from "./config";
 import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeFlag, BlkRangeSegment, BlkRequestType, BlkStatus, SECTOR_SIZE } from "./constants";
 import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "./errors";
@@ -33,8 +33,10 @@ const IDENTIFY_POLL_NS = 100_000;
  * it took, or -1 when the ring or the slot pool is full: back-pressure, try again after a
  * completion), made visible with `kick()`, and completed by `complete()`, which checks every
  * status byte and used length before calling `onComplete`. With interrupts bound, the queue's
- * interrupt calls `onInterrupt` and configuration changes are re-read from the config interrupt;
- * polled devices are asked to stay quiet and `checkConfig()` looks for changes. Submitting and
+ * interrupt calls `onInterrupt`; polled devices are asked to stay quiet. The VirtioDevice notices
+ * configuration changes (`checkConfig()` asks it to look when polled) and calls `configChanged`.
+ * When the ring breaks, every request in flight completes with the VirtioRingBrokenError and new
+ * submissions throw it; the device's `recover()` brings a working instance back. Submitting and
  * completing allocate nothing.
  */
 export class VirtioBlk implements BlockDriver {
@@ -58,38 +60,35 @@ export class VirtioBlk implements BlockDriver {
   onInterrupt: (() => void) | undefined;
   /** After the geometry was re-read (capacity change). */
   onConfigChange: (() => void) | undefined;
-  /** Device faults that belong to no request (ring entries, config re-reads). */
+  /** Device faults that belong to no request (a broken ring, config re-reads). */
   onDeviceError: ((error: VirtioError) => void) | undefined;
 
+  private readonly device: VirtioDevice;
   private readonly platform: Platform;
   private readonly transport: Transport;
   private readonly slots: RequestSlots;
   private readonly indirect: boolean;
-  private generation: number;
-  /** Set by the queue's error report while a completion with an oversized length is taken. */
-  private lengthFault = false;
   private identifying = NOT_IDENTIFYING;
   private identifyError: VirtioError | undefined;
 
   constructor(device: VirtioDevice, options: VirtioBlkOptions = {}) {
     this.name = device.name;
+    this.device = device;
     this.platform = device.platform;
     this.transport = device.transport;
     this.features = device.features;
     this.readOnly = device.has(BlkFeature.Ro);
     this.indirect = device.has(FeatureBit.IndirectDesc);
-    this.generation = this.transport.configGeneration();
     this.geometry = readBlkGeometry(this.transport, this.features);
     this.interruptMode =
       options.interrupts === false
         ? "polling"
-        : device.bindInterrupts({ queues: [REQUEST_QUEUE], onQueue: () => this.onInterrupt?.(), onConfig: () => this.rereadConfig() });
+        : device.bindInterrupts({ queues: [REQUEST_QUEUE], onQueue: () => this.onInterrupt?.() });
     this.interruptStats = device.interruptStats ?? newInterruptStats();
     this.queue = device.createQueue<number>(REQUEST_QUEUE, {
       maxSize: options.maxQueueSize,
       indirectEntries: wantedSegments(this.geometry) + FRAMING_DESCRIPTORS,
     });
-    this.queue.onDeviceError = this.onQueueError;
     if (this.interruptMode === "polling") this.queue.disableInterrupts();
     this.limits = blkLimits(this.name, this.geometry, this.queue.maxChainLength);
     this.slots = new RequestSlots(this.platform, this.queue.size);
@@ -99,8 +98,9 @@ export class VirtioBlk implements BlockDriver {
     return hasFeature(this.features, bit);
   }
 
+  /** Requests submitted and not completed (a broken ring's abandoned ones are completed). */
   get inFlight(): number {
-    return this.queue.inFlightCount;
+    return this.slots.count - this.slots.free;
   }
 
   /** Whether a request with `dataBytes` of data would be accepted now. */
@@ -132,7 +132,7 @@ export class VirtioBlk implements BlockDriver {
 
   submitFlush(): number {
     if (!this.has(BlkFeature.Flush)) throw this.unsupportedError("flush", "FLUSH");
-    const slot = this.slots.acquire(BlkRequestType.Flush, 0, 0);
+    const slot = this.acquire(BlkRequestType.Flush, 0, 0);
     if (slot < 0) return slot;
     const queue = this.queue;
     queue.begin();
@@ -149,7 +149,7 @@ export class VirtioBlk implements BlockDriver {
     if (this.readOnly) throw this.readOnlyError(what);
     const limit = discard ? this.limits.maxDiscardSectors : this.limits.maxWriteZeroesSectors;
     if (!(count > 0 && count <= limit)) throw new VirtioUsageError(this.name, "request-size", `${what}: more than ${limit} sectors`);
-    const slot = this.slots.acquire(type, sector, count);
+    const slot = this.acquire(type, sector, count);
     if (slot < 0) return slot;
     this.slots.writeRangeSegment(slot, sector, count, flags);
     const queue = this.queue;
@@ -180,48 +180,50 @@ export class VirtioBlk implements BlockDriver {
     const queue = this.queue;
     let count = 0;
     for (;;) {
-      this.lengthFault = false;
-      if (!queue.nextCompletion()) return count;
+      const taken = queue.nextCompletion();
+      if (taken === Completion.None) return count;
+      if (taken === Completion.Broken) return count + this.abandon(queue.broken as VirtioError);
       this.finish(queue.completedToken as number, queue.completedLength);
       count++;
     }
   }
 
   /**
-   * Polled devices: re-reads the geometry if the device signalled a configuration change (a new
-   * config generation on modern transports, the ISR config bit on legacy ones). Returns whether it
-   * did. With interrupts bound this does nothing: the config interrupt brings changes (and on INTx
-   * the ISR belongs to the interrupt handler).
+   * Polled devices: asks the device to look for a configuration change (it then calls
+   * `configChanged`); returns whether there was one. With interrupts bound the config interrupt
+   * brings changes and this does nothing.
    */
   checkConfig(): boolean {
-    if (this.interruptMode !== "polling") return false;
-    const transport = this.transport;
-    const changed = transport.hasFeaturesOk
-      ? transport.configGeneration() !== this.generation
-      : (transport.readIsr() & ISR_CONFIG) !== 0;
-    return changed && this.rereadConfig();
+    return this.device.checkConfig();
   }
 
-  /** Takes the new geometry (keeping the old one if the device serves nonsense); returns whether it did. */
-  private rereadConfig(): boolean {
-    const transport = this.transport;
-    this.generation = transport.configGeneration();
+  /** The device's configuration changed: takes the new geometry, keeping the old one if the device serves nonsense. */
+  configChanged(): void {
     try {
-      this.geometry = readBlkGeometry(transport, this.features);
+      this.geometry = readBlkGeometry(this.transport, this.features);
       this.limits = blkLimits(this.name, this.geometry, this.queue.maxChainLength);
     } catch (error) {
       // The old geometry stays in force; a device serving nonsense is counted, not trusted.
       this.reportDeviceError(error instanceof VirtioError ? error : new BlkDeviceError(this.name, "config", "config", String(error)));
-      return false;
+      return;
     }
     this.configChanges++;
     this.onConfigChange?.();
-    return true;
+  }
+
+  /** The request queue broke (told once by the device); requests in flight are failed by the completion that saw it. */
+  ringBroken(error: VirtioRingBrokenError): void {
+    this.reportDeviceError(error);
+  }
+
+  /** Before the device is torn down: every request in flight fails, the queue is about to go. */
+  detach(): void {
+    this.abandon(new VirtioUsageError(this.name, "detached", "device detached"));
   }
 
   /** Asks for the serial (GET_ID) and waits, bounded; an UNSUPP answer leaves it empty. */
   identify(timeoutNs = IDENTIFY_TIMEOUT_NS): string {
-    const slot = this.slots.acquire(BlkRequestType.GetId, 0, BLK_ID_BYTES);
+    const slot = this.acquire(BlkRequestType.GetId, 0, BLK_ID_BYTES);
     if (slot < 0) throw new VirtioUsageError(this.name, "identify", "no free request slot");
     const queue = this.queue;
     queue.begin();
@@ -252,7 +254,7 @@ export class VirtioBlk implements BlockDriver {
     if (!(bytes > 0 && bytes <= limits.maxTransferBytes && bytes % this.geometry.blockSize === 0)) {
       throw new VirtioUsageError(this.name, "request-size", `${bytes} bytes is not a whole number of blocks up to ${limits.maxTransferBytes}`);
     }
-    const slot = this.slots.acquire(type, sector, bytes);
+    const slot = this.acquire(type, sector, bytes);
     if (slot < 0) return slot;
     const reading = type === BlkRequestType.In;
     const queue = this.queue;
@@ -280,8 +282,9 @@ export class VirtioBlk implements BlockDriver {
     const status = slots.status(slot);
     const expected = slots.expectedWritten[slot];
     let error: VirtioError | undefined;
-    if (this.lengthFault || length === 0 || (status === BlkStatus.Ok && length !== expected)) {
-      error = this.requestDeviceError(slot, "used-len", `used length ${this.lengthFault ? "beyond the buffers" : length}, expected ${expected}`);
+    // The queue clamps an oversized length to the writable bytes, which is what a success writes.
+    if (length === 0 || (status === BlkStatus.Ok && length !== expected)) {
+      error = this.requestDeviceError(slot, "used-len", `used length ${length}, expected ${expected}`);
     } else if (status === BlkStatus.IoErr) {
       error = new BlkIoError(this.name, slots.describe(slot));
     } else if (status === BlkStatus.Unsupp) {
@@ -289,15 +292,37 @@ export class VirtioBlk implements BlockDriver {
     } else if (status !== BlkStatus.Ok) {
       error = this.requestDeviceError(slot, "status", `status byte ${status}`);
     }
+    if (error === undefined && slot === this.identifying) this.serial = slots.serial(slot);
+    this.settle(slot, error);
+  }
+
+  /** Frees the slot and reports the outcome (to `identify` or to `onComplete`). */
+  private settle(slot: number, error: VirtioError | undefined): void {
+    this.slots.release(slot);
     if (slot === this.identifying) {
-      if (error === undefined) this.serial = slots.serial(slot);
       this.identifyError = error;
       this.identifying = NOT_IDENTIFYING;
-      slots.release(slot);
       return;
     }
-    slots.release(slot);
     this.onComplete?.(slot, error);
+  }
+
+  /** Fails every request in flight with `error` (the ring can no longer return them); returns how many. */
+  private abandon(error: VirtioError): number {
+    let count = 0;
+    for (let slot = 0; slot < this.slots.count; slot++) {
+      if (!this.slots.inUse(slot)) continue;
+      this.settle(slot, error);
+      count++;
+    }
+    return count;
+  }
+
+  /** A request slot, or -1 when all are taken; throws the ring's error once it broke. */
+  private acquire(type: number, sector: number, amount: number): number {
+    const broken = this.queue.broken;
+    if (broken !== undefined) throw broken;
+    return this.slots.acquire(type, sector, amount);
   }
 
   private requestDeviceError(slot: number, code: string, detail: string): BlkDeviceError {
@@ -309,11 +334,6 @@ export class VirtioBlk implements BlockDriver {
     this.deviceErrors++;
     this.onDeviceError?.(error);
   }
-
-  private readonly onQueueError = (error: VirtioError): void => {
-    if (error.code === "used-len") this.lengthFault = true;
-    else this.reportDeviceError(error);
-  };
 
   // BlockDriver: the block layer's view, in logical blocks; requests become sector-addressed ones.
 

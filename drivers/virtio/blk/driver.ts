@@ -4,7 +4,10 @@ import { registerVirtioDriver } from "../registry";
 import { VirtioBlk, type VirtioBlkOptions } from "./blk";
 import { VIRTIO_BLK_DRIVER_FEATURES } from "./features";
 
-/** Creates the request queue at attach; asks for the serial once the device is live. */
+/**
+ * Creates the request queue at attach; asks for the serial once the device is live; re-reads the
+ * geometry on configuration changes; fails what is in flight on a broken ring or a detach.
+ */
 export function createVirtioBlkDriver(options: VirtioBlkOptions = {}): VirtioDriver<VirtioBlk> {
   return {
     type: DeviceType.Block,
@@ -14,6 +17,9 @@ export function createVirtioBlkDriver(options: VirtioBlkOptions = {}): VirtioDri
     ready: (blk) => {
       blk.identify();
     },
+    configChanged: (blk) => blk.configChanged(),
+    ringBroken: (blk, error) => blk.ringBroken(error),
+    detach: (blk) => blk.detach(),
   };
 }
 

@@ -26,6 +26,8 @@ export class RequestSlots {
   private readonly slab: DmaSlab;
   private readonly views: DataView[] = [];
   private readonly freeStack: Int32Array;
+  /** 1 while a slot is acquired. */
+  private readonly busy: Uint8Array;
   private freeTop: number;
 
   constructor(platform: Platform, count: number) {
@@ -42,6 +44,7 @@ export class RequestSlots {
     this.freeStack = new Int32Array(count);
     for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
     this.freeTop = count;
+    this.busy = new Uint8Array(count);
   }
 
   get free(): number {
@@ -52,6 +55,7 @@ export class RequestSlots {
   acquire(type: number, sector: number, amount: number): number {
     if (this.freeTop === 0) return NO_SLOT;
     const slot = this.freeStack[--this.freeTop];
+    this.busy[slot] = 1;
     const view = this.views[slot];
     view.setUint32(SlotLayout.Header + BlkHeader.Type, type, true);
     view.setUint32(SlotLayout.Header + BlkHeader.Reserved, 0, true);
@@ -63,7 +67,13 @@ export class RequestSlots {
     return slot;
   }
 
+  /** Whether `slot` is acquired (a request in flight or being built). */
+  inUse(slot: number): boolean {
+    return this.busy[slot] === 1;
+  }
+
   release(slot: number): void {
+    this.busy[slot] = 0;
     this.freeStack[this.freeTop++] = slot;
   }
 
@@ -123,10 +133,6 @@ export class RequestSlots {
       default:
         return `request type ${type}`;
     }
-  }
-
-  destroy(): void {
-    this.slab.free();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { VirtioDevice } from "../device";
 import { VirtioDeviceError, VirtioTimeoutError, VirtioUsageError } from "../errors";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 import { CtrlAck } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import { NetControlError } from "./errors";
@@ -72,7 +72,10 @@ export class NetControl {
   private waitForAck(what: string): void {
     const platform = this.device.platform;
     const deadline = platform.monotonicNs() + this.timeoutNs;
-    while (!this.queue.nextCompletion()) {
+    for (;;) {
+      const taken = this.queue.nextCompletion();
+      if (taken === Completion.Taken) return;
+      if (taken === Completion.Broken) throw this.queue.broken as VirtioDeviceError;
       if (platform.monotonicNs() > deadline) {
         this.broken = true;
         this.counters.ctrlErrors++;

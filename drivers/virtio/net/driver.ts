@@ -31,5 +31,8 @@ export function createVirtioNetDriver(options: VirtioNetOptions = {}): VirtioDri
     features: VIRTIO_NET_FEATURES,
     attach: (device) => new VirtioNet(device, options),
     ready: (net) => net.start(),
+    configChanged: (net) => net.configChanged(),
+    ringBroken: (net, error) => net.ringBroken(error),
+    detach: (net) => net.detach(),
   };
 }

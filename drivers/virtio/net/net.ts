@@ -2,11 +2,10 @@ import { mathRandomFill } from "../../../kernel/random";
 import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
 import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
-import { VirtioFeatureError, VirtioUsageError } from "../errors";
+import { VirtioFeatureError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { SplitVirtqueue } from "../ring/split";
 import { readLinkUp, readNetConfig, type RandomFill } from "./config";
-import { ConfigWatch } from "./config-watch";
 import {
   CTRL_DEPENDENT_FEATURES,
   CtrlClass,
@@ -56,6 +55,7 @@ export interface VirtioNetOptions {
   readonly txBatch?: number;
   /** Receive buffers consumed per poll at most. */
   readonly rxBudget?: number;
+  /** Polled devices: at most one configuration check per interval. */
   readonly configPollIntervalNs?: number;
   readonly controlTimeoutNs?: number;
 }
@@ -78,8 +78,10 @@ const ONE_PAIR = [1, 0];
  * A virtio-net device as a NetLink: one queue pair with the control queue (MAC, receive mode,
  * queue pairs) when the device has one. With interrupts, the rx and tx interrupts wake one loop
  * source, which is referenced while a receive handler is set (the stack keeps the machine alive
- * without keeping the CPU busy); link changes come from the config interrupt. Without them, an
- * event-loop poller receives and watches the configuration.
+ * without keeping the CPU busy). Without them, an event-loop poller receives and asks the device
+ * to look for configuration changes. Either way the VirtioDevice calls `configChanged` on a change,
+ * and the link state is read again. A broken ring or a detach stops the link for good (it reads
+ * down, sends nothing); the device's `recover()` brings a new instance.
  */
 export class VirtioNet implements NetLink {
   readonly counters = new VirtioNetCounters();
@@ -99,8 +101,9 @@ export class VirtioNet implements NetLink {
   private readonly control: NetControl | undefined;
   private readonly rxBudget: number;
   private readonly options: VirtioNetOptions;
-  private watch: ConfigWatch | undefined;
   private up = false;
+  /** The rings broke or the device is being detached: nothing is sent or received any more. */
+  private stopped = false;
   private receiveHandler: FrameHandler | null = null;
   private linkHandler: ((up: boolean) => void) | null = null;
   private transmitReadyHandler: (() => void) | null = null;
@@ -131,7 +134,7 @@ export class VirtioNet implements NetLink {
     this.interruptMode =
       options.interrupts === false || loop === undefined
         ? "polling"
-        : device.bindInterrupts({ queues: [RX_QUEUE, TX_QUEUE], onQueue: () => this.source?.wake(), onConfig: () => this.refreshLink() });
+        : device.bindInterrupts({ queues: [RX_QUEUE, TX_QUEUE], onQueue: () => this.source?.wake() });
     this.interruptStats = device.interruptStats ?? newInterruptStats();
     const interrupts = this.interruptMode !== "polling";
     if (interrupts && loop !== undefined) {
@@ -170,22 +173,22 @@ export class VirtioNet implements NetLink {
   start(): void {
     this.rx.start();
     if (this.device.has(NetFeature.Mq)) this.control?.run(CtrlClass.Mq, CtrlMqCommand.VqPairsSet, ONE_PAIR, "mq vq-pairs-set");
-    if (this.interruptMode === "polling") {
-      this.watch = new ConfigWatch(this.device.transport, () => this.device.platform.monotonicNs(), this.options.configPollIntervalNs ?? DEFAULTS.configPollIntervalNs);
-    }
     this.up = readLinkUp(this.device);
   }
 
   /** False when the ring is full; `onTransmitReady` then tells when to try again. */
   transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    if (this.stopped) return false;
     return this.transmitted(this.tx.transmit(frame, this.checksumOffload ? offload : undefined));
   }
 
   allocateFrame(length: number): Uint8Array | undefined {
+    if (this.stopped) return undefined;
     return this.tx.allocate(length);
   }
 
   transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
+    if (this.stopped) return false;
     return this.transmitted(this.tx.transmitAllocated(frame, this.checksumOffload ? offload : undefined));
   }
 
@@ -220,20 +223,23 @@ export class VirtioNet implements NetLink {
 
   /**
    * One turn: receive (with interrupts, a drain that re-arms the rx interrupt), notify the device of
-   * queued transmissions, tell a waiting sender about room, and when polling notice configuration
-   * changes.
+   * queued transmissions, tell a waiting sender about room, and when polling have the device look
+   * for configuration changes.
    */
   poll(): void {
+    if (this.stopped) return;
     if (this.interruptMode === "polling") this.rx.poll(this.receiveHandler, this.rxBudget);
     else if (this.rx.drain(this.receiveHandler, this.rxBudget)) this.source?.wake();
+    // Receiving may have found the ring broken.
+    if (this.stopped) return;
     this.tx.flush();
     if (this.tx.roomAfterWait()) this.transmitReadyHandler?.();
-    if (this.watch?.changed() === true) this.refreshLink();
+    this.device.checkConfig(this.options.configPollIntervalNs ?? DEFAULTS.configPollIntervalNs);
   }
 
   /** Notifies the device of transmissions queued since the last poll. */
   flush(): void {
-    this.tx.flush();
+    if (!this.stopped) this.tx.flush();
   }
 
   /**
@@ -247,7 +253,7 @@ export class VirtioNet implements NetLink {
     }
     if (this.device.has(NetFeature.CtrlMacAddr)) {
       this.requireControl().run(CtrlClass.Mac, CtrlMacCommand.AddrSet, mac, "mac addr-set");
-    } else if (!this.device.transport.hasFeaturesOk) {
+    } else if (!this.device.isModern) {
       for (let i = 0; i < MAC_LENGTH; i++) this.device.transport.writeConfig(NET_CONFIG.mac, mac[i], i);
     } else {
       throw new VirtioUsageError(this.name, "mac-set", "no CTRL_MAC_ADDR and the configuration MAC is read-only");
@@ -270,6 +276,33 @@ export class VirtioNet implements NetLink {
     this.poller = undefined;
     this.source?.unref();
     this.receiveHandler = null;
+  }
+
+  /** The device's configuration changed: the link state is read again. */
+  configChanged(): void {
+    if (!this.stopped) this.refreshLink();
+  }
+
+  /** A queue broke (told once by the device): the link goes down and stays down. */
+  ringBroken(error: VirtioRingBrokenError): void {
+    this.counters.deviceError(error);
+    this.stop();
+  }
+
+  /** Before the device is torn down: stop using the queues and let go of the loop. */
+  detach(): void {
+    this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.close();
+    if (this.up) {
+      this.up = false;
+      this.counters.linkChanges++;
+      this.linkHandler?.(false);
+    }
   }
 
   private readonly pollNow = (): void => this.poll();
@@ -295,7 +328,6 @@ export class VirtioNet implements NetLink {
   /** A queue that starts with its interrupts suppressed. */
   private queue(index: number, maxSize: number, indirectEntries: number): SplitVirtqueue<number> {
     const queue = this.device.createQueue<number>(index, { maxSize, indirectEntries });
-    queue.onDeviceError = (error) => this.counters.deviceError(error);
     queue.disableInterrupts();
     return queue;
   }

@@ -2,7 +2,7 @@ import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { FrameHandler, RxInfo } from "../../net-link";
 import { VirtioDeviceError } from "../errors";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 import { ETHERNET_HEADER_LENGTH, GSO_NONE, NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
@@ -61,13 +61,14 @@ export class NetReceiver {
   poll(handler: FrameHandler | null, budget: number): number {
     const queue = this.queue;
     let consumed = 0;
-    while (consumed < budget && queue.nextCompletion()) {
+    while (consumed < budget && queue.nextCompletion() === Completion.Taken) {
       const slot = queue.completedToken as number;
       this.consume(slot, queue.completedLength, handler);
       this.post(slot);
       consumed++;
     }
-    if (consumed > 0) queue.kick();
+    // The buffers re-posted before a broken entry stay unannounced: the queue takes nothing more.
+    if (consumed > 0 && queue.broken === undefined) queue.kick();
     return consumed;
   }
 

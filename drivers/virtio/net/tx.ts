@@ -1,7 +1,7 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { ChecksumOffload } from "../../net-link";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 import { NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
@@ -61,6 +61,8 @@ export class NetTransmitter {
     if (length > this.layout.maxFrame) return undefined;
     // Completions are collected only once they are needed, in one batch.
     if (this.freeTop === 0 && this.reclaim() === 0) return undefined;
+    // Reclaiming may have found the ring broken: it takes nothing more.
+    if (this.queue.broken !== undefined) return undefined;
     const slot = this.freeSlots[this.freeTop - 1];
     const view = this.frames[slot];
     if (view !== undefined && view.length === length) return view;
@@ -159,7 +161,7 @@ export class NetTransmitter {
   private readonly reclaim = (): number => {
     const queue = this.queue;
     let count = 0;
-    while (queue.nextCompletion()) {
+    while (queue.nextCompletion() === Completion.Taken) {
       this.freeSlots[this.freeTop++] = queue.completedToken as number;
       count++;
     }

@@ -1,6 +1,6 @@
 import type { DmaRegion, Platform } from "../../../kernel/platform";
 import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "./split-format";
-import { VirtioDeviceError, VirtioUsageError } from "../errors";
+import { VirtioRingBrokenError, VirtioUsageError } from "../errors";
 import { vringNeedEvent } from "./event-idx";
 import { splitRingLayout } from "./split-layout";
 import type { QueueAddresses, RingPlacement, Transport } from "../transport/transport";
@@ -21,7 +21,17 @@ export interface VirtqueueOptions {
 }
 
 export type CompletionHandler<T> = (token: T, length: number) => void;
-export type DeviceErrorHandler = (error: VirtioDeviceError) => void;
+
+/** What `nextCompletion` found. */
+export const Completion = {
+  /** Nothing (more) returned by the device. */
+  None: 0,
+  /** One chain came back: `completedToken` and `completedLength` describe it. */
+  Taken: 1,
+  /** The queue is broken (see `broken`); nothing more will come from it. */
+  Broken: 2,
+} as const;
+export type Completion = (typeof Completion)[keyof typeof Completion];
 
 const AVAIL_FLAGS = 0;
 const AVAIL_IDX = 2;
@@ -30,6 +40,8 @@ const USED_IDX = 2;
 const USED_ELEM_LEN = 4;
 const TWO_POW_32 = 0x1_0000_0000;
 const NO_HEAD = -1;
+/** `broken.code` of a queue that was destroyed rather than broken by the device. */
+const RELEASED = "queue-released";
 
 /**
  * A split virtqueue, driver side. The rings live in DMA memory and are only ever written by
@@ -39,7 +51,14 @@ const NO_HEAD = -1;
  * Submitting: `begin()`, then `addReadable`/`addWritable` (readable ones first), then
  * `publish(token)`; publish returns false when the ring cannot take the chain. `kick()` once per
  * batch notifies the device if it asked to be told.
- * Completing: `nextCompletion()` sets `completedToken`/`completedLength`, or `poll(handler)`.
+ * Completing: `nextCompletion()` returns a `Completion`; after `Completion.Taken` the chain is
+ * in `completedToken`/`completedLength`. Or `poll(handler)`.
+ *
+ * The first impossible used entry (an id that is not the head of a chain in flight, a used index
+ * more entries ahead than are in flight) breaks the queue, as Linux's BAD_RING does: from then on
+ * `begin`, `publish` and `kick` throw VirtioRingBrokenError, `nextCompletion` returns
+ * `Completion.Broken`, and `onBroken` is called once. Only a device reset and a new queue help.
+ * An oversized used length is not a break: it is clamped to the chain's writable bytes and counted.
  */
 export class SplitVirtqueue<T = unknown> {
   readonly device: string;
@@ -48,9 +67,12 @@ export class SplitVirtqueue<T = unknown> {
   readonly addresses: QueueAddresses;
   /** Longest chain `publish` accepts. */
   readonly maxChainLength: number;
-  /** Device errors seen (bad used ids, oversized lengths, used index running ahead). */
-  errorCount = 0;
-  onDeviceError: DeviceErrorHandler | undefined;
+  /** Used lengths beyond the chain's writable bytes, clamped. */
+  lengthClamps = 0;
+  /** Why the queue stopped, once it did (device fault, or torn down). */
+  broken: VirtioRingBrokenError | undefined;
+  /** Called once when a device fault breaks the queue (not when it is destroyed). */
+  onBroken: ((error: VirtioRingBrokenError) => void) | undefined;
   /** Notifications actually sent by `kick()`. */
   notifications = 0;
   completedToken: T | undefined;
@@ -81,6 +103,7 @@ export class SplitVirtqueue<T = unknown> {
   private kickedIdx = 0;
   private lastUsed = 0;
 
+  private released = false;
   private building = false;
   private buildHead = NO_HEAD;
   private buildTail = NO_HEAD;
@@ -142,6 +165,7 @@ export class SplitVirtqueue<T = unknown> {
   }
 
   begin(): void {
+    if (this.broken !== undefined) throw this.broken;
     if (this.building) this.abort();
     this.building = true;
     this.buildHead = this.free > 0 ? this.freeHead : NO_HEAD;
@@ -182,6 +206,7 @@ export class SplitVirtqueue<T = unknown> {
    * untouched, when the chain is empty or did not fit (ring full or chain too long).
    */
   publish(token: T): boolean {
+    if (this.broken !== undefined) throw this.broken;
     if (!this.building || this.buildOverflow || this.buildCount === 0) {
       this.abort();
       return false;
@@ -203,6 +228,7 @@ export class SplitVirtqueue<T = unknown> {
 
   /** Notifies the device of everything published since the last kick, if it wants to know. */
   kick(): boolean {
+    if (this.broken !== undefined) throw this.broken;
     if (this.availIdx === this.kickedIdx) return false;
     this.platform.barrier();
     const oldIdx = this.kickedIdx;
@@ -219,45 +245,41 @@ export class SplitVirtqueue<T = unknown> {
 
   /** Whether the device has returned buffers that were not taken yet. */
   hasCompletions(): boolean {
+    if (this.broken !== undefined) return false;
     return this.ring.getUint16(this.usedBase + USED_IDX, true) !== this.lastUsed;
   }
 
   /**
-   * Takes the next valid used entry into `completedToken`/`completedLength`. Invalid entries
-   * are reported and skipped. Returns false when there is nothing more.
+   * Takes the next used entry into `completedToken`/`completedLength` (`Completion.Taken`);
+   * `Completion.None` when there is nothing more, `Completion.Broken` once the queue is broken.
    */
-  nextCompletion(): boolean {
+  nextCompletion(): Completion {
+    if (this.broken !== undefined) return Completion.Broken;
     const usedIdx = this.ring.getUint16(this.usedBase + USED_IDX, true);
-    if (usedIdx === this.lastUsed) return false;
+    if (usedIdx === this.lastUsed) return Completion.None;
     this.platform.barrier();
     if (((usedIdx - this.lastUsed) & 0xffff) > this.inFlight) {
-      this.reportDeviceError("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
+      return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
     }
-    while (this.lastUsed !== usedIdx) {
-      const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
-      const id = this.ring.getUint32(elem, true);
-      let length = this.ring.getUint32(elem + USED_ELEM_LEN, true);
-      this.lastUsed = (this.lastUsed + 1) & 0xffff;
-      if (id >= this.size || this.live[id] === 0) {
-        this.reportDeviceError("used-id", `used id ${id} is not the head of a chain in flight`);
-        continue;
-      }
-      if (length > this.chainWritable[id]) {
-        this.reportDeviceError("used-len", `used len ${length} > ${this.chainWritable[id]} writable bytes (id ${id})`);
-        length = this.chainWritable[id];
-      }
-      this.completedToken = this.tokens[id];
-      this.completedLength = length;
-      this.release(id);
-      return true;
+    const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
+    const id = this.ring.getUint32(elem, true);
+    let length = this.ring.getUint32(elem + USED_ELEM_LEN, true);
+    if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not the head of a chain in flight`);
+    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    if (length > this.chainWritable[id]) {
+      this.lengthClamps++;
+      length = this.chainWritable[id];
     }
-    return false;
+    this.completedToken = this.tokens[id];
+    this.completedLength = length;
+    this.release(id);
+    return Completion.Taken;
   }
 
   /** Hands up to `limit` completions to `handler`; returns how many. */
   poll(handler: CompletionHandler<T>, limit = Number.POSITIVE_INFINITY): number {
     let count = 0;
-    while (count < limit && this.nextCompletion()) {
+    while (count < limit && this.nextCompletion() === Completion.Taken) {
       handler(this.completedToken as T, this.completedLength);
       count++;
     }
@@ -266,7 +288,7 @@ export class SplitVirtqueue<T = unknown> {
 
   /** Asks the device not to interrupt (best effort: with EVENT_IDX at most one more may come). */
   disableInterrupts(): void {
-    if (!this.eventIdx) this.ring.setUint16(this.availBase + AVAIL_FLAGS, AVAIL_NO_INTERRUPT, true);
+    if (this.broken === undefined && !this.eventIdx) this.ring.setUint16(this.availBase + AVAIL_FLAGS, AVAIL_NO_INTERRUPT, true);
   }
 
   /**
@@ -274,6 +296,7 @@ export class SplitVirtqueue<T = unknown> {
    * waiting, in which case the caller should poll rather than wait.
    */
   enableInterrupts(): boolean {
+    if (this.broken !== undefined) return false;
     if (this.eventIdx) this.ring.setUint16(this.usedEventOffset, this.lastUsed, true);
     else this.ring.setUint16(this.availBase + AVAIL_FLAGS, 0, true);
     this.platform.barrier();
@@ -297,8 +320,17 @@ export class SplitVirtqueue<T = unknown> {
     }
   }
 
-  /** Frees the DMA memory; the device must have been reset first. */
+  /** Stops the queue for good (it is broken from then on) without freeing its memory. */
+  retire(): void {
+    this.broken ??= new VirtioRingBrokenError(this.device, RELEASED, `queue ${this.index} was torn down`);
+    this.building = false;
+  }
+
+  /** Frees the DMA memory (the device must have been reset first); the queue is broken from then on. */
   destroy(): void {
+    if (this.released) return;
+    this.retire();
+    this.released = true;
     this.platform.freeDma(this.region);
     if (this.indirectRegion !== undefined) this.platform.freeDma(this.indirectRegion);
   }
@@ -363,10 +395,11 @@ export class SplitVirtqueue<T = unknown> {
     this.inFlight--;
   }
 
-  private reportDeviceError(code: string, detail: string): void {
-    this.errorCount++;
-    const handler = this.onDeviceError;
-    if (handler !== undefined) handler(new VirtioDeviceError(this.device, code, `queue ${this.index}: ${detail}`));
+  private breakRing(code: string, detail: string): Completion {
+    this.broken = new VirtioRingBrokenError(this.device, code, `queue ${this.index}: ${detail}`);
+    this.building = false;
+    this.onBroken?.(this.broken);
+    return Completion.Broken;
   }
 }
 

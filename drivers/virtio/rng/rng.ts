@@ -5,7 +5,7 @@ import type { VirtioDevice } from "../device";
 import { VirtioTimeoutError } from "../errors";
 import type { VirtioInterruptMode } from "../interrupts";
 import type { VirtioDriver } from "../registry";
-import type { SplitVirtqueue } from "../ring/split";
+import { Completion, type SplitVirtqueue } from "../ring/split";
 
 export interface RngOptions {
   /** Bytes per posted buffer. */
@@ -31,6 +31,8 @@ export const GET_RANDOM_VALUES_MAX_BYTES = 65536;
  * virtio-rng: keeps device-writable buffers posted and moves what the device fills into a
  * pool, from which `getRandomValues` is served synchronously. With interrupts the pool is
  * refilled as the device completes buffers; otherwise (and when the pool runs dry) by polling.
+ * The driver has no `ringBroken` hook: a broken ring fails the device, and callers get the
+ * VirtioRingBrokenError once the pool is empty.
  */
 export class VirtioRng {
   readonly queue: SplitVirtqueue<number>;
@@ -70,7 +72,8 @@ export class VirtioRng {
 
   /** Moves completed entropy into the pool and re-posts the buffers. */
   refill(): void {
-    if (this.queue.drain(this.moveCompleted) > 0) this.queue.kick();
+    // The buffers re-posted before a broken entry stay unannounced: the queue takes nothing more.
+    if (this.queue.drain(this.moveCompleted) > 0 && this.queue.broken === undefined) this.queue.kick();
   }
 
   /** Fills `array` with device entropy, busy-polling (bounded) when the pool runs dry. */
@@ -85,6 +88,8 @@ export class VirtioRng {
     while (filled < out.length) {
       this.refill();
       if (this.poolLength === 0) {
+        // A broken queue (or a device torn down) will never deliver: say so instead of timing out.
+        if (this.queue.broken !== undefined) throw this.queue.broken;
         const now = this.platform.monotonicNs();
         if (now > deadline) {
           throw new VirtioTimeoutError(this.name, "rng-timeout", `no entropy within ${this.timeoutNs} ns (${filled}/${out.length} bytes)`);
@@ -101,7 +106,7 @@ export class VirtioRng {
   private readonly moveCompleted = (): number => {
     const queue = this.queue;
     let count = 0;
-    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion()) {
+    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion() === Completion.Taken) {
       const slot = queue.completedToken as number;
       const bytes = this.slab.bytes(slot);
       this.append(bytes, queue.completedLength);

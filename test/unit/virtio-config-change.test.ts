@@ -1,0 +1,63 @@
+// VirtioDevice notices configuration changes once for every driver: from the config interrupt
+// (MSI-X vector or ISR bit 1 on INTx), or when polled from config_generation (modern) or the ISR
+// config bit (legacy); each change reaches the driver's configChanged exactly once.
+import { describe, expect, it } from "vitest";
+import { assertNoViolations } from "../sim/violations";
+import { echoRig } from "./virtio-interrupts-harness";
+
+describe("configuration changes", () => {
+  it.each([
+    ["modern", "config_generation"],
+    ["legacy", "ISR config bit"],
+  ] as const)("polled %s device: checkConfig notices a change once (%s)", (layout, _how) => {
+    const { machine, devices } = echoRig([{ queues: 1, bind: false, layout }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    expect(device.interruptMode).toBe("polling");
+    expect(device.isModern).toBe(layout === "modern");
+    expect(device.checkConfig()).toBe(false);
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(device.checkConfig()).toBe(true);
+    expect(instance.events).toEqual(["config"]);
+    expect(device.checkConfig()).toBe(false);
+    expect(instance.events).toEqual(["config"]);
+    expect(device.configChanges).toBe(1);
+    assertNoViolations(machine.violations);
+  });
+
+  it("polled: checks at most once per interval", () => {
+    const { devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    expect(device.checkConfig(1e12)).toBe(false);
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(device.checkConfig(1e12)).toBe(false);
+    expect(device.checkConfig()).toBe(true);
+  });
+
+  it.each([
+    ["MSI-X", {}],
+    ["INTx", { msixVectors: 0 }],
+  ] as const)("with interrupts bound (%s) the interrupt brings the change, and checkConfig leaves it alone", (_, pci) => {
+    const { machine, router, devices } = echoRig([{ queues: 1, ...pci }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    expect(device.interruptMode).not.toBe("polling");
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(device.checkConfig()).toBe(false);
+    expect(instance.events).toEqual([]);
+    router.dispatcher.dispatch();
+    expect(instance.events).toEqual(["config"]);
+    expect(device.configChanges).toBe(1);
+    assertNoViolations(machine.violations);
+  });
+
+  it("a change after detach reaches no driver", () => {
+    const { devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    instance.device.detach();
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(instance.device.checkConfig()).toBe(false);
+    expect(instance.events).toEqual([]);
+  });
+});
