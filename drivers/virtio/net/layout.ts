@@ -16,7 +16,7 @@ export interface NetLayout {
 }
 
 export function netLayout(device: VirtioDevice, mtu: number): NetLayout {
-  const modern = device.has(FeatureBit.Version1);
+  const modern = device.isModern;
   const mergeable = device.has(NetFeature.MrgRxbuf);
   const splitHeader = !modern && !device.has(FeatureBit.AnyLayout);
   return {
