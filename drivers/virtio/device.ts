@@ -60,6 +60,12 @@ export class VirtioDevice {
   instance: unknown;
   /** Configuration changes brought to the driver. */
   configChanges = 0;
+  /**
+   * Changes the driver could not take (the configuration never settled, a value out of range):
+   * counted and the last one kept; the driver keeps its previous view and the device goes on.
+   */
+  configErrors = 0;
+  lastConfigError: VirtioError | undefined;
   private status: number = DeviceStatus.Reset;
   private interrupts: VirtioInterruptBinding | undefined;
   /** config_generation when the driver last saw the configuration (modern devices). */
@@ -285,7 +291,12 @@ export class VirtioDevice {
     const driver = this.driver;
     if (driver === undefined) return;
     this.configChanges++;
-    driver.configChanged?.(this.instance);
+    try {
+      driver.configChanged?.(this.instance);
+    } catch (cause) {
+      this.configErrors++;
+      this.lastConfigError = asVirtioError(this.name, cause);
+    }
   }
 
   /** A queue broke: the driver hears of it once per attach; without a hook the device fails. */

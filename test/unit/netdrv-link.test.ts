@@ -50,3 +50,24 @@ describe("virtio-net link state", () => {
     expect(net.linkUp).toBe(false);
   });
 });
+
+describe("virtio-net configuration that never settles", () => {
+  it("is counted, keeps the old link state, and later changes still arrive", () => {
+    const { model, net, probed } = netRig();
+    const device = probed.device;
+    const seen: boolean[] = [];
+    net.onLinkChange((up) => seen.push(up));
+    model.faults.configGenerationBumps = Infinity;
+    model.setLinkUp(false);
+    expect(() => net.poll()).not.toThrow();
+    expect(net.linkUp).toBe(true);
+    expect(device?.configErrors).toBe(1);
+    expect(device?.lastConfigError?.code).toBe("config-unstable");
+    model.faults.configGenerationBumps = 0;
+    model.setLinkUp(true);
+    model.setLinkUp(false);
+    net.poll();
+    expect(net.linkUp).toBe(false);
+    expect(seen).toEqual([false]);
+  });
+});
