@@ -144,7 +144,7 @@ describe("device config reads", () => {
     const { machine, transport } = blk(layout);
     expect(transport.readConfig64(BlkConfig.Capacity)).toBe(2048n);
     expect(transport.readConfig32(BlkConfig.BlkSize)).toBe(512);
-    expect(transport.readConfig16(BlkConfig.BlkSize)).toBe(512);
+    expect(transport.readConfig16(BlkConfig.NumQueues)).toBe(1);
     expect(transport.readConfig8(BlkConfig.WriteZeroesMayUnmap)).toBe(1);
     assertNoViolations(machine.violations);
   });
