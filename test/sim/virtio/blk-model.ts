@@ -164,6 +164,14 @@ export class BlkModel extends VirtioDeviceModel {
     this.changeConfig((view) => view.setBigUint64(virtio_blk_config.capacity.offset, BigInt(sectors), true));
   }
 
+  /** writeback is the one field a driver may write, and only with CONFIG_WCE (section 5.2.6). */
+  protected override writeDeviceConfig(offset: number, width: number, value: number): boolean {
+    const field = virtio_blk_config.writeback;
+    if (offset !== field.offset || width !== field.width || !this.negotiated(VIRTIO_BLK_F.CONFIG_WCE)) return false;
+    this.config[offset] = value;
+    return true;
+  }
+
   protected handleRequest(request: SimRequest): number {
     const readable = request.read();
     const writableLength = request.writableLength;

@@ -147,6 +147,7 @@ export class MmioInterface implements RegisterBlock {
       case "QueueNum":
         if (!isPowerOfTwo(value) || value > model.queueMaxSize(index)) model.report(`queue ${index}: size ${value} invalid`);
         queue.size = value;
+        queue.sizeWritten = true;
         return;
       case "QueueAlign":
         this.queueAlign = value;
@@ -154,8 +155,8 @@ export class MmioInterface implements RegisterBlock {
       case "QueuePFN":
         return this.writePfn(value);
       case "QueueReady":
-        if (value === 1) queue.enable(model);
-        else queue.enabled = false;
+        if (value !== 1) queue.enabled = false;
+        else if (this.sizeKnown(index)) queue.enable(model);
         return;
       case "QueueDescLow":
       case "QueueDescHigh":
@@ -172,6 +173,13 @@ export class MmioInterface implements RegisterBlock {
     }
   }
 
+  /** QueueNum has no reset value the driver could rely on: it must write the size first (4.2.3.2). */
+  private sizeKnown(index: number): boolean {
+    if (this.model.queues[index].sizeWritten) return true;
+    this.model.report(`mmio: queue ${index} enabled before QueueNum was written`);
+    return false;
+  }
+
   /** Legacy: the queue's page number; the ring is the legacy layout with QueueAlign. */
   private writePfn(pfn: number): void {
     const model = this.model;
@@ -180,6 +188,7 @@ export class MmioInterface implements RegisterBlock {
     if (!isPowerOfTwo(this.guestPageSize) || !isPowerOfTwo(this.queueAlign)) {
       return model.report(`mmio v1: QueuePFN before GuestPageSize / QueueAlign (${this.guestPageSize}, ${this.queueAlign})`);
     }
+    if (!this.sizeKnown(this.queueSelect)) return;
     const base = pfn * this.guestPageSize;
     const layout = legacyRingLayout(queue.size, this.queueAlign);
     queue.desc = base + layout.descriptorTable;

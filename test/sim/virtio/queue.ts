@@ -133,8 +133,18 @@ export class SimQueue {
       env.report(`queue ${this.index}: avail head ${head} out of range`);
       return undefined;
     }
-    const chain = { readable: [] as Segment[], writable: [] as Segment[], entries: [] as number[], bytes: 0 };
+    const chain: Chain = { buffers: [], entries: [], bytes: 0, writable: false };
     if (!this.walk(env, this.descView as DataView, this.size, head, chain, false)) return undefined;
+    const readable: Segment[] = [];
+    const writable: Segment[] = [];
+    for (const buffer of chain.buffers) {
+      const bytes = env.memory.bytes(buffer.physical, buffer.length);
+      if (bytes === undefined) {
+        this.fail(env, `descriptor ${buffer.index} buffer 0x${buffer.physical.toString(16)}+${buffer.length} outside DMA memory`);
+        return undefined;
+      }
+      (buffer.write ? writable : readable).push({ physical: buffer.physical, bytes });
+    }
     for (const entry of chain.entries) {
       if (this.owned[entry]) {
         this.fail(env, `descriptor ${entry} made available again while the device still owns it`);
@@ -142,7 +152,7 @@ export class SimQueue {
       }
     }
     for (const entry of chain.entries) this.owned[entry] = 1;
-    return new SimRequest(this.index, head, chain.readable, chain.writable, chain.entries);
+    return new SimRequest(this.index, head, readable, writable, chain.entries);
   }
 
   /** The device is done with `request`: its descriptors go back to the driver. */
@@ -184,7 +194,7 @@ export class SimQueue {
 
   /**
    * Follows one chain through `table` (the descriptor table, or an indirect table when `nested`),
-   * checking every driver requirement of section 2.7.5.
+   * checking every driver requirement of section 2.7.5; the buffers are mapped afterwards.
    */
   private walk(env: QueueEnv, table: DataView, entries: number, first: number, chain: Chain, nested: boolean): boolean {
     let index = first;
@@ -207,13 +217,12 @@ export class SimQueue {
         if (inner === undefined) return this.fail(env, `indirect table 0x${physical.toString(16)}+${length} outside DMA memory`);
         return this.walk(env, inner, tableEntries, 0, chain, true);
       }
-      const bytes = env.memory.bytes(physical, length);
-      if (bytes === undefined) return this.fail(env, `descriptor ${index} buffer 0x${physical.toString(16)}+${length} outside DMA memory`);
       chain.bytes += length;
       if (chain.bytes > MAX_CHAIN_BYTES) return this.fail(env, `descriptor chain from ${first} longer than 2^32 bytes`);
-      if (flags & VIRTQ_DESC_F.WRITE) chain.writable.push({ physical, bytes });
-      else if (chain.writable.length > 0) return this.fail(env, `readable descriptor ${index} after a writable one`);
-      else chain.readable.push({ physical, bytes });
+      const write = (flags & VIRTQ_DESC_F.WRITE) !== 0;
+      if (!write && chain.writable) return this.fail(env, `readable descriptor ${index} after a writable one`);
+      chain.writable ||= write;
+      chain.buffers.push({ index, physical, length, write });
       if ((flags & VIRTQ_DESC_F.NEXT) === 0) return true;
       index = table.getUint16(at + virtq_desc.next.offset, true);
       if (index >= entries) return this.fail(env, `next ${index} out of range`);
@@ -227,9 +236,10 @@ export class SimQueue {
 }
 
 interface Chain {
-  readonly readable: Segment[];
-  readonly writable: Segment[];
+  readonly buffers: { readonly index: number; readonly physical: number; readonly length: number; readonly write: boolean }[];
   /** Descriptor table entries the chain uses (not those of an indirect table). */
   readonly entries: number[];
+  /** Total length so far, and whether a device-writable buffer was seen. */
   bytes: number;
+  writable: boolean;
 }

@@ -4,7 +4,7 @@ import { VirtioDeviceModel } from "./device-model";
 import type { SimRequest } from "./request";
 import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
 
-/** virtio-rng: fills every writable buffer with deterministic pseudo-random bytes. */
+/** virtio-rng (entropy device, section 5.4: one queue, no features, no configuration): fills every writable buffer with deterministic pseudo-random bytes. */
 export class RngModel extends VirtioDeviceModel {
   readonly deviceType = VIRTIO_DEVICE_ID.entropy;
   /** Bytes written per request at most (devices may return less than asked). */
