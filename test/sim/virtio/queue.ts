@@ -88,11 +88,12 @@ export class SimQueue {
       env.report(`queue ${this.index}: ${message}`);
       return false;
     };
-    const misaligned = [
+    const areas: readonly (readonly [string, number, number])[] = [
       ["descriptor table", this.desc, VIRTQ_ALIGN.descriptorTable],
       ["available ring", this.driver, VIRTQ_ALIGN.availableRing],
       ["used ring", this.device, VIRTQ_ALIGN.usedRing],
-    ].filter(([, address, align]) => (address as number) % (align as number) !== 0);
+    ];
+    const misaligned = areas.filter(([, address, align]) => address % align !== 0);
     if (misaligned.length > 0) return fail(misaligned.map(([part, address, align]) => `${part} 0x${address.toString(16)} not ${align}-aligned`).join(", "));
     if (contiguous !== undefined && env.memory.bytes(this.desc, contiguous) === undefined) {
       return fail(`legacy ring area 0x${this.desc.toString(16)}+${contiguous} outside DMA memory`);
@@ -118,6 +119,7 @@ export class SimQueue {
   pending(env: QueueEnv): number {
     const ahead = (this.availIdx - this.lastAvail) & 0xffff;
     if (ahead > this.size) {
+      // Also what a decremented idx looks like (section 2.7.6: the driver must not decrement it).
       env.report(`queue ${this.index}: avail idx ${this.availIdx} is ${ahead} ahead of ${this.lastAvail} (size ${this.size})`);
       return 0;
     }
