@@ -93,9 +93,9 @@ describe("virtio-blk driver: device answers", () => {
     await expect(run(loop, disk.flush())).rejects.toThrow("00:04.0: unsupported: flush: device reported the request unsupported");
   });
 
-  it.each([
+  it.each<[string, number | "unwritten"]>([
     ["a status byte outside OK/IOERR/UNSUPP", 7],
-    ["no status written (sentinel left)", 0xff],
+    ["no status written (sentinel left)", "unwritten"],
   ])("never trusts %s: typed, counted device error", async (_, status) => {
     const { disk, blk, loop, model } = simDisk({ sectors: 64 });
     model.blkFaults.status = status;

@@ -1,48 +1,57 @@
-import { DeviceType } from "../../../drivers/virtio/device-types";
-import { feature, hasFeature } from "../../../drivers/virtio/features";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";
 import type { SimRequest } from "./request";
+import {
+  VIRTIO_BLK_DISCARD_WRITE_ZEROES_SIZE,
+  VIRTIO_BLK_F,
+  VIRTIO_BLK_ID_BYTES,
+  VIRTIO_BLK_REQ_HEADER_SIZE,
+  VIRTIO_BLK_S,
+  VIRTIO_BLK_SECTOR_SIZE,
+  VIRTIO_BLK_STATUS_SIZE,
+  VIRTIO_BLK_T,
+  virtio_blk_config,
+  virtio_blk_discard_write_zeroes,
+  virtio_blk_req,
+} from "./spec/blk";
+import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
+import { featureMask } from "./spec/feature-bits";
 
+/** The tests' names for the specification's values (spec/blk.ts). */
 export const BlkFeature = {
-  SizeMax: 1,
-  SegMax: 2,
-  Ro: 5,
-  BlkSize: 6,
-  Flush: 9,
-  Topology: 10,
-  ConfigWce: 11,
-  Mq: 12,
-  Discard: 13,
-  WriteZeroes: 14,
+  SizeMax: VIRTIO_BLK_F.SIZE_MAX,
+  SegMax: VIRTIO_BLK_F.SEG_MAX,
+  Ro: VIRTIO_BLK_F.RO,
+  BlkSize: VIRTIO_BLK_F.BLK_SIZE,
+  Flush: VIRTIO_BLK_F.FLUSH,
+  Topology: VIRTIO_BLK_F.TOPOLOGY,
+  ConfigWce: VIRTIO_BLK_F.CONFIG_WCE,
+  Mq: VIRTIO_BLK_F.MQ,
+  Discard: VIRTIO_BLK_F.DISCARD,
+  WriteZeroes: VIRTIO_BLK_F.WRITE_ZEROES,
 } as const;
-
-export const BlkRequestType = { In: 0, Out: 1, Flush: 4, GetId: 8, Discard: 11, WriteZeroes: 13 } as const;
-export const BlkStatus = { Ok: 0, IoErr: 1, Unsupp: 2 } as const;
-
+export const BlkRequestType = {
+  In: VIRTIO_BLK_T.IN,
+  Out: VIRTIO_BLK_T.OUT,
+  Flush: VIRTIO_BLK_T.FLUSH,
+  GetId: VIRTIO_BLK_T.GET_ID,
+  Discard: VIRTIO_BLK_T.DISCARD,
+  WriteZeroes: VIRTIO_BLK_T.WRITE_ZEROES,
+} as const;
+export const BlkStatus = { Ok: VIRTIO_BLK_S.OK, IoErr: VIRTIO_BLK_S.IOERR, Unsupp: VIRTIO_BLK_S.UNSUPP } as const;
+/** Offsets in virtio_blk_config; the device has the fields up to write_zeroes_may_unmap. */
 export const BlkConfig = {
-  Capacity: 0,
-  SizeMax: 8,
-  SegMax: 12,
-  BlkSize: 20,
-  PhysicalBlockExp: 24,
-  OptIoSize: 28,
-  Writeback: 32,
-  NumQueues: 34,
-  MaxDiscardSectors: 36,
-  MaxDiscardSeg: 40,
-  DiscardSectorAlignment: 44,
-  MaxWriteZeroesSectors: 48,
-  MaxWriteZeroesSeg: 52,
-  WriteZeroesMayUnmap: 56,
-  Size: 60,
+  Capacity: virtio_blk_config.capacity.offset,
+  SizeMax: virtio_blk_config.size_max.offset,
+  SegMax: virtio_blk_config.seg_max.offset,
+  BlkSize: virtio_blk_config.blk_size.offset,
+  NumQueues: virtio_blk_config.num_queues.offset,
+  MaxDiscardSectors: virtio_blk_config.max_discard_sectors.offset,
+  WriteZeroesMayUnmap: virtio_blk_config.write_zeroes_may_unmap.offset,
+  Size: virtio_blk_config.max_secure_erase_sectors.offset,
 } as const;
-
-export const SECTOR_SIZE = 512;
-const HEADER_SIZE = 16;
-const SEGMENT_SIZE = 16;
-const ID_BYTES = 20;
+export const SECTOR_SIZE = VIRTIO_BLK_SECTOR_SIZE;
 
 export interface BlkOptions {
   readonly sectors: number;
@@ -69,8 +78,12 @@ export interface BlkOptions {
 
 /** Ways the block model misbehaves on purpose (on top of the generic ring faults). */
 export interface BlkFaults {
-  /** Written as every request's status byte instead of the real one. */
-  status: number | undefined;
+  /**
+   * Written as every request's status byte instead of the real one. "unwritten": the device
+   * leaves the status byte alone (it holds whatever the driver put there) yet counts it in the
+   * used length, as a device that claims completion without a status would.
+   */
+  status: number | "unwritten" | undefined;
   /** Request types answered UNSUPP. */
   readonly unsupported: Set<number>;
   /** Sectors whose every access fails with IOERR. */
@@ -82,7 +95,7 @@ const OPT_IO_BLOCKS = 256;
 
 /** virtio-blk over an in-memory disk. */
 export class BlkModel extends VirtioDeviceModel {
-  readonly deviceType = DeviceType.Block;
+  readonly deviceType = VIRTIO_DEVICE_ID.block;
   disk: Uint8Array;
   readonly readOnly: boolean;
   readonly blkFaults: BlkFaults = { status: undefined, unsupported: new Set(), badSectors: new Set() };
@@ -94,46 +107,49 @@ export class BlkModel extends VirtioDeviceModel {
   private readonly serial: Uint8Array;
 
   constructor(memory: SimMemory, violations: ViolationLog, options: BlkOptions) {
-    let features =
-      feature(BlkFeature.SizeMax) |
-      feature(BlkFeature.SegMax) |
-      feature(BlkFeature.BlkSize) |
-      feature(BlkFeature.Flush) |
-      feature(BlkFeature.Discard) |
-      feature(BlkFeature.WriteZeroes) |
-      (options.readOnly ? feature(BlkFeature.Ro) : 0n) |
-      (options.topology ? feature(BlkFeature.Topology) : 0n) |
-      (options.numQueues !== undefined ? feature(BlkFeature.Mq) : 0n) |
-      (options.writeback !== undefined ? feature(BlkFeature.ConfigWce) : 0n);
-    for (const bit of options.withhold ?? []) features &= ~feature(bit);
+    const offered = [
+      VIRTIO_BLK_F.SIZE_MAX,
+      VIRTIO_BLK_F.SEG_MAX,
+      VIRTIO_BLK_F.BLK_SIZE,
+      VIRTIO_BLK_F.FLUSH,
+      VIRTIO_BLK_F.DISCARD,
+      VIRTIO_BLK_F.WRITE_ZEROES,
+      ...(options.readOnly ? [VIRTIO_BLK_F.RO] : []),
+      ...(options.topology ? [VIRTIO_BLK_F.TOPOLOGY] : []),
+      ...(options.numQueues !== undefined ? [VIRTIO_BLK_F.MQ] : []),
+      ...(options.writeback !== undefined ? [VIRTIO_BLK_F.CONFIG_WCE] : []),
+    ];
+    const features = featureMask(offered) & ~featureMask(options.withhold ?? []);
     const queues = options.numQueues ?? 1;
     super({
       memory,
       violations,
       queueSizes: new Array<number>(queues).fill(options.queueSize ?? 128),
       features,
+      configLayout: virtio_blk_config,
       configSize: BlkConfig.Size,
       eventIdx: options.eventIdx,
       indirect: options.indirect,
     });
     this.disk = new Uint8Array(options.sectors * SECTOR_SIZE);
     this.readOnly = options.readOnly ?? false;
-    this.serial = new TextEncoder().encode((options.serial ?? "vireo-sim-disk").slice(0, ID_BYTES));
+    this.serial = new TextEncoder().encode((options.serial ?? "vireo-sim-disk").slice(0, VIRTIO_BLK_ID_BYTES));
     const view = new DataView(this.config.buffer);
-    view.setBigUint64(BlkConfig.Capacity, BigInt(options.sectors), true);
-    view.setUint32(BlkConfig.SizeMax, options.sizeMax ?? 65536, true);
-    view.setUint32(BlkConfig.SegMax, options.segMax ?? 126, true);
-    view.setUint32(BlkConfig.BlkSize, options.blkSize ?? SECTOR_SIZE, true);
-    view.setUint8(BlkConfig.PhysicalBlockExp, PHYSICAL_BLOCK_EXP);
-    view.setUint32(BlkConfig.OptIoSize, OPT_IO_BLOCKS, true);
-    view.setUint8(BlkConfig.Writeback, options.writeback ? 1 : 0);
-    view.setUint16(BlkConfig.NumQueues, queues, true);
-    view.setUint32(BlkConfig.MaxDiscardSectors, options.maxDiscardSectors ?? options.sectors, true);
-    view.setUint32(BlkConfig.MaxDiscardSeg, 1, true);
-    view.setUint32(BlkConfig.DiscardSectorAlignment, 1, true);
-    view.setUint32(BlkConfig.MaxWriteZeroesSectors, options.maxWriteZeroesSectors ?? options.sectors, true);
-    view.setUint32(BlkConfig.MaxWriteZeroesSeg, 1, true);
-    view.setUint8(BlkConfig.WriteZeroesMayUnmap, 1);
+    const c = virtio_blk_config;
+    view.setBigUint64(c.capacity.offset, BigInt(options.sectors), true);
+    view.setUint32(c.size_max.offset, options.sizeMax ?? 65536, true);
+    view.setUint32(c.seg_max.offset, options.segMax ?? 126, true);
+    view.setUint32(c.blk_size.offset, options.blkSize ?? SECTOR_SIZE, true);
+    view.setUint8(c["topology.physical_block_exp"].offset, PHYSICAL_BLOCK_EXP);
+    view.setUint32(c["topology.opt_io_size"].offset, OPT_IO_BLOCKS, true);
+    view.setUint8(c.writeback.offset, options.writeback ? 1 : 0);
+    view.setUint16(c.num_queues.offset, queues, true);
+    view.setUint32(c.max_discard_sectors.offset, options.maxDiscardSectors ?? options.sectors, true);
+    view.setUint32(c.max_discard_seg.offset, 1, true);
+    view.setUint32(c.discard_sector_alignment.offset, 1, true);
+    view.setUint32(c.max_write_zeroes_sectors.offset, options.maxWriteZeroesSectors ?? options.sectors, true);
+    view.setUint32(c.max_write_zeroes_seg.offset, 1, true);
+    view.setUint8(c.write_zeroes_may_unmap.offset, 1);
   }
 
   get sectors(): number {
@@ -145,73 +161,85 @@ export class BlkModel extends VirtioDeviceModel {
     const disk = new Uint8Array(sectors * SECTOR_SIZE);
     disk.set(this.disk.subarray(0, Math.min(this.disk.length, disk.length)));
     this.disk = disk;
-    this.changeConfig((view) => view.setBigUint64(BlkConfig.Capacity, BigInt(sectors), true));
+    this.changeConfig((view) => view.setBigUint64(virtio_blk_config.capacity.offset, BigInt(sectors), true));
+  }
+
+  /** writeback is the one field a driver may write, and only with CONFIG_WCE (section 5.2.6). */
+  protected override writeDeviceConfig(offset: number, width: number, value: number): boolean {
+    const field = virtio_blk_config.writeback;
+    if (offset !== field.offset || width !== field.width || !this.negotiated(VIRTIO_BLK_F.CONFIG_WCE)) return false;
+    this.config[offset] = value;
+    return true;
   }
 
   protected handleRequest(request: SimRequest): number {
     const readable = request.read();
     const writableLength = request.writableLength;
-    if (readable.length < HEADER_SIZE || writableLength < 1) {
-      this.report(`blk request without a 16-byte header and a status byte (${readable.length}/${writableLength})`);
+    if (readable.length < VIRTIO_BLK_REQ_HEADER_SIZE || writableLength < VIRTIO_BLK_STATUS_SIZE) {
+      this.report(`blk request without a ${VIRTIO_BLK_REQ_HEADER_SIZE}-byte header and a status byte (${readable.length}/${writableLength})`);
       return 0;
     }
-    const header = new DataView(readable.buffer, readable.byteOffset, HEADER_SIZE);
-    const type = header.getUint32(0, true);
-    if (header.getUint32(4, true) !== 0) this.report("blk request header reserved field is not 0");
-    const sector = Number(header.getBigUint64(8, true));
-    const data = readable.subarray(HEADER_SIZE);
-    const inLength = writableLength - 1;
+    const header = new DataView(readable.buffer, readable.byteOffset, VIRTIO_BLK_REQ_HEADER_SIZE);
+    const type = header.getUint32(virtio_blk_req.type.offset, true);
+    if (header.getUint32(virtio_blk_req.reserved.offset, true) !== 0) this.report("blk request header reserved field is not 0");
+    const sector = Number(header.getBigUint64(virtio_blk_req.sector.offset, true));
+    const data = readable.subarray(VIRTIO_BLK_REQ_HEADER_SIZE);
+    const inLength = writableLength - VIRTIO_BLK_STATUS_SIZE;
     this.requestCounts.set(type, (this.requestCounts.get(type) ?? 0) + 1);
     this.checkSegments(request);
+    /** Writes the status byte after the data (unless a fault says otherwise); the used length counts it. */
     const finish = (status: number, written: number) => {
-      request.write(new Uint8Array([this.blkFaults.status ?? status]), inLength);
-      return written + 1;
+      const fault = this.blkFaults.status;
+      if (fault !== "unwritten") request.write(new Uint8Array([fault ?? status]), inLength);
+      return written + VIRTIO_BLK_STATUS_SIZE;
     };
-    if (this.blkFaults.unsupported.has(type)) return finish(BlkStatus.Unsupp, 0);
-    const modifies = type === BlkRequestType.Out || type === BlkRequestType.Discard || type === BlkRequestType.WriteZeroes;
+    if (this.blkFaults.unsupported.has(type)) return finish(VIRTIO_BLK_S.UNSUPP, 0);
+    const modifies = type === VIRTIO_BLK_T.OUT || type === VIRTIO_BLK_T.DISCARD || type === VIRTIO_BLK_T.WRITE_ZEROES;
     if (modifies && this.readOnly) {
       this.report(`blk request type ${type} sent to a read-only device`);
-      return finish(BlkStatus.IoErr, 0);
+      return finish(VIRTIO_BLK_S.IOERR, 0);
     }
     switch (type) {
-      case BlkRequestType.In: {
-        if (!this.inRange(sector, inLength)) return finish(BlkStatus.IoErr, 0);
+      case VIRTIO_BLK_T.IN: {
+        if (!this.inRange(sector, inLength)) return finish(VIRTIO_BLK_S.IOERR, 0);
         const start = sector * SECTOR_SIZE;
-        return finish(BlkStatus.Ok, request.write(this.disk.subarray(start, start + inLength)));
+        return finish(VIRTIO_BLK_S.OK, request.write(this.disk.subarray(start, start + inLength)));
       }
-      case BlkRequestType.Out:
-        if (!this.inRange(sector, data.length)) return finish(BlkStatus.IoErr, 0);
+      case VIRTIO_BLK_T.OUT:
+        if (!this.inRange(sector, data.length)) return finish(VIRTIO_BLK_S.IOERR, 0);
         this.disk.set(data, sector * SECTOR_SIZE);
-        return finish(BlkStatus.Ok, 0);
-      case BlkRequestType.Flush:
-        if (!this.negotiated(BlkFeature.Flush)) return finish(BlkStatus.Unsupp, 0);
+        return finish(VIRTIO_BLK_S.OK, 0);
+      case VIRTIO_BLK_T.FLUSH:
+        if (!this.negotiated(VIRTIO_BLK_F.FLUSH)) return finish(VIRTIO_BLK_S.UNSUPP, 0);
         this.flushes++;
-        return finish(BlkStatus.Ok, 0);
-      case BlkRequestType.GetId: {
-        const id = new Uint8Array(ID_BYTES);
+        return finish(VIRTIO_BLK_S.OK, 0);
+      case VIRTIO_BLK_T.GET_ID: {
+        const id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
         id.set(this.serial);
-        return finish(BlkStatus.Ok, request.write(id.subarray(0, Math.min(ID_BYTES, inLength))));
+        return finish(VIRTIO_BLK_S.OK, request.write(id.subarray(0, Math.min(VIRTIO_BLK_ID_BYTES, inLength))));
       }
-      case BlkRequestType.Discard:
-      case BlkRequestType.WriteZeroes: {
-        const discard = type === BlkRequestType.Discard;
-        if (!this.negotiated(discard ? BlkFeature.Discard : BlkFeature.WriteZeroes)) return finish(BlkStatus.Unsupp, 0);
-        if (data.length === 0 || data.length % SEGMENT_SIZE !== 0) return finish(BlkStatus.IoErr, 0);
+      case VIRTIO_BLK_T.DISCARD:
+      case VIRTIO_BLK_T.WRITE_ZEROES: {
+        const discard = type === VIRTIO_BLK_T.DISCARD;
+        if (!this.negotiated(discard ? VIRTIO_BLK_F.DISCARD : VIRTIO_BLK_F.WRITE_ZEROES)) return finish(VIRTIO_BLK_S.UNSUPP, 0);
+        if (data.length === 0 || data.length % VIRTIO_BLK_DISCARD_WRITE_ZEROES_SIZE !== 0) return finish(VIRTIO_BLK_S.IOERR, 0);
         const config = new DataView(this.config.buffer, this.config.byteOffset);
-        const maxSectors = config.getUint32(discard ? BlkConfig.MaxDiscardSectors : BlkConfig.MaxWriteZeroesSectors, true);
+        const limit = discard ? virtio_blk_config.max_discard_sectors : virtio_blk_config.max_write_zeroes_sectors;
+        const maxSectors = config.getUint32(limit.offset, true);
         const segments = new DataView(data.buffer, data.byteOffset, data.length);
-        for (let at = 0; at < data.length; at += SEGMENT_SIZE) {
-          const start = Number(segments.getBigUint64(at, true));
-          const count = segments.getUint32(at + 8, true);
+        const segment = virtio_blk_discard_write_zeroes;
+        for (let at = 0; at < data.length; at += VIRTIO_BLK_DISCARD_WRITE_ZEROES_SIZE) {
+          const start = Number(segments.getBigUint64(at + segment.sector.offset, true));
+          const count = segments.getUint32(at + segment.num_sectors.offset, true);
           if (count > maxSectors) this.report(`blk ${discard ? "discard" : "write-zeroes"} of ${count} sectors exceeds ${maxSectors}`);
-          if (discard && segments.getUint32(at + 12, true) !== 0) this.report("blk discard with flags set");
-          if (!this.inRange(start, count * SECTOR_SIZE)) return finish(BlkStatus.IoErr, 0);
+          if (discard && segments.getUint32(at + segment.flags.offset, true) !== 0) this.report("blk discard with flags set");
+          if (!this.inRange(start, count * SECTOR_SIZE)) return finish(VIRTIO_BLK_S.IOERR, 0);
           this.disk.fill(0, start * SECTOR_SIZE, (start + count) * SECTOR_SIZE);
         }
-        return finish(BlkStatus.Ok, 0);
+        return finish(VIRTIO_BLK_S.OK, 0);
       }
       default:
-        return finish(BlkStatus.Unsupp, 0);
+        return finish(VIRTIO_BLK_S.UNSUPP, 0);
     }
   }
 
@@ -223,10 +251,10 @@ export class BlkModel extends VirtioDeviceModel {
     const data = [...request.readable.slice(1), ...request.writable.slice(0, -1)];
     this.maxSegmentsSeen = Math.max(this.maxSegmentsSeen, data.length);
     const config = new DataView(this.config.buffer, this.config.byteOffset);
-    const segMax = config.getUint32(BlkConfig.SegMax, true);
-    const sizeMax = config.getUint32(BlkConfig.SizeMax, true);
-    if (this.negotiated(BlkFeature.SegMax) && data.length > segMax) this.report(`blk request with ${data.length} segments > seg_max ${segMax}`);
-    if (this.negotiated(BlkFeature.SizeMax)) {
+    const segMax = config.getUint32(virtio_blk_config.seg_max.offset, true);
+    const sizeMax = config.getUint32(virtio_blk_config.size_max.offset, true);
+    if (this.negotiated(VIRTIO_BLK_F.SEG_MAX) && data.length > segMax) this.report(`blk request with ${data.length} segments > seg_max ${segMax}`);
+    if (this.negotiated(VIRTIO_BLK_F.SIZE_MAX)) {
       for (const segment of data) {
         if (segment.bytes.length > sizeMax) this.report(`blk segment of ${segment.bytes.length} bytes > size_max ${sizeMax}`);
       }
@@ -234,11 +262,7 @@ export class BlkModel extends VirtioDeviceModel {
   }
 
   private get blockSize(): number {
-    return new DataView(this.config.buffer, this.config.byteOffset).getUint32(BlkConfig.BlkSize, true);
-  }
-
-  private negotiated(bit: number): boolean {
-    return hasFeature(this.driverFeatures, bit);
+    return new DataView(this.config.buffer, this.config.byteOffset).getUint32(virtio_blk_config.blk_size.offset, true);
   }
 
   private inRange(sector: number, bytes: number): boolean {

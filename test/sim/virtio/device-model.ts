@@ -1,12 +1,15 @@
-import { DeviceStatus } from "../../../drivers/virtio/status";
-import { FeatureBit, LEGACY_FEATURE_MASK, feature, hasFeature } from "../../../drivers/virtio/features";
-import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
 import type { SimMemory } from "../memory";
+import type { AccessWidth } from "../registers";
 import type { ViolationLog } from "../violations";
 import { defaultFaults } from "./faults";
 import { SimQueue } from "./queue";
 import type { QueueEnv } from "./queue";
+import { configAccessOk } from "./registers";
 import type { SimRequest } from "./request";
+import { DEVICE_STATUS } from "./spec/device-status";
+import type { SpecTable } from "./spec/field";
+import { LEGACY_FEATURE_BITS, VIRTIO_F, featureBit, hasFeatureBit } from "./spec/feature-bits";
+import { VIRTIO_MSI_NO_VECTOR, VIRTIO_PCI_ISR } from "./spec/pci-capability";
 
 /** Where a device's interrupts go: its transport's MSI-X or INTx (see pci-interrupts.ts). */
 export interface InterruptSink {
@@ -15,9 +18,6 @@ export interface InterruptSink {
   /** The ISR changed; INTx follows it. */
   isrChanged(): void;
 }
-
-export const ISR_QUEUE = 1;
-export const ISR_CONFIG = 2;
 
 /** Returned by a request handler that keeps the buffer for later (net rx). */
 export const PARK = Symbol("park");
@@ -31,7 +31,11 @@ export interface DeviceModelOptions {
   readonly queueSizes: readonly number[];
   /** Device-specific feature bits offered. */
   readonly features: bigint;
+  /** The device-specific configuration structure, and how many of its bytes the device has. */
+  readonly configLayout: SpecTable;
   readonly configSize: number;
+  /** Feature dependencies: accepting the key requires accepting one of the listed bits. */
+  readonly featureRequires?: Readonly<Record<number, readonly number[]>>;
   /** Offer EVENT_IDX / INDIRECT_DESC (default true). */
   readonly eventIdx?: boolean;
   readonly indirect?: boolean;
@@ -47,12 +51,13 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   readonly faults = defaultFaults();
   readonly queues: SimQueue[];
   readonly config: Uint8Array;
+  readonly configLayout: SpecTable;
   readonly memory: SimMemory;
   readonly offeredFeatures: bigint;
   driverFeatures = 0n;
   generation = 0;
   isr = 0;
-  configMsixVector = NO_VECTOR;
+  configMsixVector = VIRTIO_MSI_NO_VECTOR;
   /** MSI-X table size; 0 means vectors are refused. */
   msixVectors = 0;
   /** Hold every request in `queue.held` until `releaseHeld`. */
@@ -64,28 +69,38 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   name = "virtio";
   private status = 0;
   private resetStuck = false;
+  /** 0 was written to the status and no read has returned 0 since (section 4.1.4.3.2). */
+  private resetUnconfirmed = false;
   private readonly violations: ViolationLog;
+  private readonly featureRequires: Readonly<Record<number, readonly number[]>>;
 
   constructor(options: DeviceModelOptions) {
     this.memory = options.memory;
     this.violations = options.violations;
     this.queues = options.queueSizes.map((size, i) => new SimQueue(i, size));
     this.config = new Uint8Array(options.configSize);
+    this.configLayout = options.configLayout;
+    this.featureRequires = options.featureRequires ?? {};
     this.offeredFeatures =
       options.features |
-      feature(FeatureBit.Version1) |
-      (options.eventIdx === false ? 0n : feature(FeatureBit.EventIdx)) |
-      (options.indirect === false ? 0n : feature(FeatureBit.IndirectDesc));
+      featureBit(VIRTIO_F.VERSION_1) |
+      (options.eventIdx === false ? 0n : featureBit(VIRTIO_F.EVENT_IDX)) |
+      (options.indirect === false ? 0n : featureBit(VIRTIO_F.INDIRECT_DESC));
   }
 
   get eventIdx(): boolean {
-    return hasFeature(this.driverFeatures, FeatureBit.EventIdx);
+    return this.negotiated(VIRTIO_F.EVENT_IDX);
   }
   get indirect(): boolean {
-    return hasFeature(this.driverFeatures, FeatureBit.IndirectDesc);
+    return this.negotiated(VIRTIO_F.INDIRECT_DESC);
   }
   get driverOk(): boolean {
-    return (this.status & DeviceStatus.DriverOk) !== 0;
+    return (this.status & DEVICE_STATUS.DRIVER_OK) !== 0;
+  }
+
+  /** Whether the driver accepted feature `bit`. */
+  negotiated(bit: number): boolean {
+    return hasFeatureBit(this.driverFeatures, bit);
   }
 
   report(message: string): void {
@@ -100,33 +115,41 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   readStatus(): number {
-    return this.resetStuck ? DeviceStatus.NeedsReset : this.status;
+    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status;
+    if (status === 0) this.resetUnconfirmed = false;
+    return status;
   }
 
+  /** Device status writes, checked against the initialisation sequence (section 3.1.1). */
   writeStatus(value: number): void {
     if (value === 0) {
       this.reset();
       this.resetStuck = this.faults.resetNeverCompletes;
+      this.resetUnconfirmed = true;
       return;
     }
+    if (this.resetUnconfirmed) this.report(`status 0x${value.toString(16)} written before a read confirmed the reset`);
     const old = this.status;
     if ((value & old) !== old) this.report(`status 0x${value.toString(16)} clears bits of 0x${old.toString(16)} without reset`);
     const added = value & ~old;
-    if (added & DeviceStatus.Driver && !(value & DeviceStatus.Acknowledge)) this.report("DRIVER set without ACKNOWLEDGE");
-    if (added & DeviceStatus.FeaturesOk && !this.acceptFeatures()) value &= ~DeviceStatus.FeaturesOk;
-    if (added & DeviceStatus.DriverOk && this.mode === "modern" && !(value & DeviceStatus.FeaturesOk)) {
-      this.report("DRIVER_OK without FEATURES_OK");
-    }
+    const requires = (bit: number, needed: number, message: string) => {
+      if (added & bit && !(value & needed)) this.report(message);
+    };
+    requires(DEVICE_STATUS.DRIVER, DEVICE_STATUS.ACKNOWLEDGE, "DRIVER set without ACKNOWLEDGE");
+    requires(DEVICE_STATUS.FEATURES_OK, DEVICE_STATUS.DRIVER, "FEATURES_OK set without DRIVER");
+    requires(DEVICE_STATUS.DRIVER_OK, DEVICE_STATUS.DRIVER, "DRIVER_OK set without DRIVER");
+    if (added & DEVICE_STATUS.FEATURES_OK && !this.acceptFeatures()) value &= ~DEVICE_STATUS.FEATURES_OK;
+    if (this.mode === "modern") requires(DEVICE_STATUS.DRIVER_OK, DEVICE_STATUS.FEATURES_OK, "DRIVER_OK without FEATURES_OK");
     this.status = value;
   }
 
   deviceFeatures(): bigint {
-    return this.mode === "legacy" ? this.offeredFeatures & LEGACY_FEATURE_MASK : this.offeredFeatures;
+    return this.mode === "legacy" ? this.offeredFeatures & (featureBit(LEGACY_FEATURE_BITS) - 1n) : this.offeredFeatures;
   }
 
   setDriverFeatures(value: bigint): void {
-    if (this.status & DeviceStatus.FeaturesOk) this.report("driver features written after FEATURES_OK");
-    if (this.status & DeviceStatus.DriverOk) this.report("driver features written after DRIVER_OK");
+    if (this.status & DEVICE_STATUS.FEATURES_OK) this.report("driver features written after FEATURES_OK");
+    if (this.status & DEVICE_STATUS.DRIVER_OK) this.report("driver features written after DRIVER_OK");
     this.driverFeatures = value;
   }
 
@@ -136,11 +159,21 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     return this.faults.queueMaxSizes?.[index] ?? queue.maxSize;
   }
 
-  /** Reports queue set-up after DRIVER_OK; returns whether the write may proceed. */
+  /**
+   * Queue set-up belongs after FEATURES_OK (after DRIVER on the legacy interface, which has no
+   * FEATURES_OK) and before DRIVER_OK (section 3.1.1). Reports it elsewhere; returns whether the
+   * write may proceed.
+   */
   queueSetupAllowed(what: string): boolean {
-    if (!this.driverOk) return true;
-    this.report(`${what} written after DRIVER_OK`);
-    return false;
+    if (this.driverOk) {
+      this.report(`${what} written after DRIVER_OK`);
+      return false;
+    }
+    const modern = this.mode === "modern";
+    if (!(this.status & (modern ? DEVICE_STATUS.FEATURES_OK : DEVICE_STATUS.DRIVER))) {
+      this.report(`${what} written before ${modern ? "FEATURES_OK" : "DRIVER"}`);
+    }
+    return true;
   }
 
   notify(index: number): void {
@@ -164,12 +197,15 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     const queue = this.queues[request.queue];
     const id = this.faults.usedId === "out-of-range" ? queue.size + request.head : request.head;
     const len = length + this.faults.usedLengthExtra;
+    queue.release(request);
     let wanted = queue.pushUsed(this, id, len);
     if (this.faults.usedId === "repeat") wanted = queue.pushUsed(this, id, len) || wanted;
-    if (wanted) this.interrupt(ISR_QUEUE, queue.msixVector);
+    if (wanted) this.interrupt(VIRTIO_PCI_ISR.QUEUE, queue.msixVector);
   }
 
-  readConfig(offset: number, width: number): number {
+  /** Device-specific configuration reads; on the modern interface the access must fit a field. */
+  readConfig(offset: number, width: AccessWidth): number {
+    if (this.mode === "modern" && !configAccessOk(this, this.configLayout, offset, width, false)) return 0;
     if (this.faults.configGenerationBumps > 0) {
       this.faults.configGenerationBumps--;
       this.generation = (this.generation + 1) & 0xff;
@@ -183,7 +219,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     return value;
   }
 
-  writeConfig(offset: number, width: number, value: number): void {
+  writeConfig(offset: number, width: AccessWidth, value: number): void {
+    if (this.mode === "modern" && !configAccessOk(this, this.configLayout, offset, width, true)) return;
     if (!this.writeDeviceConfig(offset, width, value)) this.report(`write to read-only device config at ${offset}`);
   }
 
@@ -191,7 +228,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   changeConfig(update: (view: DataView) => void): void {
     update(new DataView(this.config.buffer, this.config.byteOffset, this.config.byteLength));
     this.generation = (this.generation + 1) & 0xff;
-    this.interrupt(ISR_CONFIG, this.configMsixVector);
+    this.interrupt(VIRTIO_PCI_ISR.CONFIG, this.configMsixVector);
   }
 
   readIsr(): number {
@@ -203,7 +240,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   /** Vector registers: accepted only below the MSI-X table size (and the refusal fault's limit). */
   acceptVector(vector: number): number {
-    if (vector === NO_VECTOR || vector >= Math.min(this.msixVectors, this.faults.refuseVectorsFrom)) return NO_VECTOR;
+    if (vector === VIRTIO_MSI_NO_VECTOR || vector >= Math.min(this.msixVectors, this.faults.refuseVectorsFrom)) return VIRTIO_MSI_NO_VECTOR;
     return this.faults.vectorReadback ?? vector;
   }
 
@@ -246,9 +283,15 @@ export abstract class VirtioDeviceModel implements QueueEnv {
       this.report(`driver accepted unoffered features 0x${(this.driverFeatures & ~this.offeredFeatures).toString(16)}`);
       return false;
     }
-    if (!hasFeature(this.driverFeatures, FeatureBit.Version1)) {
+    if (!this.negotiated(VIRTIO_F.VERSION_1)) {
       this.report("VERSION_1 not accepted on the modern interface");
       return false;
+    }
+    for (const [bit, needs] of Object.entries(this.featureRequires)) {
+      if (this.negotiated(Number(bit)) && !needs.some((need) => this.negotiated(need))) {
+        this.report(`feature ${bit} accepted without ${needs.join(" or ")}, which it requires`);
+        return false;
+      }
     }
     return !this.faults.refuseFeaturesOk;
   }
@@ -257,7 +300,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     this.status = 0;
     this.driverFeatures = 0n;
     this.isr = 0;
-    this.configMsixVector = NO_VECTOR;
+    this.configMsixVector = VIRTIO_MSI_NO_VECTOR;
     for (const queue of this.queues) queue.reset();
     this.onReset();
   }

@@ -1,47 +1,37 @@
-import { MMIO_MAGIC, MMIO_VERSION_LEGACY } from "../../../drivers/virtio/transport/mmio-registers";
-import { splitRingLayout } from "../../../drivers/virtio/ring/split-layout";
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
-import { getHalf, isPowerOfTwo, setHalf } from "./registers";
-
-/** virtio-mmio register offsets (virtio 1.2 section 4.2.2; legacy layout 4.2.4). */
-const MmioReg = {
-  Magic: 0x000,
-  Version: 0x004,
-  DeviceId: 0x008,
-  VendorId: 0x00c,
-  DeviceFeatures: 0x010,
-  DeviceFeaturesSel: 0x014,
-  DriverFeatures: 0x020,
-  DriverFeaturesSel: 0x024,
-  GuestPageSize: 0x028,
-  QueueSel: 0x030,
-  QueueNumMax: 0x034,
-  QueueNum: 0x038,
-  QueueAlign: 0x03c,
-  QueuePfn: 0x040,
-  QueueReady: 0x044,
-  QueueNotify: 0x050,
-  InterruptStatus: 0x060,
-  InterruptAck: 0x064,
-  Status: 0x070,
-  QueueDescLow: 0x080,
-  QueueDescHigh: 0x084,
-  QueueDriverLow: 0x090,
-  QueueDriverHigh: 0x094,
-  QueueDeviceLow: 0x0a0,
-  QueueDeviceHigh: 0x0a4,
-  ConfigGeneration: 0x0fc,
-  Config: 0x100,
-} as const;
+import { isPowerOfTwo, matchField, setHalf } from "./registers";
+import type { SpecTable } from "./spec/field";
+import {
+  VIRTIO_MMIO_CONFIG_OFFSET,
+  VIRTIO_MMIO_INT,
+  VIRTIO_MMIO_MAGIC_VALUE,
+  VIRTIO_MMIO_VERSION,
+  virtio_mmio_legacy_registers,
+  virtio_mmio_registers,
+} from "./spec/mmio";
+import { legacyRingLayout } from "./spec/split-ring";
 
 const MMIO_VENDOR_QEMU = 0x554d_4551;
 export const MMIO_WINDOW_SIZE = 0x200;
 
-/** A virtio-mmio register block (version 1 or 2) over one model. */
+type MmioRegister = keyof typeof virtio_mmio_registers | keyof typeof virtio_mmio_legacy_registers;
+/** Queue registers the driver must not touch while QueueReady is set (section 4.2.2.2). */
+const LOCKED_WHILE_READY: ReadonlySet<MmioRegister> = new Set<MmioRegister>([
+  "QueueNum",
+  "QueueDescLow",
+  "QueueDescHigh",
+  "QueueDriverLow",
+  "QueueDriverHigh",
+  "QueueDeviceLow",
+  "QueueDeviceHigh",
+]);
+const INTERRUPT_BITS = VIRTIO_MMIO_INT.VRING | VIRTIO_MMIO_INT.CONFIG;
+
+/** A virtio-mmio register block (version 1 = legacy layout, or 2) over one model. */
 export class MmioInterface implements RegisterBlock {
-  private deviceFeatureSelect = 0;
-  private driverFeatureSelect = 0;
+  private deviceFeatureSelect: number | undefined;
+  private driverFeatureSelect: number | undefined;
   private queueSelect = 0;
   private guestPageSize = 0;
   private queueAlign = 0;
@@ -50,148 +40,160 @@ export class MmioInterface implements RegisterBlock {
     private readonly model: VirtioDeviceModel,
     readonly version: number,
   ) {
-    model.mode = version === MMIO_VERSION_LEGACY ? "legacy" : "modern";
+    model.mode = version === VIRTIO_MMIO_VERSION.legacy ? "legacy" : "modern";
   }
 
-  private get legacy(): boolean {
-    return this.version === MMIO_VERSION_LEGACY;
+  private get registers(): SpecTable {
+    return this.version === VIRTIO_MMIO_VERSION.legacy ? virtio_mmio_legacy_registers : virtio_mmio_registers;
   }
 
   read(offset: number, width: AccessWidth): number {
     const model = this.model;
-    if (offset >= MmioReg.Config) return model.readConfig(offset - MmioReg.Config, width);
-    if (!this.registerAccess(offset, width)) return 0;
+    if (offset >= VIRTIO_MMIO_CONFIG_OFFSET) return model.readConfig(offset - VIRTIO_MMIO_CONFIG_OFFSET, width);
+    const access = this.access(offset, width, false);
+    if (access === undefined) return 0;
     const queue = model.queues[this.queueSelect];
-    switch (offset) {
-      case MmioReg.Magic:
-        return MMIO_MAGIC;
-      case MmioReg.Version:
+    switch (access) {
+      case "MagicValue":
+        return VIRTIO_MMIO_MAGIC_VALUE;
+      case "Version":
         return this.version;
-      case MmioReg.DeviceId:
+      case "DeviceID":
         return model.deviceType;
-      case MmioReg.VendorId:
+      case "VendorID":
         return MMIO_VENDOR_QEMU;
-      case MmioReg.DeviceFeatures:
-        return this.deviceFeatureSelect > 1 ? 0 : Number((model.deviceFeatures() >> BigInt(32 * this.deviceFeatureSelect)) & 0xffff_ffffn);
-      case MmioReg.QueueNumMax:
+      case "DeviceFeatures":
+      case "HostFeatures": {
+        const select = this.deviceFeatureSelect;
+        if (select === undefined) model.report(`mmio: ${access} read before ${access}Sel was written`);
+        return select === undefined || select > 1 ? 0 : Number((model.deviceFeatures() >> BigInt(32 * select)) & 0xffff_ffffn);
+      }
+      case "QueueNumMax":
         return model.queueMaxSize(this.queueSelect);
-      case MmioReg.QueueReady:
+      case "QueueReady":
         return queue?.enabled ? 1 : 0;
-      case MmioReg.QueuePfn:
+      case "QueuePFN":
         return queue?.enabled ? queue.desc / this.guestPageSize : 0;
-      case MmioReg.InterruptStatus:
+      case "InterruptStatus":
         return model.isr;
-      case MmioReg.Status:
+      case "Status":
         return model.readStatus();
-      case MmioReg.ConfigGeneration:
+      case "ConfigGeneration":
         return model.generation;
-      case MmioReg.QueueDescLow:
-      case MmioReg.QueueDescHigh:
-        return queue ? getHalf(queue.desc, offset === MmioReg.QueueDescHigh) : 0;
       default:
-        model.report(`mmio: read of write-only or unknown register 0x${offset.toString(16)}`);
         return 0;
     }
   }
 
   write(offset: number, width: AccessWidth, value: number): void {
     const model = this.model;
-    if (offset >= MmioReg.Config) return model.writeConfig(offset - MmioReg.Config, width, value);
-    if (!this.registerAccess(offset, width)) return;
-    switch (offset) {
-      case MmioReg.DeviceFeaturesSel:
+    if (offset >= VIRTIO_MMIO_CONFIG_OFFSET) return model.writeConfig(offset - VIRTIO_MMIO_CONFIG_OFFSET, width, value);
+    const access = this.access(offset, width, true);
+    if (access === undefined) return;
+    switch (access) {
+      case "DeviceFeaturesSel":
+      case "HostFeaturesSel":
         this.deviceFeatureSelect = value;
         return;
-      case MmioReg.DriverFeaturesSel:
+      case "DriverFeaturesSel":
+      case "GuestFeaturesSel":
         this.driverFeatureSelect = value;
         return;
-      case MmioReg.DriverFeatures: {
-        if (this.driverFeatureSelect > 1) return;
-        const shift = BigInt(32 * this.driverFeatureSelect);
+      case "DriverFeatures":
+      case "GuestFeatures": {
+        const select = this.driverFeatureSelect;
+        if (select === undefined) return model.report(`mmio: ${access} written before ${access}Sel`);
+        if (select > 1) return;
+        const shift = BigInt(32 * select);
         model.setDriverFeatures((model.driverFeatures & ~(0xffff_ffffn << shift)) | (BigInt(value >>> 0) << shift));
         return;
       }
-      case MmioReg.GuestPageSize:
+      case "GuestPageSize":
         this.guestPageSize = value;
         return;
-      case MmioReg.QueueSel:
+      case "QueueSel":
         this.queueSelect = value;
         return;
-      case MmioReg.QueueNotify:
+      case "QueueNotify":
         return model.notify(value);
-      case MmioReg.InterruptAck:
+      case "InterruptACK":
+        if (value & ~INTERRUPT_BITS) model.report(`mmio: InterruptACK 0x${value.toString(16)} sets undefined bits`);
         model.isr &= ~value;
         return;
-      case MmioReg.Status:
+      case "Status":
         return model.writeStatus(value);
+      case "SHMSel":
+        return model.report("mmio: SHMSel written for a device without shared memory");
+      case "QueueReset":
+        return model.report("mmio: QueueReset written without VIRTIO_F_RING_RESET");
+      default:
+        this.writeQueue(access, value);
     }
-    this.writeQueue(offset, value);
   }
 
-  private writeQueue(offset: number, value: number): void {
+  /** The register an access names; reports (and undefined) accesses the layout does not allow. */
+  private access(offset: number, width: AccessWidth, write: boolean): MmioRegister | undefined {
+    return matchField(this.model, `mmio v${this.version}`, this.registers, offset, width, write)?.name as MmioRegister | undefined;
+  }
+
+  private writeQueue(register: MmioRegister, value: number): void {
     const model = this.model;
     const index = this.queueSelect;
     const queue = model.queues[index];
-    if (queue === undefined) return model.report(`mmio: queue register 0x${offset.toString(16)} for nonexistent queue ${index}`);
-    if (!model.queueSetupAllowed(`mmio register 0x${offset.toString(16)}`)) return;
-    switch (offset) {
-      case MmioReg.QueueNum:
+    if (queue === undefined) return model.report(`mmio: ${register} for nonexistent queue ${index}`);
+    if (!model.queueSetupAllowed(register)) return;
+    if (queue.enabled && LOCKED_WHILE_READY.has(register)) return model.report(`mmio: ${register} written while queue ${index} is ready`);
+    switch (register) {
+      case "QueueNum":
         if (!isPowerOfTwo(value) || value > model.queueMaxSize(index)) model.report(`queue ${index}: size ${value} invalid`);
         queue.size = value;
+        queue.sizeWritten = true;
         return;
-      case MmioReg.QueueAlign:
+      case "QueueAlign":
         this.queueAlign = value;
         return;
-      case MmioReg.QueuePfn:
+      case "QueuePFN":
         return this.writePfn(value);
-      case MmioReg.QueueReady:
-        if (value === 1) queue.enable(model);
-        else queue.enabled = false;
+      case "QueueReady":
+        if (value !== 1) queue.enabled = false;
+        else if (this.sizeKnown(index)) queue.enable(model);
         return;
-      case MmioReg.QueueDescLow:
-      case MmioReg.QueueDescHigh:
-        queue.desc = setHalf(queue.desc, offset === MmioReg.QueueDescHigh, value);
+      case "QueueDescLow":
+      case "QueueDescHigh":
+        queue.desc = setHalf(queue.desc, register === "QueueDescHigh", value);
         return;
-      case MmioReg.QueueDriverLow:
-      case MmioReg.QueueDriverHigh:
-        queue.driver = setHalf(queue.driver, offset === MmioReg.QueueDriverHigh, value);
+      case "QueueDriverLow":
+      case "QueueDriverHigh":
+        queue.driver = setHalf(queue.driver, register === "QueueDriverHigh", value);
         return;
-      case MmioReg.QueueDeviceLow:
-      case MmioReg.QueueDeviceHigh:
-        queue.device = setHalf(queue.device, offset === MmioReg.QueueDeviceHigh, value);
+      case "QueueDeviceLow":
+      case "QueueDeviceHigh":
+        queue.device = setHalf(queue.device, register === "QueueDeviceHigh", value);
         return;
-      default:
-        model.report(`mmio: write to read-only or unknown register 0x${offset.toString(16)}`);
     }
   }
 
+  /** QueueNum has no reset value the driver could rely on: it must write the size first (4.2.3.2). */
+  private sizeKnown(index: number): boolean {
+    if (this.model.queues[index].sizeWritten) return true;
+    this.model.report(`mmio: queue ${index} enabled before QueueNum was written`);
+    return false;
+  }
+
+  /** Legacy: the queue's page number; the ring is the legacy layout with QueueAlign. */
   private writePfn(pfn: number): void {
     const model = this.model;
     const queue = model.queues[this.queueSelect];
     if (pfn === 0) return queue.reset();
     if (!isPowerOfTwo(this.guestPageSize) || !isPowerOfTwo(this.queueAlign)) {
-      return model.report(`mmio v1: queue pfn before guest page size / queue align (${this.guestPageSize}, ${this.queueAlign})`);
+      return model.report(`mmio v1: QueuePFN before GuestPageSize / QueueAlign (${this.guestPageSize}, ${this.queueAlign})`);
     }
+    if (!this.sizeKnown(this.queueSelect)) return;
     const base = pfn * this.guestPageSize;
-    const layout = splitRingLayout(queue.size, { contiguous: true, align: this.queueAlign });
-    queue.desc = base + layout.desc;
-    queue.driver = base + layout.avail;
-    queue.device = base + layout.used;
-    queue.enable(model);
-  }
-
-  /** Registers are 32-bit, and the v1/v2-only ones exist only in their version. */
-  private registerAccess(offset: number, width: AccessWidth): boolean {
-    if (width !== 4 || offset % 4 !== 0) {
-      this.model.report(`mmio: ${width}-byte register access at 0x${offset.toString(16)}`);
-      return false;
-    }
-    const v1Only = offset === MmioReg.GuestPageSize || offset === MmioReg.QueueAlign || offset === MmioReg.QueuePfn;
-    const v2Only = offset === MmioReg.QueueReady || offset === MmioReg.ConfigGeneration || (offset >= MmioReg.QueueDescLow && offset <= MmioReg.QueueDeviceHigh);
-    if ((this.legacy && v2Only) || (!this.legacy && v1Only)) {
-      this.model.report(`mmio v${this.version}: register 0x${offset.toString(16)} does not exist in this version`);
-      return false;
-    }
-    return true;
+    const layout = legacyRingLayout(queue.size, this.queueAlign);
+    queue.desc = base + layout.descriptorTable;
+    queue.driver = base + layout.availableRing;
+    queue.device = base + layout.usedRing;
+    queue.enable(model, layout.usedEnd);
   }
 }

@@ -1,39 +1,65 @@
-import { DeviceType } from "../../../drivers/virtio/device-types";
-import { FeatureBit, feature, hasFeature } from "../../../drivers/virtio/features";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { PARK, VirtioDeviceModel } from "./device-model";
 import type { RequestResult } from "./device-model";
 import type { SimRequest } from "./request";
+import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
+import { VIRTIO_F, featureMask } from "./spec/feature-bits";
+import {
+  VIRTIO_NET_CONTROLQ_SINGLE_PAIR,
+  VIRTIO_NET_CTRL,
+  VIRTIO_NET_CTRL_DATA_OFFSET,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_F,
+  VIRTIO_NET_F_REQUIRES,
+  VIRTIO_NET_HDR_F,
+  VIRTIO_NET_HDR_SIZE,
+  VIRTIO_NET_HDR_SIZE_LEGACY,
+  VIRTIO_NET_MAC_LENGTH,
+  VIRTIO_NET_OK,
+  VIRTIO_NET_QUEUE,
+  VIRTIO_NET_S,
+  virtio_net_config,
+  virtio_net_ctrl,
+  virtio_net_hdr,
+} from "./spec/net";
 
-export const NetFeature = { Csum: 0, GuestCsum: 1, Mtu: 3, Mac: 5, MrgRxbuf: 15, Status: 16, CtrlVq: 17, CtrlRx: 18, Mq: 22, CtrlMacAddr: 23 } as const;
-export const NetConfig = { Mac: 0, Status: 6, MaxVirtqueuePairs: 8, Mtu: 10, Size: 12 } as const;
-export const NET_STATUS_LINK_UP = 1;
-export const NET_STATUS_ANNOUNCE = 2;
-export const NetCtrl = {
-  ClassRx: 0,
-  RxPromisc: 0,
-  RxAllMulti: 1,
-  ClassMac: 1,
-  MacTableSet: 0,
-  MacAddrSet: 1,
-  ClassAnnounce: 3,
-  AnnounceAck: 0,
-  ClassMq: 4,
-  MqPairsSet: 0,
+/** The tests' names for the specification's values (spec/net.ts). */
+export const NetFeature = {
+  Csum: VIRTIO_NET_F.CSUM,
+  GuestCsum: VIRTIO_NET_F.GUEST_CSUM,
+  Mtu: VIRTIO_NET_F.MTU,
+  Mac: VIRTIO_NET_F.MAC,
+  MrgRxbuf: VIRTIO_NET_F.MRG_RXBUF,
+  Status: VIRTIO_NET_F.STATUS,
+  CtrlVq: VIRTIO_NET_F.CTRL_VQ,
+  CtrlRx: VIRTIO_NET_F.CTRL_RX,
+  Mq: VIRTIO_NET_F.MQ,
+  CtrlMacAddr: VIRTIO_NET_F.CTRL_MAC_ADDR,
 } as const;
-export const NET_CTRL_OK = 0;
-export const NET_CTRL_ERR = 1;
-export const NetQueue = { Rx: 0, Tx: 1, Ctrl: 2 } as const;
-export const NetHeaderFlag = { NeedsCsum: 1, DataValid: 2 } as const;
-const HEADER_MODERN = 12;
-const HEADER_LEGACY = 10;
-const HDR_FLAGS = 0;
-const HDR_GSO_TYPE = 1;
-const HDR_CSUM_START = 6;
-const HDR_CSUM_OFFSET = 8;
-const NUM_BUFFERS = 10;
-const DEFAULT_FEATURES = [NetFeature.Mtu, NetFeature.Mac, NetFeature.Status, NetFeature.CtrlVq, NetFeature.CtrlRx, NetFeature.MrgRxbuf];
+/** Offsets in virtio_net_config; the device has the fields up to mtu. */
+export const NetConfig = {
+  Mac: virtio_net_config.mac.offset,
+  Status: virtio_net_config.status.offset,
+  Size: virtio_net_config.speed.offset,
+} as const;
+export const NetCtrl = {
+  ClassRx: VIRTIO_NET_CTRL.RX,
+  RxPromisc: VIRTIO_NET_CTRL.RX_PROMISC,
+  RxAllMulti: VIRTIO_NET_CTRL.RX_ALLMULTI,
+  ClassMac: VIRTIO_NET_CTRL.MAC,
+  MacTableSet: VIRTIO_NET_CTRL.MAC_TABLE_SET,
+  MacAddrSet: VIRTIO_NET_CTRL.MAC_ADDR_SET,
+  ClassAnnounce: VIRTIO_NET_CTRL.ANNOUNCE,
+  AnnounceAck: VIRTIO_NET_CTRL.ANNOUNCE_ACK,
+  ClassMq: VIRTIO_NET_CTRL.MQ,
+  MqPairsSet: VIRTIO_NET_CTRL.MQ_VQ_PAIRS_SET,
+} as const;
+export const NET_CTRL_OK = VIRTIO_NET_OK;
+export const NET_CTRL_ERR = VIRTIO_NET_ERR;
+export const NetQueue = { Rx: VIRTIO_NET_QUEUE.receiveq1, Tx: VIRTIO_NET_QUEUE.transmitq1, Ctrl: VIRTIO_NET_CONTROLQ_SINGLE_PAIR } as const;
+export const NetHeaderFlag = { NeedsCsum: VIRTIO_NET_HDR_F.NEEDS_CSUM, DataValid: VIRTIO_NET_HDR_F.DATA_VALID } as const;
+const DEFAULT_FEATURES = [VIRTIO_NET_F.MTU, VIRTIO_NET_F.MAC, VIRTIO_NET_F.STATUS, VIRTIO_NET_F.CTRL_VQ, VIRTIO_NET_F.CTRL_RX, VIRTIO_NET_F.MRG_RXBUF];
 
 export interface NetOptions {
   readonly mac?: readonly number[];
@@ -66,7 +92,7 @@ export interface ControlCommand {
 
 /** virtio-net with `pairs` queue pairs and a control queue; frames in and out through the test. */
 export class NetModel extends VirtioDeviceModel {
-  readonly deviceType = DeviceType.Net;
+  readonly deviceType = VIRTIO_DEVICE_ID.network;
   /** Frames the driver sent, without the virtio-net header (checksums filled in for NEEDS_CSUM). */
   readonly transmitted: Uint8Array[] = [];
   /** The virtio-net header of each transmitted frame. */
@@ -84,30 +110,43 @@ export class NetModel extends VirtioDeviceModel {
 
   constructor(memory: SimMemory, violations: ViolationLog, options: NetOptions = {}) {
     const withheld = new Set(options.withhold ?? []);
-    const features = [...DEFAULT_FEATURES.filter((bit) => !withheld.has(bit)), ...(options.offer ?? [])].map(feature).reduce((a, b) => a | b, 0n);
+    const features = featureMask([...DEFAULT_FEATURES.filter((bit) => !withheld.has(bit)), ...(options.offer ?? [])]);
     const size = options.queueSize ?? 256;
     const pairs = options.pairs ?? 1;
     const queueSizes = [...Array.from({ length: 2 * pairs }, () => size), 64];
-    super({ memory, violations, queueSizes, features, configSize: NetConfig.Size, eventIdx: options.eventIdx, indirect: options.indirect });
+    super({
+      memory,
+      violations,
+      queueSizes,
+      features,
+      configLayout: virtio_net_config,
+      configSize: NetConfig.Size,
+      featureRequires: VIRTIO_NET_F_REQUIRES,
+      eventIdx: options.eventIdx,
+      indirect: options.indirect,
+    });
     this.pairs = pairs;
     const view = new DataView(this.config.buffer);
-    (options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]).forEach((b, i) => view.setUint8(NetConfig.Mac + i, b));
-    view.setUint16(NetConfig.Status, options.linkUp === false ? 0 : NET_STATUS_LINK_UP, true);
-    view.setUint16(NetConfig.MaxVirtqueuePairs, pairs, true);
-    view.setUint16(NetConfig.Mtu, options.mtu ?? 1500, true);
+    const c = virtio_net_config;
+    (options.mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]).forEach((b, i) => view.setUint8(c.mac.offset + i, b));
+    view.setUint16(c.status.offset, options.linkUp === false ? 0 : VIRTIO_NET_S.LINK_UP, true);
+    view.setUint16(c.max_virtqueue_pairs.offset, pairs, true);
+    view.setUint16(c.mtu.offset, options.mtu ?? 1500, true);
   }
 
   get mac(): number[] {
-    return Array.from(this.config.subarray(NetConfig.Mac, NetConfig.Mac + 6));
+    return Array.from(this.config.subarray(virtio_net_config.mac.offset, virtio_net_config.mac.offset + VIRTIO_NET_MAC_LENGTH));
   }
 
+  /** The header has num_buffers with VERSION_1 or MRG_RXBUF (section 5.1.6). */
   get headerSize(): number {
-    const modern = hasFeature(this.driverFeatures, FeatureBit.Version1) || hasFeature(this.driverFeatures, NetFeature.MrgRxbuf);
-    return modern ? HEADER_MODERN : HEADER_LEGACY;
+    const full = this.negotiated(VIRTIO_F.VERSION_1) || this.negotiated(VIRTIO_NET_F.MRG_RXBUF);
+    return full ? VIRTIO_NET_HDR_SIZE : VIRTIO_NET_HDR_SIZE_LEGACY;
   }
 
+  /** controlq is 2 max_virtqueue_pairs with MQ, 2 otherwise (section 5.1.2). */
   get controlQueue(): number {
-    return hasFeature(this.driverFeatures, NetFeature.Mq) ? 2 * this.pairs : NetQueue.Ctrl;
+    return this.negotiated(VIRTIO_NET_F.MQ) ? 2 * this.pairs : VIRTIO_NET_CONTROLQ_SINGLE_PAIR;
   }
 
   /** Receive buffers the driver has posted and the device still holds. */
@@ -116,9 +155,10 @@ export class NetModel extends VirtioDeviceModel {
   }
 
   setLinkUp(up: boolean): void {
+    const at = virtio_net_config.status.offset;
     this.changeConfig((view) => {
-      const status = view.getUint16(NetConfig.Status, true);
-      view.setUint16(NetConfig.Status, up ? status | NET_STATUS_LINK_UP : status & ~NET_STATUS_LINK_UP, true);
+      const status = view.getUint16(at, true);
+      view.setUint16(at, up ? status | VIRTIO_NET_S.LINK_UP : status & ~VIRTIO_NET_S.LINK_UP, true);
     });
   }
 
@@ -130,10 +170,10 @@ export class NetModel extends VirtioDeviceModel {
     const parked = this.queues[NetQueue.Rx].parked;
     const header = this.headerSize;
     const bytes = new Uint8Array(header + frame.length);
-    bytes[HDR_FLAGS] = options.flags ?? 0;
-    bytes[HDR_GSO_TYPE] = options.gsoType ?? 0;
+    bytes[virtio_net_hdr.flags.offset] = options.flags ?? 0;
+    bytes[virtio_net_hdr.gso_type.offset] = options.gsoType ?? 0;
     bytes.set(frame, header);
-    const mergeable = hasFeature(this.driverFeatures, NetFeature.MrgRxbuf);
+    const mergeable = this.negotiated(VIRTIO_NET_F.MRG_RXBUF);
     const limit = options.maxBufferBytes ?? Number.POSITIVE_INFINITY;
     const chunks: [SimRequest, number][] = [];
     let at = 0;
@@ -147,7 +187,7 @@ export class NetModel extends VirtioDeviceModel {
       this.rxDropped++;
       return false;
     }
-    if (header === HEADER_MODERN) new DataView(bytes.buffer).setUint16(NUM_BUFFERS, chunks.length, true);
+    if (header === VIRTIO_NET_HDR_SIZE) new DataView(bytes.buffer).setUint16(virtio_net_hdr.num_buffers.offset, chunks.length, true);
     parked.splice(0, chunks.length);
     at = 0;
     for (const [request, take] of chunks) {
@@ -174,7 +214,7 @@ export class NetModel extends VirtioDeviceModel {
 
   protected override writeDeviceConfig(offset: number, width: number, value: number): boolean {
     // Legacy drivers without CTRL_MAC_ADDR may write the MAC directly.
-    if (this.mode !== "legacy" || offset + width > NetConfig.Mac + 6) return false;
+    if (this.mode !== "legacy" || offset + width > virtio_net_config.mac.offset + VIRTIO_NET_MAC_LENGTH) return false;
     for (let i = 0; i < width; i++) this.config[offset + i] = (value >>> (8 * i)) & 0xff;
     return true;
   }
@@ -196,7 +236,7 @@ export class NetModel extends VirtioDeviceModel {
     }
     const headerBytes = bytes.slice(0, this.headerSize);
     const frame = bytes.slice(this.headerSize);
-    if (headerBytes[HDR_FLAGS] & NetHeaderFlag.NeedsCsum) this.fillChecksum(headerBytes, frame);
+    if (headerBytes[virtio_net_hdr.flags.offset] & VIRTIO_NET_HDR_F.NEEDS_CSUM) this.fillChecksum(headerBytes, frame);
     this.transmittedHeaders.push(headerBytes);
     this.transmitted.push(frame);
     this.onTransmit?.(frame);
@@ -206,9 +246,9 @@ export class NetModel extends VirtioDeviceModel {
   /** What a device does for NEEDS_CSUM: sums frame[csum_start..] and stores it at csum_offset. */
   private fillChecksum(header: Uint8Array, frame: Uint8Array): void {
     const view = new DataView(header.buffer);
-    const start = view.getUint16(HDR_CSUM_START, true);
-    const field = start + view.getUint16(HDR_CSUM_OFFSET, true);
-    if (!hasFeature(this.driverFeatures, NetFeature.Csum)) return this.report("NEEDS_CSUM without CSUM negotiated");
+    const start = view.getUint16(virtio_net_hdr.csum_start.offset, true);
+    const field = start + view.getUint16(virtio_net_hdr.csum_offset.offset, true);
+    if (!this.negotiated(VIRTIO_NET_F.CSUM)) return this.report("NEEDS_CSUM without CSUM negotiated");
     if (field + 2 > frame.length) return this.report(`csum_start ${start} + offset points beyond the ${frame.length}-byte frame`);
     let sum = 0;
     for (let i = start; i < frame.length; i += 2) sum += (frame[i] << 8) | (frame[i + 1] ?? 0);
@@ -220,32 +260,37 @@ export class NetModel extends VirtioDeviceModel {
 
   private control(request: SimRequest): number {
     const command = request.read();
-    if (command.length < 2 || request.writableLength !== 1) {
+    if (command.length < VIRTIO_NET_CTRL_DATA_OFFSET || request.writableLength !== 1) {
       this.report(`control command of ${command.length} bytes with ${request.writableLength} writable`);
       return 0;
     }
-    this.controlCommands.push({ cls: command[0], cmd: command[1], data: Array.from(command.subarray(2)) });
-    const ok = this.runControl(command[0], command[1], command.subarray(2));
-    return request.write(new Uint8Array([this.controlAck ?? (ok ? NET_CTRL_OK : NET_CTRL_ERR)]));
+    const cls = command[virtio_net_ctrl.class.offset];
+    const cmd = command[virtio_net_ctrl.command.offset];
+    const data = command.subarray(VIRTIO_NET_CTRL_DATA_OFFSET);
+    this.controlCommands.push({ cls, cmd, data: Array.from(data) });
+    const ok = this.runControl(cls, cmd, data);
+    return request.write(new Uint8Array([this.controlAck ?? (ok ? VIRTIO_NET_OK : VIRTIO_NET_ERR)]));
   }
 
   private runControl(cls: number, cmd: number, data: Uint8Array): boolean {
-    if (cls === NetCtrl.ClassRx && data.length === 1 && hasFeature(this.driverFeatures, NetFeature.CtrlRx)) {
-      if (cmd === NetCtrl.RxPromisc) this.promiscuous = data[0] !== 0;
-      else if (cmd === NetCtrl.RxAllMulti) this.allMulticast = data[0] !== 0;
+    const ctrl = VIRTIO_NET_CTRL;
+    if (cls === ctrl.RX && data.length === 1 && this.negotiated(VIRTIO_NET_F.CTRL_RX)) {
+      if (cmd === ctrl.RX_PROMISC) this.promiscuous = data[0] !== 0;
+      else if (cmd === ctrl.RX_ALLMULTI) this.allMulticast = data[0] !== 0;
       else return false;
       return true;
     }
-    if (cls === NetCtrl.ClassMac && cmd === NetCtrl.MacAddrSet && data.length === 6) {
-      this.changeConfig((view) => data.forEach((b, i) => view.setUint8(NetConfig.Mac + i, b)));
+    if (cls === ctrl.MAC && cmd === ctrl.MAC_ADDR_SET && data.length === VIRTIO_NET_MAC_LENGTH) {
+      this.changeConfig((view) => data.forEach((b, i) => view.setUint8(virtio_net_config.mac.offset + i, b)));
       return true;
     }
-    if (cls === NetCtrl.ClassMac && cmd === NetCtrl.MacTableSet) return true;
-    if (cls === NetCtrl.ClassAnnounce && cmd === NetCtrl.AnnounceAck) {
-      this.changeConfig((view) => view.setUint16(NetConfig.Status, view.getUint16(NetConfig.Status, true) & ~NET_STATUS_ANNOUNCE, true));
+    if (cls === ctrl.MAC && cmd === ctrl.MAC_TABLE_SET) return true;
+    if (cls === ctrl.ANNOUNCE && cmd === ctrl.ANNOUNCE_ACK) {
+      const at = virtio_net_config.status.offset;
+      this.changeConfig((view) => view.setUint16(at, view.getUint16(at, true) & ~VIRTIO_NET_S.ANNOUNCE, true));
       return true;
     }
-    if (cls === NetCtrl.ClassMq && cmd === NetCtrl.MqPairsSet && data.length === 2 && hasFeature(this.driverFeatures, NetFeature.Mq)) {
+    if (cls === ctrl.MQ && cmd === ctrl.MQ_VQ_PAIRS_SET && data.length === 2 && this.negotiated(VIRTIO_NET_F.MQ)) {
       const pairs = data[0] | (data[1] << 8);
       if (pairs < 1 || pairs > this.pairs) return false;
       this.pairsInUse = pairs;

@@ -1,7 +1,4 @@
 import { PciCapabilityId, MsixReg } from "../../../kernel/pci/registers";
-import { DeviceType } from "../../../drivers/virtio/device-types";
-import { VIRTIO_PCI_MODERN_BASE, VIRTIO_PCI_VENDOR } from "../../../drivers/virtio/transport/pci-ids";
-import { VirtioCfgType } from "../../../drivers/virtio/transport/pci-capability";
 import type { SimMachine } from "../machine";
 import { SimMsix } from "../msix";
 import type { SimPciFunction } from "../pci";
@@ -10,6 +7,16 @@ import type { VirtioDeviceModel } from "./device-model";
 import { VirtioPciInterrupts } from "./pci-interrupts";
 import { LegacyInterface } from "./pci-legacy";
 import { COMMON_CFG_SIZE, ModernInterface } from "./pci-modern";
+import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
+import { VIRTIO_PCI_CAP, virtio_pci_cap } from "./spec/pci-capability";
+import {
+  VIRTIO_PCI_MODERN_DEVICE_ID_BASE,
+  VIRTIO_PCI_MODERN_REVISION,
+  VIRTIO_PCI_TRANSITIONAL_DEVICE_ID,
+  VIRTIO_PCI_TRANSITIONAL_REVISION,
+  VIRTIO_PCI_VENDOR_ID,
+} from "./spec/pci-ids";
+import { VIRTIO_PCI_LEGACY_CONFIG_OFFSET_MSIX } from "./spec/pci-legacy";
 
 export type VirtioPciLayout = "modern" | "legacy" | "transitional";
 
@@ -36,21 +43,18 @@ const MSIX_BAR_SIZE = 0x1000;
 const MSIX_PBA_OFFSET = 0x800;
 const NOTIFY_IO_BAR = 2;
 const LEGACY_BAR = 0;
-const LEGACY_REGISTERS = 0x18;
+/** Legacy BAR0 holds the header (with the MSI-X fields) and then the device configuration. */
+const LEGACY_REGISTERS = VIRTIO_PCI_LEGACY_CONFIG_OFFSET_MSIX;
+/** Modern subsystem device ID: any value of 0x40 or more (section 4.1.2.1); QEMU's. */
+const MODERN_SUBSYSTEM_ID = 0x1100;
+/** The size of struct virtio_pci_cap, which cap_len counts from. */
+const VIRTIO_PCI_CAP_SIZE = virtio_pci_cap.length.offset + virtio_pci_cap.length.width;
 
-const TRANSITIONAL_IDS: Readonly<Record<number, number>> = {
-  [DeviceType.Net]: 0x1000,
-  [DeviceType.Block]: 0x1001,
-  [DeviceType.Balloon]: 0x1002,
-  [DeviceType.Console]: 0x1003,
-  [DeviceType.Scsi]: 0x1004,
-  [DeviceType.Rng]: 0x1005,
-  [DeviceType.NineP]: 0x1009,
-};
+/** PCI class codes QEMU gives these functions (not part of the virtio specification). */
 const CLASS_CODES: Readonly<Record<number, number>> = {
-  [DeviceType.Net]: 0x020000,
-  [DeviceType.Block]: 0x010000,
-  [DeviceType.Console]: 0x078000,
+  [VIRTIO_DEVICE_ID.network]: 0x020000,
+  [VIRTIO_DEVICE_ID.block]: 0x010000,
+  [VIRTIO_DEVICE_ID.console]: 0x078000,
 };
 
 export interface SimVirtioPci {
@@ -80,12 +84,12 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
   const legacy = options.layout !== "modern";
   const interruptLine = options.interruptLine ?? 10 + (slot % 6);
   const fn = machine.pci.add(bus, options.device, fnNumber, {
-    vendorId: VIRTIO_PCI_VENDOR,
-    deviceId: legacy ? (TRANSITIONAL_IDS[model.deviceType] ?? 0x1000) : VIRTIO_PCI_MODERN_BASE + model.deviceType,
-    revision: legacy ? 0 : 1,
+    vendorId: VIRTIO_PCI_VENDOR_ID,
+    deviceId: legacy ? (VIRTIO_PCI_TRANSITIONAL_DEVICE_ID[model.deviceType] ?? 0x1000) : VIRTIO_PCI_MODERN_DEVICE_ID_BASE + model.deviceType,
+    revision: legacy ? VIRTIO_PCI_TRANSITIONAL_REVISION : VIRTIO_PCI_MODERN_REVISION,
     classCode: CLASS_CODES[model.deviceType] ?? 0x00ff00,
-    subsystemVendorId: VIRTIO_PCI_VENDOR,
-    subsystemId: legacy ? model.deviceType : 0x1100,
+    subsystemVendorId: VIRTIO_PCI_VENDOR_ID,
+    subsystemId: legacy ? model.deviceType : MODERN_SUBSYSTEM_ID,
     multifunction: options.multifunction,
     interruptPin: 1,
     interruptLine,
@@ -128,18 +132,18 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
     bars.modern = memBase;
     fn.setBar(ModernBar.Index, { kind: "mem64", prefetchable: true, size: ModernBar.Size, base: memBase, registers: dispatch(windows, 0x1000) });
     const vendorCap = (type: number, bar: number, offset: number, length: number, extra: number[] = []) =>
-      fn.addCapability(PciCapabilityId.Vendor, [16 + extra.length, type, bar, 0, 0, 0, ...le32(offset), ...le32(length), ...extra]);
-    caps.common = vendorCap(VirtioCfgType.Common, ModernBar.Index, ModernBar.Common, COMMON_CFG_SIZE);
+      fn.addCapability(PciCapabilityId.Vendor, [VIRTIO_PCI_CAP_SIZE + extra.length, type, bar, 0, 0, 0, ...le32(offset), ...le32(length), ...extra]);
+    caps.common = vendorCap(VIRTIO_PCI_CAP.COMMON_CFG, ModernBar.Index, ModernBar.Common, COMMON_CFG_SIZE);
     if (options.notify === "io") {
       const ioSize = nextPowerOfTwo(notifyLength);
       fn.setBar(NOTIFY_IO_BAR, { kind: "io", size: ioSize, base: machine.allocateIo(ioSize), registers: iface.notify });
-      caps.notify = vendorCap(VirtioCfgType.Notify, NOTIFY_IO_BAR, 0, notifyLength, le32(multiplier));
+      caps.notify = vendorCap(VIRTIO_PCI_CAP.NOTIFY_CFG, NOTIFY_IO_BAR, 0, notifyLength, le32(multiplier));
     } else {
-      caps.notify = vendorCap(VirtioCfgType.Notify, ModernBar.Index, ModernBar.Notify, notifyLength, le32(multiplier));
+      caps.notify = vendorCap(VIRTIO_PCI_CAP.NOTIFY_CFG, ModernBar.Index, ModernBar.Notify, notifyLength, le32(multiplier));
     }
-    caps.isr = vendorCap(VirtioCfgType.Isr, ModernBar.Index, ModernBar.Isr, 1);
-    if (model.config.length > 0) caps.device = vendorCap(VirtioCfgType.Device, ModernBar.Index, ModernBar.Device, model.config.length);
-    caps.pciCfg = vendorCap(VirtioCfgType.PciCfg, 0, 0, 0, [0, 0, 0, 0]);
+    caps.isr = vendorCap(VIRTIO_PCI_CAP.ISR_CFG, ModernBar.Index, ModernBar.Isr, 1);
+    if (model.config.length > 0) caps.device = vendorCap(VIRTIO_PCI_CAP.DEVICE_CFG, ModernBar.Index, ModernBar.Device, model.config.length);
+    caps.pciCfg = vendorCap(VIRTIO_PCI_CAP.PCI_CFG, 0, 0, 0, [0, 0, 0, 0]);
   }
   return { fn, caps, bars, msix, interrupts };
 }

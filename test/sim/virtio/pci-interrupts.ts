@@ -3,12 +3,12 @@
  * MSI-X is enabled (NO_VECTOR: nothing), otherwise its INTx line, asserted while the ISR is
  * non-zero and the command register's interrupt-disable bit is clear.
  */
-import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
 import { PciCommand } from "../../../kernel/pci/registers";
 import type { SimIoApic } from "../ioapic";
 import type { SimMsix } from "../msix";
 import type { SimPciFunction } from "../pci";
 import type { InterruptSink, VirtioDeviceModel } from "./device-model";
+import { VIRTIO_MSI_NO_VECTOR } from "./spec/pci-capability";
 
 export class VirtioPciInterrupts implements InterruptSink {
   /** Events signalled while MSI-X was on but their vector register held NO_VECTOR. */
@@ -34,7 +34,7 @@ export class VirtioPciInterrupts implements InterruptSink {
 
   signal(vector: number): void {
     if (this.msix?.enabled !== true) return;
-    if (vector === NO_VECTOR) this.unrouted++;
+    if (vector === VIRTIO_MSI_NO_VECTOR) this.unrouted++;
     else this.msix.signal(vector);
   }
 

@@ -1,9 +1,24 @@
-import { AVAIL_NO_INTERRUPT, Desc, DescFlag, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "../../../drivers/virtio/ring/split-format";
-import { NO_VECTOR } from "../../../drivers/virtio/interrupts";
-import { vringNeedEvent } from "../../../drivers/virtio/ring/event-idx";
 import type { SimMemory } from "../memory";
 import { SimRequest } from "./request";
 import type { Segment } from "./request";
+import { VIRTIO_MSI_NO_VECTOR } from "./spec/pci-capability";
+import {
+  VIRTQ_ALIGN,
+  VIRTQ_AVAIL_ELEM_SIZE,
+  VIRTQ_AVAIL_F_NO_INTERRUPT,
+  VIRTQ_AVAIL_RING_OFFSET,
+  VIRTQ_DESC_F,
+  VIRTQ_DESC_SIZE,
+  VIRTQ_USED_ELEM_SIZE,
+  VIRTQ_USED_F_NO_NOTIFY,
+  VIRTQ_USED_RING_OFFSET,
+  splitRingOffsets,
+  virtq_avail,
+  virtq_desc,
+  virtq_need_event,
+  virtq_used,
+  virtq_used_elem,
+} from "./spec/split-ring";
 
 export interface QueueEnv {
   readonly memory: SimMemory;
@@ -12,9 +27,9 @@ export interface QueueEnv {
   report(message: string): void;
 }
 
-const AVAIL_IDX = 2;
-const USED_IDX = 2;
 const TWO_POW_32 = 0x1_0000_0000;
+/** Drivers must not make a chain longer than 2^32 bytes in total (section 2.7.5). */
+const MAX_CHAIN_BYTES = TWO_POW_32;
 
 /** The device side of one split virtqueue. */
 export class SimQueue {
@@ -25,7 +40,7 @@ export class SimQueue {
   enabled = false;
   /** The driver wrote queue_size (until then the maximum reads back). */
   sizeWritten = false;
-  msixVector = NO_VECTOR;
+  msixVector = VIRTIO_MSI_NO_VECTOR;
   lastAvail = 0;
   usedIdx = 0;
   notifications = 0;
@@ -39,6 +54,8 @@ export class SimQueue {
   private descView: DataView | undefined;
   private availView: DataView | undefined;
   private usedView: DataView | undefined;
+  /** Descriptor table entries in chains the device has taken and not yet returned. */
+  private owned = new Uint8Array(0);
 
   constructor(
     readonly index: number,
@@ -52,35 +69,57 @@ export class SimQueue {
     this.desc = this.driver = this.device = 0;
     this.enabled = false;
     this.sizeWritten = false;
-    this.msixVector = NO_VECTOR;
+    this.msixVector = VIRTIO_MSI_NO_VECTOR;
     this.lastAvail = this.usedIdx = 0;
     this.held.length = 0;
     this.parked.length = 0;
     this.descView = this.availView = this.usedView = undefined;
+    this.owned = new Uint8Array(0);
   }
 
-  /** Maps the rings; reports and refuses rings outside DMA memory. */
-  enable(env: QueueEnv): boolean {
-    const n = this.size;
-    this.descView = env.memory.dataView(this.desc, n * Desc.Size);
-    this.availView = env.memory.dataView(this.driver, RING_HEADER_SIZE + 2 * n + 2);
-    this.usedView = env.memory.dataView(this.device, RING_HEADER_SIZE + USED_ELEM_SIZE * n + 2);
-    if (!this.descView || !this.availView || !this.usedView) {
-      env.report(`queue ${this.index}: rings (0x${this.desc.toString(16)}, 0x${this.driver.toString(16)}, 0x${this.device.toString(16)}) outside DMA memory`);
+  /**
+   * Maps the rings; reports and refuses rings outside DMA memory or misaligned (section 2.7).
+   * `contiguous`: on a legacy interface the rings are one area from the descriptor table on, and
+   * this many bytes of it (up to the end of the used ring) must lie in one DMA allocation.
+   */
+  enable(env: QueueEnv, contiguous?: number): boolean {
+    const parts = splitRingOffsets(this.size);
+    const fail = (message: string) => {
+      env.report(`queue ${this.index}: ${message}`);
       return false;
+    };
+    const areas: readonly (readonly [string, number, number])[] = [
+      ["descriptor table", this.desc, VIRTQ_ALIGN.descriptorTable],
+      ["available ring", this.driver, VIRTQ_ALIGN.availableRing],
+      ["used ring", this.device, VIRTQ_ALIGN.usedRing],
+    ];
+    const misaligned = areas.filter(([, address, align]) => address % align !== 0);
+    if (misaligned.length > 0) return fail(misaligned.map(([part, address, align]) => `${part} 0x${address.toString(16)} not ${align}-aligned`).join(", "));
+    if (contiguous !== undefined && env.memory.bytes(this.desc, contiguous) === undefined) {
+      return fail(`legacy ring area 0x${this.desc.toString(16)}+${contiguous} outside DMA memory`);
     }
+    this.descView = env.memory.dataView(this.desc, parts.descriptorTableSize);
+    this.availView = env.memory.dataView(this.driver, parts.availableRingSize);
+    this.usedView = env.memory.dataView(this.device, parts.usedRingSize);
+    if (!this.descView || !this.availView || !this.usedView) {
+      return fail(`rings (0x${this.desc.toString(16)}, 0x${this.driver.toString(16)}, 0x${this.device.toString(16)}) outside DMA memory`);
+    }
+    const usedFlags = this.usedView.getUint16(virtq_used.flags.offset, true);
+    if (usedFlags !== 0) env.report(`queue ${this.index}: used ring flags 0x${usedFlags.toString(16)} not initialised to 0`);
+    this.owned = new Uint8Array(this.size);
     this.enabled = true;
     return true;
   }
 
   get availIdx(): number {
-    return (this.availView as DataView).getUint16(AVAIL_IDX, true);
+    return (this.availView as DataView).getUint16(virtq_avail.idx.offset, true);
   }
 
   /** Chains made available and not yet taken. */
   pending(env: QueueEnv): number {
     const ahead = (this.availIdx - this.lastAvail) & 0xffff;
     if (ahead > this.size) {
+      // Also what a decremented idx looks like (section 2.7.6: the driver must not decrement it).
       env.report(`queue ${this.index}: avail idx ${this.availIdx} is ${ahead} ahead of ${this.lastAvail} (size ${this.size})`);
       return 0;
     }
@@ -90,31 +129,56 @@ export class SimQueue {
   /** Takes the next available chain; undefined if it was invalid (reported). */
   take(env: QueueEnv): SimRequest | undefined {
     const avail = this.availView as DataView;
-    const head = avail.getUint16(RING_HEADER_SIZE + 2 * (this.lastAvail % this.size), true);
+    const head = avail.getUint16(VIRTQ_AVAIL_RING_OFFSET + VIRTQ_AVAIL_ELEM_SIZE * (this.lastAvail % this.size), true);
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     if (head >= this.size) {
       env.report(`queue ${this.index}: avail head ${head} out of range`);
       return undefined;
     }
+    const chain: Chain = { buffers: [], entries: [], bytes: 0, writable: false };
+    if (!this.walk(env, this.descView as DataView, this.size, head, chain, false)) return undefined;
     const readable: Segment[] = [];
     const writable: Segment[] = [];
-    const ok = this.walk(env, this.descView as DataView, this.size, head, readable, writable, false);
-    return ok ? new SimRequest(this.index, head, readable, writable) : undefined;
+    for (const buffer of chain.buffers) {
+      const bytes = env.memory.bytes(buffer.physical, buffer.length);
+      if (bytes === undefined) {
+        this.fail(env, `descriptor ${buffer.index} buffer 0x${buffer.physical.toString(16)}+${buffer.length} outside DMA memory`);
+        return undefined;
+      }
+      (buffer.write ? writable : readable).push({ physical: buffer.physical, bytes });
+    }
+    for (const entry of chain.entries) {
+      if (this.owned[entry]) {
+        this.fail(env, `descriptor ${entry} made available again while the device still owns it`);
+        return undefined;
+      }
+    }
+    for (const entry of chain.entries) this.owned[entry] = 1;
+    return new SimRequest(this.index, head, readable, writable, chain.entries);
+  }
+
+  /** The device is done with `request`: its descriptors go back to the driver. */
+  release(request: SimRequest): void {
+    for (const entry of request.descriptors) this.owned[entry] = 0;
   }
 
   /** Writes a used element; returns (and counts) whether the driver asked for an interrupt. */
   pushUsed(env: QueueEnv, id: number, length: number): boolean {
     const used = this.usedView as DataView;
-    const slot = RING_HEADER_SIZE + USED_ELEM_SIZE * (this.usedIdx % this.size);
-    used.setUint32(slot, id, true);
-    used.setUint32(slot + 4, length, true);
+    const slot = VIRTQ_USED_RING_OFFSET + VIRTQ_USED_ELEM_SIZE * (this.usedIdx % this.size);
+    used.setUint32(slot + virtq_used_elem.id.offset, id, true);
+    used.setUint32(slot + virtq_used_elem.len.offset, length, true);
     const old = this.usedIdx;
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
-    used.setUint16(USED_IDX, this.usedIdx, true);
+    used.setUint16(virtq_used.idx.offset, this.usedIdx, true);
     const avail = this.availView as DataView;
+    const flags = avail.getUint16(virtq_avail.flags.offset, true);
+    if (env.eventIdx ? flags !== 0 : (flags & ~VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
+      env.report(`queue ${this.index}: avail flags 0x${flags.toString(16)}${env.eventIdx ? " with EVENT_IDX (must be 0)" : " (must be 0 or 1)"}`);
+    }
     const wanted = env.eventIdx
-      ? vringNeedEvent(avail.getUint16(RING_HEADER_SIZE + 2 * this.size, true), this.usedIdx, old)
-      : (avail.getUint16(0, true) & AVAIL_NO_INTERRUPT) === 0;
+      ? virtq_need_event(avail.getUint16(splitRingOffsets(this.size).usedEvent, true), this.usedIdx, old)
+      : (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
     if (wanted) this.interrupts++;
     else this.suppressed++;
     return wanted;
@@ -122,46 +186,47 @@ export class SimQueue {
 
   /** EVENT_IDX: ask to be notified once avail idx passes `idx`. */
   setAvailEvent(idx: number): void {
-    (this.usedView as DataView).setUint16(RING_HEADER_SIZE + USED_ELEM_SIZE * this.size, idx & 0xffff, true);
+    (this.usedView as DataView).setUint16(splitRingOffsets(this.size).availEvent, idx & 0xffff, true);
   }
 
   /** Without EVENT_IDX: the used.flags NO_NOTIFY hint. */
   setNoNotify(on: boolean): void {
-    (this.usedView as DataView).setUint16(0, on ? USED_NO_NOTIFY : 0, true);
+    (this.usedView as DataView).setUint16(virtq_used.flags.offset, on ? VIRTQ_USED_F_NO_NOTIFY : 0, true);
   }
 
-  private walk(
-    env: QueueEnv,
-    table: DataView,
-    entries: number,
-    first: number,
-    readable: Segment[],
-    writable: Segment[],
-    nested: boolean,
-  ): boolean {
+  /**
+   * Follows one chain through `table` (the descriptor table, or an indirect table when `nested`),
+   * checking every driver requirement of section 2.7.5; the buffers are mapped afterwards.
+   */
+  private walk(env: QueueEnv, table: DataView, entries: number, first: number, chain: Chain, nested: boolean): boolean {
     let index = first;
     for (let count = 0; ; count++) {
       if (count >= entries) return this.fail(env, `descriptor chain from ${first} longer than ${entries} (loop)`);
-      const at = index * Desc.Size;
-      const physical = table.getUint32(at + Desc.Addr + 4, true) * TWO_POW_32 + table.getUint32(at + Desc.Addr, true);
-      const length = table.getUint32(at + Desc.Len, true);
-      const flags = table.getUint16(at + Desc.Flags, true);
-      if (flags & DescFlag.Indirect) {
+      const at = index * VIRTQ_DESC_SIZE;
+      const addr = at + virtq_desc.addr.offset;
+      const physical = table.getUint32(addr + 4, true) * TWO_POW_32 + table.getUint32(addr, true);
+      const length = table.getUint32(at + virtq_desc.len.offset, true);
+      const flags = table.getUint16(at + virtq_desc.flags.offset, true);
+      if (!nested) chain.entries.push(index);
+      if (flags & VIRTQ_DESC_F.INDIRECT) {
         if (nested) return this.fail(env, "INDIRECT inside an indirect table");
         if (!env.indirect) return this.fail(env, "INDIRECT descriptor without INDIRECT_DESC negotiated");
-        if (flags & DescFlag.Next) return this.fail(env, "INDIRECT together with NEXT");
-        if (length === 0 || length % Desc.Size !== 0) return this.fail(env, `indirect table length ${length}`);
+        if (flags & VIRTQ_DESC_F.NEXT) return this.fail(env, "INDIRECT together with NEXT");
+        if (length === 0 || length % VIRTQ_DESC_SIZE !== 0) return this.fail(env, `indirect table length ${length}`);
+        const tableEntries = length / VIRTQ_DESC_SIZE;
+        if (count + tableEntries > this.size) return this.fail(env, `chain with an indirect table of ${tableEntries} entries is longer than the queue size ${this.size}`);
         const inner = env.memory.dataView(physical, length);
         if (inner === undefined) return this.fail(env, `indirect table 0x${physical.toString(16)}+${length} outside DMA memory`);
-        return this.walk(env, inner, length / Desc.Size, 0, readable, writable, true);
+        return this.walk(env, inner, tableEntries, 0, chain, true);
       }
-      const bytes = env.memory.bytes(physical, length);
-      if (bytes === undefined) return this.fail(env, `descriptor ${index} buffer 0x${physical.toString(16)}+${length} outside DMA memory`);
-      if (flags & DescFlag.Write) writable.push({ physical, bytes });
-      else if (writable.length > 0) return this.fail(env, `readable descriptor ${index} after a writable one`);
-      else readable.push({ physical, bytes });
-      if ((flags & DescFlag.Next) === 0) return true;
-      index = table.getUint16(at + Desc.Next, true);
+      chain.bytes += length;
+      if (chain.bytes > MAX_CHAIN_BYTES) return this.fail(env, `descriptor chain from ${first} longer than 2^32 bytes`);
+      const write = (flags & VIRTQ_DESC_F.WRITE) !== 0;
+      if (!write && chain.writable) return this.fail(env, `readable descriptor ${index} after a writable one`);
+      chain.writable ||= write;
+      chain.buffers.push({ index, physical, length, write });
+      if ((flags & VIRTQ_DESC_F.NEXT) === 0) return true;
+      index = table.getUint16(at + virtq_desc.next.offset, true);
       if (index >= entries) return this.fail(env, `next ${index} out of range`);
     }
   }
@@ -170,4 +235,13 @@ export class SimQueue {
     env.report(`queue ${this.index}: ${message}`);
     return false;
   }
+}
+
+interface Chain {
+  readonly buffers: { readonly index: number; readonly physical: number; readonly length: number; readonly write: boolean }[];
+  /** Descriptor table entries the chain uses (not those of an indirect table). */
+  readonly entries: number[];
+  /** Total length so far, and whether a device-writable buffer was seen. */
+  bytes: number;
+  writable: boolean;
 }

@@ -11,6 +11,8 @@ export class SimRequest {
     readonly head: number,
     readonly readable: readonly Segment[],
     readonly writable: readonly Segment[],
+    /** Descriptor table entries of the chain (not those of an indirect table). */
+    readonly descriptors: readonly number[] = [],
   ) {}
 
   get readableLength(): number {

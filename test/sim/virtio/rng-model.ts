@@ -1,19 +1,19 @@
-import { DeviceType } from "../../../drivers/virtio/device-types";
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";
 import type { SimRequest } from "./request";
+import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
 
-/** virtio-rng: fills every writable buffer with deterministic pseudo-random bytes. */
+/** virtio-rng (entropy device, section 5.4: one queue, no features, no configuration): fills every writable buffer with deterministic pseudo-random bytes. */
 export class RngModel extends VirtioDeviceModel {
-  readonly deviceType = DeviceType.Rng;
+  readonly deviceType = VIRTIO_DEVICE_ID.entropy;
   /** Bytes written per request at most (devices may return less than asked). */
   maxBytesPerRequest = Number.POSITIVE_INFINITY;
   bytesProduced = 0;
   private state = 0x2545_f491;
 
   constructor(memory: SimMemory, violations: ViolationLog, queueSize = 64) {
-    super({ memory, violations, queueSizes: [queueSize], features: 0n, configSize: 0 });
+    super({ memory, violations, queueSizes: [queueSize], features: 0n, configLayout: {}, configSize: 0 });
   }
 
   protected handleRequest(request: SimRequest): number {
