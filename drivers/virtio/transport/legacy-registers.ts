@@ -3,13 +3,13 @@ import { register, registerEnd } from "../register";
 /**
  * Legacy PCI header in BAR0 (virtio 1.2 section 4.1.4.10). The specification gives these fields as
  * a table, not a struct; the keys are its column names in the modern fields' spelling ("Device
- * Features bits 0:31" is device_features, "Queue Address" queue_address, "ISR Status" isr_status).
+ * Features bits 0:31" is device_feature, "Queue Address" queue_address, "ISR Status" isr_status).
  * config_msix_vector and queue_msix_vector exist only while MSI-X is enabled; the device
  * configuration follows the header, so it moves when MSI-X is switched on or off.
  */
 export const LEGACY_HEADER = {
-  device_features: register("device_features", 0x00, 4, "ro"),
-  driver_features: register("driver_features", 0x04, 4, "rw"),
+  device_feature: register("device_feature", 0x00, 4, "ro"),
+  driver_feature: register("driver_feature", 0x04, 4, "rw"),
   queue_address: register("queue_address", 0x08, 4, "rw"),
   queue_size: register("queue_size", 0x0c, 2, "ro"),
   queue_select: register("queue_select", 0x0e, 2, "rw"),

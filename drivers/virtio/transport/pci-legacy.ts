@@ -57,10 +57,10 @@ export class LegacyPciTransport extends TransportBase implements Transport {
   }
 
   readDeviceFeatures(): bigint {
-    return BigInt(readRegister(this.regs, LEGACY_HEADER.device_features));
+    return BigInt(readRegister(this.regs, LEGACY_HEADER.device_feature));
   }
   writeDriverFeatures(features: bigint): void {
-    writeRegister(this.regs, LEGACY_HEADER.driver_features, Number(features & LEGACY_FEATURE_MASK));
+    writeRegister(this.regs, LEGACY_HEADER.driver_feature, Number(features & LEGACY_FEATURE_MASK));
   }
   getStatus(): number {
     return readRegister(this.regs, LEGACY_HEADER.device_status);
