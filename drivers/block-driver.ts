@@ -23,7 +23,7 @@ export type BlockFailure =
  * machine-readable word (the driver's own), `detail` says what was asked and what went wrong.
  */
 export interface BlockError extends Error {
-  readonly device: string;
+  readonly deviceName: string;
   readonly code: string;
   readonly detail: string;
   readonly failure: BlockFailure;
@@ -35,12 +35,12 @@ export interface BlockError extends Error {
  */
 export class BlockRequestError extends Error implements BlockError {
   constructor(
-    readonly device: string,
+    readonly deviceName: string,
     readonly failure: BlockFailure,
     readonly detail: string,
     readonly code: string = failure,
   ) {
-    super(`${device}: ${code}: ${detail}`);
+    super(`${deviceName}: ${code}: ${detail}`);
     this.name = new.target.name;
   }
 }

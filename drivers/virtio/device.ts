@@ -83,7 +83,7 @@ export class VirtioDevice {
   }
 
   get name(): string {
-    return this.transport.device;
+    return this.transport.name;
   }
 
   acknowledge(): void {
@@ -143,7 +143,7 @@ export class VirtioDevice {
     }
     const size = transport.queueSizeFixed ? max : Math.min(max, limit);
     const queue = new SplitVirtqueue<T>(this.platform, transport, {
-      device: this.name,
+      deviceName: this.name,
       index,
       size,
       placement: transport.ringPlacement,

@@ -4,11 +4,11 @@
  */
 export class VirtioError extends Error {
   constructor(
-    readonly device: string,
+    readonly deviceName: string,
     readonly code: string,
     readonly detail: string,
   ) {
-    super(`${device}: ${code}: ${detail}`);
+    super(`${deviceName}: ${code}: ${detail}`);
     this.name = new.target.name;
   }
 }
@@ -35,9 +35,9 @@ export class VirtioTimeoutError extends VirtioError {}
 /** The driver-side API was used wrongly (a programming error, not a device fault). */
 export class VirtioUsageError extends VirtioError {}
 
-/** Wraps any thrown value as a VirtioError for `device`, keeping typed ones as they are. */
-export function asVirtioError(device: string, cause: unknown): VirtioError {
+/** Wraps any thrown value as a VirtioError for `deviceName`, keeping typed ones as they are. */
+export function asVirtioError(deviceName: string, cause: unknown): VirtioError {
   if (cause instanceof VirtioError) return cause;
   const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return new VirtioTransportError(device, "transport", message);
+  return new VirtioTransportError(deviceName, "transport", message);
 }

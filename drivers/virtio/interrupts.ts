@@ -58,15 +58,15 @@ export function pollingBinding(): VirtioInterruptBinding {
 }
 
 /** The queue indices `handlers.queues` names, checked against the device's queue count. */
-export function boundQueues(device: string, handlers: VirtioInterruptHandlers, queueCount: number): number[] {
+export function boundQueues(deviceName: string, handlers: VirtioInterruptHandlers, queueCount: number): number[] {
   const spec = handlers.queues;
   const queues = typeof spec === "number" ? Array.from({ length: spec }, (_, i) => i) : [...spec];
   for (const q of queues) {
     if (!Number.isInteger(q) || q < 0 || q >= queueCount) {
-      throw new VirtioUsageError(device, "interrupt-queue", `queue ${q} is not one of the device's ${queueCount} queues`);
+      throw new VirtioUsageError(deviceName, "interrupt-queue", `queue ${q} is not one of the device's ${queueCount} queues`);
     }
   }
-  if (new Set(queues).size !== queues.length) throw new VirtioUsageError(device, "interrupt-queue", `queue listed twice in ${queues.join(",")}`);
+  if (new Set(queues).size !== queues.length) throw new VirtioUsageError(deviceName, "interrupt-queue", `queue listed twice in ${queues.join(",")}`);
   return queues;
 }
 

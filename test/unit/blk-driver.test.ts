@@ -59,7 +59,7 @@ describe("virtio-blk driver: negotiation and configuration", () => {
     expect(probe.devices[0].state).toBe("failed");
     expect(error).toBeInstanceOf(VirtioConfigError);
     expect(error?.code).toBe(field);
-    expect(error?.device).toBe("00:04.0");
+    expect(error?.deviceName).toBe("00:04.0");
   });
 
   it.each(["modern", "transitional", "legacy"] as const)("reads and writes over the %s PCI transport", async (layout) => {

@@ -66,7 +66,7 @@ describe("the strict simulated device records driver spec violations", () => {
   it("queue set-up after DRIVER_OK", () => {
     const { machine, device } = bringUpPci((m, v) => new RngModel(m, v));
     assertNoViolations(machine.violations);
-    device.transport.setupQueue(0, 8, { desc: SIM_DMA_BASE, driver: SIM_DMA_BASE, device: SIM_DMA_BASE });
+    device.transport.setupQueue(0, 8, { descriptorArea: SIM_DMA_BASE, driverArea: SIM_DMA_BASE, deviceArea: SIM_DMA_BASE });
     expectViolation(machine, /written after DRIVER_OK/);
   });
 
@@ -90,7 +90,7 @@ describe("the strict simulated device records driver spec violations", () => {
     const up = bringUpPci((m, v) => new RngModel(m, v, 4));
     const q = up.queues[0];
     // Poke the avail idx directly: 5 entries in a 4-entry ring.
-    const ring = up.machine.memory.dataView(q.addresses.driver, 4);
+    const ring = up.machine.memory.dataView(q.addresses.driverArea, 4);
     ring?.setUint16(2, 5, true);
     up.device.transport.notify(0);
     expectViolation(up.machine, /avail idx 5 is 5 ahead/);

@@ -89,7 +89,7 @@ describe("misbehaving devices fail alone with a typed error", () => {
     expect(failed.error).toBeInstanceOf(type);
     expect(failed.error).toBeInstanceOf(VirtioError);
     expect(failed.error?.code).toBe(code);
-    expect(failed.error?.device).toBe("00:04.0");
+    expect(failed.error?.deviceName).toBe("00:04.0");
     expect(result.lines[1]).toMatch(new RegExp(`^virtio-error 00:04\\.0 ${code}: \\S`));
     expectOthersWork(result);
   });

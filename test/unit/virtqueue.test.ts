@@ -239,7 +239,7 @@ describe("split virtqueue", () => {
     postWritable(queue, slab, 0);
     queue.kick();
     // Descriptor 2 is free: the device returns it instead of chain 0.
-    const used = machine.memory.dataView(queue.addresses.device, 16) as DataView;
+    const used = machine.memory.dataView(queue.addresses.deviceArea, 16) as DataView;
     used.setUint32(4, 2, true);
     used.setUint16(2, 1, true);
     expect(queue.nextCompletion()).toBe(Completion.Broken);
@@ -252,7 +252,7 @@ describe("split virtqueue", () => {
     queue.onBroken = (e) => told.push(e);
     postWritable(queue, slab, 0);
     // The device claims three used entries for the one chain it was given.
-    const used = machine.memory.dataView(queue.addresses.device, 4);
+    const used = machine.memory.dataView(queue.addresses.deviceArea, 4);
     used?.setUint16(2, 3, true);
     expect(queue.nextCompletion()).toBe(Completion.Broken);
     expect(told.map((e) => e.code)).toEqual(["used-idx"]);
@@ -287,7 +287,7 @@ describe("split virtqueue", () => {
     // The test plays the device, writing used entries itself (the simulated device allocates), and
     // sets used.flags NO_NOTIFY (without EVENT_IDX) so that kick() never reaches the simulator.
     const { machine, queue, slab } = rng(0n, 256);
-    const used = machine.memory.dataView(queue.addresses.device, 4 + 8 * 256) as DataView;
+    const used = machine.memory.dataView(queue.addresses.deviceArea, 4 + 8 * 256) as DataView;
     used.setUint16(0, USED_NO_NOTIFY, true);
     let usedIdx = 0;
     const cycle = (count: number) => {
@@ -321,8 +321,8 @@ describe("split virtqueue", () => {
 
   it("runs on the legacy contiguous ring layout", () => {
     const { machine, queue, slab } = rng(0n, 16, { layout: "legacy" });
-    expect(queue.addresses.desc % 4096).toBe(0);
-    expect(queue.addresses.device % 4096).toBe(0);
+    expect(queue.addresses.descriptorArea % 4096).toBe(0);
+    expect(queue.addresses.deviceArea % 4096).toBe(0);
     for (let i = 0; i < 100; i++) {
       postWritable(queue, slab, i & 15);
       queue.kick();

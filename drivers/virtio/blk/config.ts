@@ -63,8 +63,8 @@ export function readBlkGeometry(transport: Transport, features: bigint): BlkGeom
     maxWriteZeroesSeg: has(BlkFeature.WriteZeroes) ? transport.readConfig(BLK_CONFIG.max_write_zeroes_seg) : 0,
     mayUnmap: has(BlkFeature.WriteZeroes) ? transport.readConfig(BLK_CONFIG.write_zeroes_may_unmap) : 0,
   }));
-  const device = transport.device;
-  const bad = (field: string, detail: string): VirtioConfigError => new VirtioConfigError(device, field, detail);
+  const deviceName = transport.name;
+  const bad = (field: string, detail: string): VirtioConfigError => new VirtioConfigError(deviceName, field, detail);
 
   if (raw.capacity > BigInt(MAX_SAFE_SECTORS)) throw bad("capacity", `${raw.capacity} sectors is beyond what the driver can address`);
   const blockSize = raw.blkSize;

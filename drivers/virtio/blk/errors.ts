@@ -9,12 +9,12 @@ export abstract class BlkRequestError extends VirtioError implements BlockError 
   abstract readonly failure: BlockFailure;
 
   constructor(
-    device: string,
+    deviceName: string,
     code: string,
     readonly request: string,
     detail: string,
   ) {
-    super(device, code, `${request}: ${detail}`);
+    super(deviceName, code, `${request}: ${detail}`);
   }
 }
 
@@ -22,8 +22,8 @@ export abstract class BlkRequestError extends VirtioError implements BlockError 
 export class BlkIoError extends BlkRequestError {
   readonly failure = "io";
 
-  constructor(device: string, request: string) {
-    super(device, "ioerr", request, "device reported an I/O error");
+  constructor(deviceName: string, request: string) {
+    super(deviceName, "ioerr", request, "device reported an I/O error");
   }
 }
 
@@ -31,8 +31,8 @@ export class BlkIoError extends BlkRequestError {
 export class BlkUnsupportedError extends BlkRequestError {
   readonly failure = "unsupported";
 
-  constructor(device: string, request: string, detail = "device reported the request unsupported") {
-    super(device, "unsupported", request, detail);
+  constructor(deviceName: string, request: string, detail = "device reported the request unsupported") {
+    super(deviceName, "unsupported", request, detail);
   }
 }
 
@@ -40,8 +40,8 @@ export class BlkUnsupportedError extends BlkRequestError {
 export class BlkReadOnlyError extends BlkRequestError {
   readonly failure = "read-only";
 
-  constructor(device: string, request: string) {
-    super(device, "read-only", request, "device is read-only");
+  constructor(deviceName: string, request: string) {
+    super(deviceName, "read-only", request, "device is read-only");
   }
 }
 
@@ -50,11 +50,11 @@ export class BlkDeviceError extends VirtioDeviceError implements BlockError {
   readonly failure = "device";
 
   constructor(
-    device: string,
+    deviceName: string,
     code: string,
     readonly request: string,
     detail: string,
   ) {
-    super(device, code, `${request}: ${detail}`);
+    super(deviceName, code, `${request}: ${detail}`);
   }
 }

@@ -42,14 +42,14 @@ export function wantedSegments(geometry: BlkGeometry): number {
   return Math.min(deviceMax, Math.ceil(DRIVER_MAX_TRANSFER_BYTES / segmentBytes(geometry)));
 }
 
-export function blkLimits(device: string, geometry: BlkGeometry, maxChainLength: number): BlkLimits {
+export function blkLimits(deviceName: string, geometry: BlkGeometry, maxChainLength: number): BlkLimits {
   const segment = segmentBytes(geometry);
   const maxSegments = Math.min(wantedSegments(geometry), maxChainLength - FRAMING_DESCRIPTORS);
-  if (maxSegments < 1) throw new VirtioConfigError(device, "queue-size", `chains of ${maxChainLength} descriptors cannot carry a request`);
+  if (maxSegments < 1) throw new VirtioConfigError(deviceName, "queue-size", `chains of ${maxChainLength} descriptors cannot carry a request`);
   const blockSectors = geometry.blockSize / SECTOR_SIZE;
   const rangeLimit = (field: string, maxSectors: number, alignment: number): number => {
     const aligned = alignDown(alignDown(maxSectors, alignment) || maxSectors, blockSectors);
-    if (aligned === 0) throw new VirtioConfigError(device, field, `${maxSectors} sectors is less than a block`);
+    if (aligned === 0) throw new VirtioConfigError(deviceName, field, `${maxSectors} sectors is less than a block`);
     return aligned;
   };
   const maxDiscardSectors = geometry.discard ? rangeLimit("max_discard_sectors", geometry.discard.maxSectors, geometry.discard.alignmentSectors) : 0;

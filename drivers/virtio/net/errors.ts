@@ -3,9 +3,9 @@ import { VirtioError } from "../errors";
 /** The device answered a control command with ERR. `command` names it ("mac addr-set"). */
 export class NetControlError extends VirtioError {
   constructor(
-    device: string,
+    deviceName: string,
     readonly command: string,
   ) {
-    super(device, "ctrl-err", `${command}: device answered ERR`);
+    super(deviceName, "ctrl-err", `${command}: device answered ERR`);
   }
 }

@@ -173,6 +173,6 @@ export class NetReceiver {
 
   private badHeader(code: string, detail: string): void {
     this.counters.rxBadHeader++;
-    this.counters.deviceError(new VirtioDeviceError(this.queue.device, code, `rx queue ${this.queue.index}: ${detail}`));
+    this.counters.deviceError(new VirtioDeviceError(this.queue.deviceName, code, `rx queue ${this.queue.index}: ${detail}`));
   }
 }

@@ -9,7 +9,7 @@ export type QueueNotifier = Pick<Transport, "notify">;
 
 export interface VirtqueueOptions {
   /** Device name for errors. */
-  readonly device: string;
+  readonly deviceName: string;
   readonly index: number;
   /** Power of two, 1..32768. */
   readonly size: number;
@@ -61,7 +61,7 @@ const RELEASED = "queue-released";
  * An oversized used length is not a break: it is clamped to the chain's writable bytes and counted.
  */
 export class SplitVirtqueue<T = unknown> {
-  readonly device: string;
+  readonly deviceName: string;
   readonly index: number;
   readonly size: number;
   readonly addresses: QueueAddresses;
@@ -119,9 +119,9 @@ export class SplitVirtqueue<T = unknown> {
   ) {
     const { size } = options;
     if (!(size >= 1 && size <= MAX_QUEUE_SIZE && (size & (size - 1)) === 0)) {
-      throw new VirtioUsageError(options.device, "queue-size", `queue ${options.index}: size ${size} is not a power of two <= ${MAX_QUEUE_SIZE}`);
+      throw new VirtioUsageError(options.deviceName, "queue-size", `queue ${options.index}: size ${size} is not a power of two <= ${MAX_QUEUE_SIZE}`);
     }
-    this.device = options.device;
+    this.deviceName = options.deviceName;
     this.index = options.index;
     this.size = size;
     this.mask = size - 1;
@@ -134,9 +134,9 @@ export class SplitVirtqueue<T = unknown> {
     this.usedEventOffset = layout.usedEvent;
     this.availEventOffset = layout.availEvent;
     this.addresses = {
-      desc: this.region.physical + layout.desc,
-      driver: this.region.physical + layout.avail,
-      device: this.region.physical + layout.used,
+      descriptorArea: this.region.physical + layout.desc,
+      driverArea: this.region.physical + layout.avail,
+      deviceArea: this.region.physical + layout.used,
     };
     this.indirectEntries = options.indirectEntries;
     if (options.indirectEntries > 1) {
@@ -180,7 +180,7 @@ export class SplitVirtqueue<T = unknown> {
   addReadable(physical: number, length: number): void {
     if (this.buildSawWritable) {
       this.abort();
-      throw new VirtioUsageError(this.device, "chain-order", `queue ${this.index}: readable buffer after a writable one`);
+      throw new VirtioUsageError(this.deviceName, "chain-order", `queue ${this.index}: readable buffer after a writable one`);
     }
     this.add(physical, length, 0);
   }
@@ -322,7 +322,7 @@ export class SplitVirtqueue<T = unknown> {
 
   /** Stops the queue for good (it is broken from then on) without freeing its memory. */
   retire(): void {
-    this.broken ??= new VirtioRingBrokenError(this.device, RELEASED, `queue ${this.index} was torn down`);
+    this.broken ??= new VirtioRingBrokenError(this.deviceName, RELEASED, `queue ${this.index} was torn down`);
     this.building = false;
   }
 
@@ -336,7 +336,7 @@ export class SplitVirtqueue<T = unknown> {
   }
 
   private add(physical: number, length: number, flags: number): void {
-    if (!this.building) throw new VirtioUsageError(this.device, "chain-state", `queue ${this.index}: add without begin`);
+    if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
     if (this.buildOverflow) return;
     if (this.indirectView !== undefined) {
       if (this.buildCount === this.indirectEntries) {
@@ -396,7 +396,7 @@ export class SplitVirtqueue<T = unknown> {
   }
 
   private breakRing(code: string, detail: string): Completion {
-    this.broken = new VirtioRingBrokenError(this.device, code, `queue ${this.index}: ${detail}`);
+    this.broken = new VirtioRingBrokenError(this.deviceName, code, `queue ${this.index}: ${detail}`);
     this.building = false;
     this.onBroken?.(this.broken);
     return Completion.Broken;

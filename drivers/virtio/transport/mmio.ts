@@ -42,18 +42,18 @@ export class MmioTransport extends TransportBase implements Transport {
 
   constructor(
     platform: Platform,
-    readonly device: string,
+    readonly name: string,
     private readonly regs: IoRegion,
   ) {
     super(platform);
     if (regs.length < MMIO_CONFIG_OFFSET) {
-      throw new VirtioTransportError(device, "mmio-window", `${regs.length} bytes, the register block ${MMIO_CONFIG_OFFSET}`);
+      throw new VirtioTransportError(name, "mmio-window", `${regs.length} bytes, the register block ${MMIO_CONFIG_OFFSET}`);
     }
     const magic = readRegister(regs, MMIO_REGISTERS.MagicValue);
-    if (magic !== MMIO_MAGIC) throw new VirtioTransportError(device, "mmio-magic", `magic 0x${magic.toString(16)}`);
+    if (magic !== MMIO_MAGIC) throw new VirtioTransportError(name, "mmio-magic", `magic 0x${magic.toString(16)}`);
     this.version = readRegister(regs, MMIO_REGISTERS.Version);
     if (this.version !== MMIO_VERSION_LEGACY && this.version !== MMIO_VERSION_MODERN) {
-      throw new VirtioTransportError(device, "mmio-version", `unsupported version ${this.version}`);
+      throw new VirtioTransportError(name, "mmio-version", `unsupported version ${this.version}`);
     }
     this.deviceType = readRegister(regs, MMIO_REGISTERS.DeviceID);
     const legacy = this.version === MMIO_VERSION_LEGACY;
@@ -92,17 +92,17 @@ export class MmioTransport extends TransportBase implements Transport {
     writeRegister(this.regs, MMIO_REGISTERS.QueueNum, size);
     if (this.version === MMIO_VERSION_LEGACY) {
       // The driver picks the page size the PFN counts in; the legacy ring alignment is that page.
-      if (addresses.desc % LEGACY_QUEUE_ALIGN !== 0) {
-        throw new VirtioQueueError(this.device, "queue-address", `queue ${index}: ring not page aligned`);
+      if (addresses.descriptorArea % LEGACY_QUEUE_ALIGN !== 0) {
+        throw new VirtioQueueError(this.name, "queue-address", `queue ${index}: ring not page aligned`);
       }
       writeRegister(this.regs, MMIO_REGISTERS.GuestPageSize, LEGACY_QUEUE_ALIGN);
       writeRegister(this.regs, MMIO_REGISTERS.QueueAlign, LEGACY_QUEUE_ALIGN);
-      writeRegister(this.regs, MMIO_REGISTERS.QueuePFN, addresses.desc / LEGACY_QUEUE_ALIGN);
+      writeRegister(this.regs, MMIO_REGISTERS.QueuePFN, addresses.descriptorArea / LEGACY_QUEUE_ALIGN);
       return;
     }
-    this.writeAddress(MMIO_REGISTERS.QueueDescLow, MMIO_REGISTERS.QueueDescHigh, addresses.desc);
-    this.writeAddress(MMIO_REGISTERS.QueueDriverLow, MMIO_REGISTERS.QueueDriverHigh, addresses.driver);
-    this.writeAddress(MMIO_REGISTERS.QueueDeviceLow, MMIO_REGISTERS.QueueDeviceHigh, addresses.device);
+    this.writeAddress(MMIO_REGISTERS.QueueDescLow, MMIO_REGISTERS.QueueDescHigh, addresses.descriptorArea);
+    this.writeAddress(MMIO_REGISTERS.QueueDriverLow, MMIO_REGISTERS.QueueDriverHigh, addresses.driverArea);
+    this.writeAddress(MMIO_REGISTERS.QueueDeviceLow, MMIO_REGISTERS.QueueDeviceHigh, addresses.deviceArea);
     writeRegister(this.regs, MMIO_REGISTERS.QueueReady, MMIO_QUEUE_READY);
   }
 
@@ -135,7 +135,7 @@ export class MmioTransport extends TransportBase implements Transport {
 
   private selectQueue(index: number): void {
     if (!(index >= 0 && index < MMIO_MAX_QUEUES)) {
-      throw new VirtioQueueError(this.device, "queue-index", `queue ${index} out of range`);
+      throw new VirtioQueueError(this.name, "queue-index", `queue ${index} out of range`);
     }
     writeRegister(this.regs, MMIO_REGISTERS.QueueSel, index);
   }

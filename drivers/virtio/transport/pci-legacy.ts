@@ -41,14 +41,14 @@ export class LegacyPciTransport extends TransportBase implements Transport {
   /** `msixEnabled` is asked on each config access: enabling MSI-X moves the device config. */
   constructor(
     platform: Platform,
-    readonly device: string,
+    readonly name: string,
     readonly deviceType: number,
     private readonly regs: IoRegion,
     private readonly msixEnabled: () => boolean,
   ) {
     super(platform);
     if (regs.length < LEGACY_HEADER_LENGTH) {
-      throw new VirtioTransportError(device, "legacy-bar", `BAR0 has ${regs.length} bytes, the legacy header ${LEGACY_HEADER_LENGTH}`);
+      throw new VirtioTransportError(name, "legacy-bar", `BAR0 has ${regs.length} bytes, the legacy header ${LEGACY_HEADER_LENGTH}`);
     }
     this.notifyKind = regs.space;
     this.config = regs.window(LEGACY_CONFIG_OFFSET, regs.length - LEGACY_CONFIG_OFFSET);
@@ -80,11 +80,11 @@ export class LegacyPciTransport extends TransportBase implements Transport {
   setupQueue(index: number, size: number, addresses: QueueAddresses): void {
     const fixed = this.queueMaxSize(index);
     if (size !== fixed) {
-      throw new VirtioQueueError(this.device, "queue-size", `queue ${index}: legacy size is fixed at ${fixed}, asked ${size}`);
+      throw new VirtioQueueError(this.name, "queue-size", `queue ${index}: legacy size is fixed at ${fixed}, asked ${size}`);
     }
-    const pfn = addresses.desc / 2 ** LEGACY_PFN_SHIFT;
-    if (addresses.desc % LEGACY_QUEUE_ALIGN !== 0 || pfn >= PFN_LIMIT) {
-      throw new VirtioQueueError(this.device, "queue-address", `queue ${index}: ring at 0x${addresses.desc.toString(16)} has no 32-bit PFN`);
+    const pfn = addresses.descriptorArea / 2 ** LEGACY_PFN_SHIFT;
+    if (addresses.descriptorArea % LEGACY_QUEUE_ALIGN !== 0 || pfn >= PFN_LIMIT) {
+      throw new VirtioQueueError(this.name, "queue-address", `queue ${index}: ring at 0x${addresses.descriptorArea.toString(16)} has no 32-bit PFN`);
     }
     writeRegister(this.regs, LEGACY_HEADER.queue_address, pfn);
   }
@@ -121,7 +121,7 @@ export class LegacyPciTransport extends TransportBase implements Transport {
 
   private selectQueue(index: number): void {
     if (!(index >= 0 && index < LEGACY_MAX_QUEUES)) {
-      throw new VirtioQueueError(this.device, "queue-index", `queue ${index} out of range`);
+      throw new VirtioQueueError(this.name, "queue-index", `queue ${index} out of range`);
     }
     writeRegister(this.regs, LEGACY_HEADER.queue_select, index);
   }

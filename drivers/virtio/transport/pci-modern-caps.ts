@@ -25,7 +25,7 @@ export interface ModernLayout {
   readonly notify: VirtioPciWindow;
   readonly notifyMultiplier: number;
   readonly isr: VirtioPciWindow;
-  readonly device?: VirtioPciWindow;
+  readonly deviceConfig?: VirtioPciWindow;
 }
 
 export type ModernLayoutResult = { layout: ModernLayout } | { problems: string[] };
@@ -98,7 +98,7 @@ export function findModernLayout(config: PciConfigAccess, fn: PciFunction): Mode
       notify: notify.window,
       notifyMultiplier: readRegister(notify.cap, VIRTIO_PCI_NOTIFY_CAP.notify_off_multiplier),
       isr: isr.window,
-      device: chosen.get(VirtioCfgType.Device)?.window,
+      deviceConfig: chosen.get(VirtioCfgType.Device)?.window,
     },
   };
 }

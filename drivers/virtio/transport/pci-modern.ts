@@ -13,7 +13,7 @@ export interface ModernRegions {
   readonly notify: IoRegion;
   readonly notifyMultiplier: number;
   readonly isr: IoRegion;
-  readonly device?: IoRegion;
+  readonly deviceConfig?: IoRegion;
 }
 
 /** Hot path (INTx handler): the entry's type fixes the width, so the read is written out, not dispatched. */
@@ -34,7 +34,7 @@ export class ModernPciTransport extends TransportBase implements Transport {
 
   constructor(
     platform: Platform,
-    readonly device: string,
+    readonly name: string,
     readonly deviceType: number,
     private readonly regions: ModernRegions,
   ) {
@@ -71,14 +71,14 @@ export class ModernPciTransport extends TransportBase implements Transport {
   setupQueue(index: number, size: number, addresses: QueueAddresses): void {
     this.selectQueue(index);
     writeRegister(this.common, COMMON_CFG.queue_size, size);
-    writeRegister64(this.common, COMMON_CFG.queue_desc, addresses.desc);
-    writeRegister64(this.common, COMMON_CFG.queue_driver, addresses.driver);
-    writeRegister64(this.common, COMMON_CFG.queue_device, addresses.device);
+    writeRegister64(this.common, COMMON_CFG.queue_desc, addresses.descriptorArea);
+    writeRegister64(this.common, COMMON_CFG.queue_driver, addresses.driverArea);
+    writeRegister64(this.common, COMMON_CFG.queue_device, addresses.deviceArea);
     const notifyOff = readRegister(this.common, COMMON_CFG.queue_notify_off);
     const offset = notifyOff * this.regions.notifyMultiplier;
     if (offset + NOTIFY_WIDTH > this.regions.notify.length) {
       throw new VirtioQueueError(
-        this.device,
+        this.name,
         "notify-offset",
         `queue ${index}: queue_notify_off ${notifyOff} * ${this.regions.notifyMultiplier} outside the ${this.regions.notify.length}-byte notify region`,
       );
@@ -112,15 +112,15 @@ export class ModernPciTransport extends TransportBase implements Transport {
   }
 
   protected deviceConfig(): IoRegion {
-    if (this.regions.device === undefined) {
-      throw new VirtioConfigError(this.device, "no-device-config", "device has no DEVICE_CFG capability");
+    if (this.regions.deviceConfig === undefined) {
+      throw new VirtioConfigError(this.name, "no-device-config", "device has no DEVICE_CFG capability");
     }
-    return this.regions.device;
+    return this.regions.deviceConfig;
   }
 
   private selectQueue(index: number): void {
     if (!(index >= 0 && index < this.notifyOffsets.length)) {
-      throw new VirtioQueueError(this.device, "queue-index", `queue ${index} of ${this.notifyOffsets.length}`);
+      throw new VirtioQueueError(this.name, "queue-index", `queue ${index} of ${this.notifyOffsets.length}`);
     }
     writeRegister(this.common, COMMON_CFG.queue_select, index);
   }

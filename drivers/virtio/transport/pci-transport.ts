@@ -66,7 +66,7 @@ export function createPciTransport(platform: Platform, config: PciConfigAccess, 
       notify: open(layout.notify),
       notifyMultiplier: layout.notifyMultiplier,
       isr: open(layout.isr),
-      device: layout.device && open(layout.device),
+      deviceConfig: layout.deviceConfig && open(layout.deviceConfig),
     });
   } else if (isTransitionalVirtio(fn)) {
     const bar = fn.bars[LEGACY_BAR];

@@ -9,9 +9,9 @@ export type NotifyKind = "mem" | "io";
 
 /** Physical addresses of a split queue's three parts. */
 export interface QueueAddresses {
-  readonly desc: number;
-  readonly driver: number;
-  readonly device: number;
+  readonly descriptorArea: number;
+  readonly driverArea: number;
+  readonly deviceArea: number;
 }
 
 /** How a queue's rings must be placed, as the transport dictates. */
@@ -27,7 +27,7 @@ export interface RingPlacement {
  */
 export interface Transport {
   /** "bb:dd.f" or "mmio@0x..." — used in every error and report line. */
-  readonly device: string;
+  readonly name: string;
   readonly kind: TransportKind;
   readonly notifyKind: NotifyKind;
   readonly deviceType: number;
@@ -75,7 +75,7 @@ export const FIXED_GENERATION = 0;
 
 /** What every transport does the same way, on top of its register accessors. */
 export abstract class TransportBase {
-  abstract readonly device: string;
+  abstract readonly name: string;
   constructor(protected readonly platform: Platform) {}
 
   abstract getStatus(): number;
@@ -89,7 +89,7 @@ export abstract class TransportBase {
     const deadline = this.platform.monotonicNs() + timeoutNs;
     while (this.getStatus() !== DeviceStatus.Reset) {
       if (this.platform.monotonicNs() > deadline) {
-        throw new VirtioStatusError(this.device, "reset-timeout", `status still 0x${this.getStatus().toString(16)}`);
+        throw new VirtioStatusError(this.name, "reset-timeout", `status still 0x${this.getStatus().toString(16)}`);
       }
     }
   }
@@ -112,6 +112,6 @@ export abstract class TransportBase {
       const value = read();
       if (this.configGeneration() === before) return value;
     }
-    throw new VirtioConfigError(this.device, "config-unstable", `generation changed on ${CONFIG_STABLE_ATTEMPTS} reads`);
+    throw new VirtioConfigError(this.name, "config-unstable", `generation changed on ${CONFIG_STABLE_ATTEMPTS} reads`);
   }
 }
