@@ -70,6 +70,12 @@ export class TcpCounters {
   timeWait = 0;
   /** TIME_WAIT connections ended early to stay within maxTimeWait. */
   timeWaitRecycled = 0;
+  /** SYN-ACKs sent with a SYN cookie instead of a half-open connection. */
+  syncookiesSent = 0;
+  /** ACKs whose cookie was valid (each opened a connection unless maxConnections was reached). */
+  syncookiesValidated = 0;
+  /** ACKs checked for a cookie while cookies were out, and refused. */
+  syncookiesFailed = 0;
 }
 
 /** Per-interface traffic counters, TCP's included: one object a status page can print. */

@@ -36,7 +36,11 @@ export class ScriptedPeer {
     this.stack = this.host.stack;
     this.tcp = this.stack.tcp;
     this.host.stack.configureStatic(staticConfig("10.0.2.15"));
-    // Teach the stack the peer's MAC so that replies leave at once.
+    this.announce();
+  }
+
+  /** Teaches the stack the peer's MAC (again, once its ARP entry expired) so that replies leave at once. */
+  announce(): void {
     this.host.link.inject(ethernet(mac(0x15), mac(9), ETHERTYPE_ARP, arpPacket(2, mac(9), PEER, mac(0x15), US)));
     this.host.link.takeSent();
   }

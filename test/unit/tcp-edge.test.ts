@@ -104,8 +104,8 @@ describe("tcp sequence wrap-around", () => {
 });
 
 describe("tcp limits and malformed segments", () => {
-  it("drops SYNs beyond the pending handshake limit and counts them", () => {
-    const peer = new ScriptedPeer({ maxPendingHandshakes: 4 });
+  it("drops SYNs beyond the pending handshake limit and counts them when SYN cookies are off", () => {
+    const peer = new ScriptedPeer({ maxPendingHandshakes: 4, synCookies: "never" });
     peer.tcp.listen(80, () => undefined, { backlog: 10 });
     for (let i = 0; i < 10; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
     expect(peer.take().filter((s) => s.flags === (SYN | ACK))).toHaveLength(4);
@@ -117,8 +117,8 @@ describe("tcp limits and malformed segments", () => {
     expect(peer.take()).toHaveLength(1);
   });
 
-  it("honours the listen backlog and the connection limit", () => {
-    const peer = new ScriptedPeer({ maxConnections: 3 });
+  it("honours the listen backlog and the connection limit when SYN cookies are off", () => {
+    const peer = new ScriptedPeer({ maxConnections: 3, synCookies: "never" });
     peer.tcp.listen(80, () => undefined, { backlog: 2 });
     for (let i = 0; i < 3; i++) peer.send({ seq: i, flags: SYN, sourcePort: 1000 + i });
     expect(peer.stack.counters.drops["tcp.backlogFull"]).toBe(1);

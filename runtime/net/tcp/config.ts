@@ -1,3 +1,11 @@
+/**
+ * When listeners answer SYNs with SYN cookies (see syn-cookies.ts) instead of keeping a
+ * half-open connection: "when-full" once the half-open limit (maxPendingHandshakes) or the
+ * listener's backlog is reached, "always" for every SYN, "never" to drop SYNs beyond the limits.
+ * A connection opened through a cookie has no window scaling and one of four MSS values.
+ */
+export type SynCookieMode = "never" | "when-full" | "always";
+
 /** Tunables of the TCP layer; every field has a default in DEFAULT_TCP_OPTIONS. */
 export interface TcpOptions {
   /** Established and closing connections, at most (TIME_WAIT apart: see maxTimeWait). */
@@ -7,10 +15,12 @@ export interface TcpOptions {
    * tcp_max_tw_buckets does), so closed connections never keep new clients out.
    */
   maxTimeWait: number;
-  /** Half-open (SYN_RECEIVED) connections across all listeners; further SYNs are dropped. */
+  /** Half-open (SYN_RECEIVED) connections across all listeners; further SYNs get cookies or are dropped. */
   maxPendingHandshakes: number;
   /** Listen backlog when listen() is given none. */
   defaultBacklog: number;
+  /** SYN cookies, so that a SYN flood filling the limits above does not shut clients out. */
+  synCookies: SynCookieMode;
   sendBufferBytes: number;
   receiveBufferBytes: number;
   /** Separate out-of-order ranges held per connection (their bytes are bounded by the window). */
@@ -46,6 +56,7 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = {
   maxTimeWait: 256,
   maxPendingHandshakes: 128,
   defaultBacklog: 64,
+  synCookies: "when-full",
   sendBufferBytes: 64 * 1024,
   receiveBufferBytes: 64 * 1024,
   maxOutOfOrderSegments: 64,

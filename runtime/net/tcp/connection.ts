@@ -12,7 +12,7 @@ import { RetransmissionClock } from "./retransmission";
 import { OPTION_ABSENT, type ParsedSegment } from "./segment";
 import { SegmentOutput } from "./segment-output";
 import { SendSpace } from "./send-space";
-import { seqGt, seqLe } from "./seq";
+import { seqAdd, seqGt, seqLe } from "./seq";
 import { acceptsData, canSendData, type TcpState } from "./state";
 
 const encoder = new TextEncoder();
@@ -169,6 +169,18 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.out.output();
   }
 
+  /**
+   * Passive open through a SYN cookie: the SYN-ACK went out without state, this connection's ISS
+   * being the cookie, and `ack` completes the handshake (with any data it carries). It stands in
+   * for the SYN, which is one sequence number before it; the cookie gave the MSS, and there is no
+   * window scaling since a cookie cannot carry it.
+   */
+  acceptCookie(ack: ParsedSegment, mss: number): void {
+    this.start(seqAdd(ack.seq, -1), ack, mss, false);
+    this.snd.advance(seqAdd(this.snd.iss, 1));
+    this.receive(ack);
+  }
+
   /** A SYN that may replace this connection: we are in TIME_WAIT and it starts past our RCV.NXT. */
   acceptsNewIncarnation(syn: ParsedSegment): boolean {
     return this.currentState === "TIME_WAIT" && seqGt(syn.seq, this.rcv.nxt);
@@ -271,10 +283,15 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
   private synchronize(segment: ParsedSegment): void {
     const { options, ourMss } = this.host;
     const scaling = options.windowScaling && segment.windowScale !== OPTION_ABSENT;
-    this.out.windowScaling = scaling;
-    this.rcv.synchronize(segment.seq, scaling ? windowScaleFor(options.receiveBufferBytes) : 0);
     const announced = segment.mss === OPTION_ABSENT ? DEFAULT_PEER_MSS : segment.mss;
-    this.snd.synchronize(segment, Math.max(MIN_PEER_MSS, Math.min(announced, ourMss)), scaling ? segment.windowScale : 0);
+    this.start(segment.seq, segment, Math.max(MIN_PEER_MSS, Math.min(announced, ourMss)), scaling);
+  }
+
+  /** Sets up both sequence spaces from the peer's ISN `irs` and `segment`'s window. */
+  private start(irs: number, segment: ParsedSegment, mss: number, scaling: boolean): void {
+    this.out.windowScaling = scaling;
+    this.rcv.synchronize(irs, scaling ? windowScaleFor(this.host.options.receiveBufferBytes) : 0);
+    this.snd.synchronize(segment, mss, scaling ? segment.windowScale : 0);
     this.congestion.start(this.snd.mss);
   }
 

@@ -2,7 +2,7 @@ import { reportCallbackError } from "../errors";
 import type { TcpConnection } from "./connection";
 
 export interface ListenOptions {
-  /** Handshakes in progress for this port, at most; further SYNs are dropped. */
+  /** Handshakes in progress for this port, at most; further SYNs get SYN cookies or are dropped. */
   backlog?: number;
 }
 
@@ -10,6 +10,8 @@ export interface ListenOptions {
 export class TcpListener {
   /** Connections of this listener still in SYN_RECEIVED. */
   pendingHandshakes = 0;
+  /** Cookie clock step of the last SYN cookie this listener sent. */
+  lastCookieStep = Number.NEGATIVE_INFINITY;
   private open = true;
 
   constructor(

@@ -7,11 +7,13 @@ import { randomUint16, randomUint32, type RandomSource, type Scheduler } from ".
 import type { NetStack } from "../stack";
 import { DEFAULT_TCP_OPTIONS, type TcpOptions } from "./config";
 import { TcpConnection } from "./connection";
-import type { ConnectionHost } from "./connection-host";
-import { CHECKSUM_OFFSET, FLAG_ACK, FLAG_RST, FLAG_SYN, MAX_PORT, TCP_HEADER_LENGTH } from "./header";
+import type { ConnectionHost, Endpoints } from "./connection-host";
+import { CHECKSUM_OFFSET, DEFAULT_PEER_MSS, FLAG_ACK, FLAG_RST, FLAG_SYN, MAX_PORT, MAX_WINDOW_FIELD, TCP_HEADER_LENGTH } from "./header";
 import { TcpListener, type ListenOptions } from "./listener";
 import { OPTION_ABSENT, ParsedSegment, parseSegment, segmentHeaderLength, writeSegmentHeader, type OutgoingSegment } from "./segment";
 import { seqAdd } from "./seq";
+import { cookieStep, STEPS_ACCEPTED, SynCookies } from "./syn-cookies";
+import type { Mutable } from "../mutable";
 
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = MAX_PORT - EPHEMERAL_FIRST + 1;
@@ -26,6 +28,8 @@ export interface TcpDependencies {
 
 interface PendingOpen {
   readonly listener: TcpListener | null;
+  /** Counts against the half-open limits (a passive open from a SYN, not from a cookie). */
+  readonly halfOpen: boolean;
   readonly resolve: (connection: TcpConnection) => void;
   readonly reject: (error: NetError) => void;
 }
@@ -48,6 +52,10 @@ export class Tcp implements ConnectionHost {
   private readonly timeWait = new Set<TcpConnection>();
   private handshakeCount = 0;
   private readonly segment = new ParsedSegment();
+  private readonly cookies: SynCookies;
+  /** Reused for every cookie made or checked: a flood of SYNs or ACKs allocates no records. */
+  private readonly cookieReply: Mutable<OutgoingSegment>;
+  private readonly cookieTuple: Mutable<Endpoints> = { localAddress: 0, localPort: 0, remoteAddress: 0, remotePort: 0 };
 
   constructor(dependencies: TcpDependencies, options: Partial<TcpOptions> = {}) {
     this.stack = dependencies.stack;
@@ -55,6 +63,8 @@ export class Tcp implements ConnectionHost {
     this.random = dependencies.random;
     this.counters = this.stack.counters;
     this.options = { ...DEFAULT_TCP_OPTIONS, ...options };
+    this.cookies = new SynCookies(this.random);
+    this.cookieReply = { sourcePort: 0, destinationPort: 0, seq: 0, ack: 0, flags: FLAG_SYN | FLAG_ACK, window: 0, mss: OPTION_ABSENT, windowScale: OPTION_ABSENT };
     this.stack.registerProtocol(PROTOCOL_TCP, (datagram) => this.receive(datagram));
   }
 
@@ -91,7 +101,7 @@ export class Tcp implements ConnectionHost {
     if (this.liveConnections >= this.options.maxConnections) throw new NetError("limit", "too many TCP connections");
     const localAddress = this.stack.config.address;
     const connection = new TcpConnection(this, { localAddress, localPort: this.freeEphemeralPort(), remoteAddress, remotePort: port }, randomUint32(this.random), "SYN_SENT");
-    const opened = new Promise<TcpConnection>((resolve, reject) => this.opening.set(connection, { listener: null, resolve, reject }));
+    const opened = new Promise<TcpConnection>((resolve, reject) => this.opening.set(connection, { listener: null, halfOpen: false, resolve, reject }));
     this.add(connection);
     this.counters.tcp.activeOpens++;
     connection.open();
@@ -114,8 +124,10 @@ export class Tcp implements ConnectionHost {
     if (pending === undefined) return;
     this.opening.delete(connection);
     if (pending.listener === null) return pending.resolve(connection);
-    pending.listener.pendingHandshakes--;
-    this.handshakeCount--;
+    if (pending.halfOpen) {
+      pending.listener.pendingHandshakes--;
+      this.handshakeCount--;
+    }
     this.counters.tcp.passiveOpens++;
     pending.listener.deliver(connection);
   }
@@ -140,10 +152,11 @@ export class Tcp implements ConnectionHost {
     const pending = this.opening.get(connection);
     if (pending === undefined) return;
     this.opening.delete(connection);
-    if (pending.listener !== null) {
+    if (pending.listener === null) pending.reject(error ?? new NetError("closed", "connection closed before it opened"));
+    else if (pending.halfOpen) {
       pending.listener.pendingHandshakes--;
       this.handshakeCount--;
-    } else pending.reject(error ?? new NetError("closed", "connection closed before it opened"));
+    }
   }
 
   receive(datagram: Ipv4Datagram): void {
@@ -161,22 +174,79 @@ export class Tcp implements ConnectionHost {
     }
     const listener = this.listeners.get(segment.destinationPort);
     if (listener !== undefined && opening) return this.accept(listener, datagram, segment);
+    if (listener !== undefined && (segment.flags & (FLAG_SYN | FLAG_ACK | FLAG_RST)) === FLAG_ACK && this.cookiesOut(listener)) {
+      if (this.acceptCookie(listener, datagram, segment)) return;
+      this.counters.tcp.syncookiesFailed++;
+    }
     this.counters.drop("tcp.noConnection");
     // A listener ignores stray segments without ACK; a closed port answers everything but RST.
     if (listener === undefined || segment.has(FLAG_ACK)) this.refuse(datagram, segment);
   }
 
   private accept(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): void {
-    if (this.pendingHandshakes >= this.options.maxPendingHandshakes) return this.counters.drop("tcp.synFlood");
-    if (listener.pendingHandshakes >= listener.backlog) return this.counters.drop("tcp.backlogFull");
+    const tableFull = this.pendingHandshakes >= this.options.maxPendingHandshakes;
+    const backlogFull = listener.pendingHandshakes >= listener.backlog;
+    const mode = this.options.synCookies;
+    if (mode === "always" || (mode === "when-full" && (tableFull || backlogFull))) return this.sendCookie(listener, datagram, segment);
+    if (tableFull) return this.counters.drop("tcp.synFlood");
+    if (backlogFull) return this.counters.drop("tcp.backlogFull");
     if (this.liveConnections >= this.options.maxConnections) return this.counters.drop("tcp.connectionLimit");
-    const endpoints = { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
-    const connection = new TcpConnection(this, endpoints, randomUint32(this.random), "SYN_RECEIVED");
-    this.opening.set(connection, { listener, resolve: () => undefined, reject: () => undefined });
+    const connection = new TcpConnection(this, endpointsOf(listener, datagram, segment), randomUint32(this.random), "SYN_RECEIVED");
+    this.opening.set(connection, { listener, halfOpen: true, resolve: () => undefined, reject: () => undefined });
     listener.pendingHandshakes++;
     this.handshakeCount++;
     this.add(connection);
     connection.acceptSyn(segment);
+  }
+
+  /** Answers a SYN with a SYN-ACK whose ISS is a cookie, keeping no state (see syn-cookies.ts). */
+  private sendCookie(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): void {
+    // The ACK could not be given a connection: a cookie would only make the peer wait.
+    if (this.liveConnections >= this.options.maxConnections) return this.counters.drop("tcp.connectionLimit");
+    const step = cookieStep(this.scheduler.now());
+    const announced = segment.mss === OPTION_ABSENT ? DEFAULT_PEER_MSS : segment.mss;
+    const reply = this.cookieReply;
+    reply.sourcePort = listener.port;
+    reply.destinationPort = segment.sourcePort;
+    reply.seq = this.cookies.make(this.tupleOf(listener, datagram, segment), segment.seq, Math.min(announced, this.ourMss), step);
+    reply.ack = seqAdd(segment.seq, 1);
+    // Unscaled, as the window of every SYN is; without scaling it stays so for the connection.
+    reply.window = Math.min(this.options.receiveBufferBytes, MAX_WINDOW_FIELD);
+    reply.mss = this.ourMss;
+    this.transmit(datagram.source, this.segmentFrame(reply, 0));
+    listener.lastCookieStep = step;
+    this.counters.tcp.syncookiesSent++;
+  }
+
+  /**
+   * Whether `listener` sent a cookie recently enough for one to be valid (this step or the one
+   * before): only then is a stray ACK checked, as it cannot hold a valid cookie otherwise.
+   */
+  private cookiesOut(listener: TcpListener): boolean {
+    return cookieStep(this.scheduler.now()) - listener.lastCookieStep < STEPS_ACCEPTED;
+  }
+
+  /**
+   * A stray ACK to a listener: if ack - 1 is a valid cookie for its 4-tuple and seq - 1, opens
+   * the connection in ESTABLISHED (returns true even when maxConnections drops it, since the
+   * cookie was good); false when the cookie is not valid.
+   */
+  private acceptCookie(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): boolean {
+    const iss = seqAdd(segment.ack, -1);
+    const mss = this.cookies.check(this.tupleOf(listener, datagram, segment), seqAdd(segment.seq, -1), iss, cookieStep(this.scheduler.now()));
+    if (mss === null) return false;
+    this.counters.tcp.syncookiesValidated++;
+    // There is no accept queue (a listener hands each connection over at once), so what bounds
+    // connections opened this way is the connection limit; the peer's retransmission tries again.
+    if (this.liveConnections >= this.options.maxConnections) {
+      this.counters.drop("tcp.connectionLimit");
+      return true;
+    }
+    const connection = new TcpConnection(this, endpointsOf(listener, datagram, segment), iss, "SYN_RECEIVED");
+    this.opening.set(connection, { listener, halfOpen: false, resolve: () => undefined, reject: () => undefined });
+    this.add(connection);
+    connection.acceptCookie(segment, Math.min(mss, this.ourMss));
+    return true;
   }
 
   /** RFC 9293 3.10.7.1: the RST for a segment that belongs to no connection. */
@@ -200,6 +270,16 @@ export class Tcp implements ConnectionHost {
     this.counters.tcp.resetsOut++;
   }
 
+  /** The 4-tuple for a cookie, in the reused record. */
+  private tupleOf(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): Endpoints {
+    const tuple = this.cookieTuple;
+    tuple.localAddress = datagram.destination;
+    tuple.localPort = listener.port;
+    tuple.remoteAddress = datagram.source;
+    tuple.remotePort = segment.sourcePort;
+    return tuple;
+  }
+
   private add(connection: TcpConnection): void {
     let byRemote = this.table.get(connection.localPort);
     if (byRemote === undefined) this.table.set(connection.localPort, (byRemote = new Map()));
@@ -221,6 +301,11 @@ export class Tcp implements ConnectionHost {
     }
     throw new NetError("addressInUse", "no free ephemeral TCP port");
   }
+}
+
+/** The 4-tuple of a connection a listener would open for `segment`. */
+function endpointsOf(listener: TcpListener, datagram: Ipv4Datagram, segment: ParsedSegment): Endpoints {
+  return { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
 }
 
 function remoteKey(address: Ipv4Address, port: number): number {
