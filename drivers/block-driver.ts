@@ -16,7 +16,14 @@ export type BlockFailure =
   /** A write, discard or write-zeroes to a read-only device. */
   | "read-only"
   /** The device answered in a way it may not (bad status, bad length): nothing of it was trusted. */
-  | "device";
+  | "device"
+  /**
+   * No answer in time: the request was abandoned (its deadline passed, or the device was reset
+   * while it was in flight). A write that timed out may or may not have reached the medium.
+   */
+  | "timeout"
+  /** The disk was given up (it kept failing, or came back as another disk): nothing is sent to it. */
+  | "offline";
 
 /**
  * What a failed request is reported with. `device` names the disk, `code` is a short
@@ -141,6 +148,22 @@ export interface BlockDriver {
   onInterrupt: (() => void) | undefined;
   /** After `geometry`, `limits` and `capabilities` changed. */
   onConfigChange: (() => void) | undefined;
+
+  /**
+   * The driver can serve nothing more until its device is reset (a corrupted ring): called once,
+   * from `complete()`, which fails what was in flight. Drivers that never break leave it alone.
+   */
+  onBroken?: ((error: Error) => void) | undefined;
+  /**
+   * Resets the device and initialises it again. Returns the driver that serves it from then on
+   * (possibly a new instance; this one then serves and completes nothing more, and calls no hook).
+   * Every request in flight is abandoned without a completion: once this returns the device no
+   * longer reaches their memory. Throws when the device could not be brought back. Absent when
+   * the driver cannot reset its device.
+   */
+  reset?(): BlockDriver;
+  /** Resets the device and leaves it stopped for good (given up); requests in flight are abandoned as by `reset`. */
+  stop?(cause: Error): void;
 }
 
 /** Whether a driver instance found by a bus probe is a block driver. */

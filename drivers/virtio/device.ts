@@ -47,6 +47,11 @@ export type VirtioDeviceState = "unclaimed" | "ready" | "failed" | "detached";
 export class VirtioDevice {
   /** The machine, with every DMA allocation recorded for teardown: drivers allocate through this. */
   readonly platform: DevicePlatform;
+  /**
+   * The machine itself, for memory a user of the device keeps across `recover()` (a block layer's
+   * buffers): what is allocated here is not the device's to free.
+   */
+  readonly machine: Platform;
   readonly queues: SplitVirtqueue<unknown>[] = [];
   /** Offered by the device (masked to what the transport can carry). */
   offeredFeatures = 0n;
@@ -79,6 +84,7 @@ export class VirtioDevice {
     readonly transport: Transport,
     private readonly interruptBinder?: VirtioInterruptBinder,
   ) {
+    this.machine = platform;
     this.platform = new DevicePlatform(platform);
   }
 

@@ -2,7 +2,7 @@ import type { BlockDriver } from "../../drivers/block-driver";
 import type { EventLoop } from "../../kernel/event-loop";
 
 /** The part of the event loop a disk needs. */
-export type BlockLoop = Pick<EventLoop, "addPoller" | "addWakeSource">;
+export type BlockLoop = Pick<EventLoop, "addPoller" | "addWakeSource" | "setTimeout" | "clearTimeout">;
 
 /**
  * How the scheduler hears of completions. Either way, requests in flight keep the machine alive
@@ -11,6 +11,8 @@ export type BlockLoop = Pick<EventLoop, "addPoller" | "addWakeSource">;
 export interface CompletionWatch {
   /** Called after every change to the number of requests in flight. */
   setBusy(busy: boolean): void;
+  /** Stops watching (the driver is being replaced or given up). */
+  close(): void;
 }
 
 /**
@@ -30,6 +32,10 @@ class InterruptCompletions implements CompletionWatch {
     if (busy) this.source.ref();
     else this.source.unref();
   }
+
+  close(): void {
+    this.source.close();
+  }
 }
 
 /** Polling (no interrupts, or asked not to use them): an event-loop poller while requests are in flight. */
@@ -47,6 +53,10 @@ class PolledCompletions implements CompletionWatch {
       this.poller.close();
       this.poller = undefined;
     }
+  }
+
+  close(): void {
+    this.setBusy(false);
   }
 }
 

@@ -1,11 +1,15 @@
 import { BlockRequestError, type BlockDriver } from "../../drivers/block-driver";
 import type { Platform } from "../../kernel/platform";
+import type { Scheduler } from "../net/scheduler";
+import { eventLoopScheduler } from "../services";
 import { BouncePool } from "./bounce";
 import { checkBlocks, checkTransfer } from "./checks";
 import type { BlockLoop } from "./completions";
 import { NOT_DMA, type DmaBuffers } from "./dma-buffers";
+import type { BlockOfflineError } from "./errors";
 import { blockInfo, type BlockInfo } from "./info";
 import { BlockOperation, OpKind, type OpKindValue } from "./operation";
+import { RecoveryBudget, identityError } from "./recovery";
 import { BlockScheduler } from "./scheduler";
 
 export interface BlockDeviceOptions {
@@ -13,10 +17,22 @@ export interface BlockDeviceOptions {
   readonly bounceBuffers?: number;
   /** Size of each (default 256 KiB, capped at the device's largest transfer). */
   readonly bounceBufferBytes?: number;
+  /**
+   * How long the device may take to answer one request, and a call may wait in the queue before
+   * it reaches the device (default 30 s). A request past it fails with BlockTimeoutError and the
+   * device is reset; a write that timed out may or may not have reached the medium.
+   */
+  readonly requestTimeoutMs?: number;
+  /** Device resets within any minute before the disk is given up (default 3). */
+  readonly maxRecoveriesPerMinute?: number;
+  /** Clock and timers for deadlines (default: the event loop's timers and the platform's clock). */
+  readonly scheduler?: Scheduler;
 }
 
 const DEFAULT_BOUNCE_BUFFERS = 8;
 const DEFAULT_BOUNCE_BYTES = 256 * 1024;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_RECOVERIES_PER_MINUTE = 3;
 
 export interface WriteZeroesOptions {
   /** Let the device deallocate the blocks (they still read back as zeros). */
@@ -29,6 +45,11 @@ export interface WriteZeroesOptions {
  * the device's limits; calls beyond what the ring holds wait their turn. Buffers from
  * `allocBuffer` go to the device without a copy; other memory is copied once through a bounce
  * buffer.
+ *
+ * A device that stops answering is reset (see scheduler.ts): the calls it held fail with
+ * BlockTimeoutError, later ones run on the device once it is back, and a device that keeps
+ * failing is given up (`offline`; every call then fails with BlockOfflineError). `platform` must
+ * be the machine's, not memory the device frees when it is reset.
  */
 export class BlockDevice {
   readonly name: string;
@@ -36,7 +57,7 @@ export class BlockDevice {
   private readonly scheduler: BlockScheduler;
 
   constructor(
-    readonly driver: BlockDriver,
+    driver: BlockDriver,
     platform: Platform,
     loop: BlockLoop,
     private readonly buffers: DmaBuffers,
@@ -46,10 +67,34 @@ export class BlockDevice {
     this.currentInfo = blockInfo(driver);
     const bounceBytes = Math.min(options.bounceBufferBytes ?? DEFAULT_BOUNCE_BYTES, driver.limits.maxTransferBytes);
     const bounce = new BouncePool(platform, options.bounceBuffers ?? DEFAULT_BOUNCE_BUFFERS, bounceBytes - (bounceBytes % this.currentInfo.blockSize));
-    this.scheduler = new BlockScheduler(driver, loop, bounce);
-    driver.onConfigChange = () => {
-      this.currentInfo = blockInfo(driver);
-    };
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(requestTimeoutMs > 0)) throw new RangeError(`request timeout ${requestTimeoutMs} ms is not positive`);
+    this.scheduler = new BlockScheduler(driver, loop, bounce, {
+      time: options.scheduler ?? eventLoopScheduler(platform, loop),
+      requestTimeoutMs,
+      budget: new RecoveryBudget(options.maxRecoveriesPerMinute ?? DEFAULT_RECOVERIES_PER_MINUTE),
+      accept: (next) => {
+        const error = identityError(this.currentInfo, next);
+        if (error === undefined) this.take(next);
+        return error;
+      },
+    });
+    this.take(driver);
+  }
+
+  /** The driver serving the disk now (a device reset brings a new one). */
+  get driver(): BlockDriver {
+    return this.scheduler.driver;
+  }
+
+  /** Why the disk was given up (every call fails with it); undefined while it serves. */
+  get offline(): BlockOfflineError | undefined {
+    return this.scheduler.offline;
+  }
+
+  /** Device resets that brought the disk back. */
+  get recoveries(): number {
+    return this.scheduler.recoveries;
   }
 
   /** Capacity and properties; notices a pending capacity change first. */
@@ -99,6 +144,14 @@ export class BlockDevice {
 
   freeBuffer(buffer: Uint8Array): void {
     this.buffers.free(buffer);
+  }
+
+  /** Follows `driver`'s geometry from now on. */
+  private take(driver: BlockDriver): void {
+    this.currentInfo = blockInfo(driver);
+    driver.onConfigChange = () => {
+      this.currentInfo = blockInfo(driver);
+    };
   }
 
   private transfer(kind: OpKindValue, what: string, lba: number, buffer: Uint8Array): Promise<void> {

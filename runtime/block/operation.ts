@@ -1,6 +1,8 @@
 export const OpKind = { Read: 0, Write: 1, Flush: 2, Discard: 3, WriteZeroes: 4 } as const;
 export type OpKindValue = (typeof OpKind)[keyof typeof OpKind];
 
+const OP_NAMES = ["read", "write", "flush", "discard", "write-zeroes"] as const;
+
 /**
  * One app call, split into device requests by the scheduler. Progress is counted in bytes for
  * reads and writes and in blocks for discard / write-zeroes.
@@ -11,6 +13,8 @@ export class BlockOperation {
   /** Device requests in flight. */
   outstanding = 0;
   error: Error | undefined;
+  /** Scheduler time (ms) by which the call must have reached the device; set when queued. */
+  deadline = 0;
   readonly promise: Promise<void>;
   private resolve!: () => void;
   private reject!: (error: Error) => void;
@@ -51,5 +55,22 @@ export class BlockOperation {
     this.settled = true;
     if (this.error === undefined) this.resolve();
     else this.reject(this.error);
+  }
+}
+
+/**
+ * "write block 12 (8192 bytes)" for the device request carrying `length` units of `op` from
+ * `offset` on (bytes for reads and writes, blocks otherwise); for error messages only.
+ */
+export function describeRequest(op: BlockOperation, offset: number, length: number, blockSize: number): string {
+  const name = OP_NAMES[op.kind];
+  switch (op.kind) {
+    case OpKind.Flush:
+      return name;
+    case OpKind.Read:
+    case OpKind.Write:
+      return `${name} block ${op.lba + offset / blockSize} (${length} bytes)`;
+    default:
+      return `${name} block ${op.lba + offset} (${length} blocks)`;
   }
 }

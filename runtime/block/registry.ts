@@ -4,11 +4,15 @@ import { BlockDevice, type BlockDeviceOptions } from "./device";
 import { DmaBuffers } from "./dma-buffers";
 import type { BlockLoop } from "./completions";
 
-/** What a bus probe reports per device (virtio's probe result fits): the driver instance and its machine. */
+/**
+ * What a bus probe reports per device (virtio's probe result fits): the driver instance and its
+ * machine. `machine` is the machine itself when `platform` is memory scoped to the device (freed
+ * when it is reset): the block layer's buffers must outlive a reset.
+ */
 export interface ProbedDevice {
   readonly state: string;
   readonly instance?: unknown;
-  readonly device?: { readonly platform: Platform };
+  readonly device?: { readonly platform: Platform; readonly machine?: Platform };
 }
 
 const devices: BlockDevice[] = [];
@@ -31,7 +35,7 @@ export function adoptBlockDevices(probed: readonly ProbedDevice[], loop: BlockLo
   const adopted: BlockDevice[] = [];
   for (const entry of probed) {
     const driver = entry.instance;
-    const platform = entry.device?.platform;
+    const platform = entry.device?.machine ?? entry.device?.platform;
     if (entry.state !== "ready" || !isBlockDriver(driver) || platform === undefined) continue;
     if (devices.some((device) => device.driver === driver)) continue;
     let buffers = buffersByPlatform.get(platform);

@@ -1,9 +1,11 @@
 // virtio-blk completion by interrupt: MSI-X and shared INTx, interrupts per request, keep-alive,
 // capacity changes from the config interrupt, and the polling option.
 import { describe, expect, it } from "vitest";
+import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
 import { NO_DEADLINE } from "../../kernel/event-loop";
+import { BlockTimeoutError } from "../../runtime/block/errors";
 import { assertNoViolations } from "../sim/violations";
-import { SECTOR_SIZE } from "../sim/virtio/blk-model";
+import { BlkRequestType, SECTOR_SIZE } from "../sim/virtio/blk-model";
 import { irqMachine } from "./driver-irq-harness";
 
 const SECTORS = 4096;
@@ -12,6 +14,8 @@ const BLOCK_SECTORS = BLOCK / SECTOR_SIZE;
 const REQUEST_QUEUE = 0;
 const QD1_REQUESTS = 16;
 const QD32 = 32;
+/** The block layer's default request deadline. */
+const REQUEST_TIMEOUT_NS = 30_000_000_000;
 
 function diskMachine(options: { eventIdx?: boolean; msixVectors?: number; interrupts?: boolean } = {}) {
   return irqMachine({
@@ -37,14 +41,40 @@ describe("virtio-blk completion by interrupt", () => {
     stamp(blkModel, 3);
     blkModel.holdCompletions = true;
     const read = disk.read(3, new Uint8Array(BLOCK));
-    // In flight: the machine stays alive, but only an interrupt brings work (no spinning).
-    expect(rig.turn()).toBe(NO_DEADLINE);
-    expect(rig.turn()).toBe(NO_DEADLINE);
+    // In flight: the machine stays alive, but only an interrupt brings work (no spinning); the
+    // one timer is the request's deadline, 30 s away.
+    const deadline = rig.turn();
+    expect(deadline).not.toBe(NO_DEADLINE);
+    expect(deadline - rig.machine.monotonicNs()).toBeGreaterThan(REQUEST_TIMEOUT_NS - 1_000_000_000);
+    expect(rig.turn()).toBe(deadline);
     blkModel.holdCompletions = false;
     blkModel.releaseHeld(REQUEST_QUEUE);
     expect((await rig.run(read)).every((b) => b === 3)).toBe(true);
     expect(blk.interruptStats.interrupts - before).toBe(1);
     // Idle disk: nothing keeps the machine alive.
+    expect(rig.turn()).toBe(-1);
+    expect(rig.uncaught).toEqual([]);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("a write the device loses: the machine sleeps until its deadline, then the device is reset and completes by interrupt again", async () => {
+    const rig = diskMachine();
+    const { blk, blkModel, disk } = rig;
+    rig.turn();
+    blkModel.blkFaults.lose.set(BlkRequestType.Out, 1);
+    const write = disk.write(1, new Uint8Array(BLOCK).fill(7));
+    const deadline = rig.turn();
+    // Nothing will come: the kernel sleeps until the one timer, the request's deadline.
+    rig.machine.waitForInterrupt(deadline);
+    await expect(rig.run(write)).rejects.toBeInstanceOf(BlockTimeoutError);
+    expect(disk.recoveries).toBe(1);
+    const fresh = disk.driver as VirtioBlk;
+    expect(fresh).not.toBe(blk);
+    expect(fresh.interruptMode).toBe("msix");
+    stamp(blkModel, 2);
+    const before = fresh.interruptStats.interrupts;
+    expect((await rig.run(disk.read(2, new Uint8Array(BLOCK)))).every((b) => b === 2)).toBe(true);
+    expect(fresh.interruptStats.interrupts - before).toBe(1);
     expect(rig.turn()).toBe(-1);
     expect(rig.uncaught).toEqual([]);
     assertNoViolations(rig.machine.violations);

@@ -35,9 +35,9 @@ const IDENTIFY_POLL_NS = 100_000;
  * status byte and used length before calling `onComplete`. With interrupts bound, the queue's
  * interrupt calls `onInterrupt`; polled devices are asked to stay quiet. The VirtioDevice notices
  * configuration changes (`checkConfig()` asks it to look when polled) and calls `configChanged`.
- * When the ring breaks, every request in flight completes with the VirtioRingBrokenError and new
- * submissions throw it; the device's `recover()` brings a working instance back. Submitting and
- * completing allocate nothing.
+ * When the ring breaks, every request in flight completes with the VirtioRingBrokenError, new
+ * submissions throw it and `onBroken` is told; `reset()` (the device's `recover()`) brings a
+ * working instance back. Submitting and completing allocate nothing.
  */
 export class VirtioBlk implements BlockDriver {
   readonly name: string;
@@ -62,6 +62,8 @@ export class VirtioBlk implements BlockDriver {
   onConfigChange: (() => void) | undefined;
   /** Device faults that belong to no request (a broken ring, config re-reads). */
   onDeviceError: ((error: VirtioError) => void) | undefined;
+  /** The request queue broke: nothing more is served until `reset()`. */
+  onBroken: ((error: Error) => void) | undefined;
 
   private readonly device: VirtioDevice;
   private readonly platform: Platform;
@@ -214,6 +216,43 @@ export class VirtioBlk implements BlockDriver {
   /** The request queue broke (told once by the device); requests in flight are failed by the completion that saw it. */
   ringBroken(error: VirtioRingBrokenError): void {
     this.reportDeviceError(error);
+    this.onBroken?.(error);
+  }
+
+  /**
+   * Resets the device and brings it up again under the same driver (`VirtioDevice.recover`): the
+   * queue, slots and DMA memory are made anew and the serial asked for again. Returns the new
+   * instance, which serves the device from then on; this one completes nothing more.
+   */
+  reset(): VirtioBlk {
+    const device = this.owningDevice("reset");
+    this.unhook();
+    if (!device.recover()) throw device.error ?? new VirtioUsageError(this.name, "reset", `device is ${device.state}`);
+    if (!(device.instance instanceof VirtioBlk)) throw new VirtioUsageError(this.name, "reset", "device came back without a virtio-blk driver");
+    return device.instance;
+  }
+
+  /** Gives the device up (`VirtioDevice.fail`): reset, everything freed, FAILED set. */
+  stop(cause: Error): void {
+    const device = this.owningDevice("stop");
+    this.unhook();
+    device.fail(cause);
+  }
+
+  /** The device, as long as this instance is the one serving it. */
+  private owningDevice(what: string): VirtioDevice {
+    const device = this.device;
+    if (device.instance !== this) throw new VirtioUsageError(this.name, what, "this driver instance no longer serves the device");
+    return device;
+  }
+
+  /** Nobody hears from this instance again: a detach during teardown completes nothing. */
+  private unhook(): void {
+    this.onComplete = undefined;
+    this.onInterrupt = undefined;
+    this.onConfigChange = undefined;
+    this.onBroken = undefined;
+    this.onDeviceError = undefined;
   }
 
   /** Before the device is torn down: every request in flight fails, the queue is about to go. */

@@ -1,6 +1,6 @@
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
-import { VirtioDeviceModel } from "./device-model";
+import { PARK, VirtioDeviceModel, type RequestResult } from "./device-model";
 import type { SimRequest } from "./request";
 import {
   VIRTIO_BLK_DISCARD_WRITE_ZEROES_SIZE,
@@ -88,6 +88,11 @@ export interface BlkFaults {
   readonly unsupported: Set<number>;
   /** Sectors whose every access fails with IOERR. */
   readonly badSectors: Set<number>;
+  /**
+   * Requests the device takes from the available ring and never answers, by request type: the
+   * count of each left to lose (Infinity: every one). Nothing of a lost request is carried out.
+   */
+  readonly lose: Map<number, number>;
 }
 
 const PHYSICAL_BLOCK_EXP = 3;
@@ -98,7 +103,9 @@ export class BlkModel extends VirtioDeviceModel {
   readonly deviceType = VIRTIO_DEVICE_ID.block;
   disk: Uint8Array;
   readonly readOnly: boolean;
-  readonly blkFaults: BlkFaults = { status: undefined, unsupported: new Set(), badSectors: new Set() };
+  readonly blkFaults: BlkFaults = { status: undefined, unsupported: new Set(), badSectors: new Set(), lose: new Map() };
+  /** Requests taken and never answered (the `lose` fault); a reset forgets them with every other request held. */
+  lostRequests = 0;
   flushes = 0;
   /** Requests handled, by type. */
   readonly requestCounts = new Map<number, number>();
@@ -172,7 +179,7 @@ export class BlkModel extends VirtioDeviceModel {
     return true;
   }
 
-  protected handleRequest(request: SimRequest): number {
+  protected handleRequest(request: SimRequest): RequestResult {
     const readable = request.read();
     const writableLength = request.writableLength;
     if (readable.length < VIRTIO_BLK_REQ_HEADER_SIZE || writableLength < VIRTIO_BLK_STATUS_SIZE) {
@@ -187,6 +194,12 @@ export class BlkModel extends VirtioDeviceModel {
     const inLength = writableLength - VIRTIO_BLK_STATUS_SIZE;
     this.requestCounts.set(type, (this.requestCounts.get(type) ?? 0) + 1);
     this.checkSegments(request);
+    const toLose = this.blkFaults.lose.get(type) ?? 0;
+    if (toLose > 0) {
+      this.blkFaults.lose.set(type, toLose - 1);
+      this.lostRequests++;
+      return PARK;
+    }
     /** Writes the status byte after the data (unless a fault says otherwise); the used length counts it. */
     const finish = (status: number, written: number) => {
       const fault = this.blkFaults.status;
