@@ -194,3 +194,11 @@ describe("virtio-blk driver: device answers", () => {
     assertNoViolations(machine.violations);
   });
 });
+
+describe("virtio-blk on a queue too small for a request", () => {
+  it("refuses a 2-entry queue at attach with a typed error, never making a chain longer than the queue", () => {
+    const { probe, machine } = simDisk({ queueSize: 2, sectors: 2048 });
+    expect(probe.lines[0]).toBe("virtio-error 00:04.0 queue-size: chains of 2 descriptors cannot carry a request");
+    assertNoViolations(machine.violations);
+  });
+});

@@ -138,11 +138,12 @@ export class SplitVirtqueue<T = unknown> {
       driverArea: this.region.physical + layout.avail,
       deviceArea: this.region.physical + layout.used,
     };
-    this.indirectEntries = options.indirectEntries;
-    if (options.indirectEntries > 1) {
-      this.indirectRegion = platform.allocDma(size * options.indirectEntries * Desc.Size);
+    // A chain may not be longer than the queue, indirect entries included (2.7.5.3.1).
+    this.indirectEntries = Math.min(options.indirectEntries, size);
+    if (this.indirectEntries > 1) {
+      this.indirectRegion = platform.allocDma(size * this.indirectEntries * Desc.Size);
       this.indirectView = new DataView(this.indirectRegion.buffer);
-      this.maxChainLength = options.indirectEntries;
+      this.maxChainLength = this.indirectEntries;
     } else {
       this.maxChainLength = size;
     }
