@@ -2,6 +2,7 @@ import { PciCommand, PciReg } from "../../kernel/pci/registers";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { VirtioDeviceModel } from "../sim/virtio/device-model";
+import type { RingOffer } from "../sim/virtio/device-model";
 import type { SimMemory } from "../sim/memory";
 import type { ViolationLog } from "../sim/violations";
 import type { SimRequest } from "../sim/virtio/request";
@@ -46,13 +47,13 @@ export interface PackedOptions<M extends VirtioDeviceModel> {
   readonly model?: (machine: SimMachine, size: number) => M;
 }
 
-/** A device with one queue offering RING_PACKED and IN_ORDER that fills every writable byte with FILL_BYTE. */
+/** A device with one queue (offering RING_PACKED and IN_ORDER unless told otherwise) that fills every writable byte with FILL_BYTE. */
 export const FILL_BYTE = 0x5a;
 export class FillModel extends VirtioDeviceModel {
   readonly deviceType = VIRTIO_DEVICE_ID.console;
 
-  constructor(memory: SimMemory, violations: ViolationLog, queueSize: number) {
-    super({ memory, violations, queueSizes: [queueSize], features: 0n, configLayout: {}, configSize: 0, packed: true, inOrder: true });
+  constructor(memory: SimMemory, violations: ViolationLog, queueSize: number, ring: RingOffer = { packed: true, inOrder: true }) {
+    super({ memory, violations, queueSizes: [queueSize], features: 0n, configLayout: {}, configSize: 0, ...ring });
   }
 
   protected handleRequest(request: SimRequest): number {

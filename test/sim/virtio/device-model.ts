@@ -238,9 +238,9 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   /** Writes the used entry for `request` (applying used-ring faults). */
   complete(request: SimRequest, length: number): void {
     const queue = this.queue(request.queue) as DeviceQueue;
-    queue.release(request);
     const fault = this.faults.usedId;
     const id = fault === "out-of-range" ? queue.size + request.head : fault === "not-in-flight" ? queue.idleId() : request.head;
+    queue.release(request);
     const len = length + this.faults.usedLengthExtra;
     const slots = request.descriptors.length;
     let wanted = queue.pushUsed(this, id, len, slots);
