@@ -3,6 +3,7 @@ import { assertNoViolations } from "../sim/violations";
 import { BlkModel } from "../sim/virtio/blk-model";
 import { MMIO_WINDOW_SIZE } from "../sim/virtio/mmio";
 import { addVirtioMmio } from "../sim/virtio/mmio-device";
+import { NetModel } from "../sim/virtio/net-model";
 import { PackedQueue } from "../sim/virtio/packed-queue";
 import { SimQueue } from "../sim/virtio/queue";
 import { RngModel } from "../sim/virtio/rng-model";
@@ -242,6 +243,19 @@ describe("packed virtqueue device model (virtio 1.2 section 2.8)", () => {
       expect(driver.collect()).toMatchObject([{ id, len: 513 }]);
       expect(d.view(d.buffers + 256, 512).getUint8(511)).toBe(0xab);
       expect(d.view(d.buffers + 512, 1).getUint8(0)).toBe(VIRTIO_BLK_S.OK);
+    });
+
+    it("net receive buffers are kept until a frame arrives, then used, on a packed ring", () => {
+      const d = packedDevice({ model: (m, n) => new NetModel(m.memory, m.violations, { queueSize: n, packed: true }) });
+      d.ready();
+      const driver = new PackedTestDriver(d);
+      const id = driver.add([{ len: 256, write: true }]);
+      d.notify();
+      expect(d.model.postedRxBuffers).toBe(1);
+      expect(driver.collect()).toEqual([]);
+      expect(d.model.injectFrame(new Uint8Array(60).fill(7))).toBe(true);
+      expect(driver.collect()).toMatchObject([{ id, len: d.model.headerSize + 60 }]);
+      assertNoViolations(d.machine.violations);
     });
   });
 });
