@@ -44,19 +44,21 @@ describe("packed virtqueue device model (virtio 1.2 section 2.8)", () => {
     d.ready();
     const driver = new PackedTestDriver(d);
     const shapes = [[WRITABLE], [READABLE, WRITABLE], [READABLE, WRITABLE, WRITABLE], [READABLE]];
+    const writable = shapes.map((shape) => shape.filter((e) => e.write).reduce((n, e) => n + e.len, 0));
     let descriptors = 0;
     let laps = 0;
+    let wrong = 0;
     for (let trip = 0; trip < 70_000; trip++) {
       const shape = shapes[trip % shapes.length];
       const id = driver.add(shape);
       d.notify();
       const used = driver.collect();
-      const writable = shape.filter((e) => e.write).reduce((n, e) => n + e.len, 0);
-      expect(used.length === 1 && used[0].id === id && used[0].len === writable).toBe(true);
+      if (used.length !== 1 || used[0].id !== id || used[0].len !== writable[trip % shapes.length]) wrong++;
       const before = descriptors;
       descriptors += shape.length;
       laps += Math.floor(descriptors / 8) - Math.floor(before / 8);
     }
+    expect(wrong).toBe(0);
     assertNoViolations(d.machine.violations);
     const q = d.queue();
     expect(q.used).toEqual({ position: descriptors % 8, wrap: laps % 2 === 0 });
