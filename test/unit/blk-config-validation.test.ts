@@ -56,6 +56,11 @@ describe("virtio-blk configuration: limits", () => {
     expect(disk({ blkSize: 4096, sizeMax: 4096 }).blk.geometry.sizeMax).toBe(4096);
   });
 
+  it("refuses a seg_max of 0", () => {
+    expect(refused({ segMax: 0 })).toMatchObject({ code: "seg_max", detail: "0 segments per request" });
+    expect(disk({ segMax: 1 }).blk.geometry.segMax).toBe(1);
+  });
+
   it.each([
     ["writeback", BlkConfig.Writeback, { writeback: false }],
     ["write_zeroes_may_unmap", BlkConfig.WriteZeroesMayUnmap, {}],
