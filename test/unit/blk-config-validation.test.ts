@@ -61,6 +61,11 @@ describe("virtio-blk configuration: limits", () => {
     expect(disk({ segMax: 1 }).blk.geometry.segMax).toBe(1);
   });
 
+  it("refuses num_queues 0 when MQ is negotiated", () => {
+    const error = refused({ numQueues: 1, spoil: (v) => v.setUint16(BlkConfig.NumQueues, 0, true) });
+    expect(error).toMatchObject({ code: "num_queues", detail: "0 queues" });
+  });
+
   it.each([
     ["writeback", BlkConfig.Writeback, { writeback: false }],
     ["write_zeroes_may_unmap", BlkConfig.WriteZeroesMayUnmap, {}],
