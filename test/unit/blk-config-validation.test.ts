@@ -129,5 +129,6 @@ describe("virtio-blk configuration: fields whose feature was not negotiated", ()
     });
     expect(blk.geometry.discard).toEqual({ maxSectors: 32, maxSegments: 3, alignmentSectors: 1 });
     expect(blk.geometry.writeZeroes).toEqual({ maxSectors: 16, maxSegments: 2, mayUnmap: false });
+    expect(disk({ spoil: (v) => v.setUint8(BlkConfig.WriteZeroesMayUnmap, 1) }).blk.geometry.writeZeroes?.mayUnmap).toBe(true);
   });
 });
