@@ -114,6 +114,12 @@ describe("virtio-net layout from the negotiated features", () => {
     expect(attach().net.layout).toEqual({ headerSize: 12, splitHeader: false, mergeable: true, descriptorsPerBuffer: 1, maxFrame: 1518 });
   });
 
+  it("modern without indirect descriptors: still one descriptor per buffer", () => {
+    const { net, model } = attach({ device: { indirect: false, queueSize: 16 } });
+    expect(net.layout).toMatchObject({ splitHeader: false, descriptorsPerBuffer: 1 });
+    expect(model.postedRxBuffers).toBe(16);
+  });
+
   it("legacy without ANY_LAYOUT or indirect descriptors: the header takes a descriptor of its own", () => {
     const { net } = attach({ layout: "legacy", device: { withhold: [NetFeature.MrgRxbuf], indirect: false } });
     expect(net.layout).toEqual({ headerSize: 10, splitHeader: true, mergeable: false, descriptorsPerBuffer: 2, maxFrame: 1518 });

@@ -98,6 +98,45 @@ describe("PCI interrupt binding", () => {
     expect(bind().mode).toBe("intx");
   });
 
+  it("two queues and a one-entry table: no MSI-X layout fits, so INTx, and no entry beyond the table is touched", () => {
+    const { machine, pci, bind } = rig({ queues: 2, msixVectors: 1 });
+    expect(bind().mode).toBe("intx");
+    expect(pci.msix?.enabled).toBe(false);
+    assertNoViolations(machine.violations);
+  });
+
+  it("a configuration change on MSI-X with no configuration handler is harmless", () => {
+    const { machine, model, router, binder } = rig({ queues: 1, msixVectors: 2 });
+    const binding = binder.bind({ queues: 1, onQueue: () => {} }, [0]);
+    expect(binding.mode).toBe("msix");
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(() => router.dispatcher.dispatch()).not.toThrow();
+    expect(binding.stats.interrupts).toBe(1);
+    assertNoViolations(machine.violations);
+  });
+
+  it("when the CPU's vectors run out mid-way, the vectors taken are given back and the queues share one", () => {
+    const machine = new SimMachine();
+    const config = new PortPciConfig(machine.ports);
+    // 128 + 101 entries wanted; the local APIC has 207 device vectors (48..254).
+    const big = new EchoModel(machine.memory, machine.violations, 127);
+    addVirtioPci(machine, big, { device: 3, layout: "modern", msixVectors: 128 });
+    const late = new EchoModel(machine.memory, machine.violations, 100);
+    addVirtioPci(machine, late, { device: 4, layout: "modern", msixVectors: 101 });
+    const router = new InterruptRouter(machine, config, machine);
+    /** Binds every queue of the `index`-th function. */
+    const bindAll = (index: number, queues: number) => {
+      const fn = enumeratePci(config)[index];
+      const binder = new PciInterruptBinder(router, config, fn, createPciTransport(machine, config, fn));
+      return binder.bind({ queues, onQueue: () => {} }, Array.from({ length: queues }, (_, i) => i));
+    };
+    expect(bindAll(0, 127).mode).toBe("msix");
+    expect(bindAll(1, 100).mode).toBe("msix-shared");
+    expect(late.configMsixVector).toBe(0);
+    expect(new Set(late.queues.map((q) => q.msixVector))).toEqual(new Set([1]));
+    assertNoViolations(machine.violations);
+  });
+
   it("two queues and a two-entry table: the queues share entry 1", () => {
     const { model, bind } = rig({ queues: 2, msixVectors: 2 });
     expect(bind().mode).toBe("msix-shared");
