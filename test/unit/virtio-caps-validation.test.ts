@@ -29,10 +29,16 @@ function rig(spoil: (sim: SimVirtioPci) => void = () => {}, layout: VirtioPciLay
   return { machine, sim, create: () => createPciTransport(machine, config, fn) };
 }
 
+const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+/** The bytes of a struct virtio_pci_cap after its id and next pointer. */
+function virtioCapBody(cfgType: number, bar: number, offset: number, length: number): number[] {
+  return [16, cfgType, bar, 0, 0, 0, ...le32(offset), ...le32(length)];
+}
+
 /** A vendor capability appended to the list: a `cfgType` window of `length` bytes at `offset` in `bar`. */
 function addVendorCap(sim: SimVirtioPci, cfgType: number, bar: number, offset: number, length: number): number {
-  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-  return sim.fn.addCapability(PciCapabilityId.Vendor, [16, cfgType, bar, 0, 0, 0, ...le32(offset), ...le32(length)]);
+  return sim.fn.addCapability(PciCapabilityId.Vendor, virtioCapBody(cfgType, bar, offset, length));
 }
 
 /** The `detail` of the error creating the transport throws (it must be a no-transport error). */
@@ -157,6 +163,15 @@ describe("virtio PCI capabilities: what is refused, and why", () => {
         `cap@${hex(caps.isr)} type 3: cap_len 2 < 16`,
       ].join("; "),
     );
+  });
+
+  it("a capability of another id is never read as a virtio one, however much it looks like one", () => {
+    const { detail } = failure((sim) => {
+      sim.fn.poke8(sim.caps.common + Cap.Bar, 6);
+      // A PCI Express capability (id 0x10) whose bytes spell a usable common window.
+      sim.fn.addCapability(PciCapabilityId.PciExpress, virtioCapBody(CfgType.Common, ModernBar.Index, ModernBar.Common, COMMON_CFG_LENGTH));
+    });
+    expect(detail).toMatch(/^no usable common capability; cap@0x[0-9a-f]+ type 1: BAR6 absent or unassigned$/);
   });
 
   it("a bad device-config capability alone does not make the function unusable", () => {
