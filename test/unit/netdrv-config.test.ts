@@ -99,6 +99,10 @@ describe("virtio-net configuration: MAC", () => {
     const { net } = attach({ device: { withhold: [NetFeature.Mac] } });
     expect(net.mac.length).toBe(6);
     expect(net.mac[0] & 0x03).toBe(0x02);
+    // Random bytes: five zeros (or two equal addresses) would take a 1 in 2^40 chance.
+    expect(net.mac.subarray(1).some((b) => b !== 0)).toBe(true);
+    const other = attach({ device: { withhold: [NetFeature.Mac] } }).net;
+    expect(Array.from(other.mac)).not.toEqual(Array.from(net.mac));
   });
 });
 
