@@ -93,9 +93,11 @@ describe("PCI interrupt binding", () => {
     assertNoViolations(machine.violations);
   });
 
-  it("one queue and a one-entry table: no MSI-X layout fits, so INTx", () => {
-    const { bind } = rig({ queues: 1, msixVectors: 1 });
+  it("one queue and a one-entry table: no MSI-X layout fits, so INTx, and no entry beyond the table is touched", () => {
+    const { machine, pci, bind } = rig({ queues: 1, msixVectors: 1 });
     expect(bind().mode).toBe("intx");
+    expect(pci.msix?.enabled).toBe(false);
+    assertNoViolations(machine.violations);
   });
 
   it("two queues and a one-entry table: no MSI-X layout fits, so INTx, and no entry beyond the table is touched", () => {
