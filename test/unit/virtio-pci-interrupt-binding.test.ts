@@ -139,6 +139,16 @@ describe("PCI interrupt binding", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("an unexpected failure while routing INTx is not mistaken for a missing route", () => {
+    const { machine, pci, router, binder } = rig({ queues: 1, msixVectors: 0 });
+    router.routeIntx = () => {
+      throw new TypeError("router bug");
+    };
+    expect(() => binder.bind({ queues: 1, onQueue: () => {} }, [0])).toThrow(TypeError);
+    expect(interruptDisabled(pci.fn.command)).toBe(true);
+    assertNoViolations(machine.violations);
+  });
+
   it("two queues and a two-entry table: the queues share entry 1", () => {
     const { model, bind } = rig({ queues: 2, msixVectors: 2 });
     expect(bind().mode).toBe("msix-shared");
