@@ -3,12 +3,13 @@
 import { describe, expect, it } from "vitest";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
-import { PciCommand, PciReg } from "../../kernel/pci/registers";
+import { PciCapabilityId, PciCommand, PciReg } from "../../kernel/pci/registers";
 import { VirtioTransportError } from "../../drivers/virtio/errors";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
 import { SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { RngModel } from "../sim/virtio/rng-model";
+import type { SimPciFunction } from "../sim/pci";
 import { addVirtioPci, type SimVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";
 
 const VIRTIO_VENDOR = 0x1af4;
@@ -17,10 +18,10 @@ const BLOCK_TYPE = 2;
 /** virtio_pci_cap.offset (virtio 1.2 section 4.1.4). */
 const CAP_OFFSET = 8;
 
-/** A bare function (no capabilities, no BARs) with these ids, enumerated. */
-function bareFunction(vendorId: number, deviceId: number, subsystemId = 0) {
+/** A bare function (no BARs; capabilities from `caps`) with these ids, enumerated. */
+function bareFunction(vendorId: number, deviceId: number, subsystemId = 0, caps: (fn: SimPciFunction) => void = () => {}) {
   const machine = new SimMachine();
-  machine.pci.add(0, 3, 0, { vendorId, deviceId, subsystemId, subsystemVendorId: VIRTIO_VENDOR });
+  caps(machine.pci.add(0, 3, 0, { vendorId, deviceId, subsystemId, subsystemVendorId: VIRTIO_VENDOR }));
   const config = new PortPciConfig(machine.ports);
   const [fn] = enumeratePci(config);
   return { machine, create: () => createPciTransport(machine, config, fn) };
@@ -67,6 +68,19 @@ describe("virtio PCI identification", () => {
     const error = thrown(bareFunction(VIRTIO_VENDOR, device).create);
     expect(error.code).toBe("no-transport");
     expect(error.detail).toBe(detail);
+  });
+
+  it("a transitional function without BAR0 names every capability problem too", () => {
+    // Two common capabilities (struct virtio_pci_cap: cap_len 16, cfg_type 1) naming BARs 6 and 7.
+    const { create } = bareFunction(VIRTIO_VENDOR, 0x1000, 0, (fn) => {
+      fn.addCapability(PciCapabilityId.Vendor, [16, 1, 6, 0, 0, 0, 0, 0, 0, 0, 0x38, 0, 0, 0]);
+      fn.addCapability(PciCapabilityId.Vendor, [16, 1, 7, 0, 0, 0, 0, 0, 0, 0, 0x38, 0, 0, 0]);
+    });
+    const error = thrown(create);
+    expect(error.code).toBe("no-transport");
+    expect(error.detail).toMatch(
+      /^legacy BAR0 unusable; no usable common\/notify\/isr capability; cap@0x[0-9a-f]+ type 1: BAR6 absent or unassigned; cap@0x[0-9a-f]+ type 1: BAR7 absent or unassigned$/,
+    );
   });
 
   it("a modern function's type is its device id minus 0x1040, whatever the subsystem id says", () => {
