@@ -1,0 +1,23 @@
+// Mutation testing of the virtio driver stack against the unit tests (simulator only).
+// Run with `npm run mutate`; reports land in reports/mutation/ (not committed).
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: ["drivers/virtio/**/*.ts"],
+  testRunner: "vitest",
+  // The unit project alone (simulator-backed); the qemu project must never run per mutant.
+  vitest: { configFile: "stryker.vitest.config.mjs", related: false },
+  coverageAnalysis: "perTest",
+  // One core: the machine is shared; override with --concurrency when it is not.
+  concurrency: 1,
+  reporters: ["clear-text", "progress", "json", "html"],
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  // The sandbox needs no tsconfig path rewriting (nothing extends or references outside the repository),
+  // and Stryker's rewriter calls the TypeScript 5 compiler API, which TypeScript 7 does not ship:
+  // name a file that does not exist so the rewriter has nothing to do.
+  tsconfigFile: "tsconfig.stryker-none.json",
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: true,
+  timeoutMS: 10000,
+};

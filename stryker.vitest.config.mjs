@@ -1,0 +1,8 @@
+// The vitest configuration Stryker runs: the repository's own, reduced to the `unit` project.
+// The `qemu` project boots real images (and builds them in its global setup), so it never runs per mutant.
+import base from "./vitest.config.ts";
+
+const unit = base.test.projects.filter((project) => project.test?.name === "unit");
+if (unit.length !== 1) throw new Error("vitest.config.ts no longer defines exactly one `unit` project");
+
+export default { ...base, test: { ...base.test, projects: unit } };
