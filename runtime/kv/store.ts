@@ -35,14 +35,18 @@
  * used above SPACE_FACTOR (2) x live, it first cleans until it has dropped SHRINK_RATIO (2) x r
  * blocks of dead records, in the same commit. Hence a mutation never makes used grow beyond
  * max(its previous value, 2 x live), and while used is above 2 x live (after live data shrank)
- * each mutation brings it down by at least its own size. The only exception is a disk too full
- * to hold the copies, where "full" is near anyway. On an 8 MiB disk one 20 KB key overwritten
+ * each mutation brings it down by at least its own size (or to the live data plus itself). The
+ * only exception is a disk too full to hold the copies, where "full" is near anyway. On an 8 MiB disk one 20 KB key overwritten
  * forever uses 2 x 41 blocks at most.
  * Cleaning is incremental: a mutation copies only the live records in front of the garbage it
  * drops, which over a pass of the start around the log is at most the live data once while at
  * least as much garbage is dropped. Only when the disk is too full for a record does it clean in
  * extra commits until the record fits, and it answers "full" when a whole pass cannot make room.
- * Puts leave DELETE_RESERVE_BLOCKS free so a delete can still be written when puts are refused.
+ * Free-space reserve: a mutation must leave free blocks for the largest live record, so the
+ * cleaner can always copy the record at the start forward and reach the garbage behind it (a
+ * record therefore takes at most half the log); puts also leave DELETE_RESERVE_BLOCKS so deletes
+ * can still be written when puts are refused. "full" thus means live data + the new record + the
+ * largest live record + the reserve exceed the log.
  */
 import { KvError } from "./errors";
 import { blocksFor, FIRST_RECORD_LBA, MAX_KEY_BYTES, MAX_VALUE_BYTES, Record, RECORD_TOMBSTONE, SUPERBLOCK_SLOTS } from "./layout";
@@ -106,12 +110,21 @@ const DELETE_RESERVE_BLOCKS = 2;
 /** Entries dropped from the front of the log list before the list is compacted. */
 const COMPACT_AFTER = 1024;
 
+/** Reads of a superblock slot before it counts as bad (a transient bad read must not count). */
+const SLOT_READ_ATTEMPTS = 2;
+
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function largest(values: Iterable<number>): number {
+  let most = 0;
+  for (const value of values) most = Math.max(most, value);
+  return most;
+}
 
 function sameCommit(a: CommitState, b: CommitState): boolean {
   return a.commit === b.commit && a.start === b.start && a.end === b.end && a.sequence === b.sequence;
 }
-const decoder = new TextDecoder();
 
 export class KvStore {
   private readonly index = new Map<string, LogEntry>();
@@ -126,6 +139,9 @@ export class KvStore {
   /** Per slot, the start of the oldest commit that may be on the disk there. */
   private readonly slotStarts: number[] = SUPERBLOCK_SLOTS.map(() => 0);
   private liveBlocks = 0;
+  /** How many live records have each size in blocks (for the largest one). */
+  private readonly liveSizes = new Map<number, number>();
+  private largestLive = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly blockSize: number;
   private readonly ring: LogRing;
@@ -210,8 +226,9 @@ export class KvStore {
   /** Commits `record`, cleaning as the space guarantee asks and as its room needs. */
   private async append(record: NewRecord): Promise<void> {
     const blocks = record.bytes.length / this.blockSize;
-    const reserve = record.tombstone ? 0 : DELETE_RESERVE_BLOCKS;
-    if (blocks + reserve > this.ring.blocks) throw new KvError("full", "the record is larger than the key-value disk");
+    // What must stay free after this mutation: room for the cleaner to copy the largest live record.
+    const reserve = record.tombstone ? this.largestLive : Math.max(this.largestLive, blocks) + DELETE_RESERVE_BLOCKS;
+    if (blocks + reserve > this.ring.blocks) throw new KvError("full", "the record does not fit the key-value disk with room to clean");
     const liveAfter = this.liveBlocks - (record.replaces?.blocks ?? 0) + (record.tombstone ? 0 : blocks);
     const garbage = this.end - this.start + blocks > SPACE_FACTOR * liveAfter ? SHRINK_RATIO * blocks : 0;
     let plan = this.planCleaning(garbage, blocks + reserve, record.replaces);
@@ -314,19 +331,31 @@ export class KvStore {
     const entry: LogEntry = { offset, blocks, key: record.key, keyLength: record.keyLength, valueLength: record.valueLength, live: !record.tombstone };
     this.entries.push(entry);
     this.retire(record.key);
-    if (!record.tombstone) {
-      this.index.set(record.key, entry);
-      this.liveBlocks += blocks;
-    }
+    if (!record.tombstone) this.enliven(entry);
     this.sequence++;
   }
 
+  /** Makes `entry` its key's current value. */
+  private enliven(entry: LogEntry): void {
+    this.index.set(entry.key, entry);
+    this.liveBlocks += entry.blocks;
+    this.liveSizes.set(entry.blocks, (this.liveSizes.get(entry.blocks) ?? 0) + 1);
+    this.largestLive = Math.max(this.largestLive, entry.blocks);
+  }
+
+  /** The key's current value, if any, is dead from now on. */
   private retire(key: string): void {
     const old = this.index.get(key);
     if (old === undefined) return;
     old.live = false;
     this.liveBlocks -= old.blocks;
     this.index.delete(key);
+    const left = (this.liveSizes.get(old.blocks) ?? 1) - 1;
+    if (left > 0) this.liveSizes.set(old.blocks, left);
+    else {
+      this.liveSizes.delete(old.blocks);
+      if (old.blocks === this.largestLive) this.largestLive = largest(this.liveSizes.keys());
+    }
   }
 
   /**
@@ -387,7 +416,7 @@ export class KvStore {
   /** The superblock in the slot at `lba`, read a second time if the first read does not check out. */
   private async readSlot(lba: number): Promise<SlotReading> {
     let reading: SlotReading = { kind: "invalid", reason: "unread" };
-    for (let attempt = 0; attempt < 2 && reading.kind !== "valid"; attempt++) {
+    for (let attempt = 0; attempt < SLOT_READ_ATTEMPTS && reading.kind !== "valid"; attempt++) {
       try {
         const block = await this.disk.read(lba, new Uint8Array(this.blockSize));
         reading = decodeSuperblock(block, this.ring.blocks);
@@ -416,10 +445,7 @@ export class KvStore {
       this.retire(key);
       const placed: LogEntry = { ...entry, key, live: (header.flags & RECORD_TOMBSTONE) === 0 };
       this.entries.push(placed);
-      if (placed.live) {
-        this.index.set(key, placed);
-        this.liveBlocks += blocks;
-      }
+      if (placed.live) this.enliven(placed);
       offset += blocks;
     }
   }

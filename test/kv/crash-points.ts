@@ -142,7 +142,9 @@ export async function runCrashPoints(options: CrashOptions): Promise<CrashReport
  * power cut after every device operation from each failure to the end of the next operation that
  * succeeds is checked too.
  */
-export async function runFailurePoints(options: CrashOptions & { readonly stride: number }): Promise<CrashReport & { runs: number }> {
+export async function runFailurePoints(
+  options: CrashOptions & { readonly stride: number; readonly only?: { readonly kind: DeviceOpKind; readonly phase: number } },
+): Promise<CrashReport & { runs: number }> {
   const failures: Failure[] = [];
   let cutPoints = 0;
   let injected = 0;
@@ -151,10 +153,11 @@ export async function runFailurePoints(options: CrashOptions & { readonly stride
   let runs = 0;
   for (const kind of ["write", "flush"] as const) {
     for (let phase = 0; phase < options.stride; phase++) {
+      if (options.only !== undefined && (options.only.kind !== kind || options.only.phase !== phase)) continue;
       let seen = 0;
       const run = await startRun(options, (what) => what === kind && seen++ % options.stride === phase);
       runs++;
-      failures.push(...run.failures);
+      failures.push(...run.failures.map((failure) => ({ ...failure, message: `--fail ${kind} --phase ${phase}: ${failure.message}` })));
       const { disk, trace } = run;
       deviceOps += disk.ops.length;
       written += blocksWritten(disk);
@@ -168,7 +171,7 @@ export async function runFailurePoints(options: CrashOptions & { readonly stride
         const until = recovered === -1 ? disk.ops.length : trace.records[recovered].end;
         for (let cut = Math.max(index + 1, checkedTo); cut <= until; cut++) {
           const problems = await checkCut(trace, images, cut, cut % options.writeAfterReopenEvery === 0);
-          failures.push(...problems.map((message) => ({ opIndex: opAt(trace, cut), cut, message: `${kind} failures, run ${phase}: ${message}` })));
+          failures.push(...problems.map((message) => ({ opIndex: opAt(trace, cut), cut, message: `--fail ${kind} --phase ${phase}: ${message}` })));
           cutPoints++;
         }
         checkedTo = until + 1;
