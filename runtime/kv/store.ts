@@ -263,16 +263,18 @@ export class KvStore {
   }
 
   /**
-   * Cleans in commits of their own until `room` blocks are free past the end. Blocks a commit
-   * freed stay reserved while a slot may still name them (its write failed), hence commits that
-   * clean nothing but rewrite the slots. Gives up ("full") after one pass over the log.
+   * Cleans in commits of their own, each dropping just the garbage still missing, until `room`
+   * blocks are free past the end. Blocks a commit freed stay reserved while a slot may still name
+   * them (its write failed), hence commits that clean nothing but rewrite the slots. Gives up
+   * ("full") after one pass over the log.
    */
   private async reclaim(room: number): Promise<void> {
     const pass = this.end - this.start + this.ring.blocks;
     let cleaned = 0;
     for (let commits = 0; commits <= this.entries.length - this.first + SUPERBLOCK_SLOTS.length + 1; commits++) {
-      if (this.reusableFrom() + this.ring.blocks - this.end >= room) return;
-      const plan = this.planCleaning(Infinity, 0) ?? { count: 0, copyBlocks: 0, cleanedBlocks: 0 };
+      const missing = room - (this.reusableFrom() + this.ring.blocks - this.end);
+      if (missing <= 0) return;
+      const plan = this.planCleaning(missing, 0) ?? { count: 0, copyBlocks: 0, cleanedBlocks: 0 };
       if ((plan.count === 0 && this.reusableFrom() === this.start) || cleaned > pass) break;
       await this.commitChange(plan, undefined);
       cleaned += plan.cleanedBlocks;
