@@ -31,6 +31,7 @@ const KV_ERROR_STATUS: Record<KvError["code"], number> = {
   full: HTTP.InsufficientStorage,
   corrupt: HTTP.InternalError,
   "read-only": HTTP.Forbidden,
+  io: HTTP.ServiceUnavailable,
 };
 
 function text(status: number, message: string): Response {

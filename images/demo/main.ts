@@ -4,7 +4,8 @@
 import { deviceTypeName } from "../../drivers/virtio/device-types";
 import { start, type System } from "../../kernel/start";
 import { serve } from "../../runtime/http/server";
-import { KvStore } from "../../runtime/kv/store";
+import { KvError } from "../../runtime/kv/errors";
+import { KvStore, type KvDisk } from "../../runtime/kv/store";
 import { NetStack, formatIpv4, parseNetCommandLine } from "../../runtime/net/index";
 import { startDevices, type Devices } from "../../runtime/devices";
 import { eventLoopScheduler, systemRandom } from "../../runtime/services";
@@ -37,14 +38,25 @@ function snapshot(system: System, devices: Devices, stack: NetStack, store: KvSt
   };
 }
 
+/** The store on `disk`, or undefined (and why, on the console) when it does not open. */
+async function openStore(disk: KvDisk): Promise<KvStore | undefined> {
+  try {
+    return await KvStore.open(disk);
+  } catch (error) {
+    if (!(error instanceof KvError)) throw error;
+    console.log(`demo: the key-value disk does not open (${error.code}: ${error.message})`);
+    return undefined;
+  }
+}
+
 start(async (system) => {
   const { platform, commandLine } = system;
   const ms = (ns: number) => (ns / NS_PER_MS).toFixed(1);
   console.log(`Vireo demo: TypeScript started ${ms(system.typescriptStartNs)} ms and main ran ${ms(platform.monotonicNs())} ms after kernel entry`);
   const devices = startDevices(system);
   const disk = devices.disks.find((d) => d.info.serial === KV_DISK_SERIAL) ?? devices.disks[0];
-  const store = disk !== undefined ? await KvStore.open(disk) : undefined;
-  console.log(store ? `demo: key-value store on ${disk?.name} (${store.stats.keys} keys)` : "demo: no disk, the store is off");
+  const store = disk !== undefined ? await openStore(disk) : undefined;
+  console.log(store ? `demo: key-value store on ${disk?.name} (${store.stats.keys} keys)` : `demo: ${disk ? "the disk is not usable" : "no disk"}, the store is off`);
   const link = devices.nics[0];
   if (link === undefined) {
     console.log("demo: no virtio-net device; nothing to serve");
