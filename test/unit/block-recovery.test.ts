@@ -7,6 +7,7 @@ import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
 import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
 import type { EventLoop } from "../../kernel/event-loop";
 import { BlockIdentityError, BlockOfflineError, BlockTimeoutError } from "../../runtime/block/errors";
+import { KvError } from "../../runtime/kv/errors";
 import { KvStore } from "../../runtime/kv/store";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { assertNoViolations } from "../sim/violations";
@@ -252,7 +253,9 @@ describe("block requests never hang; the disk comes back", () => {
     // Before the deadlines existed this put never settled.
     const stalled = await within(loop, clock, store.put("c", new TextEncoder().encode("three")), TIMEOUT_MS * 3);
     expect(stalled).not.toBe("pending");
-    expect(stalled).toMatchObject({ status: "rejected", reason: expect.any(BlockTimeoutError) });
+    // The store reports the disk's failure as its own typed error.
+    expect(stalled).toMatchObject({ status: "rejected", reason: expect.any(KvError) });
+    expect((stalled as PromiseRejectedResult).reason.code).toBe("io");
     expect(store.has("c")).toBe(false);
 
     await settled(loop, clock, store.put("d", new TextEncoder().encode("four")));
