@@ -74,6 +74,9 @@ export interface BlkOptions {
   /** Offer EVENT_IDX / INDIRECT_DESC (default true). */
   readonly eventIdx?: boolean;
   readonly indirect?: boolean;
+  /** Offer RING_PACKED / IN_ORDER (default false). */
+  readonly packed?: boolean;
+  readonly inOrder?: boolean;
 }
 
 /** Ways the block model misbehaves on purpose (on top of the generic ring faults). */
@@ -130,6 +133,8 @@ export class BlkModel extends VirtioDeviceModel {
       configSize: BlkConfig.Size,
       eventIdx: options.eventIdx,
       indirect: options.indirect,
+      packed: options.packed,
+      inOrder: options.inOrder,
     });
     this.disk = new Uint8Array(options.sectors * SECTOR_SIZE);
     this.readOnly = options.readOnly ?? false;

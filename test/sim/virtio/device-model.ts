@@ -2,9 +2,10 @@ import type { SimMemory } from "../memory";
 import type { AccessWidth } from "../registers";
 import type { ViolationLog } from "../violations";
 import { defaultFaults } from "./faults";
+import type { DeviceQueue, QueueEnv } from "./device-queue";
+import { PackedQueue } from "./packed-queue";
 import { SimQueue } from "./queue";
-import type { QueueEnv } from "./queue";
-import { configAccessOk } from "./registers";
+import { configAccessOk, isPowerOfTwo } from "./registers";
 import type { SimRequest } from "./request";
 import { DEVICE_STATUS } from "./spec/device-status";
 import type { SpecTable } from "./spec/field";
@@ -39,7 +40,13 @@ export interface DeviceModelOptions {
   /** Offer EVENT_IDX / INDIRECT_DESC (default true). */
   readonly eventIdx?: boolean;
   readonly indirect?: boolean;
+  /** Offer RING_PACKED / IN_ORDER (default false: split rings). */
+  readonly packed?: boolean;
+  readonly inOrder?: boolean;
 }
+
+/** The ring-format features a test may have a model offer. */
+export type RingOffer = Pick<DeviceModelOptions, "packed" | "inOrder">;
 
 /**
  * Transport-independent state of a virtio device: status, features, queues, device config.
@@ -49,7 +56,9 @@ export interface DeviceModelOptions {
 export abstract class VirtioDeviceModel implements QueueEnv {
   abstract readonly deviceType: number;
   readonly faults = defaultFaults();
+  /** The queues as split rings, and as packed rings: `queue(index)` is the one the features select. */
   readonly queues: SimQueue[];
+  readonly packedQueues: PackedQueue[];
   readonly config: Uint8Array;
   readonly configLayout: SpecTable;
   readonly memory: SimMemory;
@@ -62,6 +71,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   msixVectors = 0;
   /** Hold every request in `queue.held` until `releaseHeld`. */
   holdCompletions = false;
+  /** With IN_ORDER negotiated on packed rings: one used descriptor for each batch of completions. */
+  inOrderBatch = false;
   /** Set by the transport that carries the device's interrupts; none (mmio) means they go nowhere. */
   interruptSink: InterruptSink | undefined;
   /** Which interface the driver is using (transitional devices offer both). */
@@ -73,11 +84,14 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   private resetUnconfirmed = false;
   private readonly violations: ViolationLog;
   private readonly featureRequires: Readonly<Record<number, readonly number[]>>;
+  /** Inside a processing pass, whose batched used entries are written at its end. */
+  private inPass = false;
 
   constructor(options: DeviceModelOptions) {
     this.memory = options.memory;
     this.violations = options.violations;
     this.queues = options.queueSizes.map((size, i) => new SimQueue(i, size));
+    this.packedQueues = options.queueSizes.map((size, i) => new PackedQueue(i, size));
     this.config = new Uint8Array(options.configSize);
     this.configLayout = options.configLayout;
     this.featureRequires = options.featureRequires ?? {};
@@ -85,7 +99,9 @@ export abstract class VirtioDeviceModel implements QueueEnv {
       options.features |
       featureBit(VIRTIO_F.VERSION_1) |
       (options.eventIdx === false ? 0n : featureBit(VIRTIO_F.EVENT_IDX)) |
-      (options.indirect === false ? 0n : featureBit(VIRTIO_F.INDIRECT_DESC));
+      (options.indirect === false ? 0n : featureBit(VIRTIO_F.INDIRECT_DESC)) |
+      (options.packed ? featureBit(VIRTIO_F.RING_PACKED) : 0n) |
+      (options.inOrder ? featureBit(VIRTIO_F.IN_ORDER) : 0n);
   }
 
   get eventIdx(): boolean {
@@ -93,6 +109,13 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
   get indirect(): boolean {
     return this.negotiated(VIRTIO_F.INDIRECT_DESC);
+  }
+  /** The queues are packed rings (only the modern interfaces carry feature bit 34). */
+  get packed(): boolean {
+    return this.negotiated(VIRTIO_F.RING_PACKED);
+  }
+  get batchUsed(): boolean {
+    return this.inOrderBatch && this.packed && this.negotiated(VIRTIO_F.IN_ORDER);
   }
   get driverOk(): boolean {
     return (this.status & DEVICE_STATUS.DRIVER_OK) !== 0;
@@ -153,6 +176,17 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     this.driverFeatures = value;
   }
 
+  /** Queue `index` in the format the driver's features select. */
+  queue(index: number): DeviceQueue | undefined {
+    return (this.packed ? this.packedQueues : this.queues)[index];
+  }
+
+  /** queue_size / QueueNum: up to the maximum, a power of 2 unless the queue is packed (sections 2.7, 2.8). */
+  checkQueueSize(index: number, size: number): void {
+    if (size === 0 || size > this.queueMaxSize(index)) this.report(`queue ${index}: size ${size} invalid`);
+    else if (!isPowerOfTwo(size) && !this.packed) this.report(`queue ${index}: size ${size} is not a power of 2 (only packed queues, with VIRTIO_F_RING_PACKED negotiated, may be)`);
+  }
+
   queueMaxSize(index: number): number {
     const queue = this.queues[index];
     if (queue === undefined) return 0;
@@ -177,29 +211,42 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   notify(index: number): void {
-    const queue = this.queues[index];
+    const queue = this.queue(index);
     if (!this.driverOk) return this.report(`notify of queue ${index} before DRIVER_OK`);
     if (queue === undefined) return this.report(`notify of nonexistent queue ${index}`);
     if (!queue.enabled) return this.report(`notify of disabled queue ${index}`);
     queue.notifications++;
+    queue.checkNotification(this);
     this.process(queue);
+  }
+
+  /** The device looks at queue `index` without a notification (devices may poll). */
+  poll(index: number): void {
+    const queue = this.queue(index);
+    if (queue?.enabled && this.driverOk) this.process(queue);
   }
 
   /** Completes `queue.held` requests, in `order` (indices into held) or first-in first-out. */
   releaseHeld(index: number, order?: readonly number[]): void {
-    const queue = this.queues[index];
+    const queue = this.queue(index) as DeviceQueue;
     const held = queue.held.splice(0, queue.held.length);
-    for (const i of order ?? held.map((_, j) => j)) this.dispatch(held[i]);
+    this.pass(queue, () => {
+      for (const i of order ?? held.map((_, j) => j)) this.dispatch(held[i]);
+    });
   }
 
-  /** Writes the used element for `request` (applying used-ring faults). */
+  /** Writes the used entry for `request` (applying used-ring faults). */
   complete(request: SimRequest, length: number): void {
-    const queue = this.queues[request.queue];
-    const id = this.faults.usedId === "out-of-range" ? queue.size + request.head : request.head;
-    const len = length + this.faults.usedLengthExtra;
+    const queue = this.queue(request.queue) as DeviceQueue;
     queue.release(request);
-    let wanted = queue.pushUsed(this, id, len);
-    if (this.faults.usedId === "repeat") wanted = queue.pushUsed(this, id, len) || wanted;
+    const fault = this.faults.usedId;
+    const id = fault === "out-of-range" ? queue.size + request.head : fault === "not-in-flight" ? queue.idleId() : request.head;
+    const len = length + this.faults.usedLengthExtra;
+    const slots = request.descriptors.length;
+    let wanted = queue.pushUsed(this, id, len, slots);
+    if (fault === "repeat") wanted = queue.pushUsed(this, id, len, slots) || wanted;
+    if (this.faults.usedAhead) wanted = queue.pushUsed(this, request.head, 0, 1) || wanted;
+    if (!this.inPass) wanted = queue.flushUsed(this) || wanted;
     if (wanted) this.interrupt(VIRTIO_PCI_ISR.QUEUE, queue.msixVector);
   }
 
@@ -246,7 +293,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   /** queue_msix_vector: part of a queue's set-up, so not for an enabled queue on the modern interface. */
   setQueueVector(index: number, vector: number): void {
-    const queue = this.queues[index];
+    const queue = this.queue(index);
     if (queue === undefined) return this.report(`queue_msix_vector written for nonexistent queue ${index}`);
     if (this.mode === "modern" && queue.enabled) this.report(`queue_msix_vector written for enabled queue ${index}`);
     queue.msixVector = this.acceptVector(vector);
@@ -260,18 +307,32 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   protected dispatch(request: SimRequest): void {
     const result = this.handleRequest(request);
-    if (result === PARK) this.queues[request.queue].parked.push(request);
+    if (result === PARK) this.queue(request.queue)?.parked.push(request);
     else this.complete(request, result);
   }
 
-  private process(queue: SimQueue): void {
-    for (let n = queue.pending(this); n > 0; n--) {
-      const request = queue.take(this);
-      if (request === undefined) continue;
-      if (this.holdCompletions) queue.held.push(request);
-      else this.dispatch(request);
+  private process(queue: DeviceQueue): void {
+    if (this.faults.stalled) return;
+    this.pass(queue, () => {
+      for (let n = queue.pending(this); n > 0; n--) {
+        const request = queue.take(this);
+        if (request === undefined) continue;
+        if (this.holdCompletions) queue.held.push(request);
+        else this.dispatch(request);
+      }
+      queue.afterProcess(this);
+    });
+  }
+
+  /** Runs `work` on `queue`, then writes the used entry of any batch it completed. */
+  private pass(queue: DeviceQueue, work: () => void): void {
+    this.inPass = true;
+    try {
+      work();
+    } finally {
+      this.inPass = false;
     }
-    if (this.eventIdx) queue.setAvailEvent(queue.lastAvail);
+    if (queue.flushUsed(this)) this.interrupt(VIRTIO_PCI_ISR.QUEUE, queue.msixVector);
   }
 
   private acceptFeatures(): boolean {
@@ -301,7 +362,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     this.driverFeatures = 0n;
     this.isr = 0;
     this.configMsixVector = VIRTIO_MSI_NO_VECTOR;
-    for (const queue of this.queues) queue.reset();
+    for (const queue of [...this.queues, ...this.packedQueues]) queue.reset();
     this.onReset();
   }
 }

@@ -1,6 +1,7 @@
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";
+import type { RingOffer } from "./device-model";
 import type { SimRequest } from "./request";
 import { virtio_console_config } from "./spec/console";
 import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
@@ -12,8 +13,8 @@ export const ECHO_CONFIG_SIZE = virtio_console_config.emerg_wr.offset;
 export class EchoModel extends VirtioDeviceModel {
   readonly deviceType = VIRTIO_DEVICE_ID.console;
 
-  constructor(memory: SimMemory, violations: ViolationLog, queues: number, eventIdx = true) {
-    super({ memory, violations, queueSizes: new Array<number>(queues).fill(16), features: 0n, configLayout: virtio_console_config, configSize: ECHO_CONFIG_SIZE, eventIdx });
+  constructor(memory: SimMemory, violations: ViolationLog, queues: number, eventIdx = true, ring: RingOffer = {}) {
+    super({ memory, violations, queueSizes: new Array<number>(queues).fill(16), features: 0n, configLayout: virtio_console_config, configSize: ECHO_CONFIG_SIZE, eventIdx, ...ring });
   }
 
   protected handleRequest(request: SimRequest): number {

@@ -6,10 +6,16 @@ export interface VirtioFaults {
   refuseFeaturesOk: boolean;
   /** Per-queue maximum sizes reported instead of the real ones (0, non powers of two...). */
   queueMaxSizes: number[] | undefined;
-  /** Used ids: as is, beyond the ring, or each completion reported twice. */
-  usedId: "ok" | "out-of-range" | "repeat";
-  /** Added to every used length. */
+  /** Used ids: as is, beyond the ring, one not in flight, or each completion reported twice. */
+  usedId: "ok" | "out-of-range" | "not-in-flight" | "repeat";
+  /** Added to every used length (beyond the writable bytes, with any positive value on a full buffer). */
   usedLengthExtra: number;
+  /** Packed rings: used descriptors with AVAIL and USED both inverted, or differing (AVAIL right, USED wrong). */
+  usedWrapBits: "ok" | "inverted" | "mismatched";
+  /** Every completion is followed by a used entry for a buffer never made available. */
+  usedAhead: boolean;
+  /** The device takes nothing and completes nothing (notifications are still counted). */
+  stalled: boolean;
   /** Device-config reads that still bump config_generation (Infinity: always). */
   configGenerationBumps: number;
   /** Reported queue_notify_off instead of the real one. */
@@ -27,6 +33,9 @@ export function defaultFaults(): VirtioFaults {
     queueMaxSizes: undefined,
     usedId: "ok",
     usedLengthExtra: 0,
+    usedWrapBits: "ok",
+    usedAhead: false,
+    stalled: false,
     configGenerationBumps: 0,
     notifyOffset: undefined,
     refuseVectorsFrom: Number.POSITIVE_INFINITY,

@@ -52,7 +52,7 @@ export class MmioInterface implements RegisterBlock {
     if (offset >= VIRTIO_MMIO_CONFIG_OFFSET) return model.readConfig(offset - VIRTIO_MMIO_CONFIG_OFFSET, width);
     const access = this.access(offset, width, false);
     if (access === undefined) return 0;
-    const queue = model.queues[this.queueSelect];
+    const queue = model.queue(this.queueSelect);
     switch (access) {
       case "MagicValue":
         return VIRTIO_MMIO_MAGIC_VALUE;
@@ -139,13 +139,13 @@ export class MmioInterface implements RegisterBlock {
   private writeQueue(register: MmioRegister, value: number): void {
     const model = this.model;
     const index = this.queueSelect;
-    const queue = model.queues[index];
+    const queue = model.queue(index);
     if (queue === undefined) return model.report(`mmio: ${register} for nonexistent queue ${index}`);
     if (!model.queueSetupAllowed(register)) return;
     if (queue.enabled && LOCKED_WHILE_READY.has(register)) return model.report(`mmio: ${register} written while queue ${index} is ready`);
     switch (register) {
       case "QueueNum":
-        if (!isPowerOfTwo(value) || value > model.queueMaxSize(index)) model.report(`queue ${index}: size ${value} invalid`);
+        model.checkQueueSize(index, value);
         queue.size = value;
         queue.sizeWritten = true;
         return;
@@ -175,12 +175,12 @@ export class MmioInterface implements RegisterBlock {
 
   /** QueueNum has no reset value the driver could rely on: it must write the size first (4.2.3.2). */
   private sizeKnown(index: number): boolean {
-    if (this.model.queues[index].sizeWritten) return true;
+    if (this.model.queue(index)?.sizeWritten) return true;
     this.model.report(`mmio: queue ${index} enabled before QueueNum was written`);
     return false;
   }
 
-  /** Legacy: the queue's page number; the ring is the legacy layout with QueueAlign. */
+  /** Legacy: the queue's page number; the ring is the legacy (split) layout with QueueAlign. */
   private writePfn(pfn: number): void {
     const model = this.model;
     const queue = model.queues[this.queueSelect];

@@ -74,6 +74,9 @@ export interface NetOptions {
   readonly pairs?: number;
   readonly eventIdx?: boolean;
   readonly indirect?: boolean;
+  /** Offer RING_PACKED / IN_ORDER (default false). */
+  readonly packed?: boolean;
+  readonly inOrder?: boolean;
 }
 
 export interface InjectOptions {
@@ -124,6 +127,8 @@ export class NetModel extends VirtioDeviceModel {
       featureRequires: VIRTIO_NET_F_REQUIRES,
       eventIdx: options.eventIdx,
       indirect: options.indirect,
+      packed: options.packed,
+      inOrder: options.inOrder,
     });
     this.pairs = pairs;
     const view = new DataView(this.config.buffer);
@@ -151,7 +156,7 @@ export class NetModel extends VirtioDeviceModel {
 
   /** Receive buffers the driver has posted and the device still holds. */
   get postedRxBuffers(): number {
-    return this.queues[NetQueue.Rx].parked.length;
+    return (this.queue(NetQueue.Rx)?.parked.length ?? 0);
   }
 
   setLinkUp(up: boolean): void {
@@ -167,7 +172,7 @@ export class NetModel extends VirtioDeviceModel {
    * False (and counted) if the buffers cannot hold it.
    */
   injectFrame(frame: Uint8Array, options: InjectOptions = {}): boolean {
-    const parked = this.queues[NetQueue.Rx].parked;
+    const parked = this.queue(NetQueue.Rx)?.parked ?? [];
     const header = this.headerSize;
     const bytes = new Uint8Array(header + frame.length);
     bytes[virtio_net_hdr.flags.offset] = options.flags ?? 0;
@@ -199,7 +204,7 @@ export class NetModel extends VirtioDeviceModel {
 
   /** Writes `bytes` (header included) into the next posted rx buffer and reports `usedLength`. */
   injectRaw(bytes: Uint8Array, usedLength = bytes.length): boolean {
-    const request = this.queues[NetQueue.Rx].parked.shift();
+    const request = this.queue(NetQueue.Rx)?.parked.shift();
     if (request === undefined) return false;
     request.write(bytes);
     this.complete(request, usedLength);

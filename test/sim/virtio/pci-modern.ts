@@ -1,6 +1,6 @@
 import type { AccessWidth, RegisterBlock } from "../registers";
 import type { VirtioDeviceModel } from "./device-model";
-import { getHalf, isPowerOfTwo, matchField, setHalf } from "./registers";
+import { getHalf, matchField, setHalf } from "./registers";
 import { tableSize } from "./spec/field";
 import { virtio_pci_common_cfg } from "./spec/pci-common-cfg";
 import { VIRTIO_PCI_NOTIFY_WIDTH } from "./spec/pci-capability";
@@ -61,7 +61,7 @@ export class ModernInterface {
     const model = this.model;
     const access = matchField(model, "common cfg", virtio_pci_common_cfg, offset, width, false);
     if (access === undefined) return 0;
-    const queue = model.queues[this.queueSelect];
+    const queue = model.queue(this.queueSelect);
     const upper = access.upper;
     switch (access.name as keyof typeof virtio_pci_common_cfg) {
       case "device_feature_select":
@@ -108,7 +108,7 @@ export class ModernInterface {
     if (access === undefined) return;
     model.mode = "modern";
     const index = this.queueSelect;
-    const queue = model.queues[index];
+    const queue = model.queue(index);
     const name = access.name as keyof typeof virtio_pci_common_cfg;
     switch (name) {
       case "device_feature_select":
@@ -143,7 +143,7 @@ export class ModernInterface {
     if (queue.enabled) return model.report(`${name} written for enabled queue ${index}`);
     switch (name) {
       case "queue_size":
-        if (!isPowerOfTwo(value) || value > model.queueMaxSize(index)) model.report(`queue ${index}: size ${value} invalid`);
+        model.checkQueueSize(index, value);
         queue.size = value;
         queue.sizeWritten = true;
         return;

@@ -1,7 +1,6 @@
-import type { SimMemory } from "../memory";
+import { DeviceQueue } from "./device-queue";
+import type { ChainBuffer, QueueEnv } from "./device-queue";
 import { SimRequest } from "./request";
-import type { Segment } from "./request";
-import { VIRTIO_MSI_NO_VECTOR } from "./spec/pci-capability";
 import {
   VIRTQ_ALIGN,
   VIRTQ_AVAIL_ELEM_SIZE,
@@ -20,59 +19,23 @@ import {
   virtq_used_elem,
 } from "./spec/split-ring";
 
-export interface QueueEnv {
-  readonly memory: SimMemory;
-  readonly eventIdx: boolean;
-  readonly indirect: boolean;
-  report(message: string): void;
-}
-
 const TWO_POW_32 = 0x1_0000_0000;
 /** Drivers must not make a chain longer than 2^32 bytes in total (section 2.7.5). */
 const MAX_CHAIN_BYTES = TWO_POW_32;
 
 /** The device side of one split virtqueue. */
-export class SimQueue {
-  size: number;
-  desc = 0;
-  driver = 0;
-  device = 0;
-  enabled = false;
-  /** The driver wrote queue_size (until then the maximum reads back). */
-  sizeWritten = false;
-  msixVector = VIRTIO_MSI_NO_VECTOR;
+export class SimQueue extends DeviceQueue {
   lastAvail = 0;
   usedIdx = 0;
-  notifications = 0;
-  /** Used elements after which the driver asked for an interrupt, and after which it did not. */
-  interrupts = 0;
-  suppressed = 0;
-  /** Requests the test holds back to complete later, in any order. */
-  readonly held: SimRequest[] = [];
-  /** Buffers the device model keeps until it has data (net rx). */
-  readonly parked: SimRequest[] = [];
   private descView: DataView | undefined;
   private availView: DataView | undefined;
   private usedView: DataView | undefined;
   /** Descriptor table entries in chains the device has taken and not yet returned. */
   private owned = new Uint8Array(0);
 
-  constructor(
-    readonly index: number,
-    readonly maxSize: number,
-  ) {
-    this.size = maxSize;
-  }
-
-  reset(): void {
-    this.size = this.maxSize;
-    this.desc = this.driver = this.device = 0;
-    this.enabled = false;
-    this.sizeWritten = false;
-    this.msixVector = VIRTIO_MSI_NO_VECTOR;
+  override reset(): void {
+    super.reset();
     this.lastAvail = this.usedIdx = 0;
-    this.held.length = 0;
-    this.parked.length = 0;
     this.descView = this.availView = this.usedView = undefined;
     this.owned = new Uint8Array(0);
   }
@@ -137,16 +100,8 @@ export class SimQueue {
     }
     const chain: Chain = { buffers: [], entries: [], bytes: 0, writable: false };
     if (!this.walk(env, this.descView as DataView, this.size, head, chain, false)) return undefined;
-    const readable: Segment[] = [];
-    const writable: Segment[] = [];
-    for (const buffer of chain.buffers) {
-      const bytes = env.memory.bytes(buffer.physical, buffer.length);
-      if (bytes === undefined) {
-        this.fail(env, `descriptor ${buffer.index} buffer 0x${buffer.physical.toString(16)}+${buffer.length} outside DMA memory`);
-        return undefined;
-      }
-      (buffer.write ? writable : readable).push({ physical: buffer.physical, bytes });
-    }
+    const segments = this.segments(env, chain.buffers);
+    if (segments === undefined) return undefined;
     for (const entry of chain.entries) {
       if (this.owned[entry]) {
         this.fail(env, `descriptor ${entry} made available again while the device still owns it`);
@@ -154,7 +109,7 @@ export class SimQueue {
       }
     }
     for (const entry of chain.entries) this.owned[entry] = 1;
-    return new SimRequest(this.index, head, readable, writable, chain.entries);
+    return new SimRequest(this.index, head, segments.readable, segments.writable, chain.entries);
   }
 
   /** The device is done with `request`: its descriptors go back to the driver. */
@@ -162,7 +117,7 @@ export class SimQueue {
     for (const entry of request.descriptors) this.owned[entry] = 0;
   }
 
-  /** Writes a used element; returns (and counts) whether the driver asked for an interrupt. */
+  /** Writes a used element (a split ring has no slots to skip). */
   pushUsed(env: QueueEnv, id: number, length: number): boolean {
     const used = this.usedView as DataView;
     const slot = VIRTQ_USED_RING_OFFSET + VIRTQ_USED_ELEM_SIZE * (this.usedIdx % this.size);
@@ -179,9 +134,18 @@ export class SimQueue {
     const wanted = env.eventIdx
       ? virtq_need_event(avail.getUint16(splitRingOffsets(this.size).usedEvent, true), this.usedIdx, old)
       : (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
-    if (wanted) this.interrupts++;
-    else this.suppressed++;
-    return wanted;
+    return this.countInterrupt(wanted);
+  }
+
+  /** A descriptor table entry outside every chain the device holds (any, when all are held). */
+  idleId(): number {
+    const free = this.owned.indexOf(0);
+    return free < 0 ? 0 : free;
+  }
+
+  /** With EVENT_IDX: notify once more chains come after the ones taken. */
+  afterProcess(env: QueueEnv): void {
+    if (env.eventIdx) this.setAvailEvent(this.lastAvail);
   }
 
   /** EVENT_IDX: ask to be notified once avail idx passes `idx`. */
@@ -224,21 +188,17 @@ export class SimQueue {
       const write = (flags & VIRTQ_DESC_F.WRITE) !== 0;
       if (!write && chain.writable) return this.fail(env, `readable descriptor ${index} after a writable one`);
       chain.writable ||= write;
-      chain.buffers.push({ index, physical, length, write });
+      chain.buffers.push({ physical, length, write });
       if ((flags & VIRTQ_DESC_F.NEXT) === 0) return true;
       index = table.getUint16(at + virtq_desc.next.offset, true);
       if (index >= entries) return this.fail(env, `next ${index} out of range`);
     }
   }
 
-  private fail(env: QueueEnv, message: string): boolean {
-    env.report(`queue ${this.index}: ${message}`);
-    return false;
-  }
 }
 
 interface Chain {
-  readonly buffers: { readonly index: number; readonly physical: number; readonly length: number; readonly write: boolean }[];
+  readonly buffers: ChainBuffer[];
   /** Descriptor table entries the chain uses (not those of an indirect table). */
   readonly entries: number[];
   /** Total length so far, and whether a device-writable buffer was seen. */

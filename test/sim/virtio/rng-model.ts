@@ -1,6 +1,7 @@
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { VirtioDeviceModel } from "./device-model";
+import type { RingOffer } from "./device-model";
 import type { SimRequest } from "./request";
 import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
 
@@ -12,8 +13,8 @@ export class RngModel extends VirtioDeviceModel {
   bytesProduced = 0;
   private state = 0x2545_f491;
 
-  constructor(memory: SimMemory, violations: ViolationLog, queueSize = 64) {
-    super({ memory, violations, queueSizes: [queueSize], features: 0n, configLayout: {}, configSize: 0 });
+  constructor(memory: SimMemory, violations: ViolationLog, queueSize = 64, ring: RingOffer = {}) {
+    super({ memory, violations, queueSizes: [queueSize], features: 0n, configLayout: {}, configSize: 0, ...ring });
   }
 
   protected handleRequest(request: SimRequest): number {
