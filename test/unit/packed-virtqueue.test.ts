@@ -236,8 +236,7 @@ describe("packed virtqueue", () => {
     queue.addReadable(0x5000, 16);
     queue.addWritable(0x6000, 512);
     queue.addWritable(0x7000, 1);
-    expect(peer.take()).toBeUndefined();
-    expect(peer.isAvailable(1, 1) && peer.isAvailable(2, 1)).toBe(true);
+    expect([0, 1, 2].some((slot) => peer.isAvailable(slot, 1))).toBe(false);
     expect(queue.publish(42)).toBe(true);
     const b = peer.take() as Taken;
     expect(b.slots).toBe(3);
@@ -273,16 +272,18 @@ describe("packed virtqueue", () => {
     expect(takeAll(queue)).toEqual([[9, 128]]);
   });
 
-  it("drops an aborted chain without making anything available", () => {
+  it("drops an aborted chain without leaving any descriptor of it available", () => {
     const { queue, peer } = setup(4);
     queue.begin();
     queue.addReadable(0x5000, 16);
     queue.addReadable(0x5100, 16);
+    queue.addReadable(0x5200, 16);
     queue.abort();
     expect(queue.publish(1)).toBe(false);
     expect(post(queue, 2, 0, 1)).toBe(true);
     const b = peer.take() as Taken;
     expect(b.buffers).toEqual([{ addr: BUF + 2 * 0x1000, len: 64, write: true }]);
+    expect(peer.take()).toBeUndefined();
     expect(queue.freeCount).toBe(3);
   });
 

@@ -29,8 +29,8 @@ const WRAP_BIT = 1 << DESC_EVENT_WRAP_SHIFT;
  * its inverse; the device returns one used descriptor per buffer (AVAIL = USED = its wrap counter)
  * at `nextUsed`, then skips as many slots as the buffer's chain took. Buffers are named by ids from
  * a free list, separate from ring slots; each id remembers its chain's slots and writable bytes.
- * A chain's descriptors are written first and its head's flags last, after a barrier, so the device
- * never sees half a chain. Nothing on the submit/complete path allocates.
+ * A chain's descriptors are written first, then the flags of all but its head, then (after a
+ * barrier) the head's flags, so the device never sees half a chain and an aborted one leaves no trace. Nothing on the submit/complete path allocates.
  *
  * Validated: the used buffer id (in range, in flight), the length (clamped to the writable bytes,
  * counted), and that nothing is returned while nothing is in flight. With VIRTIO_F_IN_ORDER one
@@ -68,10 +68,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   private buildWritable = 0;
   private buildSawWritable = false;
   private buildOverflow = false;
-  /** The head's flags, written last; the latest non-head descriptor's slot and flags (to add NEXT). */
-  private buildHeadFlags = 0;
-  private buildTailSlot = 0;
-  private buildTailFlags = 0;
+  /** The flags of the chain's descriptors (the head's first), written by publish. */
+  private readonly buildFlags: Uint16Array;
 
   constructor(
     private readonly platform: Platform,
@@ -106,6 +104,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.freeIdCount = size;
     this.chainSlots = new Uint16Array(size);
     this.freeSlots = size;
+    this.buildFlags = new Uint16Array(size);
   }
 
   /** Free descriptor slots; with indirect tables every chain needs exactly one. */
@@ -137,7 +136,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.add(physical, length, PackedDescFlag.Write);
   }
 
-  /** Drops the chain being built: its slots were never made available and its id never taken. */
+  /** Drops the chain being built: nothing was handed over (no flags written) and its id never taken. */
   abort(): void {
     this.building = false;
   }
@@ -153,8 +152,13 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const id = this.freeIds[--this.freeIdCount];
     this.chainSlots[id] = slots;
     this.track(id, token, this.buildWritable);
+    let slot = this.nextAvail;
+    for (let i = 1; i < slots; i++) {
+      slot = slot + 1 === this.size ? 0 : slot + 1;
+      this.ring.setUint16(slot * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[i], true);
+    }
     this.platform.barrier();
-    this.ring.setUint16(this.nextAvail * PackedDesc.Size + PackedDesc.Flags, this.buildHeadFlags, true);
+    this.ring.setUint16(this.nextAvail * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[0], true);
     this.nextAvail += slots;
     if (this.nextAvail >= this.size) {
       this.nextAvail -= this.size;
@@ -289,19 +293,10 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       slot -= this.size;
       wrap ^= 1;
     }
-    const slotFlags = flags | PackedVirtqueue.availFlags(wrap);
-    if (this.buildCount === 0) {
-      // The head's flags hand the whole chain over: they are written by publish, last.
-      writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
-      this.buildHeadFlags = slotFlags;
-    } else {
-      if (this.buildCount === 1) this.buildHeadFlags |= PackedDescFlag.Next;
-      else this.ring.setUint16(this.buildTailSlot * PackedDesc.Size + PackedDesc.Flags, this.buildTailFlags | PackedDescFlag.Next, true);
-      writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
-      this.ring.setUint16(slot * PackedDesc.Size + PackedDesc.Flags, slotFlags, true);
-      this.buildTailSlot = slot;
-      this.buildTailFlags = slotFlags;
-    }
+    writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
+    // Flags are kept aside until publish: they hand the slots over, the head's last of all.
+    if (this.buildCount > 0) this.buildFlags[this.buildCount - 1] |= PackedDescFlag.Next;
+    this.buildFlags[this.buildCount] = flags | PackedVirtqueue.availFlags(wrap);
     this.buildCount++;
   }
 
@@ -315,11 +310,11 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       const low = view.getUint32(table + PackedDesc.Addr, true);
       const high = view.getUint32(table + PackedDesc.Addr + 4, true);
       writeDescriptor(this.ring, at, high * TWO_POW_32 + low, view.getUint32(table + PackedDesc.Len, true), this.buildId);
-      this.buildHeadFlags = view.getUint16(table + PackedDesc.Flags, true) | lap;
+      this.buildFlags[0] = view.getUint16(table + PackedDesc.Flags, true) | lap;
     } else {
       const physical = (this.indirectRegion as DmaRegion).physical + table;
       writeDescriptor(this.ring, at, physical, this.buildCount * PackedDesc.Size, this.buildId);
-      this.buildHeadFlags = PackedDescFlag.Indirect | lap;
+      this.buildFlags[0] = PackedDescFlag.Indirect | lap;
     }
     return 1;
   }
