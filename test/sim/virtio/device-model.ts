@@ -84,8 +84,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   private resetUnconfirmed = false;
   private readonly violations: ViolationLog;
   private readonly featureRequires: Readonly<Record<number, readonly number[]>>;
-  /** Inside a processing pass, whose batched used entries are written at its end. */
-  private inPass = false;
+  /** The queue of the processing pass under way, whose batched used entries are written at its end. */
+  private passQueue: DeviceQueue | undefined;
 
   constructor(options: DeviceModelOptions) {
     this.memory = options.memory;
@@ -238,15 +238,15 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   /** Writes the used entry for `request` (applying used-ring faults). */
   complete(request: SimRequest, length: number): void {
     const queue = this.queue(request.queue) as DeviceQueue;
-    queue.release(request);
     const fault = this.faults.usedId;
     const id = fault === "out-of-range" ? queue.size + request.head : fault === "not-in-flight" ? queue.idleId() : request.head;
+    queue.release(request);
     const len = length + this.faults.usedLengthExtra;
     const slots = request.descriptors.length;
     let wanted = queue.pushUsed(this, id, len, slots);
     if (fault === "repeat") wanted = queue.pushUsed(this, id, len, slots) || wanted;
     if (this.faults.usedAhead) wanted = queue.pushUsed(this, request.head, 0, 1) || wanted;
-    if (!this.inPass) wanted = queue.flushUsed(this) || wanted;
+    if (queue !== this.passQueue) wanted = queue.flushUsed(this) || wanted;
     if (wanted) this.interrupt(VIRTIO_PCI_ISR.QUEUE, queue.msixVector);
   }
 
@@ -326,11 +326,12 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   /** Runs `work` on `queue`, then writes the used entry of any batch it completed. */
   private pass(queue: DeviceQueue, work: () => void): void {
-    this.inPass = true;
+    const outer = this.passQueue;
+    this.passQueue = queue;
     try {
       work();
     } finally {
-      this.inPass = false;
+      this.passQueue = outer;
     }
     if (queue.flushUsed(this)) this.interrupt(VIRTIO_PCI_ISR.QUEUE, queue.msixVector);
   }

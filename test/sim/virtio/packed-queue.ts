@@ -114,10 +114,6 @@ export class PackedQueue extends DeviceQueue {
     this.writeDeviceEvent();
   }
 
-  get deviceEventMode(): DeviceEventMode {
-    return this.eventMode;
-  }
-
   pending(env: QueueEnv): number {
     return this.scan(env, true).chains;
   }
