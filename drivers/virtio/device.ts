@@ -34,7 +34,7 @@ export interface VirtioDeviceOptions {
   readonly ring?: "any" | "split";
 }
 
-/** The layout negotiated `features` give (packed needs VERSION_1, which RING_PACKED's bit number already implies). */
+/** The ring layout `features` select: packed with RING_PACKED, which only modern interfaces (VERSION_1) can carry. */
 export function ringLayoutOf(features: bigint): RingLayoutKind {
   return hasFeature(features, FeatureBit.RingPacked) && hasFeature(features, FeatureBit.Version1) ? "packed" : "split";
 }

@@ -286,11 +286,12 @@ describe("packed ring against the simulated device", () => {
     it.each([
       ["out-of-range", "used-id"],
       ["not-in-flight", "used-id"],
-      ["repeat", "used-id"],
+      ["repeat", "used-ahead"],
     ] as const)("a used id %s breaks the queue once (%s)", (fault, code) => {
+      // One buffer in flight: with more, an id "not in flight" at the device may be one the driver
+      // made available and the device has not taken yet, which the driver cannot tell apart.
       const { model, queue, slab, told } = rawRng({ packed: true }, 0n, 8);
       postWritable(queue, slab, 0);
-      postWritable(queue, slab, 1);
       model.faults.usedId = fault;
       queue.kick();
       let status: Completion = Completion.Taken;
