@@ -23,6 +23,7 @@ import type { PackedQueue } from "../sim/virtio/packed-queue";
 import { addVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";
 import { RngModel } from "../sim/virtio/rng-model";
 import { pattern, run, settle, simDisk } from "./blk-harness";
+import { irqMachine } from "./driver-irq-harness";
 import { GUEST_MAC, frameTo, netRig } from "./netdrv-harness";
 
 const PACKED = feature(FeatureBit.RingPacked);
@@ -170,6 +171,36 @@ describe.each([
     const out = (probed.instance as VirtioRng).getRandomValues(new Uint8Array(20_000));
     expect(new Set(out).size).toBeGreaterThan(200);
     assertNoViolations(machine.violations);
+  });
+});
+
+describe.each([
+  ["MSI-X", {}],
+  ["INTx", { msixVectors: 0, interruptLine: 11 }],
+] as const)("blk and net on packed rings by interrupt (%s)", (_name, pci) => {
+  it.each([false, true])("complete every request and frame (EVENT_IDX %s)", async (eventIdx) => {
+    const rig = irqMachine({
+      disk: { model: { sectors: 4096, blkSize: 4096, packed: true, eventIdx }, pci },
+      nic: { model: { packed: true, eventIdx }, pci },
+    });
+    const { blk, net, netModel, disk } = rig;
+    expect(blk.interruptMode).toBe(pci.msixVectors === 0 ? "intx" : "msix");
+    expect([rig.blkModel.packed, netModel.packed]).toEqual([true, true]);
+    const frames: number[] = [];
+    net.onReceive((frame) => frames.push(frame.length));
+    rig.turn();
+    const writes = Array.from({ length: 32 }, (_, i) => disk.write(i, pattern(4096, i)));
+    await rig.run(Promise.all(writes));
+    const reads = Array.from({ length: 32 }, (_, i) => disk.read(i, new Uint8Array(4096)));
+    const back = await rig.run(Promise.all(reads));
+    back.forEach((data, i) => expect(data).toEqual(pattern(4096, i)));
+    expect(blk.interruptStats.interrupts).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) netModel.injectFrame(frameTo(GUEST_MAC, 60 + i));
+    for (let i = 0; i < 4; i++) rig.turn();
+    expect(frames.length).toBe(20);
+    expect(net.interruptStats.interrupts).toBeGreaterThan(0);
+    expect(rig.uncaught).toEqual([]);
+    assertNoViolations(rig.machine.violations);
   });
 });
 

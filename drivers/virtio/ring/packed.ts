@@ -181,6 +181,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.platform.barrier();
     const flags = this.ring.getUint16(this.deviceEvent + EventSuppress.Flags, true) & DESC_EVENT_FLAGS_MASK;
     let wanted: boolean;
+    // A whole lap or more since the last kick passed every slot, the named one included.
     if (flags === RingEventFlags.Desc && this.eventIdx && added < this.size) {
       // Positions counted from the start of the current lap; the previous lap is negative.
       const offWrap = this.ring.getUint16(this.deviceEvent + EventSuppress.Desc, true);
