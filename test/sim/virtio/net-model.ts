@@ -156,7 +156,7 @@ export class NetModel extends VirtioDeviceModel {
 
   /** Receive buffers the driver has posted and the device still holds. */
   get postedRxBuffers(): number {
-    return (this.queue(NetQueue.Rx)?.parked.length ?? 0);
+    return this.queue(NetQueue.Rx)?.parked.length ?? 0;
   }
 
   setLinkUp(up: boolean): void {
