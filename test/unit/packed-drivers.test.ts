@@ -175,9 +175,9 @@ describe.each([
 });
 
 describe.each([
-  ["MSI-X", {}],
+  ["MSI-X", { msixVectors: 4 }],
   ["INTx", { msixVectors: 0, interruptLine: 11 }],
-] as const)("blk and net on packed rings by interrupt (%s)", (_name, pci) => {
+] as const)("blk and net on packed rings by interrupt (%s)", (_name, pci: { msixVectors: number; interruptLine?: number }) => {
   it.each([false, true])("complete every request and frame (EVENT_IDX %s)", async (eventIdx) => {
     const rig = irqMachine({
       disk: { model: { sectors: 4096, blkSize: 4096, packed: true, eventIdx }, pci },
