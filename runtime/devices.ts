@@ -17,6 +17,10 @@ import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
 import { adoptBlockDevices } from "./block/registry";
 
+/** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
+const RING_KEY = "virtio.ring";
+const SPLIT_RING = "split";
+
 export interface Devices {
   readonly pci: readonly PciFunction[];
   readonly virtio: readonly ProbedVirtioDevice[];
@@ -50,7 +54,8 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioBlkDriver({ interrupts });
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   const pci = enumeratePci(system.pci);
-  const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts });
+  const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
+  const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
   const report = [...pci.map(formatPciFunction), ...probe.lines];
   if (options.print ?? true) for (const line of report) console.log(line);
   const virtio = probe.devices;

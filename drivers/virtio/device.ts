@@ -1,7 +1,6 @@
 import type { Platform } from "../../kernel/platform";
 import { DeviceStatus } from "./status";
-import { FeatureBit, feature, hasFeature } from "./features";
-import { MAX_QUEUE_SIZE } from "./ring/split-format";
+import { FeatureBit, RING_FEATURES, feature, hasFeature } from "./features";
 import { VirtioError, VirtioFeatureError, VirtioQueueError, VirtioUsageError, asVirtioError, type VirtioRingBrokenError } from "./errors";
 import {
   ISR_CONFIG,
@@ -15,6 +14,9 @@ import {
 } from "./interrupts";
 import type { Transport } from "./transport/transport";
 import { SplitVirtqueue } from "./ring/split";
+import { PackedVirtqueue } from "./ring/packed";
+import { MAX_PACKED_QUEUE_SIZE } from "./ring/packed-format";
+import type { RingLayoutKind, Virtqueue, VirtqueueOptions } from "./ring/virtqueue";
 import { DevicePlatform } from "./device-platform";
 import type { VirtioDriver } from "./registry";
 
@@ -25,6 +27,16 @@ export interface QueueOptions {
   readonly maxSize?: number;
   /** Entries per indirect table, used only when INDIRECT_DESC was negotiated. */
   readonly indirectEntries?: number;
+}
+
+export interface VirtioDeviceOptions {
+  /** "split" keeps the split layout even when the device offers RING_PACKED; "any" (default) takes packed when offered. */
+  readonly ring?: "any" | "split";
+}
+
+/** The ring layout `features` select: packed with RING_PACKED, which only modern interfaces (VERSION_1) can carry. */
+export function ringLayoutOf(features: bigint): RingLayoutKind {
+  return hasFeature(features, FeatureBit.RingPacked) && hasFeature(features, FeatureBit.Version1) ? "packed" : "split";
 }
 
 /**
@@ -52,7 +64,7 @@ export class VirtioDevice {
    * buffers): what is allocated here is not the device's to free.
    */
   readonly machine: Platform;
-  readonly queues: SplitVirtqueue<unknown>[] = [];
+  readonly queues: Virtqueue<unknown>[] = [];
   /** Offered by the device (masked to what the transport can carry). */
   offeredFeatures = 0n;
   /** Negotiated. */
@@ -83,6 +95,7 @@ export class VirtioDevice {
     platform: Platform,
     readonly transport: Transport,
     private readonly interruptBinder?: VirtioInterruptBinder,
+    private readonly options: VirtioDeviceOptions = {},
   ) {
     this.machine = platform;
     this.platform = new DevicePlatform(platform);
@@ -99,11 +112,15 @@ export class VirtioDevice {
     this.offeredFeatures = this.transport.readDeviceFeatures() & this.transport.featureMask;
   }
 
-  /** Accepts `wanted & offered` (plus VERSION_1, which modern interfaces require). */
+  /**
+   * Accepts `wanted & offered`, plus VERSION_1 (which modern interfaces require) and the ring
+   * features every driver gets (RING_PACKED unless the split layout is forced, IN_ORDER).
+   */
   negotiate(wanted: bigint): bigint {
     this.addStatus(DeviceStatus.Driver);
     const transport = this.transport;
-    let accept = wanted;
+    let accept = wanted | RING_FEATURES;
+    if (this.options.ring === "split") accept &= ~feature(FeatureBit.RingPacked);
     if (transport.hasFeaturesOk) {
       if (!hasFeature(this.offeredFeatures, FeatureBit.Version1)) {
         throw new VirtioFeatureError(this.name, "version-1", "modern interface without VERSION_1");
@@ -136,26 +153,37 @@ export class VirtioDevice {
     return this.has(FeatureBit.Version1);
   }
 
-  createQueue<T>(index: number, options: QueueOptions = {}): SplitVirtqueue<T> {
+  /** The virtqueue layout, fixed by negotiation. */
+  get ringLayout(): RingLayoutKind {
+    return ringLayoutOf(this.features);
+  }
+
+  /** A queue of the negotiated layout; the driver sees only the Virtqueue interface. */
+  createQueue<T>(index: number, options: QueueOptions = {}): Virtqueue<T> {
     const transport = this.transport;
+    const packed = this.ringLayout === "packed";
     const max = transport.queueMaxSize(index);
     if (max === 0) throw new VirtioQueueError(this.name, "queue-absent", `queue ${index} has size 0`);
-    if (max > MAX_QUEUE_SIZE || (max & (max - 1)) !== 0) {
-      throw new VirtioQueueError(this.name, "queue-size", `queue ${index}: device size ${max} is not a power of two <= ${MAX_QUEUE_SIZE}`);
+    // A packed ring's size need not be a power of two (virtio 1.2 section 2.8).
+    if (max > MAX_PACKED_QUEUE_SIZE || (!packed && (max & (max - 1)) !== 0)) {
+      throw new VirtioQueueError(this.name, "queue-size", `queue ${index}: device size ${max} is not a ${packed ? "size" : "power of two"} <= ${MAX_PACKED_QUEUE_SIZE}`);
     }
     const limit = options.maxSize ?? max;
-    if ((limit & (limit - 1)) !== 0 || limit < 1) {
+    if (limit !== max && ((limit & (limit - 1)) !== 0 || limit < 1)) {
       throw new VirtioUsageError(this.name, "queue-size", `queue ${index}: maxSize ${limit} is not a power of two`);
     }
     const size = transport.queueSizeFixed ? max : Math.min(max, limit);
-    const queue = new SplitVirtqueue<T>(this.platform, transport, {
+    const ringOptions: VirtqueueOptions = {
       deviceName: this.name,
       index,
       size,
-      placement: transport.ringPlacement,
       eventIdx: this.has(FeatureBit.EventIdx),
+      inOrder: this.has(FeatureBit.InOrder),
       indirectEntries: this.has(FeatureBit.IndirectDesc) ? (options.indirectEntries ?? 0) : 0,
-    });
+    };
+    const queue: Virtqueue<T> = packed
+      ? new PackedVirtqueue<T>(this.platform, transport, ringOptions)
+      : new SplitVirtqueue<T>(this.platform, transport, { ...ringOptions, placement: transport.ringPlacement });
     try {
       transport.setupQueue(index, size, queue.addresses);
     } catch (error) {
@@ -163,7 +191,7 @@ export class VirtioDevice {
       throw error;
     }
     queue.onBroken = this.onRingBroken;
-    this.queues.push(queue as SplitVirtqueue<unknown>);
+    this.queues.push(queue as Virtqueue<unknown>);
     return queue;
   }
 

@@ -18,5 +18,11 @@ export function hasFeature(features: bigint, bit: number): boolean {
   return (features & feature(bit)) !== 0n;
 }
 
+/**
+ * Ring features the core accepts for every driver (the ring code implements them; no device type
+ * depends on them): the packed layout and in-order use.
+ */
+export const RING_FEATURES = feature(FeatureBit.RingPacked) | feature(FeatureBit.InOrder);
+
 /** Legacy interfaces carry feature bits 0..31 only. */
 export const LEGACY_FEATURE_MASK = 0xffff_ffffn;

@@ -4,7 +4,7 @@ import { formatPciAddress } from "../../kernel/pci/address";
 import type { PciConfigAccess } from "../../kernel/pci/config";
 import type { PciFunction } from "../../kernel/pci/device";
 import { MemoryRegion } from "../../kernel/pci/io-region";
-import { VirtioDevice, type VirtioDeviceState } from "./device";
+import { VirtioDevice, type VirtioDeviceOptions, type VirtioDeviceState } from "./device";
 import { asVirtioError } from "./errors";
 import type { VirtioError } from "./errors";
 import { MmioTransport } from "./transport/mmio";
@@ -80,7 +80,10 @@ function finish(devices: ProbedVirtioDevice[]): VirtioProbeResult {
   return { devices, lines: formatVirtioReport(devices) };
 }
 
-export interface VirtioPciProbeOptions {
+/** What every probed device is given (`ring: "split"` forces the split layout). */
+export type VirtioProbeOptions = VirtioDeviceOptions;
+
+export interface VirtioPciProbeOptions extends VirtioProbeOptions {
   /** Lets drivers bind MSI-X or INTx; without it every device is polled. */
   readonly interrupts?: InterruptRouter;
 }
@@ -96,7 +99,7 @@ export function probeVirtioPci(
   const router = options.interrupts;
   const open = (fn: PciFunction) => (): VirtioDevice => {
     const transport = createPciTransport(platform, config, fn);
-    return new VirtioDevice(platform, transport, router && new PciInterruptBinder(router, config, fn, transport));
+    return new VirtioDevice(platform, transport, router && new PciInterruptBinder(router, config, fn, transport), options);
   };
   const devices = functions.filter(isVirtioPci).map((fn) => probeOne(formatPciAddress(fn.address), open(fn), registry));
   return finish(devices);
@@ -112,6 +115,7 @@ export function probeVirtioMmio(
   platform: Platform,
   windows: readonly MmioWindow[],
   registry: VirtioDriverRegistry = virtioDrivers,
+  options: VirtioProbeOptions = {},
 ): VirtioProbeResult {
   const devices = windows.map((w) => {
     const name = `mmio@0x${w.base.toString(16)}`;
@@ -119,7 +123,7 @@ export function probeVirtioMmio(
       name,
       () => {
         platform.mapPhysical(w.base, w.size, true);
-        return new VirtioDevice(platform, new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size)));
+        return new VirtioDevice(platform, new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size)), undefined, options);
       },
       registry,
     );

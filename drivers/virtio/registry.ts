@@ -17,7 +17,10 @@ import type { VirtioRingBrokenError } from "./errors";
 export interface VirtioDriver<I = unknown> {
   readonly type: number;
   readonly name: string;
-  /** Features the driver understands; transport features (EVENT_IDX, INDIRECT_DESC) included. */
+  /**
+   * Features the driver understands, EVENT_IDX and INDIRECT_DESC included when it wants them. The
+   * ring features every driver gets (RING_PACKED, IN_ORDER) are added by the core at negotiation.
+   */
   readonly features: bigint;
   attach(device: VirtioDevice): I;
   ready?(instance: I): void;

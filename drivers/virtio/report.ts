@@ -1,10 +1,12 @@
+import { ringLayoutOf } from "./device";
 import { deviceTypeName } from "./device-types";
+import { FeatureBit, hasFeature } from "./features";
 import type { ProbedVirtioDevice } from "./probe";
 
 /**
- * `virtio <name> type=<t> transport=<modern|legacy|mmio> notify=<mem|io> features=<hex> queues=<n>`
- * per usable device (features: negotiated if a driver claimed it, offered otherwise; queues:
- * what the device offers), `virtio-error <name> <code>: <detail>` per failed one, then
+ * `virtio <name> type=<t> transport=<modern|legacy|mmio> notify=<mem|io> features=<hex> queues=<n>
+ * ring=<split|packed>[ in-order]` per usable device (features: negotiated if a driver claimed it,
+ * offered otherwise, and ring and in-order follow them; queues: what the device offers), `virtio-error <name> <code>: <detail>` per failed one, then
  * `virtio-ready <usable count>`.
  */
 export function formatVirtioReport(devices: readonly ProbedVirtioDevice[]): string[] {
@@ -21,7 +23,7 @@ export function formatVirtioReport(devices: readonly ProbedVirtioDevice[]): stri
     const t = device.transport;
     const features = probed.state === "ready" ? device.features : device.offeredFeatures;
     lines.push(
-      `virtio ${probed.name} type=${deviceTypeName(t.deviceType)} transport=${t.kind} notify=${t.notifyKind} features=${features.toString(16)} queues=${t.numQueues()}`,
+      `virtio ${probed.name} type=${deviceTypeName(t.deviceType)} transport=${t.kind} notify=${t.notifyKind} features=${features.toString(16)} queues=${t.numQueues()} ring=${ringLayoutOf(features)}${hasFeature(features, FeatureBit.InOrder) ? " in-order" : ""}`,
     );
   }
   lines.push(`virtio-ready ${usable}`);

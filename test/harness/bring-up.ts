@@ -3,7 +3,7 @@ import { enumeratePci } from "../../kernel/pci/enumerate";
 import { VirtioDevice } from "../../drivers/virtio/device";
 import type { QueueOptions } from "../../drivers/virtio/device";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
-import type { SplitVirtqueue } from "../../drivers/virtio/ring/split";
+import type { Virtqueue } from "../../drivers/virtio/ring/virtqueue";
 import { SimMachine } from "../sim/machine";
 import type { SimMemory } from "../sim/memory";
 import type { ViolationLog } from "../sim/violations";
@@ -21,7 +21,7 @@ export interface BroughtUp<M extends VirtioDeviceModel> {
   readonly machine: SimMachine;
   readonly model: M;
   readonly device: VirtioDevice;
-  readonly queues: SplitVirtqueue<number>[];
+  readonly queues: Virtqueue<number>[];
 }
 
 /** One virtio PCI device on a fresh machine, taken to DRIVER_OK with the given queues. */

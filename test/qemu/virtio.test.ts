@@ -1,5 +1,6 @@
 // Virtio transports on the real machine: rng, blk and net under each QEMU set-up must reach the
-// driver with the expected transport and interrupt mode (MSI-X, or INTx with vectors=0), and the
+// driver with the expected transport, ring layout (packed with packed=on unless the command line
+// says virtio.ring=split) and interrupt mode (MSI-X, or INTx with vectors=0), and the
 // selftest checks each device (entropy, entropy by interrupt, the MAC given to QEMU, the disk
 // image's size).
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
@@ -24,18 +25,25 @@ interface Setup {
   notify: "mem" | "io";
   /** The interrupt mode the rng gets. */
   irq: "msix" | "intx";
+  /** The ring layout every device gets. */
+  ring: "split" | "packed";
+  /** Words added to the kernel command line. */
+  append?: string;
   bridge?: boolean;
 }
 
 const SETUPS: Setup[] = [
-  { name: "default (transitional devices)", props: "", transport: "modern", notify: "mem", irq: "msix" },
-  { name: "disable-modern=on (legacy)", props: ",disable-modern=on", transport: "legacy", notify: "io", irq: "msix" },
-  { name: "disable-legacy=on (modern only)", props: ",disable-legacy=on", transport: "modern", notify: "mem", irq: "msix" },
-  { name: "behind a pci-bridge", props: ",bus=br1", transport: "modern", notify: "mem", irq: "msix", bridge: true },
-  { name: "modern-pio-notify=on", props: ",modern-pio-notify=on", transport: "modern", notify: "io", irq: "msix" },
-  { name: "page-per-vq=on", props: ",page-per-vq=on", transport: "modern", notify: "mem", irq: "msix" },
-  { name: "vectors=0 (INTx)", props: ",vectors=0", transport: "modern", notify: "mem", irq: "intx" },
-  { name: "disable-modern=on,vectors=0 (legacy INTx)", props: ",disable-modern=on,vectors=0", transport: "legacy", notify: "io", irq: "intx" },
+  { name: "default (transitional devices)", props: "", transport: "modern", notify: "mem", irq: "msix", ring: "split" },
+  { name: "disable-modern=on (legacy)", props: ",disable-modern=on", transport: "legacy", notify: "io", irq: "msix", ring: "split" },
+  { name: "disable-legacy=on (modern only)", props: ",disable-legacy=on", transport: "modern", notify: "mem", irq: "msix", ring: "split" },
+  { name: "behind a pci-bridge", props: ",bus=br1", transport: "modern", notify: "mem", irq: "msix", ring: "split", bridge: true },
+  { name: "modern-pio-notify=on", props: ",modern-pio-notify=on", transport: "modern", notify: "io", irq: "msix", ring: "split" },
+  { name: "page-per-vq=on", props: ",page-per-vq=on", transport: "modern", notify: "mem", irq: "msix", ring: "split" },
+  { name: "vectors=0 (INTx)", props: ",vectors=0", transport: "modern", notify: "mem", irq: "intx", ring: "split" },
+  { name: "disable-modern=on,vectors=0 (legacy INTx)", props: ",disable-modern=on,vectors=0", transport: "legacy", notify: "io", irq: "intx", ring: "split" },
+  { name: "packed=on (packed rings)", props: ",disable-legacy=on,packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "packed" },
+  { name: "packed=on,vectors=0 (packed rings, INTx)", props: ",disable-legacy=on,packed=on,vectors=0", transport: "modern", notify: "mem", irq: "intx", ring: "packed" },
+  { name: "packed=on with virtio.ring=split", props: ",disable-legacy=on,packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "split", append: "virtio.ring=split" },
 ];
 
 function qemuArgs(setup: Setup): string[] {
@@ -61,11 +69,15 @@ describe("virtio transports in QEMU", () => {
         `expect-irq=${setup.irq}`,
         `expect-mac=${MAC}`,
         `expect-blk-bytes=${DISK_BYTES - (DISK_BYTES % 512)}`,
+        ...(setup.append === undefined ? [] : [setup.append]),
       ].join(" ");
       const result = await runSelftest({ append, qemuArgs: qemuArgs(setup) });
       expect(result.failed, result.output).toBe(0);
       expect(result.output).toMatch(/^virtio-ready 3$/m);
       expect(result.output).toMatch(new RegExp(`^virtio \\S+ type=rng transport=${setup.transport} notify=${setup.notify} `, "m"));
+      for (const type of ["rng", "blk", "net"]) {
+        expect(result.output).toMatch(new RegExp(`^virtio \\S+ type=${type} .* ring=${setup.ring}( in-order)?$`, "m"));
+      }
       expect(result.output).toMatch(new RegExp(`^virtio-irq \\S+ type=rng mode=${setup.irq}$`, "m"));
       expect(result.output).toMatch(/^ok - virtio \S+: entropy arrives by interrupt$/m);
       if (setup.bridge) expect(result.output).toMatch(/^pci 01:0[123]\.0 1af4:/m);

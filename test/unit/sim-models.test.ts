@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DmaSlab } from "../../kernel/dma";
 import { FeatureBit, feature } from "../../drivers/virtio/features";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
-import { Completion } from "../../drivers/virtio/ring/split";
+import { Completion } from "../../drivers/virtio/ring/virtqueue";
 import { bringUpPci } from "../harness/bring-up";
 import { assertNoViolations } from "../sim/violations";
 import { BlkFeature, BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";

@@ -5,7 +5,7 @@ import type { VirtioDevice } from "../../drivers/virtio/device";
 import type { VirtioInterruptMode } from "../../drivers/virtio/interrupts";
 import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry, type VirtioDriver } from "../../drivers/virtio/registry";
-import type { SplitVirtqueue } from "../../drivers/virtio/ring/split";
+import type { Virtqueue } from "../../drivers/virtio/ring/virtqueue";
 import { InterruptRouter } from "../../kernel/irq/router";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
@@ -19,7 +19,7 @@ const BUFFER_BYTES = 64;
 export interface EchoInstance {
   readonly device: VirtioDevice;
   readonly mode: VirtioInterruptMode;
-  readonly queues: SplitVirtqueue<number>[];
+  readonly queues: Virtqueue<number>[];
   readonly events: string[];
 }
 
@@ -82,7 +82,7 @@ export function echoRig(specs: readonly EchoSpec[]): Rig {
 }
 
 /** Posts one device-writable buffer on `queue` under `token` and notifies the device. */
-export function submit(machine: SimMachine, queue: SplitVirtqueue<number>, token: number): void {
+export function submit(machine: SimMachine, queue: Virtqueue<number>, token: number): void {
   const buffer = machine.allocDma(BUFFER_BYTES);
   queue.begin();
   queue.addWritable(buffer.physical, BUFFER_BYTES);
@@ -91,7 +91,7 @@ export function submit(machine: SimMachine, queue: SplitVirtqueue<number>, token
 }
 
 /** Takes every completion waiting on `queue`, returning the tokens. */
-export function takeAll(queue: SplitVirtqueue<number>): number[] {
+export function takeAll(queue: Virtqueue<number>): number[] {
   const tokens: number[] = [];
   queue.poll((token) => tokens.push(token));
   return tokens;

@@ -37,9 +37,9 @@ describe("virtio probe and boot report", () => {
     registry.register(virtioRngDriver);
     const result = probeVirtioPci(machine, config, functions, registry);
     expect(result.lines).toEqual([
-      "virtio 00:02.0 type=net transport=modern notify=mem features=130078028 queues=3",
-      "virtio 01:01.0 type=blk transport=legacy notify=io features=30006246 queues=1",
-      "virtio 01:02.0 type=rng transport=modern notify=io features=100000000 queues=1",
+      "virtio 00:02.0 type=net transport=modern notify=mem features=130078028 queues=3 ring=split",
+      "virtio 01:01.0 type=blk transport=legacy notify=io features=30006246 queues=1 ring=split",
+      "virtio 01:02.0 type=rng transport=modern notify=io features=100000000 queues=1 ring=split",
       "virtio-ready 3",
     ]);
     expect(result.devices.map((d) => d.state)).toEqual(["unclaimed", "unclaimed", "ready"]);

@@ -38,7 +38,7 @@ describe("virtio PCI transports", () => {
     expect(probed.error).toBeUndefined();
     expect(probed.state).toBe("ready");
     expect(probed.device?.transport.kind).toBe(expected);
-    expect(result.lines[0]).toMatch(new RegExp(`^virtio 00:03\\.0 type=rng transport=${expected} notify=${expected === "legacy" ? "io" : notify} features=[0-9a-f]+ queues=1$`));
+    expect(result.lines[0]).toMatch(new RegExp(`^virtio 00:03\\.0 type=rng transport=${expected} notify=${expected === "legacy" ? "io" : notify} features=[0-9a-f]+ queues=1 ring=split$`));
     expect(result.lines[1]).toBe("virtio-ready 1");
     const rng = probed.instance as VirtioRng;
     const out = rng.getRandomValues(new Uint8Array(100));
@@ -53,7 +53,7 @@ describe("virtio PCI transports", () => {
     addVirtioMmio(machine, model, 0xfeb0_0000, version);
     const result = probeVirtioMmio(machine, [{ base: 0xfeb0_0000, size: 0x200 }], rngRegistry());
     expect(result.devices[0].error).toBeUndefined();
-    expect(result.lines[0]).toMatch(/^virtio mmio@0xfeb00000 type=rng transport=mmio notify=mem features=[0-9a-f]+ queues=1$/);
+    expect(result.lines[0]).toMatch(/^virtio mmio@0xfeb00000 type=rng transport=mmio notify=mem features=[0-9a-f]+ queues=1 ring=split$/);
     const rng = result.devices[0].instance as VirtioRng;
     expect(rng.getRandomValues(new Uint32Array(16)).some((v) => v !== 0)).toBe(true);
     assertNoViolations(machine.violations);

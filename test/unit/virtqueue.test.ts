@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FeatureBit, feature } from "../../drivers/virtio/features";
 import { VirtioRingBrokenError, VirtioUsageError } from "../../drivers/virtio/errors";
-import { Completion } from "../../drivers/virtio/ring/split";
+import { Completion } from "../../drivers/virtio/ring/virtqueue";
 import { USED_NO_NOTIFY } from "../../drivers/virtio/ring/split-format";
 import { vringNeedEvent } from "../../drivers/virtio/ring/event-idx";
 import { DmaSlab } from "../../kernel/dma";

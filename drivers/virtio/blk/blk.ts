@@ -5,7 +5,7 @@ import type { VirtioDevice } from "../device";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { Transport } from "../transport/transport";
-import { Completion, type SplitVirtqueue } from "../ring/split";
+import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { readBlkGeometry, type BlkGeometry } from "./config";
 import { BLK_ID_BYTES, BLK_STATUS_BYTES, BlkFeature, BlkHeader, BlkRangeFlag, BlkRangeSegment, BlkRequestType, BlkStatus, SECTOR_SIZE } from "./constants";
 import { BlkDeviceError, BlkIoError, BlkReadOnlyError, BlkUnsupportedError } from "./errors";
@@ -43,7 +43,7 @@ export class VirtioBlk implements BlockDriver {
   readonly name: string;
   readonly features: bigint;
   readonly readOnly: boolean;
-  readonly queue: SplitVirtqueue<number>;
+  readonly queue: Virtqueue<number>;
   /** "polling" when the device has no interrupts or the options asked for none. */
   readonly interruptMode: VirtioInterruptMode;
   /** Interrupts taken (all zero when polling). */

@@ -1,6 +1,6 @@
 import type { VirtioDevice } from "../device";
 import { VirtioDeviceError, VirtioTimeoutError, VirtioUsageError } from "../errors";
-import { Completion, type SplitVirtqueue } from "../ring/split";
+import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { CtrlAck } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import { NetControlError } from "./errors";
@@ -28,7 +28,7 @@ export class NetControl {
 
   constructor(
     private readonly device: VirtioDevice,
-    private readonly queue: SplitVirtqueue<number>,
+    private readonly queue: Virtqueue<number>,
     private readonly counters: VirtioNetCounters,
     private readonly timeoutNs: number,
   ) {

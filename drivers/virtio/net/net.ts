@@ -4,7 +4,7 @@ import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
 import { VirtioFeatureError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
-import type { SplitVirtqueue } from "../ring/split";
+import type { Virtqueue } from "../ring/virtqueue";
 import { readLinkUp, readNetConfig, type RandomFill } from "./config";
 import {
   CTRL_DEPENDENT_FEATURES,
@@ -144,7 +144,7 @@ export class VirtioNet implements NetLink {
     const rxQueue = this.queue(RX_QUEUE, RING_SIZE, 2);
     const txQueue = this.queue(TX_QUEUE, RING_SIZE, 2);
     if (interrupts) rxQueue.enableInterrupts();
-    const perRing = (queue: SplitVirtqueue<number>) => Math.floor(queue.size / layout.descriptorsPerBuffer);
+    const perRing = (queue: Virtqueue<number>) => Math.floor(queue.size / layout.descriptorsPerBuffer);
     this.rx = new NetReceiver(device.platform, rxQueue, layout, this.counters, {
       buffers: Math.min(options.rxBuffers ?? DEFAULTS.rxBuffers, perRing(rxQueue)),
       bufferSize: layout.mergeable ? (options.rxBufferSize ?? DEFAULTS.rxBufferSize) : layout.headerSize + layout.maxFrame,
@@ -326,7 +326,7 @@ export class VirtioNet implements NetLink {
   }
 
   /** A queue that starts with its interrupts suppressed. */
-  private queue(index: number, maxSize: number, indirectEntries: number): SplitVirtqueue<number> {
+  private queue(index: number, maxSize: number, indirectEntries: number): Virtqueue<number> {
     const queue = this.device.createQueue<number>(index, { maxSize, indirectEntries });
     queue.disableInterrupts();
     return queue;

@@ -2,7 +2,7 @@ import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { FrameHandler, RxInfo } from "../../net-link";
 import { VirtioDeviceError } from "../errors";
-import { Completion, type SplitVirtqueue } from "../ring/split";
+import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { ETHERNET_HEADER_LENGTH, GSO_NONE, NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
@@ -40,7 +40,7 @@ export class NetReceiver {
 
   constructor(
     platform: Platform,
-    private readonly queue: SplitVirtqueue<number>,
+    private readonly queue: Virtqueue<number>,
     private readonly layout: NetLayout,
     private readonly counters: VirtioNetCounters,
     private readonly options: ReceiverOptions,

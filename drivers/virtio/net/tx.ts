@@ -1,7 +1,7 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { ChecksumOffload } from "../../net-link";
-import { Completion, type SplitVirtqueue } from "../ring/split";
+import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
@@ -39,7 +39,7 @@ export class NetTransmitter {
 
   constructor(
     platform: Platform,
-    private readonly queue: SplitVirtqueue<number>,
+    private readonly queue: Virtqueue<number>,
     private readonly layout: NetLayout,
     private readonly counters: VirtioNetCounters,
     private readonly options: TransmitterOptions,

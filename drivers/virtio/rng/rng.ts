@@ -5,7 +5,7 @@ import type { VirtioDevice } from "../device";
 import { VirtioTimeoutError } from "../errors";
 import type { VirtioInterruptMode } from "../interrupts";
 import type { VirtioDriver } from "../registry";
-import { Completion, type SplitVirtqueue } from "../ring/split";
+import { Completion, type Virtqueue } from "../ring/virtqueue";
 
 export interface RngOptions {
   /** Bytes per posted buffer. */
@@ -35,7 +35,7 @@ export const GET_RANDOM_VALUES_MAX_BYTES = 65536;
  * VirtioRingBrokenError once the pool is empty.
  */
 export class VirtioRng {
-  readonly queue: SplitVirtqueue<number>;
+  readonly queue: Virtqueue<number>;
   readonly interruptMode: VirtioInterruptMode;
   private readonly platform: Platform;
   private readonly slab: DmaSlab;

@@ -1,0 +1,335 @@
+import type { DmaRegion, Platform } from "../../../kernel/platform";
+import { VirtioUsageError } from "../errors";
+import { vringNeedEvent } from "./event-idx";
+import {
+  DESC_EVENT_FLAGS_MASK,
+  DESC_EVENT_OFF_MASK,
+  DESC_EVENT_WRAP_SHIFT,
+  EventSuppress,
+  MAX_PACKED_QUEUE_SIZE,
+  PackedDesc,
+  PackedDescFlag,
+  RingEventFlags,
+} from "./packed-format";
+import { packedRingLayout } from "./packed-layout";
+import { Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
+import type { QueueAddresses } from "../transport/transport";
+
+const TWO_POW_32 = 0x1_0000_0000;
+const NO_ID = -1;
+/** Position of the wrap counter's bit when a position and its wrap share one le16. */
+const WRAP_BIT = 1 << DESC_EVENT_WRAP_SHIFT;
+
+/**
+ * A packed virtqueue (virtio 1.2 section 2.8), driver side. One descriptor ring in DMA memory, read
+ * and written by both sides, and two event suppression structures: the driver's (driver area: may
+ * the device interrupt?) and the device's (device area: should the driver notify?).
+ *
+ * The driver makes descriptors available at `nextAvail` with AVAIL = its wrap counter and USED =
+ * its inverse; the device returns one used descriptor per buffer (AVAIL = USED = its wrap counter)
+ * at `nextUsed`, then skips as many slots as the buffer's chain took. Buffers are named by ids from
+ * a free list, separate from ring slots; each id remembers its chain's slots and writable bytes.
+ * A chain's descriptors are written first, then the flags of all but its head, then (after a
+ * barrier) the head's flags, so the device never sees half a chain and an aborted one leaves no trace. Nothing on the submit/complete path allocates.
+ *
+ * Validated: the used buffer id (in range, in flight), the length (clamped to the writable bytes,
+ * counted), and that nothing is returned while nothing is in flight. With VIRTIO_F_IN_ORDER one
+ * used descriptor stands for every buffer made available up to and including its id.
+ */
+export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
+  readonly addresses: QueueAddresses;
+  readonly maxChainLength: number;
+
+  private readonly region: DmaRegion;
+  private readonly ring: DataView;
+  private readonly driverEvent: number;
+  private readonly deviceEvent: number;
+  private readonly indirectEntries: number;
+  private readonly indirectRegion: DmaRegion | undefined;
+  private readonly indirectView: DataView | undefined;
+
+  /** Free buffer ids (a stack) and, per id in flight, the ring slots its chain took. */
+  private readonly freeIds: Uint16Array;
+  private freeIdCount: number;
+  private readonly chainSlots: Uint16Array;
+  private freeSlots: number;
+  private nextAvail = 0;
+  private availWrap = 1;
+  private nextUsed = 0;
+  private usedWrap = 1;
+  /** Slots made available since the last kick. */
+  private addedSinceKick = 0;
+  /** What the driver event suppression flags hold. */
+  private driverEventFlags: number = RingEventFlags.Enable;
+
+  private released = false;
+  private buildId = NO_ID;
+  private buildCount = 0;
+  private buildWritable = 0;
+  private buildSawWritable = false;
+  private buildOverflow = false;
+  /** The flags of the chain's descriptors (the head's first), written by publish. */
+  private readonly buildFlags: Uint16Array;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly notifier: QueueNotifier,
+    options: VirtqueueOptions,
+  ) {
+    const { size } = options;
+    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_PACKED_QUEUE_SIZE)) {
+      throw new VirtioUsageError(options.deviceName, "queue-size", `queue ${options.index}: size ${size} is not in 1..${MAX_PACKED_QUEUE_SIZE}`);
+    }
+    super(options);
+    const layout = packedRingLayout(size);
+    this.region = platform.allocDma(layout.totalSize, { align: 4096 });
+    this.ring = new DataView(this.region.buffer);
+    this.driverEvent = layout.driverEvent;
+    this.deviceEvent = layout.deviceEvent;
+    this.addresses = {
+      descriptorArea: this.region.physical + layout.desc,
+      driverArea: this.region.physical + layout.driverEvent,
+      deviceArea: this.region.physical + layout.deviceEvent,
+    };
+    // A chain may not be longer than the queue, indirect entries included (as for split rings).
+    this.indirectEntries = Math.min(options.indirectEntries, size);
+    if (this.indirectEntries > 1) {
+      this.indirectRegion = platform.allocDma(size * this.indirectEntries * PackedDesc.Size);
+      this.indirectView = new DataView(this.indirectRegion.buffer);
+      this.maxChainLength = this.indirectEntries;
+    } else {
+      this.maxChainLength = size;
+    }
+    this.freeIds = new Uint16Array(size);
+    for (let i = 0; i < size; i++) this.freeIds[i] = size - 1 - i;
+    this.freeIdCount = size;
+    this.chainSlots = new Uint16Array(size);
+    this.freeSlots = size;
+    this.buildFlags = new Uint16Array(size);
+  }
+
+  /** Free descriptor slots; with indirect tables every chain needs exactly one. */
+  get freeCount(): number {
+    return this.freeSlots;
+  }
+
+  begin(): void {
+    if (this.broken !== undefined) throw this.broken;
+    this.building = true;
+    this.buildId = this.freeIdCount > 0 ? this.freeIds[this.freeIdCount - 1] : NO_ID;
+    this.buildCount = 0;
+    this.buildWritable = 0;
+    this.buildSawWritable = false;
+    this.buildOverflow = this.buildId === NO_ID || this.freeSlots === 0;
+  }
+
+  addReadable(physical: number, length: number): void {
+    if (this.buildSawWritable) {
+      this.abort();
+      throw new VirtioUsageError(this.deviceName, "chain-order", `queue ${this.index}: readable buffer after a writable one`);
+    }
+    this.add(physical, length, 0);
+  }
+
+  addWritable(physical: number, length: number): void {
+    this.buildSawWritable = true;
+    this.buildWritable += length;
+    this.add(physical, length, PackedDescFlag.Write);
+  }
+
+  /** Drops the chain being built: nothing was handed over (no flags written) and its id never taken. */
+  abort(): void {
+    this.building = false;
+  }
+
+  publish(token: T): boolean {
+    if (this.broken !== undefined) throw this.broken;
+    if (!this.building || this.buildOverflow || this.buildCount === 0) {
+      this.abort();
+      return false;
+    }
+    this.building = false;
+    const slots = this.indirectView !== undefined ? this.finishIndirect() : this.buildCount;
+    const id = this.freeIds[--this.freeIdCount];
+    this.chainSlots[id] = slots;
+    this.track(id, token, this.buildWritable);
+    let slot = this.nextAvail;
+    for (let i = 1; i < slots; i++) {
+      slot = slot + 1 === this.size ? 0 : slot + 1;
+      this.ring.setUint16(slot * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[i], true);
+    }
+    this.platform.barrier();
+    this.ring.setUint16(this.nextAvail * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[0], true);
+    this.nextAvail += slots;
+    if (this.nextAvail >= this.size) {
+      this.nextAvail -= this.size;
+      this.availWrap ^= 1;
+    }
+    this.freeSlots -= slots;
+    this.addedSinceKick += slots;
+    return true;
+  }
+
+  /**
+   * Reads the device event suppression: DISABLE means no notification, ENABLE one per kick, DESC
+   * (EVENT_IDX) one when the slot it names at its wrap was made available since the last kick.
+   */
+  kick(): boolean {
+    if (this.broken !== undefined) throw this.broken;
+    const added = this.addedSinceKick;
+    if (added === 0) return false;
+    this.addedSinceKick = 0;
+    this.platform.barrier();
+    const flags = this.ring.getUint16(this.deviceEvent + EventSuppress.Flags, true) & DESC_EVENT_FLAGS_MASK;
+    let wanted: boolean;
+    // A whole lap or more since the last kick passed every slot, the named one included.
+    if (flags === RingEventFlags.Desc && this.eventIdx && added < this.size) {
+      // Positions counted from the start of the current lap; the previous lap is negative.
+      const offWrap = this.ring.getUint16(this.deviceEvent + EventSuppress.Desc, true);
+      let event = offWrap & DESC_EVENT_OFF_MASK;
+      if (offWrap >>> DESC_EVENT_WRAP_SHIFT !== this.availWrap) event -= this.size;
+      wanted = vringNeedEvent(event & 0xffff, this.nextAvail, (this.nextAvail - added) & 0xffff);
+    } else {
+      wanted = flags !== RingEventFlags.Disable;
+    }
+    if (wanted) {
+      this.notifications++;
+      this.notifier.notify(this.index);
+    }
+    return wanted;
+  }
+
+  disableInterrupts(): void {
+    if (this.broken !== undefined || this.driverEventFlags === RingEventFlags.Disable) return;
+    this.driverEventFlags = RingEventFlags.Disable;
+    this.ring.setUint16(this.driverEvent + EventSuppress.Flags, RingEventFlags.Disable, true);
+  }
+
+  /** ENABLE, or with EVENT_IDX DESC naming the next used slot and wrap; then looks again. */
+  enableInterrupts(): boolean {
+    if (this.broken !== undefined) return false;
+    if (this.eventIdx) {
+      this.ring.setUint16(this.driverEvent + EventSuppress.Desc, this.nextUsed | (this.usedWrap === 1 ? WRAP_BIT : 0), true);
+      this.platform.barrier();
+      this.driverEventFlags = RingEventFlags.Desc;
+    } else {
+      this.driverEventFlags = RingEventFlags.Enable;
+    }
+    this.ring.setUint16(this.driverEvent + EventSuppress.Flags, this.driverEventFlags, true);
+    this.platform.barrier();
+    return this.hasCompletions();
+  }
+
+  destroy(): void {
+    if (this.released) return;
+    this.retire();
+    this.released = true;
+    this.platform.freeDma(this.region);
+    if (this.indirectRegion !== undefined) this.platform.freeDma(this.indirectRegion);
+  }
+
+  protected usedWaiting(): boolean {
+    return this.isUsed(this.ring.getUint16(this.nextUsed * PackedDesc.Size + PackedDesc.Flags, true));
+  }
+
+  protected fetchUsed(): Completion {
+    const at = this.nextUsed * PackedDesc.Size;
+    if (!this.isUsed(this.ring.getUint16(at + PackedDesc.Flags, true))) return Completion.None;
+    this.platform.barrier();
+    if (this.inFlightCount === 0) return this.breakRing("used-ahead", `used descriptor at ${this.nextUsed} with nothing in flight`);
+    this.usedId = this.ring.getUint16(at + PackedDesc.Id, true);
+    this.usedLength = this.ring.getUint32(at + PackedDesc.Len, true);
+    return Completion.Taken;
+  }
+
+  /** An in-order used descriptor may stand for every buffer in flight. */
+  protected usedSpan(): number {
+    return this.inFlightCount;
+  }
+
+  protected consume(id: number): void {
+    const slots = this.chainSlots[id];
+    this.nextUsed += slots;
+    if (this.nextUsed >= this.size) {
+      this.nextUsed -= this.size;
+      this.usedWrap ^= 1;
+    }
+    this.freeSlots += slots;
+    this.freeIds[this.freeIdCount++] = id;
+  }
+
+  /** Used: AVAIL and USED both equal to the used wrap counter. */
+  private isUsed(flags: number): boolean {
+    const avail = (flags & PackedDescFlag.Avail) !== 0 ? 1 : 0;
+    const used = (flags & PackedDescFlag.Used) !== 0 ? 1 : 0;
+    return avail === used && used === this.usedWrap;
+  }
+
+  /** AVAIL set to the wrap counter of the lap a slot is written in, USED to its inverse. */
+  private static availFlags(wrap: number): number {
+    return wrap === 1 ? PackedDescFlag.Avail : PackedDescFlag.Used;
+  }
+
+  private add(physical: number, length: number, flags: number): void {
+    if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
+    if (this.buildOverflow) return;
+    if (this.indirectView !== undefined) {
+      if (this.buildCount === this.indirectEntries) {
+        this.buildOverflow = true;
+        return;
+      }
+      // Only WRITE is valid in an indirect table; entries follow each other without NEXT.
+      const entry = this.indirectTable(this.buildId) + this.buildCount * PackedDesc.Size;
+      writeDescriptor(this.indirectView, entry, physical, length, 0);
+      this.indirectView.setUint16(entry + PackedDesc.Flags, flags, true);
+      this.buildCount++;
+      return;
+    }
+    if (this.buildCount === this.freeSlots) {
+      this.buildOverflow = true;
+      return;
+    }
+    let slot = this.nextAvail + this.buildCount;
+    let wrap = this.availWrap;
+    if (slot >= this.size) {
+      slot -= this.size;
+      wrap ^= 1;
+    }
+    writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
+    // Flags are kept aside until publish: they hand the slots over, the head's last of all.
+    if (this.buildCount > 0) this.buildFlags[this.buildCount - 1] |= PackedDescFlag.Next;
+    this.buildFlags[this.buildCount] = flags | PackedVirtqueue.availFlags(wrap);
+    this.buildCount++;
+  }
+
+  /** Writes the one ring descriptor (all but its flags): the single entry itself, or the table. Returns 1 slot. */
+  private finishIndirect(): number {
+    const view = this.indirectView as DataView;
+    const table = this.indirectTable(this.buildId);
+    const at = this.nextAvail * PackedDesc.Size;
+    const lap = PackedVirtqueue.availFlags(this.availWrap);
+    if (this.buildCount === 1) {
+      const low = view.getUint32(table + PackedDesc.Addr, true);
+      const high = view.getUint32(table + PackedDesc.Addr + 4, true);
+      writeDescriptor(this.ring, at, high * TWO_POW_32 + low, view.getUint32(table + PackedDesc.Len, true), this.buildId);
+      this.buildFlags[0] = view.getUint16(table + PackedDesc.Flags, true) | lap;
+    } else {
+      const physical = (this.indirectRegion as DmaRegion).physical + table;
+      writeDescriptor(this.ring, at, physical, this.buildCount * PackedDesc.Size, this.buildId);
+      this.buildFlags[0] = PackedDescFlag.Indirect | lap;
+    }
+    return 1;
+  }
+
+  private indirectTable(id: number): number {
+    return id * this.indirectEntries * PackedDesc.Size;
+  }
+}
+
+/** Everything but the flags, which say who owns the slot and are written separately. */
+function writeDescriptor(view: DataView, at: number, physical: number, length: number, id: number): void {
+  view.setUint32(at + PackedDesc.Addr, physical >>> 0, true);
+  view.setUint32(at + PackedDesc.Addr + 4, Math.floor(physical / TWO_POW_32), true);
+  view.setUint32(at + PackedDesc.Len, length, true);
+  view.setUint16(at + PackedDesc.Id, id, true);
+}

@@ -1,0 +1,282 @@
+import { VirtioRingBrokenError } from "../errors";
+import type { QueueAddresses, Transport } from "../transport/transport";
+
+export type QueueNotifier = Pick<Transport, "notify">;
+
+/** The two virtqueue layouts (virtio 1.2 sections 2.7 and 2.8); chosen once, at negotiation. */
+export type RingLayoutKind = "split" | "packed";
+
+export interface VirtqueueOptions {
+  /** Device name for errors. */
+  readonly deviceName: string;
+  readonly index: number;
+  /** 1..32768 (a power of two for split rings). */
+  readonly size: number;
+  /** VIRTIO_F_EVENT_IDX negotiated. */
+  readonly eventIdx: boolean;
+  /** VIRTIO_F_IN_ORDER negotiated: the device uses buffers in the order they were made available. */
+  readonly inOrder: boolean;
+  /** Entries per preallocated indirect table; 0 when INDIRECT_DESC is not used. */
+  readonly indirectEntries: number;
+}
+
+export type CompletionHandler<T> = (token: T, length: number) => void;
+
+/** What `nextCompletion` found. */
+export const Completion = {
+  /** Nothing (more) returned by the device. */
+  None: 0,
+  /** One chain came back: `completedToken` and `completedLength` describe it. */
+  Taken: 1,
+  /** The queue is broken (see `broken`); nothing more will come from it. */
+  Broken: 2,
+} as const;
+export type Completion = (typeof Completion)[keyof typeof Completion];
+
+/**
+ * A virtqueue, driver side, whatever its layout. Drivers know only this.
+ *
+ * Submitting: `begin()`, then `addReadable`/`addWritable` (readable ones first), then
+ * `publish(token)`; publish returns false when the ring cannot take the chain. `kick()` once per
+ * batch notifies the device if it asked to be told.
+ * Completing: `nextCompletion()` returns a `Completion`; after `Completion.Taken` the chain is
+ * in `completedToken`/`completedLength`. Or `poll(handler)`.
+ *
+ * The first impossible entry from the device breaks the queue, as Linux's BAD_RING does: from then
+ * on `begin`, `publish` and `kick` throw VirtioRingBrokenError, `nextCompletion` returns
+ * `Completion.Broken`, and `onBroken` is called once. Only a device reset and a new queue help.
+ * An oversized used length is not a break: it is clamped to the chain's writable bytes and counted.
+ */
+export interface Virtqueue<T = unknown> {
+  readonly deviceName: string;
+  readonly index: number;
+  readonly size: number;
+  /** The three areas handed to the transport. */
+  readonly addresses: QueueAddresses;
+  /** Longest chain `publish` accepts. */
+  readonly maxChainLength: number;
+  /** Room for more: free descriptors (split) or descriptor slots (packed); an indirect chain needs one. */
+  readonly freeCount: number;
+  readonly inFlightCount: number;
+  /** Used lengths beyond the chain's writable bytes, clamped. */
+  readonly lengthClamps: number;
+  /** Notifications actually sent by `kick()`. */
+  readonly notifications: number;
+  /** Why the queue stopped, once it did (device fault, or torn down). */
+  readonly broken: VirtioRingBrokenError | undefined;
+  /** Called once when a device fault breaks the queue (not when it is destroyed). */
+  onBroken: ((error: VirtioRingBrokenError) => void) | undefined;
+  readonly completedToken: T | undefined;
+  readonly completedLength: number;
+
+  begin(): void;
+  /** A buffer the device reads (driver -> device). */
+  addReadable(physical: number, length: number): void;
+  /** A buffer the device writes (device -> driver). */
+  addWritable(physical: number, length: number): void;
+  /** Drops the chain being built. */
+  abort(): void;
+  /** Makes the chain available under `token`; false, ring untouched, when it is empty or does not fit. */
+  publish(token: T): boolean;
+  /** Notifies the device of everything published since the last kick, if it wants to know. */
+  kick(): boolean;
+  /** Whether the device has returned buffers that were not taken yet. */
+  hasCompletions(): boolean;
+  nextCompletion(): Completion;
+  /** Hands up to `limit` completions to `handler`; returns how many. */
+  poll(handler: CompletionHandler<T>, limit?: number): number;
+  /** Asks the device not to interrupt (best effort). */
+  disableInterrupts(): void;
+  /** Asks for an interrupt on the next completion; true if completions are already waiting. */
+  enableInterrupts(): boolean;
+  /** Takes completions with `consume` with interrupts off, then re-enables them without losing any. */
+  drain(consume: () => number): number;
+  /** Stops the queue for good (it is broken from then on) without freeing its memory. */
+  retire(): void;
+  /** Frees the DMA memory (the device must have been reset first). */
+  destroy(): void;
+}
+
+/** `broken.code` of a queue that was destroyed rather than broken by the device. */
+const RELEASED = "queue-released";
+
+/**
+ * What both layouts share: per-buffer bookkeeping (token, writable bytes, in flight), taking used
+ * entries one buffer at a time (with VIRTIO_F_IN_ORDER one used entry may stand for a batch), the
+ * race-free re-enable, and breaking. A buffer is named by an id in 0..size-1: the head descriptor
+ * of a split chain, the buffer id of a packed one.
+ */
+export abstract class VirtqueueBase<T> implements Virtqueue<T> {
+  readonly deviceName: string;
+  readonly index: number;
+  readonly size: number;
+  abstract readonly addresses: QueueAddresses;
+  abstract readonly maxChainLength: number;
+  lengthClamps = 0;
+  notifications = 0;
+  broken: VirtioRingBrokenError | undefined;
+  onBroken: ((error: VirtioRingBrokenError) => void) | undefined;
+  completedToken: T | undefined;
+  completedLength = 0;
+
+  protected readonly eventIdx: boolean;
+  protected readonly inOrder: boolean;
+  protected readonly chainWritable: Float64Array;
+  protected building = false;
+  /** Set by `fetchUsed`: the raw id and length of the used entry found. */
+  protected usedId = 0;
+  protected usedLength = 0;
+
+  private readonly live: Uint8Array;
+  private readonly tokens: (T | undefined)[];
+  private inFlight = 0;
+  /** In order only: ids in the order they were made available (a ring of `size`), and their sequence numbers. */
+  private readonly order: Uint16Array;
+  private readonly sequence: Uint32Array;
+  private orderHead = 0;
+  private orderTail = 0;
+  private published = 0;
+  /** Buffers still to be completed from the current used entry, and the id it named. */
+  private batchRemaining = 0;
+  private batchLastId = 0;
+  private batchLength = 0;
+
+  constructor(options: VirtqueueOptions) {
+    this.deviceName = options.deviceName;
+    this.index = options.index;
+    this.size = options.size;
+    this.eventIdx = options.eventIdx;
+    this.inOrder = options.inOrder;
+    this.chainWritable = new Float64Array(options.size);
+    this.live = new Uint8Array(options.size);
+    this.tokens = new Array<T | undefined>(options.size).fill(undefined);
+    this.order = new Uint16Array(options.inOrder ? options.size : 0);
+    this.sequence = new Uint32Array(options.inOrder ? options.size : 0);
+  }
+
+  abstract get freeCount(): number;
+  abstract begin(): void;
+  abstract addReadable(physical: number, length: number): void;
+  abstract addWritable(physical: number, length: number): void;
+  abstract abort(): void;
+  abstract publish(token: T): boolean;
+  abstract kick(): boolean;
+  abstract disableInterrupts(): void;
+  abstract enableInterrupts(): boolean;
+  abstract destroy(): void;
+
+  /**
+   * Looks at the next used entry. `Completion.Taken` with `usedId`/`usedLength` set (the id not yet
+   * checked); `None` when there is none; `Broken` (through `breakRing`) when the device ran ahead.
+   */
+  protected abstract fetchUsed(): Completion;
+  /** Whether an unread used entry is waiting. */
+  protected abstract usedWaiting(): boolean;
+  /** How many buffers the used entry just fetched may stand for (in order). */
+  protected abstract usedSpan(): number;
+  /** Moves past buffer `id` in the used ring and gives back its descriptors. */
+  protected abstract consume(id: number): void;
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  hasCompletions(): boolean {
+    if (this.broken !== undefined) return false;
+    return this.batchRemaining > 0 || this.usedWaiting();
+  }
+
+  /**
+   * Takes the next completed buffer into `completedToken`/`completedLength` (`Completion.Taken`);
+   * `Completion.None` when there is nothing more, `Completion.Broken` once the queue is broken.
+   */
+  nextCompletion(): Completion {
+    if (this.broken !== undefined) return Completion.Broken;
+    if (this.batchRemaining === 0) {
+      const found = this.fetchUsed();
+      if (found !== Completion.Taken) return found;
+      const id = this.usedId;
+      if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
+      this.batchLastId = id;
+      this.batchLength = this.usedLength;
+      if (this.inOrder) {
+        const span = ((this.sequence[id] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
+        if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${id} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
+        this.batchRemaining = span;
+      } else {
+        this.batchRemaining = 1;
+      }
+    }
+    let id = this.batchLastId;
+    if (this.inOrder) {
+      id = this.order[this.orderHead];
+      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
+    }
+    this.batchRemaining--;
+    // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
+    let length = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
+    if (length > this.chainWritable[id]) {
+      this.lengthClamps++;
+      length = this.chainWritable[id];
+    }
+    this.consume(id);
+    this.completedToken = this.tokens[id];
+    this.completedLength = length;
+    this.live[id] = 0;
+    this.tokens[id] = undefined;
+    this.inFlight--;
+    return Completion.Taken;
+  }
+
+  poll(handler: CompletionHandler<T>, limit = Number.POSITIVE_INFINITY): number {
+    let count = 0;
+    while (count < limit && this.nextCompletion() === Completion.Taken) {
+      handler(this.completedToken as T, this.completedLength);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Takes completions with `consume` (which returns how many it took) while the device is asked
+   * not to interrupt, then re-enables interrupts without losing any: a completion that lands after
+   * consume's last look but before the re-enable raised no interrupt, so the ring is checked
+   * again after the re-enable and the loop goes round. Returns the total taken. A consumer that
+   * stops early (back-pressure) must call drain again once it can take more.
+   */
+  drain(consume: () => number): number {
+    let total = 0;
+    for (;;) {
+      this.disableInterrupts();
+      const taken = consume();
+      total += taken;
+      if (!this.enableInterrupts() || taken === 0) return total;
+    }
+  }
+
+  retire(): void {
+    this.broken ??= new VirtioRingBrokenError(this.deviceName, RELEASED, `queue ${this.index} was torn down`);
+    this.building = false;
+  }
+
+  /** Records a buffer just made available under `id`. */
+  protected track(id: number, token: T, writable: number): void {
+    this.chainWritable[id] = writable;
+    this.live[id] = 1;
+    this.tokens[id] = token;
+    this.inFlight++;
+    if (this.inOrder) {
+      this.order[this.orderTail] = id;
+      this.orderTail = this.orderTail + 1 === this.size ? 0 : this.orderTail + 1;
+      this.sequence[id] = this.published;
+      this.published = (this.published + 1) >>> 0;
+    }
+  }
+
+  protected breakRing(code: string, detail: string): Completion {
+    this.broken = new VirtioRingBrokenError(this.deviceName, code, `queue ${this.index}: ${detail}`);
+    this.building = false;
+    this.onBroken?.(this.broken);
+    return Completion.Broken;
+  }
+}
