@@ -115,7 +115,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   readStatus(): number {
-    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status;
+    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status | (this.faults.needsReset ? DEVICE_STATUS.DEVICE_NEEDS_RESET : 0);
     if (status === 0) this.resetUnconfirmed = false;
     return status;
   }
@@ -124,6 +124,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   writeStatus(value: number): void {
     if (value === 0) {
       this.reset();
+      this.faults.needsReset = false;
       this.resetStuck = this.faults.resetNeverCompletes;
       this.resetUnconfirmed = true;
       return;
@@ -185,6 +186,17 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     this.process(queue);
   }
 
+  /** The device fails (section 2.1.2): DEVICE_NEEDS_RESET, and a configuration change notification. */
+  enterNeedsReset(): void {
+    this.faults.needsReset = true;
+    this.interrupt(VIRTIO_PCI_ISR.CONFIG, this.configMsixVector);
+  }
+
+  /** A device that loses its state on its own: status, features and queues as after a reset. */
+  resetBehindDriver(): void {
+    this.reset();
+  }
+
   /** Completes `queue.held` requests, in `order` (indices into held) or first-in first-out. */
   releaseHeld(index: number, order?: readonly number[]): void {
     const queue = this.queues[index];
@@ -195,6 +207,9 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   /** Writes the used element for `request` (applying used-ring faults). */
   complete(request: SimRequest, length: number): void {
     const queue = this.queues[request.queue];
+    // The device owned these buffers and the rings: the driver must not have freed any of them.
+    if (!queue.ringsLive()) return this.report(`queue ${request.queue}: rings freed while the device still owns request ${request.head}`);
+    if (request.freed()) this.report(`queue ${request.queue}: a buffer of request ${request.head} was freed while the device owned it`);
     const id = this.faults.usedId === "out-of-range" ? queue.size + request.head : request.head;
     const len = length + this.faults.usedLengthExtra;
     queue.release(request);
@@ -265,6 +280,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   private process(queue: SimQueue): void {
+    if (this.faults.needsReset) return;
+    if (!queue.ringsLive()) return this.report(`queue ${queue.index}: rings freed while the queue is enabled`);
     for (let n = queue.pending(this); n > 0; n--) {
       const request = queue.take(this);
       if (request === undefined) continue;
