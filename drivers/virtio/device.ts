@@ -208,7 +208,7 @@ export class VirtioDevice {
     }
     if (this.state !== "unclaimed") throw new VirtioUsageError(this.name, "claim", `device is ${this.state}`);
     try {
-      this.negotiate(driver.features);
+      this.negotiate(driver.featuresFor?.(this.offeredFeatures, this.name) ?? driver.features);
       this.instance = driver.attach(this);
       this.driver = driver;
       this.driverOk();

@@ -19,6 +19,12 @@ export interface VirtioDriver<I = unknown> {
   readonly name: string;
   /** Features the driver understands; transport features (EVENT_IDX, INDIRECT_DESC) included. */
   readonly features: bigint;
+  /**
+   * The features to accept from this offer, before FEATURES_OK; throws (failing the device) when
+   * the offer is unusable, e.g. a feature offered without one it requires, which the driver must not
+   * accept (spec 2.2.1). Without it, `features`.
+   */
+  featuresFor?(offered: bigint, deviceName: string): bigint;
   attach(device: VirtioDevice): I;
   ready?(instance: I): void;
   configChanged?(instance: I): void;

@@ -11,6 +11,8 @@ export type BlockLoop = Pick<EventLoop, "addPoller" | "addWakeSource">;
 export interface CompletionWatch {
   /** Called after every change to the number of requests in flight. */
   setBusy(busy: boolean): void;
+  /** Asks for one more completion pass on a later loop turn (requests completed without an interrupt). */
+  wake(): void;
 }
 
 /**
@@ -30,6 +32,10 @@ class InterruptCompletions implements CompletionWatch {
     if (busy) this.source.ref();
     else this.source.unref();
   }
+
+  wake(): void {
+    this.source.wake();
+  }
 }
 
 /** Polling (no interrupts, or asked not to use them): an event-loop poller while requests are in flight. */
@@ -47,6 +53,10 @@ class PolledCompletions implements CompletionWatch {
       this.poller.close();
       this.poller = undefined;
     }
+  }
+
+  wake(): void {
+    this.setBusy(true);
   }
 }
 

@@ -20,6 +20,8 @@ export class BlockScheduler {
   private readonly tagOffset: Float64Array;
   private readonly tagLength: Float64Array;
   private readonly watch: CompletionWatch;
+  /** Inside `onCompletions`, which pumps afterwards. */
+  private completing = false;
 
   constructor(
     private readonly driver: BlockDriver,
@@ -153,12 +155,21 @@ export class BlockScheduler {
     op.outstanding--;
     if (error !== undefined) op.fail(error);
     op.settleIfDone();
+    // Failed by the driver itself (a detach): what waits in the FIFO must still be tried, and fail.
+    if (!this.completing && this.queued > 0) this.watch.wake();
   };
 
   private readonly onCompletions = (): void => {
     const driver = this.driver;
     driver.checkConfig();
-    if (driver.complete() > 0) this.pump();
+    this.completing = true;
+    let completed: number;
+    try {
+      completed = driver.complete();
+    } finally {
+      this.completing = false;
+    }
+    if (completed > 0 || this.queued > 0) this.pump();
     else this.watch.setBusy(driver.inFlight > 0);
   };
 }

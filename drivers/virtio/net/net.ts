@@ -1,13 +1,11 @@
 import { mathRandomFill } from "../../../kernel/random";
 import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
-import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
-import { VirtioFeatureError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
+import { VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { SplitVirtqueue } from "../ring/split";
 import { readLinkUp, readNetConfig, type RandomFill } from "./config";
 import {
-  CTRL_DEPENDENT_FEATURES,
   CtrlClass,
   CtrlMacCommand,
   CtrlMqCommand,
@@ -117,11 +115,6 @@ export class VirtioNet implements NetLink {
     options: VirtioNetOptions = {},
   ) {
     this.options = options;
-    if (!device.has(NetFeature.CtrlVq)) {
-      for (const bit of CTRL_DEPENDENT_FEATURES) {
-        if (hasFeature(device.features, bit)) throw new VirtioFeatureError(device.name, "ctrl-vq-missing", `feature ${bit} negotiated without CTRL_VQ`);
-      }
-    }
     const config = readNetConfig(device, options.random ?? mathRandomFill);
     this.mac = config.mac;
     this.mtu = config.mtu;

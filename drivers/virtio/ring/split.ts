@@ -16,7 +16,7 @@ export interface VirtqueueOptions {
   readonly placement: RingPlacement;
   /** VIRTIO_F_EVENT_IDX negotiated. */
   readonly eventIdx: boolean;
-  /** Entries per preallocated indirect table; 0 when INDIRECT_DESC is not used. */
+  /** Entries per preallocated indirect table (capped at `size`); 0 when INDIRECT_DESC is not used. */
   readonly indirectEntries: number;
 }
 
@@ -138,11 +138,12 @@ export class SplitVirtqueue<T = unknown> {
       driverArea: this.region.physical + layout.avail,
       deviceArea: this.region.physical + layout.used,
     };
-    this.indirectEntries = options.indirectEntries;
-    if (options.indirectEntries > 1) {
-      this.indirectRegion = platform.allocDma(size * options.indirectEntries * Desc.Size);
+    // A chain, indirect table included, must not be longer than the queue size (spec 2.7.5.3.1).
+    this.indirectEntries = Math.min(options.indirectEntries, size);
+    if (this.indirectEntries > 1) {
+      this.indirectRegion = platform.allocDma(size * this.indirectEntries * Desc.Size);
       this.indirectView = new DataView(this.indirectRegion.buffer);
-      this.maxChainLength = options.indirectEntries;
+      this.maxChainLength = this.indirectEntries;
     } else {
       this.maxChainLength = size;
     }
