@@ -18,9 +18,10 @@
  *   driver gives up on the device; the simulator flags any status write before the reset is seen);
  *   and a chain made available again while the device "still owns" it after the device returned
  *   its id twice (the driver took the first return as the completion and reused the descriptors;
- *   the repeat is indistinguishable from the completion of the reused chain); and blk segments beyond
- *   a size_max or seg_max the device changed at run time (requests already sized by the old limits,
- *   and a driver keeps its old limits when the new configuration is nonsense).
+ *   the repeat is indistinguishable from the completion of the reused chain); and blk requests
+ *   beyond a size_max, seg_max, max_discard_sectors or max_write_zeroes_sectors the device changed
+ *   at run time (requests already sized by the old limits, and a driver keeps its old limits when
+ *   the new configuration is nonsense).
  * Seeded: a seed and a case count reproduce a run exactly; each case draws from its own stream.
  */
 import type { VirtioDevice } from "../../drivers/virtio/device";

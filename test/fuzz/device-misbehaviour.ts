@@ -157,7 +157,7 @@ export function resume(model: VirtioDeviceModel, random: Prng): void {
 }
 
 /** What the device checks against limits it may since have changed under requests already sized by the old ones. */
-const SEGMENT_LIMITS = /blk (segment of \d+ bytes > size_max|request with \d+ segments > seg_max)/;
+const REQUEST_LIMITS = /blk (segment of \d+ bytes > size_max|request with \d+ segments > seg_max|(discard|write-zeroes) of \d+ sectors exceeds)/;
 
 export interface Injection {
   readonly what: string;
@@ -185,8 +185,8 @@ export function inject(model: VirtioDeviceModel, random: Prng): Injection {
       let what = "";
       model.changeConfig((view) => (what = randomConfigValue(model, random, view)));
       // The driver keeps the limits it had when the new ones are nonsense (or another field is).
-      const limit = /^(size_max|seg_max)=/.test(what);
-      return { what: `config change ${what}`, excuse: limit ? SEGMENT_LIMITS : undefined };
+      const limit = /^(size_max|seg_max|max_discard_sectors|max_write_zeroes_sectors)=/.test(what);
+      return { what: `config change ${what}`, excuse: limit ? REQUEST_LIMITS : undefined };
     }
     case 5: {
       const isr = random.below(256);
