@@ -142,14 +142,22 @@ export class VirtioDevice {
       throw new VirtioUsageError(this.name, "queue-size", `queue ${index}: maxSize ${limit} is not a power of two`);
     }
     const size = transport.queueSizeFixed ? max : Math.min(max, limit);
-    const queue = new SplitVirtqueue<T>(this.platform, transport, {
-      deviceName: this.name,
-      index,
-      size,
-      placement: transport.ringPlacement,
-      eventIdx: this.has(FeatureBit.EventIdx),
-      indirectEntries: this.has(FeatureBit.IndirectDesc) ? (options.indirectEntries ?? 0) : 0,
-    });
+    let queue: SplitVirtqueue<T>;
+    try {
+      queue = new SplitVirtqueue<T>(this.platform, transport, {
+        deviceName: this.name,
+        index,
+        size,
+        placement: transport.ringPlacement,
+        eventIdx: this.has(FeatureBit.EventIdx),
+        indirectEntries: this.has(FeatureBit.IndirectDesc) ? (options.indirectEntries ?? 0) : 0,
+      });
+    } catch (cause) {
+      // The platform refuses a DMA allocation with a RangeError: a ring (and its indirect tables) the
+      // device sized beyond the memory there is (a legacy interface cannot choose a smaller one).
+      if (!(cause instanceof RangeError)) throw cause;
+      throw new VirtioQueueError(this.name, "queue-memory", `queue ${index} of ${size} entries: ${cause.message}`);
+    }
     try {
       transport.setupQueue(index, size, queue.addresses);
     } catch (error) {

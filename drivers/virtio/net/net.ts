@@ -1,7 +1,7 @@
 import { mathRandomFill } from "../../../kernel/random";
 import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
 import type { VirtioDevice } from "../device";
-import { VirtioUsageError, type VirtioRingBrokenError } from "../errors";
+import { VirtioQueueError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { SplitVirtqueue } from "../ring/split";
 import { readLinkUp, readNetConfig, type RandomFill } from "./config";
@@ -137,7 +137,12 @@ export class VirtioNet implements NetLink {
     const rxQueue = this.queue(RX_QUEUE, RING_SIZE, 2);
     const txQueue = this.queue(TX_QUEUE, RING_SIZE, 2);
     if (interrupts) rxQueue.enableInterrupts();
-    const perRing = (queue: SplitVirtqueue<number>) => Math.floor(queue.size / layout.descriptorsPerBuffer);
+    const perRing = (queue: SplitVirtqueue<number>) => {
+      const buffers = Math.floor(queue.size / layout.descriptorsPerBuffer);
+      // A legacy device fixes the ring size: one too small for a single buffer is unusable.
+      if (buffers < 1) throw new VirtioQueueError(device.name, "queue-size", `queue ${queue.index} of ${queue.size} entries cannot hold a ${layout.descriptorsPerBuffer}-descriptor buffer`);
+      return buffers;
+    };
     this.rx = new NetReceiver(device.platform, rxQueue, layout, this.counters, {
       buffers: Math.min(options.rxBuffers ?? DEFAULTS.rxBuffers, perRing(rxQueue)),
       bufferSize: layout.mergeable ? (options.rxBufferSize ?? DEFAULTS.rxBufferSize) : layout.headerSize + layout.maxFrame,
