@@ -75,7 +75,8 @@ const SETTLE_TURNS = 50;
 const CASE_SIM_NS = 120_000_000_000;
 /** Live DMA regions above what the probe left, at most (bounce buffers, request buffers in flight). */
 const DMA_HEADROOM = 96;
-const HISTORY = Number(process.env.FUZZ_HISTORY ?? 6);
+/** Steps a failure shows (all of them when one case is run alone, to reproduce it). */
+const HISTORY = 6;
 /** Giving up on a device whose reset never completed: FAILED (0x80) is the one status write left. */
 const FAILED_AFTER_STUCK_RESET = /status 0x80 written before a read confirmed the reset$/;
 const REUSED_AFTER_REPEAT = /made available again while the device still owns it$/;
@@ -108,6 +109,7 @@ class FuzzCase {
   constructor(
     readonly index: number,
     readonly seed: number,
+    private readonly historyShown: number,
     readonly spec: RigSpec,
     readonly prepared: string[],
     private readonly failures: DeviceFuzzFailure[],
@@ -116,7 +118,7 @@ class FuzzCase {
   fail(kind: DeviceFuzzFailure["kind"], detail: string): void {
     if (this.failures.length >= MAX_FAILURES) return;
     const spec = `${this.spec.kind} on ${this.spec.transport} (${this.spec.interrupts}${this.spec.kind === "echo" ? `, ${this.spec.echoQueues} queues` : ""})`;
-    const context = `${spec}; before probe: ${this.prepared.join("; ") || "none"}; last steps: ${this.history.slice(-HISTORY).join(" | ")}`;
+    const context = `${spec}; before probe: ${this.prepared.join("; ") || "none"}; last steps: ${this.history.slice(-this.historyShown).join(" | ")}`;
     this.failures.push({ seed: this.seed, case: this.index, step: this.step, kind, detail, context });
   }
 
@@ -156,16 +158,18 @@ export async function runDeviceFuzz(options: DeviceFuzzOptions): Promise<DeviceF
   const failures: DeviceFuzzFailure[] = [];
   const tally: CaseTally = { injections: 0, operations: 0, probeFailed: false };
   let probeFailures = 0;
-  let current: FuzzCase | undefined;
-  const onRejection = (reason: unknown): void => current?.fail("unhandled-rejection", untyped(reason) ?? String(reason));
+  /** The case running (a rejection may surface a job turn into the next case: it is charged there). */
+  const running: { current?: FuzzCase } = {};
+  const onRejection = (reason: unknown): void => running.current?.fail("unhandled-rejection", untyped(reason) ?? String(reason));
+  const historyShown = options.only === undefined ? HISTORY : Number.POSITIVE_INFINITY;
   process.on("unhandledRejection", onRejection);
   let cases = 0;
   const combinations = new Set<string>();
   try {
     for (let index = options.only ?? 0; index < (options.only !== undefined ? options.only + 1 : options.cases) && failures.length < MAX_FAILURES; index++) {
       tally.probeFailed = false;
-      current = await runCase(options.seed, index, failures, tally);
-      combinations.add(`${current.spec.kind} ${current.spec.transport} ${current.spec.interrupts}`);
+      const fuzz = await runCase(options.seed, index, historyShown, failures, tally, running);
+      combinations.add(`${fuzz.spec.kind} ${fuzz.spec.transport} ${fuzz.spec.interrupts}`);
       if (tally.probeFailed) probeFailures++;
       cases++;
     }
@@ -178,11 +182,19 @@ export async function runDeviceFuzz(options: DeviceFuzzOptions): Promise<DeviceF
   return { seed: options.seed, cases, behaviours: injections + operations, injections, operations, probeFailures, combinations: combinations.size, failures };
 }
 
-async function runCase(seed: number, index: number, failures: DeviceFuzzFailure[], tally: CaseTally): Promise<FuzzCase> {
+async function runCase(
+  seed: number,
+  index: number,
+  historyShown: number,
+  failures: DeviceFuzzFailure[],
+  tally: CaseTally,
+  running: { current?: FuzzCase },
+): Promise<FuzzCase> {
   const random = caseRandom(seed, index);
   const spec = randomSpec(random);
   const prepared: string[] = [];
-  const fuzz = new FuzzCase(index, seed, spec, prepared, failures);
+  const fuzz = new FuzzCase(index, seed, historyShown, spec, prepared, failures);
+  running.current = fuzz;
   let rig: Rig;
   try {
     rig = placeRig(spec, random, (model, pci) => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { VirtioBlk } from "../../drivers/virtio/blk/blk";
 import { createVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
-import { VirtioConfigError, VirtioFeatureError, VirtioRingBrokenError } from "../../drivers/virtio/errors";
+import { VirtioConfigError, VirtioFeatureError, VirtioQueueError, VirtioRingBrokenError } from "../../drivers/virtio/errors";
 import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
 import { probeVirtioMmio, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
@@ -24,14 +24,14 @@ import { addVirtioPci } from "../sim/virtio/pci-device";
 import { RngModel } from "../sim/virtio/rng-model";
 
 describe("device fuzzing (short slice)", () => {
-  it.each([11, 22])("seed %i: 120 cases of misbehaving devices, every invariant kept", async (seed) => {
-    const report = await runDeviceFuzz({ seed, cases: 120 });
+  it.each([11, 22])("seed %i: 300 cases of misbehaving devices, every invariant kept", async (seed) => {
+    const report = await runDeviceFuzz({ seed, cases: 300 });
     expect(report.failures).toEqual([]);
-    expect(report.cases).toBe(120);
-    expect(report.behaviours).toBeGreaterThan(1000);
-    expect(report.injections).toBeGreaterThan(300);
-    expect(report.probeFailures).toBeGreaterThan(5);
-    expect(report.combinations).toBeGreaterThan(30);
+    expect(report.cases).toBe(300);
+    expect(report.behaviours).toBeGreaterThan(4000);
+    expect(report.injections).toBeGreaterThan(1500);
+    expect(report.probeFailures).toBeGreaterThan(30);
+    expect(report.combinations).toBeGreaterThanOrEqual(43);
   });
 
   it("reproduces a case from its seed and number", async () => {
@@ -77,6 +77,38 @@ describe("findings of the device fuzzer", () => {
     const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry).devices;
     expect(probed.state).toBe("failed");
     expect(probed.error).toBeInstanceOf(VirtioFeatureError);
+    assertNoViolations(machine.violations);
+  });
+
+  it("a ring whose indirect tables exceed the DMA memory fails the device with a typed error", () => {
+    const machine = new SimMachine();
+    // 512-byte segments: tables of 126 data descriptors (and 3 more) for each of 32768 entries.
+    const model = new BlkModel(machine.memory, machine.violations, { sectors: 8, sizeMax: 512, segMax: 126 });
+    model.faults.queueMaxSizes = [32768];
+    // The legacy interface cannot choose a smaller ring than the device's.
+    addVirtioPci(machine, model, { device: 4, layout: "legacy" });
+    const registry = new VirtioDriverRegistry();
+    registry.register(createVirtioBlkDriver());
+    const config = new PortPciConfig(machine.ports);
+    const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry).devices;
+    expect(probed.state).toBe("failed");
+    expect(probed.error).toBeInstanceOf(VirtioQueueError);
+    expect(probed.error?.code).toBe("queue-memory");
+    assertNoViolations(machine.violations);
+  });
+
+  it("net: a legacy transmit ring too small for one buffer fails the device with a typed error", () => {
+    const machine = new SimMachine();
+    // Without ANY_LAYOUT or indirect tables a legacy buffer takes two descriptors (header, frame).
+    const model = new NetModel(machine.memory, machine.violations, { indirect: false });
+    model.faults.queueMaxSizes = [256, 1, 64];
+    addVirtioPci(machine, model, { device: 4, layout: "legacy" });
+    const registry = new VirtioDriverRegistry();
+    registry.register(createVirtioNetDriver());
+    const config = new PortPciConfig(machine.ports);
+    const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry).devices;
+    expect(probed.state).toBe("failed");
+    expect(probed.error).toBeInstanceOf(VirtioQueueError);
     assertNoViolations(machine.violations);
   });
 
