@@ -125,7 +125,7 @@ export interface BlockDriver {
   /** True when completions must be polled for; otherwise `onInterrupt` announces them. */
   readonly polled: boolean;
 
-  /** Whether a read or write of `bytes` would be accepted now. */
+  /** Whether a read or write of `bytes` would be accepted now; throws what a submission would once none ever will be. */
   canSubmit(bytes: number): boolean;
   /** Reads `bytes` (whole blocks, at most maxTransferBytes) at block `lba` into DMA memory at `physical`. */
   startRead(lba: number, physical: number, bytes: number): number;

@@ -181,9 +181,17 @@ export class VirtioDevice {
       inOrder: this.has(FeatureBit.InOrder),
       indirectEntries: this.has(FeatureBit.IndirectDesc) ? (options.indirectEntries ?? 0) : 0,
     };
-    const queue: Virtqueue<T> = packed
-      ? new PackedVirtqueue<T>(this.platform, transport, ringOptions)
-      : new SplitVirtqueue<T>(this.platform, transport, { ...ringOptions, placement: transport.ringPlacement });
+    let queue: Virtqueue<T>;
+    try {
+      queue = packed
+        ? new PackedVirtqueue<T>(this.platform, transport, ringOptions)
+        : new SplitVirtqueue<T>(this.platform, transport, { ...ringOptions, placement: transport.ringPlacement });
+    } catch (cause) {
+      // The platform refuses a DMA allocation with a RangeError: a ring (and its indirect tables) the
+      // device sized beyond the memory there is (a legacy interface cannot choose a smaller one).
+      if (!(cause instanceof RangeError)) throw cause;
+      throw new VirtioQueueError(this.name, "queue-memory", `queue ${index} of ${size} entries: ${cause.message}`);
+    }
     try {
       transport.setupQueue(index, size, queue.addresses);
     } catch (error) {
@@ -242,7 +250,7 @@ export class VirtioDevice {
     }
     if (this.state !== "unclaimed") throw new VirtioUsageError(this.name, "claim", `device is ${this.state}`);
     try {
-      this.negotiate(driver.features);
+      this.negotiate(driver.featuresFor?.(this.offeredFeatures, this.name) ?? driver.features);
       this.instance = driver.attach(this);
       this.driver = driver;
       this.driverOk();

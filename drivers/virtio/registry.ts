@@ -22,6 +22,12 @@ export interface VirtioDriver<I = unknown> {
    * ring features every driver gets (RING_PACKED, IN_ORDER) are added by the core at negotiation.
    */
   readonly features: bigint;
+  /**
+   * The features to accept from this offer, before FEATURES_OK; throws (failing the device) when
+   * the offer is unusable, e.g. a feature offered without one it requires, which the driver must not
+   * accept (spec 2.2.1). Without it, `features`.
+   */
+  featuresFor?(offered: bigint, deviceName: string): bigint;
   attach(device: VirtioDevice): I;
   ready?(instance: I): void;
   configChanged?(instance: I): void;

@@ -13,6 +13,8 @@ export interface CompletionWatch {
   setBusy(busy: boolean): void;
   /** Stops watching (the driver is being replaced or given up). */
   close(): void;
+  /** Asks for one more completion pass on a later loop turn (requests completed without an interrupt). */
+  wake(): void;
 }
 
 /**
@@ -36,6 +38,10 @@ class InterruptCompletions implements CompletionWatch {
   close(): void {
     this.source.close();
   }
+
+  wake(): void {
+    this.source.wake();
+  }
 }
 
 /** Polling (no interrupts, or asked not to use them): an event-loop poller while requests are in flight. */
@@ -57,6 +63,10 @@ class PolledCompletions implements CompletionWatch {
 
   close(): void {
     this.setBusy(false);
+  }
+
+  wake(): void {
+    this.setBusy(true);
   }
 }
 

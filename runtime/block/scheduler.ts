@@ -60,6 +60,8 @@ export class BlockScheduler {
   private epoch = 0;
   /** Resets that brought the disk back. */
   recoveries = 0;
+  /** Inside `onCompletions`, which pumps afterwards. */
+  private completing = false;
 
   constructor(
     driver: BlockDriver,
@@ -205,6 +207,8 @@ export class BlockScheduler {
     op.outstanding--;
     if (error !== undefined) op.fail(error);
     op.settleIfDone();
+    // Failed by the driver itself (a detach): what waits in the FIFO must still be tried, and fail.
+    if (!this.completing && this.queued > 0) this.watch?.wake();
   }
 
   private readonly onComplete = (tag: number, error: BlockError | undefined): void => {
@@ -218,10 +222,16 @@ export class BlockScheduler {
   private readonly onCompletions = (): void => {
     const driver = this.current;
     driver.checkConfig();
-    const completed = driver.complete();
+    this.completing = true;
+    let completed: number;
+    try {
+      completed = driver.complete();
+    } finally {
+      this.completing = false;
+    }
     const broken = this.broken;
     if (broken !== undefined) this.recover(`the driver broke: ${broken.message}`);
-    else if (completed > 0) this.pump();
+    else if (completed > 0 || this.queued > 0) this.pump();
     else this.settleTimer();
   };
 

@@ -105,8 +105,13 @@ export class VirtioBlk implements BlockDriver {
     return this.slots.count - this.slots.free;
   }
 
-  /** Whether a request with `dataBytes` of data would be accepted now. */
+  /**
+   * Whether a request with `dataBytes` of data would be accepted now. Once the ring broke (or the
+   * device was detached) throws the ring's error, as a submission would: there will never be room.
+   */
   canSubmit(dataBytes: number): boolean {
+    const broken = this.queue.broken;
+    if (broken !== undefined) throw broken;
     if (this.slots.free === 0) return false;
     const descriptors = this.indirect ? 1 : Math.ceil(dataBytes / this.limits.segmentBytes) + FRAMING_DESCRIPTORS;
     return this.queue.freeCount >= descriptors;

@@ -1,7 +1,8 @@
 import { DeviceType } from "../device-types";
-import { FeatureBit, feature } from "../features";
+import { FeatureBit, feature, hasFeature } from "../features";
 import type { VirtioDriver } from "../registry";
-import { NetFeature } from "./constants";
+import { VirtioFeatureError } from "../errors";
+import { CTRL_DEPENDENT_FEATURES, NetFeature } from "./constants";
 import { VirtioNet, type VirtioNetOptions } from "./net";
 
 /** Everything the driver can use; the device's offer decides what is negotiated. */
@@ -23,12 +24,26 @@ export const VIRTIO_NET_FEATURES = [
   .map(feature)
   .reduce((all, bit) => all | bit, 0n);
 
+/**
+ * A device offering features that need the control queue without offering one is refused before
+ * FEATURES_OK, so that they are never accepted (as Linux's virtnet_validate_features does).
+ */
+function featuresFor(offered: bigint, deviceName: string): bigint {
+  if (!hasFeature(offered, NetFeature.CtrlVq)) {
+    for (const bit of CTRL_DEPENDENT_FEATURES) {
+      if (hasFeature(offered, bit)) throw new VirtioFeatureError(deviceName, "ctrl-vq-missing", `feature ${bit} offered without CTRL_VQ`);
+    }
+  }
+  return VIRTIO_NET_FEATURES;
+}
+
 /** The virtio-net driver for the registry; `options.loop` makes devices poll from the event loop. */
 export function createVirtioNetDriver(options: VirtioNetOptions = {}): VirtioDriver<VirtioNet> {
   return {
     type: DeviceType.Net,
     name: "virtio-net",
     features: VIRTIO_NET_FEATURES,
+    featuresFor,
     attach: (device) => new VirtioNet(device, options),
     ready: (net) => net.start(),
     configChanged: (net) => net.configChanged(),

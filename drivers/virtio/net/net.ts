@@ -1,13 +1,11 @@
 import { mathRandomFill } from "../../../kernel/random";
 import type { ChecksumOffload, FrameHandler, NetLink } from "../../net-link";
-import { hasFeature } from "../features";
 import type { VirtioDevice } from "../device";
-import { VirtioFeatureError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
+import { VirtioQueueError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats } from "../interrupts";
 import type { Virtqueue } from "../ring/virtqueue";
 import { readLinkUp, readNetConfig, type RandomFill } from "./config";
 import {
-  CTRL_DEPENDENT_FEATURES,
   CtrlClass,
   CtrlMacCommand,
   CtrlMqCommand,
@@ -117,11 +115,6 @@ export class VirtioNet implements NetLink {
     options: VirtioNetOptions = {},
   ) {
     this.options = options;
-    if (!device.has(NetFeature.CtrlVq)) {
-      for (const bit of CTRL_DEPENDENT_FEATURES) {
-        if (hasFeature(device.features, bit)) throw new VirtioFeatureError(device.name, "ctrl-vq-missing", `feature ${bit} negotiated without CTRL_VQ`);
-      }
-    }
     const config = readNetConfig(device, options.random ?? mathRandomFill);
     this.mac = config.mac;
     this.mtu = config.mtu;
@@ -144,7 +137,12 @@ export class VirtioNet implements NetLink {
     const rxQueue = this.queue(RX_QUEUE, RING_SIZE, 2);
     const txQueue = this.queue(TX_QUEUE, RING_SIZE, 2);
     if (interrupts) rxQueue.enableInterrupts();
-    const perRing = (queue: Virtqueue<number>) => Math.floor(queue.size / layout.descriptorsPerBuffer);
+    const perRing = (queue: Virtqueue<number>) => {
+      const buffers = Math.floor(queue.size / layout.descriptorsPerBuffer);
+      // A legacy device fixes the ring size: one too small for a single buffer is unusable.
+      if (buffers < 1) throw new VirtioQueueError(device.name, "queue-size", `queue ${queue.index} of ${queue.size} entries cannot hold a ${layout.descriptorsPerBuffer}-descriptor buffer`);
+      return buffers;
+    };
     this.rx = new NetReceiver(device.platform, rxQueue, layout, this.counters, {
       buffers: Math.min(options.rxBuffers ?? DEFAULTS.rxBuffers, perRing(rxQueue)),
       bufferSize: layout.mergeable ? (options.rxBufferSize ?? DEFAULTS.rxBufferSize) : layout.headerSize + layout.maxFrame,

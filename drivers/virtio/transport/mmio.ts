@@ -14,7 +14,7 @@ import {
   MMIO_VERSION_LEGACY,
   MMIO_VERSION_MODERN,
 } from "./mmio-registers";
-import { NO_VECTOR } from "../interrupts";
+import { ISR_CONFIG, ISR_QUEUE, NO_VECTOR } from "../interrupts";
 import { VirtioQueueError, VirtioTransportError } from "../errors";
 import type { QueueAddresses, RingPlacement, Transport } from "./transport";
 import { FIXED_GENERATION, TransportBase } from "./transport";
@@ -23,6 +23,8 @@ import { FIXED_GENERATION, TransportBase } from "./transport";
 const QUEUE_NOTIFY: Writable<4> = MMIO_REGISTERS.QueueNotify;
 const INTERRUPT_STATUS: Readable<4> = MMIO_REGISTERS.InterruptStatus;
 const INTERRUPT_ACK: Writable<4> = MMIO_REGISTERS.InterruptACK;
+/** The InterruptStatus bits the specification defines; a device's other bits are neither reported nor acknowledged. */
+const INTERRUPT_BITS = ISR_QUEUE | ISR_CONFIG;
 
 /**
  * virtio-mmio, version 1 (legacy: page-frame queues, no FEATURES_OK) or 2 (modern).
@@ -110,9 +112,9 @@ export class MmioTransport extends TransportBase implements Transport {
     this.regs.write32(QUEUE_NOTIFY.offset, index);
   }
 
-  /** Reads and acknowledges the interrupt status, like the PCI ISR read. */
+  /** Reads and acknowledges the interrupt status (its defined bits), like the PCI ISR read. */
   readIsr(): number {
-    const status = this.regs.read32(INTERRUPT_STATUS.offset);
+    const status = this.regs.read32(INTERRUPT_STATUS.offset) & INTERRUPT_BITS;
     if (status !== 0) this.regs.write32(INTERRUPT_ACK.offset, status);
     return status;
   }

@@ -4,6 +4,9 @@ import { readRegister, readRegister64, writeRegister, type Readable, type Writab
 import { DeviceStatus } from "../status";
 import { VirtioConfigError, VirtioStatusError } from "../errors";
 
+/** Between status reads while a reset completes. */
+const RESET_POLL_NS = 1_000_000;
+
 export type TransportKind = "modern" | "legacy" | "mmio";
 export type NotifyKind = "mem" | "io";
 
@@ -88,9 +91,12 @@ export abstract class TransportBase {
     this.setStatus(DeviceStatus.Reset);
     const deadline = this.platform.monotonicNs() + timeoutNs;
     while (this.getStatus() !== DeviceStatus.Reset) {
-      if (this.platform.monotonicNs() > deadline) {
+      const now = this.platform.monotonicNs();
+      if (now > deadline) {
         throw new VirtioStatusError(this.name, "reset-timeout", `status still 0x${this.getStatus().toString(16)}`);
       }
+      // A device still resetting is asked again a little later, not spun on (Linux sleeps 1 ms).
+      this.platform.waitForInterrupt(Math.min(deadline, now + RESET_POLL_NS));
     }
   }
 

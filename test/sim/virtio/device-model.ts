@@ -138,7 +138,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   readStatus(): number {
-    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status;
+    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status | (this.faults.needsReset ? DEVICE_STATUS.DEVICE_NEEDS_RESET : 0);
     if (status === 0) this.resetUnconfirmed = false;
     return status;
   }
@@ -147,6 +147,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   writeStatus(value: number): void {
     if (value === 0) {
       this.reset();
+      this.faults.needsReset = false;
       this.resetStuck = this.faults.resetNeverCompletes;
       this.resetUnconfirmed = true;
       return;
@@ -226,6 +227,17 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     if (queue?.enabled && this.driverOk) this.process(queue);
   }
 
+  /** The device fails (section 2.1.2): DEVICE_NEEDS_RESET, and a configuration change notification. */
+  enterNeedsReset(): void {
+    this.faults.needsReset = true;
+    this.interrupt(VIRTIO_PCI_ISR.CONFIG, this.configMsixVector);
+  }
+
+  /** A device that loses its state on its own: status, features and queues as after a reset. */
+  resetBehindDriver(): void {
+    this.reset();
+  }
+
   /** Completes `queue.held` requests, in `order` (indices into held) or first-in first-out. */
   releaseHeld(index: number, order?: readonly number[]): void {
     const queue = this.queue(index) as DeviceQueue;
@@ -238,6 +250,9 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   /** Writes the used entry for `request` (applying used-ring faults). */
   complete(request: SimRequest, length: number): void {
     const queue = this.queue(request.queue) as DeviceQueue;
+    // The device owned these buffers and the rings: the driver must not have freed any of them.
+    if (!queue.ringsLive()) return this.report(`queue ${request.queue}: rings freed while the device still owns request ${request.head}`);
+    if (request.freed()) this.report(`queue ${request.queue}: a buffer of request ${request.head} was freed while the device owned it`);
     const fault = this.faults.usedId;
     const id = fault === "out-of-range" ? queue.size + request.head : fault === "not-in-flight" ? queue.idleId() : request.head;
     queue.release(request);
@@ -312,7 +327,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   private process(queue: DeviceQueue): void {
-    if (this.faults.stalled) return;
+    if (this.faults.stalled || this.faults.needsReset) return;
+    if (!queue.ringsLive()) return this.report(`queue ${queue.index}: rings freed while the queue is enabled`);
     this.pass(queue, () => {
       for (let n = queue.pending(this); n > 0; n--) {
         const request = queue.take(this);

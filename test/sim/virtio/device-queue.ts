@@ -52,6 +52,9 @@ export abstract class DeviceQueue {
     this.size = maxSize;
   }
 
+  /** Whether the ring memory is still allocated (a freed DMA buffer is detached). */
+  abstract ringsLive(): boolean;
+
   reset(): void {
     this.size = this.maxSize;
     this.desc = this.driver = this.device = 0;

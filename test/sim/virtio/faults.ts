@@ -24,6 +24,11 @@ export interface VirtioFaults {
   refuseVectorsFrom: number;
   /** MSI-X vector registers read back this instead of an accepted entry. */
   vectorReadback: number | undefined;
+  /**
+   * The device hit an error it cannot recover from alone (section 2.1.2): status reads with
+   * DEVICE_NEEDS_RESET and the queues are no longer served, until the driver resets the device.
+   */
+  needsReset: boolean;
 }
 
 export function defaultFaults(): VirtioFaults {
@@ -40,5 +45,6 @@ export function defaultFaults(): VirtioFaults {
     notifyOffset: undefined,
     refuseVectorsFrom: Number.POSITIVE_INFINITY,
     vectorReadback: undefined,
+    needsReset: false,
   };
 }

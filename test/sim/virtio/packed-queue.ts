@@ -62,6 +62,10 @@ export class PackedQueue extends DeviceQueue {
   private ring: DataView | undefined;
   private driverEvent: DataView | undefined;
   private deviceEvent: DataView | undefined;
+
+  ringsLive(): boolean {
+    return [this.ring, this.driverEvent, this.deviceEvent].every((view) => view !== undefined && view.buffer.byteLength > 0);
+  }
   /** Buffer ids taken and not yet returned. */
   private inFlight = new Uint8Array(0);
   /** AVAIL/USED bits each position holds while not available: what the device last saw or wrote there. */

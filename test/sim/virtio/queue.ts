@@ -74,6 +74,11 @@ export class SimQueue extends DeviceQueue {
     return true;
   }
 
+  /** Whether the ring memory is still allocated (a freed DMA buffer is detached). */
+  ringsLive(): boolean {
+    return [this.descView, this.availView, this.usedView].every((view) => view !== undefined && view.buffer.byteLength > 0);
+  }
+
   get availIdx(): number {
     return (this.availView as DataView).getUint16(virtq_avail.idx.offset, true);
   }

@@ -15,6 +15,11 @@ export class SimRequest {
     readonly descriptors: readonly number[] = [],
   ) {}
 
+  /** Whether the driver freed memory under one of the buffers (a freed DMA buffer is detached). */
+  freed(): boolean {
+    return [...this.readable, ...this.writable].some((s) => s.bytes.buffer.byteLength === 0);
+  }
+
   get readableLength(): number {
     return this.readable.reduce((n, s) => n + s.bytes.length, 0);
   }
