@@ -10,7 +10,8 @@ export default defineConfig({
       {
         extends: true,
         // Boots the real images: they are built once, up front, never by the test files themselves.
-        test: { name: "qemu", include: ["test/qemu/**/*.test.ts"], globalSetup: ["test/qemu/global-setup.ts"] },
+        // Guests run under TCG: a test's time depends on how busy the host is, so it gets more room.
+        test: { name: "qemu", include: ["test/qemu/**/*.test.ts"], globalSetup: ["test/qemu/global-setup.ts"], testTimeout: 90_000 },
       },
     ],
   },
