@@ -225,6 +225,11 @@ export async function runPacketFuzz(options: PacketFuzzOptions): Promise<PacketF
   const cleanCheck = async (): Promise<void> => {
     damaging = false;
     cleanChecks++;
+    // A damaged ARP frame can teach the target a wrong address for the client, as it would a real
+    // host until the entry expires; the client announces itself again, as a host does when its
+    // link comes back.
+    client.link.setLinkUp(false);
+    client.link.setLinkUp(true);
     // Let the damaged exchanges settle or time out first.
     for (let i = 0; i < 50; i++) await step(100);
     let answer = "";
