@@ -43,6 +43,8 @@ const SETUPS: Setup[] = [
   { name: "disable-modern=on,vectors=0 (legacy INTx)", props: ",disable-modern=on,vectors=0", transport: "legacy", notify: "io", irq: "intx", ring: "split" },
   { name: "packed=on (packed rings)", props: ",disable-legacy=on,packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "packed" },
   { name: "packed=on,vectors=0 (packed rings, INTx)", props: ",disable-legacy=on,packed=on,vectors=0", transport: "modern", notify: "mem", irq: "intx", ring: "packed" },
+  { name: "packed=on on transitional devices", props: ",packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "packed" },
+  { name: "packed=on behind a pci-bridge", props: ",bus=br1,packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "packed", bridge: true },
   { name: "packed=on with virtio.ring=split", props: ",disable-legacy=on,packed=on", transport: "modern", notify: "mem", irq: "msix", ring: "split", append: "virtio.ring=split" },
 ];
 
