@@ -1,6 +1,6 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|net|virtqueue|http ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|virtqueue|http ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
-import { benchBlk } from "./bench/blk";
+import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchHttp } from "./bench/http";
 import { benchNet } from "./bench/net";
@@ -9,6 +9,7 @@ import { benchVirtqueue } from "./bench/virtqueue";
 const BENCHES: Record<string, () => Promise<void>> = {
   boot: benchBoot,
   blk: benchBlk,
+  "blk-rings": benchBlkRings,
   net: benchNet,
   http: benchHttp,
   virtqueue: benchVirtqueue,

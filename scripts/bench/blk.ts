@@ -32,6 +32,21 @@ async function run(label: string, drive: string, append = "", device = ""): Prom
   for (const [, name, figure] of result.output.matchAll(FIGURE)) console.log(`blk: ${label} ${name}: ${figure}`);
 }
 
+/** Split and packed rings on the same null-co disk, alternating, so that the two are compared in one run. */
+const RING_LAYOUTS: readonly [string, string][] = [
+  ["split ring", ",disable-legacy=on"],
+  ["packed ring", ",disable-legacy=on,packed=on"],
+];
+const RING_ROUNDS = 2;
+
+export async function benchBlkRings(): Promise<void> {
+  await buildApps(["blktest"]);
+  const nullCo = `driver=null-co,size=${DISK_BYTES},read-zeroes=on`;
+  for (let round = 1; round <= RING_ROUNDS; round++) {
+    for (const [label, device] of RING_LAYOUTS) await run(`null-co ${label} (round ${round})`, nullCo, ` ${RANDOM_FIGURES}`, device);
+  }
+}
+
 export async function benchBlk(): Promise<void> {
   await buildApps(["blktest"]);
   const dir = mkdtempSync(join(tmpdir(), "vireo-blk-bench-"));
