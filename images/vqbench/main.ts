@@ -7,7 +7,9 @@ const DEFAULT_ITERATIONS = 20_000;
 
 start(({ platform, commandLine }) => {
   const iterations = Number(commandLine.get("iterations") ?? DEFAULT_ITERATIONS);
-  const nsPerOp = benchRoundTrip(iterations, platform.monotonicNs);
-  console.log(`virtqueue round trip: ${nsPerOp.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);
+  for (const layout of ["split", "packed"] as const) {
+    const nsPerOp = benchRoundTrip(iterations, platform.monotonicNs, layout);
+    console.log(`virtqueue round trip (${layout}): ${nsPerOp.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);
+  }
   return 0;
 });

@@ -11,12 +11,14 @@ const nodeNow = (): number => Number(process.hrtime.bigint());
 
 export async function benchVirtqueue(): Promise<void> {
   await buildApps(["vqbench"]);
-  const node = benchRoundTrip(NODE_ITERATIONS, nodeNow);
-  console.log(`virtqueue: ${node.toFixed(0)} ns/op under Node (${NODE_ITERATIONS} round trips)`);
+  const node = { split: benchRoundTrip(NODE_ITERATIONS, nodeNow, "split"), packed: benchRoundTrip(NODE_ITERATIONS, nodeNow, "packed") };
+  for (const layout of ["split", "packed"] as const) console.log(`virtqueue: ${layout} ${node[layout].toFixed(0)} ns/op under Node (${NODE_ITERATIONS} round trips)`);
   const result = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS}`, timeoutMs: GUEST_TIMEOUT_MS });
-  const match = /virtqueue round trip: (\d+) ns\/op/.exec(result.output);
-  if (!match || result.status !== 0) throw new Error(`vqbench failed:\n${result.output}`);
-  const guest = Number(match[1]);
-  console.log(`virtqueue: ${guest} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
-  console.log(`virtqueue: QuickJS/Node ratio ${(guest / node).toFixed(1)}`);
+  if (result.status !== 0) throw new Error(`vqbench failed:\n${result.output}`);
+  for (const layout of ["split", "packed"] as const) {
+    const match = new RegExp(`virtqueue round trip \\(${layout}\\): (\\d+) ns/op`).exec(result.output);
+    if (!match) throw new Error(`vqbench printed no ${layout} figure:\n${result.output}`);
+    const guest = Number(match[1]);
+    console.log(`virtqueue: ${layout} ${guest} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG); QuickJS/Node ratio ${(guest / node[layout]).toFixed(1)}`);
+  }
 }
