@@ -1,12 +1,16 @@
 // Runs the virtqueue round-trip benchmark under QuickJS in the guest, against the simulated
 // device (the same code `npm run bench` runs under Node), and prints ns/op.
 import { start } from "../../kernel/start";
+import { benchDriverRoundTrip } from "../../test/harness/bench-driver-virtqueue";
 import { benchRoundTrip } from "../../test/harness/bench-virtqueue";
 
 const DEFAULT_ITERATIONS = 20_000;
 
 start(({ platform, commandLine }) => {
   const iterations = Number(commandLine.get("iterations") ?? DEFAULT_ITERATIONS);
+  const view = (physical: number, length: number): DataView => new DataView(platform.physicalView(physical, length));
+  const driverOnly = benchDriverRoundTrip(platform, view, iterations, platform.monotonicNs);
+  console.log(`virtqueue driver round trip: ${driverOnly.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);
   for (const layout of ["split", "packed"] as const) {
     const nsPerOp = benchRoundTrip(iterations, platform.monotonicNs, layout);
     console.log(`virtqueue round trip (${layout}): ${nsPerOp.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);

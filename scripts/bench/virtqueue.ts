@@ -1,6 +1,9 @@
-// Driver-side cost of one submit + kick + complete round trip on the simulated virtio device,
-// under Node and under QuickJS in the guest.
+// Cost of one submit + kick + complete round trip, under Node and under QuickJS in the guest: the
+// driver alone (the device reduced to the memory writes that return a buffer), then through the
+// simulated virtio-rng on a split and on a packed ring (those figures include the simulator's work).
+import { benchDriverRoundTrip } from "../../test/harness/bench-driver-virtqueue";
 import { benchRoundTrip } from "../../test/harness/bench-virtqueue";
+import { SimMachine } from "../../test/sim/machine";
 import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
 
@@ -13,8 +16,19 @@ export async function benchVirtqueue(): Promise<void> {
   await buildApps(["vqbench"]);
   const node = { split: benchRoundTrip(NODE_ITERATIONS, nodeNow, "split"), packed: benchRoundTrip(NODE_ITERATIONS, nodeNow, "packed") };
   for (const layout of ["split", "packed"] as const) console.log(`virtqueue: ${layout} ${node[layout].toFixed(0)} ns/op under Node (${NODE_ITERATIONS} round trips)`);
+  const machine = new SimMachine();
+  const simView = (physical: number, length: number): DataView => {
+    const view = machine.memory.dataView(physical, length);
+    if (view === undefined) throw new Error(`no simulated memory at 0x${physical.toString(16)}`);
+    return view;
+  };
+  const nodeDriver = benchDriverRoundTrip(machine, simView, NODE_ITERATIONS, nodeNow);
+  console.log(`virtqueue: driver alone ${nodeDriver.toFixed(0)} ns/op under Node (split ring, the device reduced to memory writes)`);
   const result = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS}`, timeoutMs: GUEST_TIMEOUT_MS });
   if (result.status !== 0) throw new Error(`vqbench failed:\n${result.output}`);
+  const driver = /virtqueue driver round trip: (\d+) ns\/op/.exec(result.output);
+  if (!driver) throw new Error(`vqbench printed no driver figure:\n${result.output}`);
+  console.log(`virtqueue: driver alone ${driver[1]} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
   for (const layout of ["split", "packed"] as const) {
     const match = new RegExp(`virtqueue round trip \\(${layout}\\): (\\d+) ns/op`).exec(result.output);
     if (!match) throw new Error(`vqbench printed no ${layout} figure:\n${result.output}`);

@@ -205,8 +205,8 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     if (usedIdx === this.lastUsed) return Completion.None;
     this.platform.barrier();
     this.usedAhead = (usedIdx - this.lastUsed) & 0xffff;
-    if (this.usedAhead > this.inFlightCount) {
-      return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlightCount} past ${this.lastUsed}`);
+    if (this.usedAhead > this.inFlight) {
+      return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
     }
     const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
     this.usedId = this.ring.getUint32(elem, true);

@@ -129,7 +129,8 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
 
   private readonly live: Uint8Array;
   private readonly tokens: (T | undefined)[];
-  private inFlight = 0;
+  /** Buffers made available and not yet completed (read directly by the layouts' hot paths). */
+  protected inFlight = 0;
   /** In order only: ids in the order they were made available (a ring of `size`), and their sequence numbers. */
   private readonly order: Uint16Array;
   private readonly sequence: Uint32Array;
@@ -192,6 +193,15 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
    */
   nextCompletion(): Completion {
     if (this.broken !== undefined) return Completion.Broken;
+    if (!this.inOrder) {
+      // One used entry, one buffer: the common case, kept short (the guest's interpreter pays per access).
+      const found = this.fetchUsed();
+      if (found !== Completion.Taken) return found;
+      const id = this.usedId;
+      if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
+      this.completedLength = this.usedLength;
+      return this.take(id);
+    }
     if (this.batchRemaining === 0) {
       const found = this.fetchUsed();
       if (found !== Completion.Taken) return found;
@@ -199,29 +209,31 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
       if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
       this.batchLastId = id;
       this.batchLength = this.usedLength;
-      if (this.inOrder) {
-        const span = ((this.sequence[id] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
-        if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${id} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
-        this.batchRemaining = span;
-      } else {
-        this.batchRemaining = 1;
-      }
+      const span = ((this.sequence[id] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
+      if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${id} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
+      this.batchRemaining = span;
     }
-    let id = this.batchLastId;
-    if (this.inOrder) {
-      id = this.order[this.orderHead];
-      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
-    }
+    const id = this.order[this.orderHead];
+    this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
     this.batchRemaining--;
     // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
-    let length = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
-    if (length > this.chainWritable[id]) {
+    this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
+    return this.take(id);
+  }
+
+  /**
+   * Hands buffer `id` back as completed with `completedLength` bytes, clamped to what it could
+   * hold. (The length travels in the field rather than as an argument: a double passed to a call
+   * that is not inlined may be boxed, an allocation per completion.)
+   */
+  private take(id: number): Completion {
+    const writable = this.chainWritable[id];
+    if (this.completedLength > writable) {
       this.lengthClamps++;
-      length = this.chainWritable[id];
+      this.completedLength = writable;
     }
     this.consume(id);
     this.completedToken = this.tokens[id];
-    this.completedLength = length;
     this.live[id] = 0;
     this.tokens[id] = undefined;
     this.inFlight--;
