@@ -193,40 +193,34 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
    */
   nextCompletion(): Completion {
     if (this.broken !== undefined) return Completion.Broken;
+    let id: number;
     if (!this.inOrder) {
-      // One used entry, one buffer: the common case, kept short (the guest's interpreter pays per access).
+      // One used entry, one buffer: the common case, kept short (the guest's interpreter pays for
+      // every call and field access).
       const found = this.fetchUsed();
       if (found !== Completion.Taken) return found;
-      const id = this.usedId;
+      id = this.usedId;
       if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
       this.completedLength = this.usedLength;
-      return this.take(id);
+    } else {
+      if (this.batchRemaining === 0) {
+        const found = this.fetchUsed();
+        if (found !== Completion.Taken) return found;
+        const last = this.usedId;
+        if (last >= this.size || this.live[last] === 0) return this.breakRing("used-id", `used id ${last} is not a buffer in flight`);
+        this.batchLastId = last;
+        this.batchLength = this.usedLength;
+        const span = ((this.sequence[last] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
+        if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${last} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
+        this.batchRemaining = span;
+      }
+      id = this.order[this.orderHead];
+      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
+      this.batchRemaining--;
+      // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
+      this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
     }
-    if (this.batchRemaining === 0) {
-      const found = this.fetchUsed();
-      if (found !== Completion.Taken) return found;
-      const id = this.usedId;
-      if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
-      this.batchLastId = id;
-      this.batchLength = this.usedLength;
-      const span = ((this.sequence[id] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
-      if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${id} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
-      this.batchRemaining = span;
-    }
-    const id = this.order[this.orderHead];
-    this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
-    this.batchRemaining--;
-    // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
-    this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
-    return this.take(id);
-  }
-
-  /**
-   * Hands buffer `id` back as completed with `completedLength` bytes, clamped to what it could
-   * hold. (The length travels in the field rather than as an argument: a double passed to a call
-   * that is not inlined may be boxed, an allocation per completion.)
-   */
-  private take(id: number): Completion {
+    // The length stays in its field: a double passed to a call that is not inlined may be boxed.
     const writable = this.chainWritable[id];
     if (this.completedLength > writable) {
       this.lengthClamps++;
