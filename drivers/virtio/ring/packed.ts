@@ -1,3 +1,4 @@
+import { IndirectTables } from "./indirect-tables";
 import type { DmaRegion, Platform } from "../../../kernel/platform";
 import { VirtioUsageError } from "../errors";
 import { vringNeedEvent } from "./event-idx";
@@ -44,9 +45,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   private readonly ring: DataView;
   private readonly driverEvent: number;
   private readonly deviceEvent: number;
-  private readonly indirectEntries: number;
-  private readonly indirectRegion: DmaRegion | undefined;
-  private readonly indirectView: DataView | undefined;
+  private readonly indirect: IndirectTables | undefined;
 
   /** Free buffer ids (a stack) and, per id in flight, the ring slots its chain took. */
   private readonly freeIds: Uint16Array;
@@ -91,15 +90,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       driverArea: this.region.physical + layout.driverEvent,
       deviceArea: this.region.physical + layout.deviceEvent,
     };
-    // A chain may not be longer than the queue, indirect entries included (as for split rings).
-    this.indirectEntries = Math.min(options.indirectEntries, size);
-    if (this.indirectEntries > 1) {
-      this.indirectRegion = platform.allocDma(size * this.indirectEntries * PackedDesc.Size);
-      this.indirectView = new DataView(this.indirectRegion.buffer);
-      this.maxChainLength = this.indirectEntries;
-    } else {
-      this.maxChainLength = size;
-    }
+    this.indirect = IndirectTables.create(platform, size, options.indirectEntries, PackedDesc.Size);
+    this.maxChainLength = this.indirect?.entries ?? size;
     this.freeIds = new Uint16Array(size);
     for (let i = 0; i < size; i++) this.freeIds[i] = size - 1 - i;
     this.freeIdCount = size;
@@ -149,7 +141,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       return false;
     }
     this.building = false;
-    const slots = this.indirectView !== undefined ? this.finishIndirect() : this.buildCount;
+    const slots = this.indirect !== undefined ? this.finishIndirect(this.indirect) : this.buildCount;
     const id = this.freeIds[--this.freeIdCount];
     this.chainSlots[id] = slots;
     this.track(id, token, this.buildWritable);
@@ -225,7 +217,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.retire();
     this.released = true;
     this.platform.freeDma(this.region);
-    if (this.indirectRegion !== undefined) this.platform.freeDma(this.indirectRegion);
+    this.indirect?.free(this.platform);
   }
 
   protected usedWaiting(): boolean {
@@ -273,15 +265,16 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   private add(physical: number, length: number, flags: number): void {
     if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
     if (this.buildOverflow) return;
-    if (this.indirectView !== undefined) {
-      if (this.buildCount === this.indirectEntries) {
+    const indirect = this.indirect;
+    if (indirect !== undefined) {
+      if (this.buildCount === indirect.entries) {
         this.buildOverflow = true;
         return;
       }
       // Only WRITE is valid in an indirect table; entries follow each other without NEXT.
-      const entry = this.indirectTable(this.buildId) + this.buildCount * PackedDesc.Size;
-      writeDescriptor(this.indirectView, entry, physical, length, 0);
-      this.indirectView.setUint16(entry + PackedDesc.Flags, flags, true);
+      const entry = indirect.offset(this.buildId) + this.buildCount * PackedDesc.Size;
+      writeDescriptor(indirect.view, entry, physical, length, 0);
+      indirect.view.setUint16(entry + PackedDesc.Flags, flags, true);
       this.buildCount++;
       return;
     }
@@ -303,9 +296,9 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   /** Writes the one ring descriptor (all but its flags): the single entry itself, or the table. Returns 1 slot. */
-  private finishIndirect(): number {
-    const view = this.indirectView as DataView;
-    const table = this.indirectTable(this.buildId);
+  private finishIndirect(indirect: IndirectTables): number {
+    const view = indirect.view;
+    const table = indirect.offset(this.buildId);
     const at = this.nextAvail * PackedDesc.Size;
     const lap = PackedVirtqueue.availFlags(this.availWrap);
     if (this.buildCount === 1) {
@@ -314,15 +307,10 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       writeDescriptor(this.ring, at, high * TWO_POW_32 + low, view.getUint32(table + PackedDesc.Len, true), this.buildId);
       this.buildFlags[0] = view.getUint16(table + PackedDesc.Flags, true) | lap;
     } else {
-      const physical = (this.indirectRegion as DmaRegion).physical + table;
-      writeDescriptor(this.ring, at, physical, this.buildCount * PackedDesc.Size, this.buildId);
+      writeDescriptor(this.ring, at, indirect.physical(this.buildId), this.buildCount * PackedDesc.Size, this.buildId);
       this.buildFlags[0] = PackedDescFlag.Indirect | lap;
     }
     return 1;
-  }
-
-  private indirectTable(id: number): number {
-    return id * this.indirectEntries * PackedDesc.Size;
   }
 }
 

@@ -1,3 +1,4 @@
+import { IndirectTables } from "./indirect-tables";
 import type { DmaRegion, Platform } from "../../../kernel/platform";
 import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "./split-format";
 import { VirtioUsageError } from "../errors";
@@ -39,9 +40,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   private readonly usedBase: number;
   private readonly usedEventOffset: number;
   private readonly availEventOffset: number;
-  private readonly indirectEntries: number;
-  private readonly indirectRegion: DmaRegion | undefined;
-  private readonly indirectView: DataView | undefined;
+  private readonly indirect: IndirectTables | undefined;
 
   /** Free-list links, and the links of chains in flight (chains are popped in list order). */
   private readonly next: Uint16Array;
@@ -85,15 +84,8 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
       driverArea: this.region.physical + layout.avail,
       deviceArea: this.region.physical + layout.used,
     };
-    // A chain may not be longer than the queue, indirect entries included (2.7.5.3.1).
-    this.indirectEntries = Math.min(options.indirectEntries, size);
-    if (this.indirectEntries > 1) {
-      this.indirectRegion = platform.allocDma(size * this.indirectEntries * Desc.Size);
-      this.indirectView = new DataView(this.indirectRegion.buffer);
-      this.maxChainLength = this.indirectEntries;
-    } else {
-      this.maxChainLength = size;
-    }
+    this.indirect = IndirectTables.create(platform, size, options.indirectEntries, Desc.Size);
+    this.maxChainLength = this.indirect?.entries ?? size;
     this.next = new Uint16Array(size);
     for (let i = 0; i < size; i++) this.next[i] = (i + 1) & this.mask;
     this.free = size;
@@ -133,7 +125,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   /** Drops the chain being built, giving its descriptors back. */
   abort(): void {
-    if (this.building && this.indirectView === undefined && this.buildCount > 0) {
+    if (this.building && this.indirect === undefined && this.buildCount > 0) {
       this.freeHead = this.buildHead;
       this.free += this.buildCount;
     }
@@ -148,7 +140,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     }
     this.building = false;
     const head = this.buildHead;
-    if (this.indirectView !== undefined) this.finishIndirect(head);
+    if (this.indirect !== undefined) this.finishIndirect(this.indirect, head);
     else this.chainDescriptors[head] = this.buildCount;
     this.track(head, token, this.buildWritable);
     this.ring.setUint16(this.availBase + RING_HEADER_SIZE + 2 * (this.availIdx & this.mask), head, true);
@@ -193,7 +185,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.retire();
     this.released = true;
     this.platform.freeDma(this.region);
-    if (this.indirectRegion !== undefined) this.platform.freeDma(this.indirectRegion);
+    this.indirect?.free(this.platform);
   }
 
   protected usedWaiting(): boolean {
@@ -236,14 +228,15 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   private add(physical: number, length: number, flags: number): void {
     if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
     if (this.buildOverflow) return;
-    if (this.indirectView !== undefined) {
-      if (this.buildCount === this.indirectEntries) {
+    const indirect = this.indirect;
+    if (indirect !== undefined) {
+      if (this.buildCount === indirect.entries) {
         this.buildOverflow = true;
         return;
       }
-      const entry = this.indirectTable(this.buildHead) + this.buildCount * Desc.Size;
-      writeDescriptor(this.indirectView, entry, physical, length, flags, 0);
-      if (this.buildCount > 0) linkDescriptor(this.indirectView, entry - Desc.Size, this.buildCount);
+      const entry = indirect.offset(this.buildHead) + this.buildCount * Desc.Size;
+      writeDescriptor(indirect.view, entry, physical, length, flags, 0);
+      if (this.buildCount > 0) linkDescriptor(indirect.view, entry - Desc.Size, this.buildCount);
       this.buildCount++;
       return;
     }
@@ -261,25 +254,20 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   /** One direct descriptor: the single entry itself, or a pointer to the head's table. */
-  private finishIndirect(head: number): void {
-    const view = this.indirectView as DataView;
-    const table = this.indirectTable(head);
+  private finishIndirect(indirect: IndirectTables, head: number): void {
+    const view = indirect.view;
+    const table = indirect.offset(head);
     if (this.buildCount === 1) {
       const low = view.getUint32(table + Desc.Addr, true);
       const high = view.getUint32(table + Desc.Addr + 4, true);
       const flags = view.getUint16(table + Desc.Flags, true);
       writeDescriptor(this.ring, head * Desc.Size, high * TWO_POW_32 + low, view.getUint32(table + Desc.Len, true), flags, 0);
     } else {
-      const physical = (this.indirectRegion as DmaRegion).physical + table;
-      writeDescriptor(this.ring, head * Desc.Size, physical, this.buildCount * Desc.Size, DescFlag.Indirect, 0);
+      writeDescriptor(this.ring, head * Desc.Size, indirect.physical(head), this.buildCount * Desc.Size, DescFlag.Indirect, 0);
     }
     this.freeHead = this.next[head];
     this.free--;
     this.chainDescriptors[head] = 1;
-  }
-
-  private indirectTable(head: number): number {
-    return head * this.indirectEntries * Desc.Size;
   }
 }
 

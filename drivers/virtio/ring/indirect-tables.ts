@@ -1,0 +1,43 @@
+import type { DmaRegion, Platform } from "../../../kernel/platform";
+
+/**
+ * Preallocated indirect descriptor tables, one per buffer id, for either ring layout (both use
+ * 16-byte descriptors in their tables). A chain may not be longer than the queue, indirect
+ * entries included (virtio 1.2 2.7.5.3.1, and likewise for packed rings), so a table never has
+ * more entries than the queue.
+ */
+export class IndirectTables {
+  readonly view: DataView;
+  private readonly region: DmaRegion;
+
+  private constructor(
+    platform: Platform,
+    queueSize: number,
+    /** Entries per table. */
+    readonly entries: number,
+    private readonly entrySize: number,
+  ) {
+    this.region = platform.allocDma(queueSize * entries * entrySize);
+    this.view = new DataView(this.region.buffer);
+  }
+
+  /** Tables of up to `wanted` entries, or undefined when they would not hold more than one. */
+  static create(platform: Platform, queueSize: number, wanted: number, entrySize: number): IndirectTables | undefined {
+    const entries = Math.min(wanted, queueSize);
+    return entries > 1 ? new IndirectTables(platform, queueSize, entries, entrySize) : undefined;
+  }
+
+  /** Byte offset of buffer `id`'s table in `view`. */
+  offset(id: number): number {
+    return id * this.entries * this.entrySize;
+  }
+
+  /** Physical address of buffer `id`'s table. */
+  physical(id: number): number {
+    return this.region.physical + this.offset(id);
+  }
+
+  free(platform: Platform): void {
+    platform.freeDma(this.region);
+  }
+}
