@@ -1,17 +1,18 @@
-/** A small seeded generator (mulberry32) so that every fuzz run is reproducible from its seed. */
+import { mulberry32 } from "../kv/random";
+
+const TWO_POW_32 = 2 ** 32;
+
+/** The seeded generator the KV workloads use (mulberry32), so that every fuzz run is reproducible from its seed. */
 export class Prng {
-  private state: number;
+  private readonly uniform: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.uniform = mulberry32(seed);
   }
 
   /** Uniform in [0, 2^32). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.uniform() * TWO_POW_32;
   }
 
   /** Uniform in [0, n). */
