@@ -13,7 +13,7 @@ import {
   RingEventFlags,
 } from "./packed-format";
 import { packedRingLayout } from "./packed-layout";
-import { Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
+import { ChainState, Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
 import type { QueueAddresses } from "../transport/transport";
 
 const TWO_POW_32 = 0x1_0000_0000;
@@ -107,7 +107,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   begin(): void {
     if (this.broken !== undefined) throw this.broken;
-    this.building = true;
+    this.chain = ChainState.Building;
     this.buildId = this.freeIdCount > 0 ? this.freeIds[this.freeIdCount - 1] : NO_ID;
     this.buildCount = 0;
     this.buildWritable = 0;
@@ -131,16 +131,16 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   /** Drops the chain being built: nothing was handed over (no flags written) and its id never taken. */
   abort(): void {
-    this.building = false;
+    if (this.chain === ChainState.Building) this.chain = ChainState.Idle;
   }
 
   publish(token: T): boolean {
-    if (this.broken !== undefined) throw this.broken;
-    if (!this.building || this.buildOverflow || this.buildCount === 0) {
+    if (this.chain !== ChainState.Building || this.buildOverflow || this.buildCount === 0) {
+      if (this.broken !== undefined) throw this.broken;
       this.abort();
       return false;
     }
-    this.building = false;
+    this.chain = ChainState.Idle;
     const slots = this.indirect !== undefined ? this.finishIndirect(this.indirect) : this.buildCount;
     const id = this.freeIds[--this.freeIdCount];
     this.chainSlots[id] = slots;
@@ -167,9 +167,9 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
    * (EVENT_IDX) one when the slot it names at its wrap was made available since the last kick.
    */
   kick(): boolean {
-    if (this.broken !== undefined) throw this.broken;
     const added = this.addedSinceKick;
     if (added === 0) return false;
+    if (this.broken !== undefined) throw this.broken;
     this.addedSinceKick = 0;
     this.platform.barrier();
     const flags = this.ring.getUint16(this.deviceEvent + EventSuppress.Flags, true) & DESC_EVENT_FLAGS_MASK;
@@ -220,26 +220,29 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.indirect?.free(this.platform);
   }
 
+  /** No count of slots added is -1: kick always goes on to the broken check. */
+  protected stopKicks(): void {
+    this.addedSinceKick = -1;
+  }
+
   protected usedWaiting(): boolean {
     return this.isUsed(this.ring.getUint16(this.nextUsed * PackedDesc.Size + PackedDesc.Flags, true));
   }
 
-  protected fetchUsed(): Completion {
-    const at = this.nextUsed * PackedDesc.Size;
-    if (!this.isUsed(this.ring.getUint16(at + PackedDesc.Flags, true))) return Completion.None;
-    this.platform.barrier();
-    if (this.inFlightCount === 0) return this.breakRing("used-ahead", `used descriptor at ${this.nextUsed} with nothing in flight`);
-    this.usedId = this.ring.getUint16(at + PackedDesc.Id, true);
-    this.usedLength = this.ring.getUint32(at + PackedDesc.Len, true);
-    return Completion.Taken;
-  }
-
-  /** An in-order used descriptor may stand for every buffer in flight. */
-  protected usedSpan(): number {
-    return this.inFlightCount;
-  }
-
-  protected consume(id: number): void {
+  nextCompletion(): Completion {
+    if (this.broken !== undefined) return Completion.Broken;
+    let usedId = 0;
+    let usedLength = 0;
+    if (this.batchRemaining === 0) {
+      const at = this.nextUsed * PackedDesc.Size;
+      if (!this.isUsed(this.ring.getUint16(at + PackedDesc.Flags, true))) return Completion.None;
+      this.platform.barrier();
+      if (this.inFlight === 0) return this.breakRing("used-ahead", `used descriptor at ${this.nextUsed} with nothing in flight`);
+      usedId = this.ring.getUint16(at + PackedDesc.Id, true);
+      usedLength = this.ring.getUint32(at + PackedDesc.Len, true);
+    }
+    const id = this.complete(usedId, usedLength);
+    if (id < 0) return Completion.Broken;
     const slots = this.chainSlots[id];
     this.nextUsed += slots;
     if (this.nextUsed >= this.size) {
@@ -248,6 +251,12 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     }
     this.freeSlots += slots;
     this.freeIds[this.freeIdCount++] = id;
+    return Completion.Taken;
+  }
+
+  /** An in-order used descriptor may stand for every buffer in flight. */
+  protected usedSpan(): number {
+    return this.inFlight;
   }
 
   /** Used: AVAIL and USED both equal to the used wrap counter. */
@@ -263,7 +272,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   private add(physical: number, length: number, flags: number): void {
-    if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
+    if (this.chain !== ChainState.Building) throw this.broken ?? new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
     if (this.buildOverflow) return;
     const indirect = this.indirect;
     if (indirect !== undefined) {

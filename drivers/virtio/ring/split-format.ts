@@ -1,12 +1,16 @@
 /** Split virtqueue format (virtio 1.2 section 2.7). */
-export const Desc = {
-  Size: 16,
-  Addr: 0,
-  Len: 8,
-  Flags: 12,
-  Next: 14,
-} as const;
-export const DescFlag = { Next: 1, Write: 2, Indirect: 4 } as const;
+export enum Desc {
+  Size = 16,
+  Addr = 0,
+  Len = 8,
+  Flags = 12,
+  Next = 14,
+}
+export enum DescFlag {
+  Next = 1,
+  Write = 2,
+  Indirect = 4,
+}
 export const AVAIL_NO_INTERRUPT = 1;
 export const USED_NO_NOTIFY = 1;
 export const RING_HEADER_SIZE = 4;

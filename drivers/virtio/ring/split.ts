@@ -4,7 +4,7 @@ import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, U
 import { VirtioUsageError } from "../errors";
 import { vringNeedEvent } from "./event-idx";
 import { splitRingLayout } from "./split-layout";
-import { Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
+import { ChainState, Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
 import type { QueueAddresses, RingPlacement } from "../transport/transport";
 
 export interface SplitVirtqueueOptions extends VirtqueueOptions {
@@ -98,9 +98,11 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   begin(): void {
-    if (this.broken !== undefined) throw this.broken;
-    if (this.building) this.abort();
-    this.building = true;
+    if (this.chain !== ChainState.Idle) {
+      if (this.broken !== undefined) throw this.broken;
+      this.abort();
+    }
+    this.chain = ChainState.Building;
     this.buildHead = this.free > 0 ? this.freeHead : NO_HEAD;
     this.buildTail = NO_HEAD;
     this.buildCount = 0;
@@ -125,20 +127,21 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   /** Drops the chain being built, giving its descriptors back. */
   abort(): void {
-    if (this.building && this.indirect === undefined && this.buildCount > 0) {
+    if (this.chain !== ChainState.Building) return;
+    if (this.indirect === undefined && this.buildCount > 0) {
       this.freeHead = this.buildHead;
       this.free += this.buildCount;
     }
-    this.building = false;
+    this.chain = ChainState.Idle;
   }
 
   publish(token: T): boolean {
-    if (this.broken !== undefined) throw this.broken;
-    if (!this.building || this.buildOverflow || this.buildCount === 0) {
+    if (this.chain !== ChainState.Building || this.buildOverflow || this.buildCount === 0) {
+      if (this.broken !== undefined) throw this.broken;
       this.abort();
       return false;
     }
-    this.building = false;
+    this.chain = ChainState.Idle;
     const head = this.buildHead;
     if (this.indirect !== undefined) this.finishIndirect(this.indirect, head);
     else this.chainDescriptors[head] = this.buildCount;
@@ -151,8 +154,8 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   kick(): boolean {
-    if (this.broken !== undefined) throw this.broken;
     if (this.availIdx === this.kickedIdx) return false;
+    if (this.broken !== undefined) throw this.broken;
     this.platform.barrier();
     const oldIdx = this.kickedIdx;
     this.kickedIdx = this.availIdx;
@@ -188,21 +191,45 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.indirect?.free(this.platform);
   }
 
+  /** No avail index is -1: kick always goes on to the broken check. */
+  protected stopKicks(): void {
+    this.kickedIdx = -1;
+  }
+
   protected usedWaiting(): boolean {
     return this.ring.getUint16(this.usedBase + USED_IDX, true) !== this.lastUsed;
   }
 
-  protected fetchUsed(): Completion {
-    const usedIdx = this.ring.getUint16(this.usedBase + USED_IDX, true);
-    if (usedIdx === this.lastUsed) return Completion.None;
-    this.platform.barrier();
-    this.usedAhead = (usedIdx - this.lastUsed) & 0xffff;
-    if (this.usedAhead > this.inFlight) {
-      return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
+  nextCompletion(): Completion {
+    if (this.broken !== undefined) return Completion.Broken;
+    let usedId = 0;
+    let usedLength = 0;
+    if (this.batchRemaining === 0) {
+      const usedIdx = this.ring.getUint16(this.usedBase + USED_IDX, true);
+      if (usedIdx === this.lastUsed) return Completion.None;
+      this.platform.barrier();
+      this.usedAhead = (usedIdx - this.lastUsed) & 0xffff;
+      if (this.usedAhead > this.inFlight) {
+        return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
+      }
+      const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
+      usedId = this.ring.getUint32(elem, true);
+      usedLength = this.ring.getUint32(elem + USED_ELEM_LEN, true);
     }
-    const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
-    this.usedId = this.ring.getUint32(elem, true);
-    this.usedLength = this.ring.getUint32(elem + USED_ELEM_LEN, true);
+    const head = this.complete(usedId, usedLength);
+    if (head < 0) return Completion.Broken;
+    // Every chain completed moves past one used index, in order ones included.
+    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    this.usedAhead--;
+    const count = this.chainDescriptors[head];
+    this.free += count;
+    // In order, chains come back in the order they were taken from the free list, which therefore
+    // stays in ring order without relinking.
+    if (this.inOrder) return Completion.Taken;
+    let tail = head;
+    for (let i = count; i > 1; i--) tail = this.next[tail];
+    this.next[tail] = this.freeHead;
+    this.freeHead = head;
     return Completion.Taken;
   }
 
@@ -211,22 +238,8 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     return this.usedAhead;
   }
 
-  protected consume(head: number): void {
-    this.lastUsed = (this.lastUsed + 1) & 0xffff;
-    this.usedAhead--;
-    const count = this.chainDescriptors[head];
-    this.free += count;
-    // In order, chains come back in the order they were taken from the free list, which therefore
-    // stays in ring order without relinking.
-    if (this.inOrder) return;
-    let tail = head;
-    for (let i = count; i > 1; i--) tail = this.next[tail];
-    this.next[tail] = this.freeHead;
-    this.freeHead = head;
-  }
-
   private add(physical: number, length: number, flags: number): void {
-    if (!this.building) throw new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
+    if (this.chain !== ChainState.Building) throw this.broken ?? new VirtioUsageError(this.deviceName, "chain-state", `queue ${this.index}: add without begin`);
     if (this.buildOverflow) return;
     const indirect = this.indirect;
     if (indirect !== undefined) {

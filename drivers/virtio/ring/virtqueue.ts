@@ -22,16 +22,18 @@ export interface VirtqueueOptions {
 
 export type CompletionHandler<T> = (token: T, length: number) => void;
 
-/** What `nextCompletion` found. */
-export const Completion = {
+/**
+ * What `nextCompletion` found. An enum rather than a constant object: the bundler writes its
+ * values in place, where the guest's interpreter would otherwise look a property up on each use.
+ */
+export enum Completion {
   /** Nothing (more) returned by the device. */
-  None: 0,
+  None = 0,
   /** One chain came back: `completedToken` and `completedLength` describe it. */
-  Taken: 1,
+  Taken = 1,
   /** The queue is broken (see `broken`); nothing more will come from it. */
-  Broken: 2,
-} as const;
-export type Completion = (typeof Completion)[keyof typeof Completion];
+  Broken = 2,
+}
 
 /**
  * A virtqueue, driver side, whatever its layout. Drivers know only this.
@@ -100,11 +102,28 @@ export interface Virtqueue<T = unknown> {
 /** `broken.code` of a queue that was destroyed rather than broken by the device. */
 const RELEASED = "queue-released";
 
+/** Where the chain being built stands; one field, so the hot path asks one question. */
+export enum ChainState {
+  /** No chain being built: `begin` may start one. */
+  Idle = 0,
+  /** Between `begin` and `publish`/`abort`. */
+  Building = 1,
+  /** The queue is broken or torn down: nothing more is built. */
+  Stopped = 2,
+}
+
+/** `chainWritable` of a buffer that is not in flight. */
+const NOT_IN_FLIGHT = -1;
+
 /**
- * What both layouts share: per-buffer bookkeeping (token, writable bytes, in flight), taking used
- * entries one buffer at a time (with VIRTIO_F_IN_ORDER one used entry may stand for a batch), the
- * race-free re-enable, and breaking. A buffer is named by an id in 0..size-1: the head descriptor
- * of a split chain, the buffer id of a packed one.
+ * What both layouts share: per-buffer bookkeeping (token, writable bytes, in flight), checking and
+ * taking used entries one buffer at a time (with VIRTIO_F_IN_ORDER one used entry may stand for a
+ * batch), the race-free re-enable, and breaking. A buffer is named by an id in 0..size-1: the head
+ * descriptor of a split chain, the buffer id of a packed one.
+ *
+ * Each layout's `nextCompletion` reads its own used entry and hands it to `complete`, then gives
+ * the buffer's descriptors back itself: two calls per completion, as few as the guest's
+ * interpreter (which inlines nothing) can be given without writing the checks twice.
  */
 export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   readonly deviceName: string;
@@ -121,24 +140,22 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
 
   protected readonly eventIdx: boolean;
   protected readonly inOrder: boolean;
+  protected chain: ChainState = ChainState.Idle;
+  /** Writable bytes of each buffer in flight; NOT_IN_FLIGHT for the others. */
   protected readonly chainWritable: Float64Array;
-  protected building = false;
-  /** Set by `fetchUsed`: the raw id and length of the used entry found. */
-  protected usedId = 0;
-  protected usedLength = 0;
-
-  private readonly live: Uint8Array;
-  private readonly tokens: (T | undefined)[];
   /** Buffers made available and not yet completed (read directly by the layouts' hot paths). */
   protected inFlight = 0;
+  /** In order: buffers still to be completed from the current used entry. */
+  protected batchRemaining = 0;
+
+  private readonly tokens: (T | undefined)[];
   /** In order only: ids in the order they were made available (a ring of `size`), and their sequence numbers. */
   private readonly order: Uint16Array;
   private readonly sequence: Uint32Array;
   private orderHead = 0;
   private orderTail = 0;
   private published = 0;
-  /** Buffers still to be completed from the current used entry, and the id it named. */
-  private batchRemaining = 0;
+  /** In order: the id the current used entry named, and its length. */
   private batchLastId = 0;
   private batchLength = 0;
 
@@ -148,8 +165,7 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
     this.size = options.size;
     this.eventIdx = options.eventIdx;
     this.inOrder = options.inOrder;
-    this.chainWritable = new Float64Array(options.size);
-    this.live = new Uint8Array(options.size);
+    this.chainWritable = new Float64Array(options.size).fill(NOT_IN_FLIGHT);
     this.tokens = new Array<T | undefined>(options.size).fill(undefined);
     this.order = new Uint16Array(options.inOrder ? options.size : 0);
     this.sequence = new Uint32Array(options.inOrder ? options.size : 0);
@@ -162,21 +178,20 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   abstract abort(): void;
   abstract publish(token: T): boolean;
   abstract kick(): boolean;
+  abstract nextCompletion(): Completion;
   abstract disableInterrupts(): void;
   abstract enableInterrupts(): boolean;
   abstract destroy(): void;
 
-  /**
-   * Looks at the next used entry. `Completion.Taken` with `usedId`/`usedLength` set (the id not yet
-   * checked); `None` when there is none; `Broken` (through `breakRing`) when the device ran ahead.
-   */
-  protected abstract fetchUsed(): Completion;
   /** Whether an unread used entry is waiting. */
   protected abstract usedWaiting(): boolean;
-  /** How many buffers the used entry just fetched may stand for (in order). */
+  /**
+   * Called once the queue stops: leaves `kick`'s count of what is waiting to be notified at a
+   * value no real count takes, so the one test kick makes first also leads it to the refusal.
+   */
+  protected abstract stopKicks(): void;
+  /** How many buffers the used entry just read may stand for (in order). */
   protected abstract usedSpan(): number;
-  /** Moves past buffer `id` in the used ring and gives back its descriptors. */
-  protected abstract consume(id: number): void;
 
   get inFlightCount(): number {
     return this.inFlight;
@@ -185,53 +200,6 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   hasCompletions(): boolean {
     if (this.broken !== undefined) return false;
     return this.batchRemaining > 0 || this.usedWaiting();
-  }
-
-  /**
-   * Takes the next completed buffer into `completedToken`/`completedLength` (`Completion.Taken`);
-   * `Completion.None` when there is nothing more, `Completion.Broken` once the queue is broken.
-   */
-  nextCompletion(): Completion {
-    if (this.broken !== undefined) return Completion.Broken;
-    let id: number;
-    if (!this.inOrder) {
-      // One used entry, one buffer: the common case, kept short (the guest's interpreter pays for
-      // every call and field access).
-      const found = this.fetchUsed();
-      if (found !== Completion.Taken) return found;
-      id = this.usedId;
-      if (id >= this.size || this.live[id] === 0) return this.breakRing("used-id", `used id ${id} is not a buffer in flight`);
-      this.completedLength = this.usedLength;
-    } else {
-      if (this.batchRemaining === 0) {
-        const found = this.fetchUsed();
-        if (found !== Completion.Taken) return found;
-        const last = this.usedId;
-        if (last >= this.size || this.live[last] === 0) return this.breakRing("used-id", `used id ${last} is not a buffer in flight`);
-        this.batchLastId = last;
-        this.batchLength = this.usedLength;
-        const span = ((this.sequence[last] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
-        if (span > this.usedSpan()) return this.breakRing("used-batch", `used id ${last} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
-        this.batchRemaining = span;
-      }
-      id = this.order[this.orderHead];
-      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
-      this.batchRemaining--;
-      // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
-      this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
-    }
-    // The length stays in its field: a double passed to a call that is not inlined may be boxed.
-    const writable = this.chainWritable[id];
-    if (this.completedLength > writable) {
-      this.lengthClamps++;
-      this.completedLength = writable;
-    }
-    this.consume(id);
-    this.completedToken = this.tokens[id];
-    this.live[id] = 0;
-    this.tokens[id] = undefined;
-    this.inFlight--;
-    return Completion.Taken;
   }
 
   poll(handler: CompletionHandler<T>, limit = Number.POSITIVE_INFINITY): number {
@@ -262,13 +230,13 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
 
   retire(): void {
     this.broken ??= new VirtioRingBrokenError(this.deviceName, RELEASED, `queue ${this.index} was torn down`);
-    this.building = false;
+    this.chain = ChainState.Stopped;
+    this.stopKicks();
   }
 
   /** Records a buffer just made available under `id`. */
   protected track(id: number, token: T, writable: number): void {
     this.chainWritable[id] = writable;
-    this.live[id] = 1;
     this.tokens[id] = token;
     this.inFlight++;
     if (this.inOrder) {
@@ -279,10 +247,61 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
     }
   }
 
+  /**
+   * Completes the next buffer into `completedToken`/`completedLength`. With no in-order batch
+   * under way, `usedId`/`usedLength` are the used entry the layout just read, as the device wrote
+   * them, and are checked here; during a batch (`batchRemaining` > 0) the layout reads nothing and
+   * they are ignored. Returns the id of the buffer whose descriptors the layout now gives back, or
+   * -1 when the entry broke the queue.
+   */
+  protected complete(usedId: number, usedLength: number): number {
+    let id = usedId;
+    if (this.batchRemaining === 0) {
+      if (usedId >= this.size || !(this.chainWritable[usedId] >= 0)) {
+        this.breakRing("used-id", `used id ${usedId} is not a buffer in flight`);
+        return -1;
+      }
+      this.completedLength = usedLength;
+      if (this.inOrder && !this.startBatch(usedId, usedLength)) return -1;
+    }
+    if (this.batchRemaining > 0) {
+      id = this.order[this.orderHead];
+      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
+      this.batchRemaining--;
+      // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
+      this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
+    }
+    // The length stays in its field: a double passed to a call that is not inlined may be boxed.
+    const writable = this.chainWritable[id];
+    if (this.completedLength > writable) {
+      this.lengthClamps++;
+      this.completedLength = writable;
+    }
+    this.completedToken = this.tokens[id];
+    this.chainWritable[id] = NOT_IN_FLIGHT;
+    this.tokens[id] = undefined;
+    this.inFlight--;
+    return id;
+  }
+
   protected breakRing(code: string, detail: string): Completion {
     this.broken = new VirtioRingBrokenError(this.deviceName, code, `queue ${this.index}: ${detail}`);
-    this.building = false;
+    this.chain = ChainState.Stopped;
+    this.stopKicks();
     this.onBroken?.(this.broken);
     return Completion.Broken;
+  }
+
+  /** In order: the used entry naming `last` stands for every buffer up to it; false when that is more than the device returned. */
+  private startBatch(last: number, length: number): boolean {
+    const span = ((this.sequence[last] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
+    if (span > this.usedSpan()) {
+      this.breakRing("used-batch", `used id ${last} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
+      return false;
+    }
+    this.batchLastId = last;
+    this.batchLength = length;
+    this.batchRemaining = span;
+    return true;
   }
 }
