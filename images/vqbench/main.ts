@@ -11,6 +11,7 @@ start(({ platform, commandLine }) => {
   const view = (physical: number, length: number): DataView => new DataView(platform.physicalView(physical, length));
   const driverOnly = benchDriverRoundTrip(platform, view, iterations, platform.monotonicNs);
   console.log(`virtqueue driver round trip: ${driverOnly.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);
+  if (commandLine.has("driver-only")) return 0;
   for (const layout of ["split", "packed"] as const) {
     const nsPerOp = benchRoundTrip(iterations, platform.monotonicNs, layout);
     console.log(`virtqueue round trip (${layout}): ${nsPerOp.toFixed(0)} ns/op over ${iterations} iterations (QuickJS, guest)`);

@@ -29,6 +29,12 @@ export async function benchVirtqueue(): Promise<void> {
   const driver = /virtqueue driver round trip: (\d+) ns\/op/.exec(result.output);
   if (!driver) throw new Error(`vqbench printed no driver figure:\n${result.output}`);
   console.log(`virtqueue: driver alone ${driver[1]} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
+  // With -icount shift=0 the guest's clock advances one nanosecond per guest instruction, so this
+  // figure counts instructions and does not move with the host's load as the timings above do.
+  const counted = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS} driver-only`, qemuArgs: ["-icount", "shift=0"], timeoutMs: GUEST_TIMEOUT_MS });
+  const instructions = /virtqueue driver round trip: (\d+) ns\/op/.exec(counted.output);
+  if (counted.status !== 0 || !instructions) throw new Error(`vqbench under -icount printed no driver figure:\n${counted.output}`);
+  console.log(`virtqueue: driver alone ${instructions[1]} guest instructions/op (QEMU -icount shift=0, independent of host load)`);
   for (const layout of ["split", "packed"] as const) {
     const match = new RegExp(`virtqueue round trip \\(${layout}\\): (\\d+) ns/op`).exec(result.output);
     if (!match) throw new Error(`vqbench printed no ${layout} figure:\n${result.output}`);

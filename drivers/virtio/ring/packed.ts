@@ -144,7 +144,10 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const slots = this.indirect !== undefined ? this.finishIndirect(this.indirect) : this.buildCount;
     const id = this.freeIds[--this.freeIdCount];
     this.chainSlots[id] = slots;
-    this.track(id, token, this.buildWritable);
+    this.chainWritable[id] = this.buildWritable;
+    this.tokens[id] = token;
+    this.inFlight++;
+    if (this.inOrder) this.recordOrder(id);
     let slot = this.nextAvail;
     for (let i = 1; i < slots; i++) {
       slot = slot + 1 === this.size ? 0 : slot + 1;

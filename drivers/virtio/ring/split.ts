@@ -145,7 +145,10 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const head = this.buildHead;
     if (this.indirect !== undefined) this.finishIndirect(this.indirect, head);
     else this.chainDescriptors[head] = this.buildCount;
-    this.track(head, token, this.buildWritable);
+    this.chainWritable[head] = this.buildWritable;
+    this.tokens[head] = token;
+    this.inFlight++;
+    if (this.inOrder) this.recordOrder(head);
     this.ring.setUint16(this.availBase + RING_HEADER_SIZE + 2 * (this.availIdx & this.mask), head, true);
     this.platform.barrier();
     this.availIdx = (this.availIdx + 1) & 0xffff;

@@ -141,14 +141,19 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   protected readonly eventIdx: boolean;
   protected readonly inOrder: boolean;
   protected chain: ChainState = ChainState.Idle;
-  /** Writable bytes of each buffer in flight; NOT_IN_FLIGHT for the others. */
+  /**
+   * Writable bytes of each buffer in flight; NOT_IN_FLIGHT for the others. A layout's `publish`
+   * fills it, `tokens` and `inFlight` in its own body (and calls `recordOrder` in order): the
+   * guest's interpreter inlines nothing, and a call there cost more than the three writes.
+   */
   protected readonly chainWritable: Float64Array;
   /** Buffers made available and not yet completed (read directly by the layouts' hot paths). */
   protected inFlight = 0;
   /** In order: buffers still to be completed from the current used entry. */
   protected batchRemaining = 0;
 
-  private readonly tokens: (T | undefined)[];
+  /** Token of each buffer in flight. */
+  protected readonly tokens: (T | undefined)[];
   /** In order only: ids in the order they were made available (a ring of `size`), and their sequence numbers. */
   private readonly order: Uint16Array;
   private readonly sequence: Uint32Array;
@@ -234,17 +239,12 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
     this.stopKicks();
   }
 
-  /** Records a buffer just made available under `id`. */
-  protected track(id: number, token: T, writable: number): void {
-    this.chainWritable[id] = writable;
-    this.tokens[id] = token;
-    this.inFlight++;
-    if (this.inOrder) {
-      this.order[this.orderTail] = id;
-      this.orderTail = this.orderTail + 1 === this.size ? 0 : this.orderTail + 1;
-      this.sequence[id] = this.published;
-      this.published = (this.published + 1) >>> 0;
-    }
+  /** In order: records that buffer `id` was made available after every buffer before it. */
+  protected recordOrder(id: number): void {
+    this.order[this.orderTail] = id;
+    this.orderTail = this.orderTail + 1 === this.size ? 0 : this.orderTail + 1;
+    this.sequence[id] = this.published;
+    this.published = (this.published + 1) >>> 0;
   }
 
   /**
@@ -262,15 +262,11 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
         return -1;
       }
       this.completedLength = usedLength;
-      if (this.inOrder && !this.startBatch(usedId, usedLength)) return -1;
+      if (this.inOrder) id = this.startBatch(usedId, usedLength);
+    } else {
+      id = this.nextOfBatch();
     }
-    if (this.batchRemaining > 0) {
-      id = this.order[this.orderHead];
-      this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
-      this.batchRemaining--;
-      // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
-      this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
-    }
+    if (id < 0) return -1;
     // The length stays in its field: a double passed to a call that is not inlined may be boxed.
     const writable = this.chainWritable[id];
     if (this.completedLength > writable) {
@@ -292,16 +288,26 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
     return Completion.Broken;
   }
 
-  /** In order: the used entry naming `last` stands for every buffer up to it; false when that is more than the device returned. */
-  private startBatch(last: number, length: number): boolean {
+  /** In order: the used entry naming `last` stands for every buffer up to it; -1 when that is more than the device returned. */
+  private startBatch(last: number, length: number): number {
     const span = ((this.sequence[last] - this.sequence[this.order[this.orderHead]]) >>> 0) + 1;
     if (span > this.usedSpan()) {
       this.breakRing("used-batch", `used id ${last} stands for ${span} buffers, more than the ${this.usedSpan()} returned`);
-      return false;
+      return -1;
     }
     this.batchLastId = last;
     this.batchLength = length;
     this.batchRemaining = span;
-    return true;
+    return this.nextOfBatch();
+  }
+
+  /** In order: the next buffer of the current batch, with its length. */
+  private nextOfBatch(): number {
+    const id = this.order[this.orderHead];
+    this.orderHead = this.orderHead + 1 === this.size ? 0 : this.orderHead + 1;
+    this.batchRemaining--;
+    // Buffers skipped by an in-order batch were used completely (virtio 1.2 sections 2.7.10, 2.8.21).
+    this.completedLength = id === this.batchLastId ? this.batchLength : this.chainWritable[id];
+    return id;
   }
 }
