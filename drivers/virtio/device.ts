@@ -83,6 +83,8 @@ export class VirtioDevice {
    */
   configErrors = 0;
   lastConfigError: VirtioError | undefined;
+  /** Times the device set DEVICE_NEEDS_RESET (virtio 1.2 section 2.1.2) while a driver had it. */
+  needsResets = 0;
   private status: number = DeviceStatus.Reset;
   private interrupts: VirtioInterruptBinding | undefined;
   /** config_generation when the driver last saw the configuration (modern devices). */
@@ -303,6 +305,9 @@ export class VirtioDevice {
       this.nextConfigCheckNs = now + intervalNs;
     }
     const transport = this.transport;
+    // A device that needs a reset should also signal a configuration change, but a polled driver
+    // cannot count on config_generation moving: the status is read as well.
+    if (this.isModern && this.checkNeedsReset()) return true;
     const changed = this.isModern ? transport.configGeneration() !== this.generation : (transport.readIsr() & ISR_CONFIG) !== 0;
     if (changed) this.configChanged();
     return changed;
@@ -329,8 +334,11 @@ export class VirtioDevice {
   private readonly onConfigInterrupt = (): void => this.configChanged();
 
   private configChanged(): void {
-    if (this.isModern) this.generation = this.transport.configGeneration();
     const driver = this.driver;
+    if (this.isModern) {
+      if (driver !== undefined && this.checkNeedsReset()) return;
+      this.generation = this.transport.configGeneration();
+    }
     if (driver === undefined) return;
     this.configChanges++;
     try {
@@ -339,6 +347,19 @@ export class VirtioDevice {
       this.configErrors++;
       this.lastConfigError = asVirtioError(this.name, cause);
     }
+  }
+
+  /**
+   * Whether the device set DEVICE_NEEDS_RESET (modern devices; the bit does not exist in legacy
+   * ones). It will not complete what is in flight, so every queue is marked broken: the driver
+   * hears of it once through `ringBroken` and resets the device (or the device fails without the
+   * hook), as after an impossible used entry.
+   */
+  private checkNeedsReset(): boolean {
+    if ((this.transport.getStatus() & DeviceStatus.NeedsReset) === 0) return false;
+    this.needsResets++;
+    for (const queue of this.queues) queue.markBroken("device-needs-reset", "the device set DEVICE_NEEDS_RESET");
+    return true;
   }
 
   /** A queue broke: the driver hears of it once per attach; without a hook the device fails. */

@@ -4,7 +4,7 @@ import type { BouncePool } from "./bounce";
 import { watchCompletions, type BlockLoop, type CompletionWatch } from "./completions";
 import { BlockOfflineError, BlockTimeoutError } from "./errors";
 import { BlockOperation, OpKind, describeRequest } from "./operation";
-import type { RecoveryBudget } from "./recovery";
+import type { RecoveryBudget } from "../recovery-budget";
 
 const NO_BOUNCE = -1;
 const COMPACT_AT = 1024;
@@ -217,6 +217,8 @@ export class BlockScheduler {
 
   private readonly onBroken = (error: Error): void => {
     this.broken ??= error;
+    // Broken outside a completion pass (the device asked for a reset): recover on the next turn.
+    if (!this.completing) this.watch?.wake();
   };
 
   private readonly onCompletions = (): void => {

@@ -197,6 +197,32 @@ describe("block requests never hang; the disk comes back", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("a device that sets DEVICE_NEEDS_RESET fails what it held at once, is reset and serves again", async () => {
+    const { loop, clock, disk, model, blk, device, liveDma, machine } = rig();
+    await settled(loop, clock, disk.write(1, pattern(BLOCK, 1)));
+    const machineRegions = liveDma();
+    model.holdCompletions = true;
+    const write = disk.write(2, pattern(BLOCK, 2));
+    await turns(loop, 2);
+    model.enterNeedsReset();
+    // What the device holds now is lost with the reset; what comes after it is answered.
+    model.holdCompletions = false;
+    // Failed well before the request's deadline, never acknowledged.
+    const outcome = await within(loop, clock, write, TIMEOUT_MS / 2);
+    expect(outcome).toMatchObject({ status: "rejected", reason: expect.any(VirtioRingBrokenError) });
+    expect(((outcome as PromiseRejectedResult).reason as VirtioRingBrokenError).code).toBe("device-needs-reset");
+    expect(device.needsResets).toBe(1);
+    expect(disk.recoveries).toBe(1);
+    expect(disk.driver).not.toBe(blk);
+    expect(device.state).toBe("ready");
+    expect(liveDma()).toBe(machineRegions);
+    await settled(loop, clock, disk.write(3, pattern(BLOCK, 3)));
+    expect(await settled(loop, clock, disk.read(1, new Uint8Array(BLOCK)))).toEqual(pattern(BLOCK, 1));
+    expect(model.disk.subarray(3 * BLOCK, 4 * BLOCK)).toEqual(pattern(BLOCK, 3));
+    expect(device.needsResets).toBe(1);
+    assertNoViolations(machine.violations);
+  });
+
   it("gives up a device that keeps failing after the recovery limit: it is stopped and every call is refused at once", async () => {
     const { loop, clock, disk, model, device, machine } = rig({ maxRecoveriesPerMinute: 2 });
     model.blkFaults.lose.set(BlkRequestType.Out, Number.POSITIVE_INFINITY);

@@ -93,6 +93,11 @@ export interface Virtqueue<T = unknown> {
   enableInterrupts(): boolean;
   /** Takes completions with `consume` with interrupts off, then re-enables them without losing any. */
   drain(consume: () => number): number;
+  /**
+   * Breaks the queue on the device's own word (it set DEVICE_NEEDS_RESET) as an impossible used
+   * entry would: `broken` set, `onBroken` told once. Nothing if it is already broken.
+   */
+  markBroken(code: string, detail: string): void;
   /** Stops the queue for good (it is broken from then on) without freeing its memory. */
   retire(): void;
   /** Frees the DMA memory (the device must have been reset first). */
@@ -231,6 +236,10 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
       total += taken;
       if (!this.enableInterrupts() || taken === 0) return total;
     }
+  }
+
+  markBroken(code: string, detail: string): void {
+    if (this.broken === undefined) this.breakRing(code, detail);
   }
 
   retire(): void {
