@@ -46,4 +46,16 @@ export interface NetLink {
   onReceive(handler: FrameHandler): void;
   /** Registers the single link state handler. */
   onLinkChange(handler: (up: boolean) => void): void;
+  /**
+   * The link carries nothing more until its device is reset (a corrupted ring, or a device that
+   * asked for a reset): called once, possibly from inside the link's own receive path, so the
+   * listener must not reset from within the call. Links that never break leave it alone.
+   */
+  onBroken?: ((error: Error) => void) | undefined;
+  /**
+   * Resets the device and brings the link up again. Returns the link that serves from then on (this
+   * one is finished: it sends and receives nothing more and calls no handler). Throws when the
+   * device could not be brought back. Absent when the driver cannot reset its device.
+   */
+  reset?(): NetLink;
 }

@@ -6,7 +6,9 @@ import { start, type System } from "../../kernel/start";
 import { serve } from "../../runtime/http/server";
 import { KvError } from "../../runtime/kv/errors";
 import { KvStore, type KvDisk } from "../../runtime/kv/store";
+import { VirtioNet } from "../../drivers/virtio/net/net";
 import { NetStack, formatIpv4, parseNetCommandLine } from "../../runtime/net/index";
+import { RecoveringLink } from "../../runtime/net/recovering-link";
 import { startDevices, type Devices } from "../../runtime/devices";
 import { eventLoopScheduler, systemRandom } from "../../runtime/services";
 import { createDemoApp } from "./app";
@@ -17,7 +19,8 @@ const KV_DISK_SERIAL = "vireo-kv";
 const NS_PER_S = 1e9;
 const NS_PER_MS = 1e6;
 
-function snapshot(system: System, devices: Devices, stack: NetStack, store: KvStore | undefined): StatusSnapshot {
+function snapshot(system: System, devices: Devices, stack: NetStack, link: RecoveringLink, store: KvStore | undefined): StatusSnapshot {
+  const nic = link.link instanceof VirtioNet ? link.link.counters : {};
   return {
     uptimeSeconds: system.platform.monotonicNs() / NS_PER_S,
     memory: vireoNative.memoryUsage(),
@@ -32,7 +35,7 @@ function snapshot(system: System, devices: Devices, stack: NetStack, store: KvSt
         state: probed.state,
       };
     }),
-    network: { ...stack.counters, nic: { ...devices.nics[0]?.counters } },
+    network: { ...stack.counters, nic: { ...nic, recoveries: link.recoveries } },
     block: Object.fromEntries(devices.disks.map((disk) => [disk.name, { ...disk.info, features: disk.info.features.join(" ") }])),
     store: store === undefined ? { disk: "none" } : { ...store.stats },
   };
@@ -57,18 +60,20 @@ start(async (system) => {
   const disk = devices.disks.find((d) => d.info.serial === KV_DISK_SERIAL) ?? devices.disks[0];
   const store = disk !== undefined ? await openStore(disk) : undefined;
   console.log(store ? `demo: key-value store on ${disk?.name} (${store.stats.keys} keys)` : `demo: ${disk ? "the disk is not usable" : "no disk"}, the store is off`);
-  const link = devices.nics[0];
-  if (link === undefined) {
+  const nic = devices.nics[0];
+  if (nic === undefined) {
     console.log("demo: no virtio-net device; nothing to serve");
     return 1;
   }
   const scheduler = eventLoopScheduler(platform);
+  // A NIC whose ring breaks (or that asks for a reset) is reset and the stack goes on over it.
+  const link = new RecoveringLink(nic, { scheduler });
   const random = systemRandom(devices);
   const stack = new NetStack({ link, scheduler, random });
   const configuration = parseNetCommandLine(commandLine.text);
   if (configuration === null || configuration.mode === "dhcp") await stack.configureDhcp();
   else stack.configureStatic(configuration.config);
-  serve(stack, { port: HTTP_PORT, fetch: createDemoApp({ store, status: () => snapshot(system, devices, stack, store) }) });
+  serve(stack, { port: HTTP_PORT, fetch: createDemoApp({ store, status: () => snapshot(system, devices, stack, link, store) }) });
   console.log(`demo ready: listening on http://${formatIpv4(stack.config.address)}:${HTTP_PORT}`);
   if (commandLine.has("bench-exit")) return 0;
   return undefined;

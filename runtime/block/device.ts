@@ -9,7 +9,8 @@ import { NOT_DMA, type DmaBuffers } from "./dma-buffers";
 import type { BlockOfflineError } from "./errors";
 import { blockInfo, type BlockInfo } from "./info";
 import { BlockOperation, OpKind, type OpKindValue } from "./operation";
-import { RecoveryBudget, identityError } from "./recovery";
+import { RecoveryBudget } from "../recovery-budget";
+import { identityError } from "./recovery";
 import { BlockScheduler } from "./scheduler";
 
 export interface BlockDeviceOptions {

@@ -102,6 +102,8 @@ export class VirtioNet implements NetLink {
   private up = false;
   /** The rings broke or the device is being detached: nothing is sent or received any more. */
   private stopped = false;
+  /** Told once when a queue broke (after the link stopped); see NetLink.onBroken. */
+  onBroken: ((error: Error) => void) | undefined;
   private receiveHandler: FrameHandler | null = null;
   private linkHandler: ((up: boolean) => void) | null = null;
   private transmitReadyHandler: (() => void) | null = null;
@@ -281,10 +283,28 @@ export class VirtioNet implements NetLink {
     if (!this.stopped) this.refreshLink();
   }
 
-  /** A queue broke (told once by the device): the link goes down and stays down. */
+  /** A queue broke (told once by the device): this instance stops for good; `onBroken` may `reset()`. */
   ringBroken(error: VirtioRingBrokenError): void {
     this.counters.deviceError(error);
     this.stop();
+    this.onBroken?.(error);
+  }
+
+  /**
+   * Resets the device and brings it up again under the same driver (`VirtioDevice.recover`): queues,
+   * buffers and DMA memory are made anew and the link state read again. Returns the new instance,
+   * which serves the device from then on; this one stays stopped and calls no handler.
+   */
+  reset(): VirtioNet {
+    const device = this.device;
+    if (device.instance !== this) throw new VirtioUsageError(this.name, "reset", "this driver instance no longer serves the device");
+    this.onBroken = undefined;
+    this.receiveHandler = null;
+    this.linkHandler = null;
+    this.transmitReadyHandler = null;
+    if (!device.recover()) throw device.error ?? new VirtioUsageError(this.name, "reset", `device is ${device.state}`);
+    if (!(device.instance instanceof VirtioNet)) throw new VirtioUsageError(this.name, "reset", "device came back without a virtio-net driver");
+    return device.instance;
   }
 
   /** Before the device is torn down: stop using the queues and let go of the loop. */
