@@ -1,9 +1,9 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|virtqueue|http ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchHttp } from "./bench/http";
-import { benchNet } from "./bench/net";
+import { benchNet, benchNetRings } from "./bench/net";
 import { benchVirtqueue } from "./bench/virtqueue";
 
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   blk: benchBlk,
   "blk-rings": benchBlkRings,
   net: benchNet,
+  "net-rings": benchNetRings,
   http: benchHttp,
   virtqueue: benchVirtqueue,
 };

@@ -168,10 +168,11 @@ async function benchHostfwd(label: string, device: string): Promise<void> {
   perFrame(label, (await guest.result).output);
 }
 
-async function benchSocketNetdev(): Promise<void> {
+/** Frames reflected with a window in flight; without a `label` (the plain net run) also one at a time. */
+async function benchSocketNetdev(label = "", device = ""): Promise<void> {
   const host = await bindUdp();
   const qemuPort = await freeUdpPort();
-  const guest = startGuest("mode=reflect", `socket,id=n0,udp=${LOCALHOST}:${host.address().port},localaddr=${LOCALHOST}:${qemuPort}`);
+  const guest = startGuest("mode=reflect", `socket,id=n0,udp=${LOCALHOST}:${host.address().port},localaddr=${LOCALHOST}:${qemuPort}`, device);
   const frame = Buffer.alloc(FRAME_SIZE);
   Buffer.from([...GUEST_MAC, ...HOST_MAC, EXPERIMENTAL_ETHERTYPE >> 8, EXPERIMENTAL_ETHERTYPE & 0xff]).copy(frame);
   const seqOffset = 14;
@@ -183,12 +184,27 @@ async function benchSocketNetdev(): Promise<void> {
     await waitForLine(guest, /^nettest: reflecting$/m);
     await windowed(host, qemuPort, 200, FRAME_WINDOW, make, seqOffset);
     const run = await windowed(host, qemuPort, FRAMES, FRAME_WINDOW, make, seqOffset);
-    console.log(`net: ${FRAME_SIZE}-byte Ethernet frames via -netdev socket,udp=, reflected by the driver, ${FRAME_WINDOW} in flight: ${rate(FRAMES, run)} frames/s each way${resentNote(run)}`);
+    console.log(`net: ${label}${FRAME_SIZE}-byte Ethernet frames via -netdev socket,udp=, reflected by the driver, ${FRAME_WINDOW} in flight: ${rate(FRAMES, run)} frames/s each way${resentNote(run)}`);
+    if (label !== "") return;
     const oneByOne = await windowed(host, qemuPort, ROUND_TRIPS, 1, make, seqOffset);
     console.log(`net: same, one in flight: ${rate(ROUND_TRIPS, oneByOne)} round trips/s${resentNote(oneByOne)}`);
   } finally {
     host.close();
     void guest.result.catch(() => undefined);
+  }
+}
+
+/** Split and packed rings reflecting frames, alternating, so that the two are compared in one run. */
+const RING_LAYOUTS: readonly [string, string][] = [
+  ["split ring: ", ",disable-legacy=on"],
+  ["packed ring: ", ",disable-legacy=on,packed=on"],
+];
+const RING_ROUNDS = 2;
+
+export async function benchNetRings(): Promise<void> {
+  await buildApps(["nettest"]);
+  for (let round = 1; round <= RING_ROUNDS; round++) {
+    for (const [label, device] of RING_LAYOUTS) await benchSocketNetdev(`${label}(round ${round}) `, device);
   }
 }
 
