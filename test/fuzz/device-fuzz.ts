@@ -239,8 +239,10 @@ async function runCase(
     } else if (device.state === "ready") {
       if (device.instance !== instance) {
         instance = device.instance;
-        workload = workloadFor(rig, device, escape);
-        fuzz.workloads.push(workload);
+        if (!workload.serves(instance)) {
+          workload = workloadFor(rig, device, escape);
+          fuzz.workloads.push(workload);
+        }
       }
       fuzz.note(workload.step(random));
       tally.operations++;

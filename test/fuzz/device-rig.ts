@@ -100,6 +100,8 @@ export interface Rig {
   readonly uncaught: unknown[];
   /** Regions allocated from the machine's DMA memory and not freed. */
   liveDma(): number;
+  /** The machine, with allocations `liveDma` does not count (memory that lives as long as the case). */
+  readonly untrackedMachine: SimMachine;
   probed: ProbedVirtioDevice | undefined;
   /** One kernel loop turn: interrupt handlers first, then the loop. */
   turn(): void;
@@ -111,6 +113,7 @@ export function placeRig(spec: RigSpec, random: Prng, prepare: (model: VirtioDev
   let dma = 0;
   const allocDma = machine.allocDma.bind(machine);
   const freeDma = machine.freeDma.bind(machine);
+  const untrackedMachine: SimMachine = Object.create(machine, { allocDma: { value: allocDma }, freeDma: { value: freeDma } });
   machine.allocDma = (size, options) => {
     const region = allocDma(size, options);
     dma++;
@@ -150,6 +153,7 @@ export function placeRig(spec: RigSpec, random: Prng, prepare: (model: VirtioDev
     driver,
     uncaught,
     liveDma: () => dma,
+    untrackedMachine,
     probed: undefined,
     turn: () => {
       router?.dispatcher.dispatch();

@@ -41,6 +41,8 @@ export interface Workload {
   step(random: Prng): string;
   /** Asynchronous operations not settled yet. */
   readonly pending: number;
+  /** Whether it already drives `instance` (a block device follows the resets it made itself). */
+  serves(instance: unknown): boolean;
 }
 
 export type Escape = (detail: string) => void;
@@ -74,6 +76,7 @@ function guarded(escape: Escape, what: string, operation: () => unknown): string
 function rngWorkload(rng: VirtioRng, escape: Escape): Workload {
   return {
     pending: 0,
+    serves: (instance) => instance === rng,
     step: (random) => {
       const length = random.pick([1, 16, 64, 300, 4096]);
       return guarded(escape, `rng read ${length}`, () => rng.getRandomValues(new Uint8Array(length)));
@@ -83,8 +86,10 @@ function rngWorkload(rng: VirtioRng, escape: Escape): Workload {
 
 function blkWorkload(rig: Rig, device: VirtioDevice, escape: Escape): Workload {
   const blk = device.instance as VirtioBlk;
-  // The caller's DMA buffers belong to the caller (the machine), not to the device: they outlive it.
-  const disk = new BlockDevice(blk, device.platform, rig.loop, new DmaBuffers(rig.machine));
+  // The block layer's bounce buffers and the caller's DMA buffers belong to the machine, not to the
+  // device: they outlive its resets. The bounce buffers live as long as the block device (the whole
+  // case), so they come from memory the teardown's leak check does not count.
+  const disk = new BlockDevice(blk, rig.untrackedMachine, rig.loop, new DmaBuffers(rig.machine));
   let pending = 0;
   const track = (what: string, promise: Promise<unknown>, after?: () => void): string => {
     pending++;
@@ -104,6 +109,7 @@ function blkWorkload(rig: Rig, device: VirtioDevice, escape: Escape): Workload {
     get pending() {
       return pending;
     },
+    serves: (instance) => disk.driver === instance,
     step: (random) => {
       let info;
       try {
@@ -141,6 +147,7 @@ function netWorkload(model: NetModel, net: VirtioNet, escape: Escape): Workload 
   guarded(escape, "net onReceive", () => net.onReceive(() => undefined));
   return {
     pending: 0,
+    serves: (instance) => instance === net,
     step: (random) => {
       const frame = (length: number) => {
         const bytes = random.bytes(length);
@@ -182,6 +189,7 @@ function echoWorkload(echo: EchoInstance, escape: Escape): Workload {
   let nextToken = 0;
   return {
     pending: 0,
+    serves: (instance) => instance === echo,
     step: (random) => {
       const queue = random.pick(echo.queues);
       if (random.chance(0.5)) {
