@@ -11,6 +11,13 @@ const NODE_ITERATIONS = 200_000;
 const GUEST_ITERATIONS = 20_000;
 const GUEST_TIMEOUT_MS = 300_000;
 const nodeNow = (): number => Number(process.hrtime.bigint());
+const LAYOUTS = ["split", "packed"] as const;
+
+function driverFigure(output: string, layout: string): string {
+  const match = new RegExp(`virtqueue driver round trip \\(${layout}\\): (\\d+) ns/op`).exec(output);
+  if (!match) throw new Error(`vqbench printed no driver figure for ${layout}:\n${output}`);
+  return match[1];
+}
 
 export async function benchVirtqueue(): Promise<void> {
   await buildApps(["vqbench"]);
@@ -22,20 +29,23 @@ export async function benchVirtqueue(): Promise<void> {
     if (view === undefined) throw new Error(`no simulated memory at 0x${physical.toString(16)}`);
     return view;
   };
-  const nodeDriver = benchDriverRoundTrip(machine, simView, NODE_ITERATIONS, nodeNow);
-  console.log(`virtqueue: driver alone ${nodeDriver.toFixed(0)} ns/op under Node (split ring, the device reduced to memory writes)`);
+  for (const layout of LAYOUTS) {
+    const nodeDriver = benchDriverRoundTrip(machine, simView, NODE_ITERATIONS, nodeNow, layout);
+    console.log(`virtqueue: driver alone, ${layout} ${nodeDriver.toFixed(0)} ns/op under Node (the device reduced to memory writes)`);
+  }
   const result = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS}`, timeoutMs: GUEST_TIMEOUT_MS });
   if (result.status !== 0) throw new Error(`vqbench failed:\n${result.output}`);
-  const driver = /virtqueue driver round trip: (\d+) ns\/op/.exec(result.output);
-  if (!driver) throw new Error(`vqbench printed no driver figure:\n${result.output}`);
-  console.log(`virtqueue: driver alone ${driver[1]} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
-  // With -icount shift=0 the guest's clock advances one nanosecond per guest instruction, so this
-  // figure counts instructions and does not move with the host's load as the timings above do.
+  for (const layout of LAYOUTS) {
+    console.log(`virtqueue: driver alone, ${layout} ${driverFigure(result.output, layout)} ns/op under QuickJS in the guest (${GUEST_ITERATIONS} round trips, TCG)`);
+  }
+  // With -icount shift=0 the guest's clock advances one nanosecond per guest instruction, so these
+  // figures count instructions and do not move with the host's load as the timings above do.
   const counted = await boot({ app: "vqbench", append: `iterations=${GUEST_ITERATIONS} driver-only`, qemuArgs: ["-icount", "shift=0"], timeoutMs: GUEST_TIMEOUT_MS });
-  const instructions = /virtqueue driver round trip: (\d+) ns\/op/.exec(counted.output);
-  if (counted.status !== 0 || !instructions) throw new Error(`vqbench under -icount printed no driver figure:\n${counted.output}`);
-  console.log(`virtqueue: driver alone ${instructions[1]} guest instructions/op (QEMU -icount shift=0, independent of host load)`);
-  for (const layout of ["split", "packed"] as const) {
+  if (counted.status !== 0) throw new Error(`vqbench under -icount failed:\n${counted.output}`);
+  for (const layout of LAYOUTS) {
+    console.log(`virtqueue: driver alone, ${layout} ${driverFigure(counted.output, layout)} guest instructions/op (QEMU -icount shift=0, independent of host load)`);
+  }
+  for (const layout of LAYOUTS) {
     const match = new RegExp(`virtqueue round trip \\(${layout}\\): (\\d+) ns/op`).exec(result.output);
     if (!match) throw new Error(`vqbench printed no ${layout} figure:\n${result.output}`);
     const guest = Number(match[1]);

@@ -20,6 +20,14 @@ const TWO_POW_32 = 0x1_0000_0000;
 const NO_ID = -1;
 /** Position of the wrap counter's bit when a position and its wrap share one le16. */
 const WRAP_BIT = 1 << DESC_EVENT_WRAP_SHIFT;
+const AVAIL_AND_USED = PackedDescFlag.Avail | PackedDescFlag.Used;
+/**
+ * By wrap counter (0, 1): AVAIL and USED of a used descriptor (both equal to the counter), and of
+ * one the driver makes available (AVAIL the counter, USED its inverse). Tables rather than
+ * helpers: the hot path reads them without a call.
+ */
+const USED_MARK = [0, AVAIL_AND_USED] as const;
+const AVAIL_MARK = [PackedDescFlag.Used, PackedDescFlag.Avail] as const;
 
 /**
  * A packed virtqueue (virtio 1.2 section 2.8), driver side. One descriptor ring in DMA memory, read
@@ -229,7 +237,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   protected usedWaiting(): boolean {
-    return this.isUsed(this.ring.getUint16(this.nextUsed * PackedDesc.Size + PackedDesc.Flags, true));
+    return (this.ring.getUint16(this.nextUsed * PackedDesc.Size + PackedDesc.Flags, true) & AVAIL_AND_USED) === USED_MARK[this.usedWrap];
   }
 
   nextCompletion(): Completion {
@@ -238,7 +246,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     let usedLength = 0;
     if (this.batchRemaining === 0) {
       const at = this.nextUsed * PackedDesc.Size;
-      if (!this.isUsed(this.ring.getUint16(at + PackedDesc.Flags, true))) return Completion.None;
+      if ((this.ring.getUint16(at + PackedDesc.Flags, true) & AVAIL_AND_USED) !== USED_MARK[this.usedWrap]) return Completion.None;
       this.platform.barrier();
       if (this.inFlight === 0) return this.breakRing("used-ahead", `used descriptor at ${this.nextUsed} with nothing in flight`);
       usedId = this.ring.getUint16(at + PackedDesc.Id, true);
@@ -260,18 +268,6 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   /** An in-order used descriptor may stand for every buffer in flight. */
   protected usedSpan(): number {
     return this.inFlight;
-  }
-
-  /** Used: AVAIL and USED both equal to the used wrap counter. */
-  private isUsed(flags: number): boolean {
-    const avail = (flags & PackedDescFlag.Avail) !== 0 ? 1 : 0;
-    const used = (flags & PackedDescFlag.Used) !== 0 ? 1 : 0;
-    return avail === used && used === this.usedWrap;
-  }
-
-  /** AVAIL set to the wrap counter of the lap a slot is written in, USED to its inverse. */
-  private static availFlags(wrap: number): number {
-    return wrap === 1 ? PackedDescFlag.Avail : PackedDescFlag.Used;
   }
 
   private add(physical: number, length: number, flags: number): void {
@@ -303,7 +299,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
     // Flags are kept aside until publish: they hand the slots over, the head's last of all.
     if (this.buildCount > 0) this.buildFlags[this.buildCount - 1] |= PackedDescFlag.Next;
-    this.buildFlags[this.buildCount] = flags | PackedVirtqueue.availFlags(wrap);
+    this.buildFlags[this.buildCount] = flags | AVAIL_MARK[wrap];
     this.buildCount++;
   }
 
@@ -312,7 +308,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const view = indirect.view;
     const table = indirect.offset(this.buildId);
     const at = this.nextAvail * PackedDesc.Size;
-    const lap = PackedVirtqueue.availFlags(this.availWrap);
+    const lap = AVAIL_MARK[this.availWrap];
     if (this.buildCount === 1) {
       const low = view.getUint32(table + PackedDesc.Addr, true);
       const high = view.getUint32(table + PackedDesc.Addr + 4, true);
