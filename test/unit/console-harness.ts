@@ -82,3 +82,8 @@ export function readAll(port: { readInto(target: Uint8Array): number }): Uint8Ar
   }
   return out;
 }
+
+/** Byte-wise equality without the matcher's element-by-element diffing (slow on a MiB). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
