@@ -4,6 +4,7 @@
 // - `bench=<name>` with `bench-rx=<bytes>`: counts bytes from the host, then reports the time and
 //   answers `done` on the port; with `bench-tx=<bytes>`: sends that many once the host connected;
 // - `uart-bytes=<bytes>`: times writing that many bytes to the serial port.
+// - `emerg=<text>`: writes the text (and a newline) through emerg_wr, which QEMU hands to port 0.
 // `wait-ms=` bounds every wait for a port (default 60000). Lines start with `console-echo:`.
 import { start } from "../../kernel/start";
 import { startDevices } from "../../runtime/devices";
@@ -31,6 +32,11 @@ start(async (system) => {
   if (devices.consoles.length === 0) {
     console.log("console-echo: no virtio-console");
     return EXIT_NO_CONSOLE;
+  }
+  const emergency = commandLine.get("emerg");
+  if (emergency !== undefined) {
+    const written = devices.consoles[0].emergencyWrite(new TextEncoder().encode(`${emergency}\n`));
+    console.log(`console-echo: emergency write ${written ? "done" : "not offered"}`);
   }
   const waitMs = Number(commandLine.get("wait-ms") ?? DEFAULT_WAIT_MS);
   const jobs: Promise<void>[] = [];

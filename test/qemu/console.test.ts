@@ -1,7 +1,7 @@
 // virtio-console on QEMU: a host program talks to the console-echo guest over a virtserialport
 // backed by a chardev socket (bytes checked both ways, 1 MiB echoed intact, connect and disconnect
 // seen by the guest as open and close), a port hot-plugged and unplugged with QMP device_add /
-// device_del, and the kernel console mirrored to a virtconsole.
+// device_del, the kernel console mirrored to a virtconsole, and a line written through emerg_wr.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { qmp } from "./lib/qmp";
 
 const ECHO = "org.vireo.echo";
 const HOTPLUG = "org.vireo.hotplug";
+const EMERGENCY = "emergency-line";
 const MIB = 1024 * 1024;
 const WAIT_MS = 60_000;
 const TEST_TIMEOUT_MS = 150_000;
@@ -47,7 +48,7 @@ describe("virtio-console on QEMU", () => {
     const consoleFile = join(dir, "console.log");
     const guest = launch({
       app: "console-echo",
-      append: `echo=${ECHO} hotplug=${HOTPLUG} console.mirror=virtconsole wait-ms=${WAIT_MS}`,
+      append: `echo=${ECHO} hotplug=${HOTPLUG} console.mirror=virtconsole emerg=${EMERGENCY} wait-ms=${WAIT_MS}`,
       timeoutMs: TEST_TIMEOUT_MS,
       qemuArgs: [
         "-device", "virtio-serial-pci,id=vser0",
@@ -95,8 +96,11 @@ describe("virtio-console on QEMU", () => {
       host.close();
       await guest.waitFor(new RegExp(`^console-echo: ${ECHO} host disconnected$`, "m"), WAIT_MS);
 
-      // The kernel console reached the virtconsole too.
-      expect(readFileSync(consoleFile, "utf8")).toMatch(new RegExp(`^console-echo: hotplug ${HOTPLUG} added$`, "m"));
+      // The kernel console reached the virtconsole too, and so did the emergency write (QEMU gives it to port 0).
+      expect(guest.output).toMatch(/^console-echo: emergency write done$/m);
+      const mirrored = readFileSync(consoleFile, "utf8");
+      expect(mirrored).toMatch(new RegExp(`^console-echo: hotplug ${HOTPLUG} added$`, "m"));
+      expect(mirrored).toMatch(new RegExp(`^${EMERGENCY}$`, "m"));
     } finally {
       await guest.stop();
     }
