@@ -33,6 +33,9 @@ start(async (system) => {
     console.log("console-echo: no virtio-console");
     return EXIT_NO_CONSOLE;
   }
+  for (const device of devices.consoles) {
+    console.log(`console-echo: interrupts=${device.interruptMode} ${device.name} multiport=${device.multiport} max-ports=${device.maxPorts}`);
+  }
   const emergency = commandLine.get("emerg");
   if (emergency !== undefined) {
     const written = devices.consoles[0].emergencyWrite(new TextEncoder().encode(`${emergency}\n`));

@@ -123,10 +123,6 @@ export class VirtioConsole implements PortControl {
     return this.device.name;
   }
 
-  get deviceName(): string {
-    return this.device.name;
-  }
-
   /** Live ports, in the order the device added them. */
   get ports(): readonly ConsolePort[] {
     return this.live;
