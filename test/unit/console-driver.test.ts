@@ -2,7 +2,9 @@
 // protocol (DEVICE_READY, DEVICE_ADD, PORT_READY, PORT_NAME, CONSOLE_PORT, PORT_OPEN), data both
 // ways on each port, and both interfaces and ring layouts.
 import { describe, expect, it } from "vitest";
+import type { ConsoleLoop, VirtioConsole } from "../../drivers/virtio/console/console";
 import { ControlEvent } from "../../drivers/virtio/console/constants";
+import { createVirtioConsoleDriver } from "../../drivers/virtio/console/driver";
 import { assertNoViolations } from "../sim/violations";
 import type { ConsoleModel } from "../sim/virtio/console-model";
 import { virtio_console_config } from "../sim/virtio/spec/console";
@@ -164,5 +166,58 @@ describe("virtio-console configuration", () => {
     expect(device.error?.detail).toMatch(/5 ports need 12 queues; the device has 10/);
     expect(device.platform.dmaRegions).toBe(0);
     assertNoViolations(machine.violations);
+  });
+});
+
+describe("virtio-console lifecycle", () => {
+  it("runs from a loop poller that keeps the machine alive only while held, and lets go at detach", () => {
+    const { machine, device } = openConsoleDevice({ model: { maxPorts: 4, ports: [{ id: 1, name: "p" }] } });
+    const events: string[] = [];
+    let poll: (() => void) | undefined;
+    const loop: ConsoleLoop = {
+      addPoller: (callback) => {
+        poll = callback;
+        return { wake: () => events.push("wake"), ref: () => events.push("ref"), unref: () => events.push("unref"), close: () => events.push("close") };
+      },
+      addWakeSource: () => {
+        throw new Error("a polled device takes no wake source");
+      },
+    };
+    device.detach();
+    expect(device.claim(createVirtioConsoleDriver({ loop, configPollIntervalNs: 0 }))).toBe(true);
+    const console = device.instance as VirtioConsole;
+    expect(console.interruptMode).toBe("polling");
+    expect(events).toEqual(["unref", "wake"]);
+    for (let i = 0; i < 3; i++) poll?.();
+    expect(console.findPort("p")?.id).toBe(1);
+    console.hold();
+    console.hold();
+    console.release();
+    console.release();
+    console.release();
+    expect(events.slice(2).filter((e) => e !== "wake")).toEqual(["ref", "unref"]);
+    device.detach();
+    expect(events.at(-1)).toBe("close");
+    expect(console.isStopped).toBe(true);
+    expect(device.platform.dmaRegions).toBe(0);
+    assertNoViolations(machine.violations);
+  });
+
+  it("frees everything at detach and works again when claimed anew", () => {
+    const rig = consoleRig({ model: { maxPorts: 4, ports: [{ id: 1, name: "again", hostConnected: true }] } });
+    const first = rig.console.port(1)!;
+    rig.device.detach();
+    expect(first.removed).toBe(true);
+    expect(rig.device.platform.dmaRegions).toBe(0);
+    expect(rig.device.claim(createVirtioConsoleDriver({ configPollIntervalNs: 0 }))).toBe(true);
+    const console = rig.device.instance as VirtioConsole;
+    for (let i = 0; i < 3; i++) console.poll();
+    const port = console.findPort("again")!;
+    port.open();
+    console.poll();
+    rig.model.hostWrite(1, bytes("fresh"));
+    console.poll();
+    expect(text(readAll(port))).toBe("fresh");
+    assertNoViolations(rig.machine.violations);
   });
 });
