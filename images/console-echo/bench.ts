@@ -1,5 +1,5 @@
-// Console throughput as the guest sees it: bytes from the host, bytes to the host, and the serial
-// UART for comparison. Each prints `console-echo: bench <what> <bytes> bytes <ms> ms <MB/s> MB/s`.
+// Console throughput as the guest sees it: bytes from the host, bytes to the host, the serial UART
+// for comparison, and console.log (over the UART, or mirrored to a virtconsole). Each prints `console-echo: bench <what> <bytes> bytes <ms> ms <MB/s> MB/s`.
 import type { Platform } from "../../kernel/platform";
 import type { Port } from "../../runtime/ports/index";
 
@@ -7,9 +7,13 @@ const NS_PER_MS = 1e6;
 const CHUNK_BYTES = 64 * 1024;
 const UART_LINE_BYTES = 64;
 
-function report(what: string, bytes: number, ns: number): void {
+function figure(what: string, bytes: number, ns: number): string {
   const ms = ns / NS_PER_MS;
-  console.log(`console-echo: bench ${what} ${bytes} bytes ${ms.toFixed(1)} ms ${(bytes / 1e6 / (ms / 1000)).toFixed(2)} MB/s`);
+  return `console-echo: bench ${what} ${bytes} bytes ${ms.toFixed(1)} ms ${(bytes / 1e6 / (ms / 1000)).toFixed(2)} MB/s`;
+}
+
+function report(what: string, bytes: number, ns: number): void {
+  console.log(figure(what, bytes, ns));
 }
 
 /** Counts `total` bytes from the host, timed from the first; answers `done` so the host can time it too. */
@@ -49,4 +53,15 @@ export function benchUart(platform: Platform, total: number): void {
   const started = platform.monotonicNs();
   for (let sent = 0; sent < total; sent += line.length) platform.serialWrite(line);
   report("uart", total, platform.monotonicNs() - started);
+}
+
+/**
+ * Prints `total` bytes of console.log lines, timed, and reports on the serial port itself (the
+ * console may be mirrored with the UART off): what an app logging heavily pays per byte.
+ */
+export function benchConsoleLog(platform: Platform, total: number, label: string): void {
+  const line = "l".repeat(UART_LINE_BYTES - 1);
+  const started = platform.monotonicNs();
+  for (let sent = 0; sent < total; sent += UART_LINE_BYTES) console.log(line);
+  platform.serialWrite(`${figure(`console-log-${label}`, total, platform.monotonicNs() - started)}\n`);
 }

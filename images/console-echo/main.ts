@@ -1,15 +1,17 @@
 // The virtio-console test and benchmark image; ports are opened by name (runtime/ports).
-// - `echo=<name>` (default org.vireo.echo): every byte read from the port is written back;
+// - `echo=<name>` (default org.vireo.echo; `echo=` for none): every byte read from the port is written back;
 // - `hotplug=<name>`: waits for a port of that name to be plugged in, then greets the host on it;
 // - `bench=<name>` with `bench-rx=<bytes>`: counts bytes from the host, then reports the time and
 //   answers `done` on the port; with `bench-tx=<bytes>`: sends that many once the host connected;
-// - `uart-bytes=<bytes>`: times writing that many bytes to the serial port.
+// - `uart-bytes=<bytes>`: times writing that many bytes to the serial port;
+// - `log-bytes=<bytes>`: times console.log lines of that many bytes (once the console mirror, if
+//   asked for with `console.mirror=`, runs), reporting on the serial port.
 // - `emerg=<text>`: writes the text (and a newline) through emerg_wr, which QEMU hands to port 0.
 // `wait-ms=` bounds every wait for a port (default 60000). Lines start with `console-echo:`.
 import { start } from "../../kernel/start";
 import { startDevices } from "../../runtime/devices";
-import { openPort, type Port } from "../../runtime/ports/index";
-import { benchReceive, benchSend, benchUart } from "./bench";
+import { consoleMirror, openPort, type Port } from "../../runtime/ports/index";
+import { benchConsoleLog, benchReceive, benchSend, benchUart } from "./bench";
 
 const DEFAULT_ECHO = "org.vireo.echo";
 const DEFAULT_WAIT_MS = 60_000;
@@ -22,6 +24,16 @@ async function echo(port: Port): Promise<void> {
     await port.write(chunk);
   }
   console.log(`console-echo: ${port.name} ended after ${bytes} bytes`);
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, reject);
+  });
 }
 
 start(async (system) => {
@@ -42,16 +54,24 @@ start(async (system) => {
     console.log(`console-echo: emergency write ${written ? "done" : "not offered"}`);
   }
   const waitMs = Number(commandLine.get("wait-ms") ?? DEFAULT_WAIT_MS);
+  const logBytes = Number(commandLine.get("log-bytes") ?? 0);
+  if (logBytes > 0) {
+    const mirror = consoleMirror();
+    if (mirror !== undefined) await withDeadline(mirror, waitMs, "console mirror");
+    benchConsoleLog(platform, logBytes, mirror === undefined ? "serial" : "mirrored");
+  }
   const jobs: Promise<void>[] = [];
   const echoName = commandLine.get("echo") ?? DEFAULT_ECHO;
-  jobs.push(
-    openPort(echoName, { timeoutMs: waitMs }).then((port) => {
-      console.log(`console-echo: ${port.name} open host=${port.hostConnected}`);
-      port.on("open", () => console.log(`console-echo: ${port.name} host connected`));
-      port.on("close", () => console.log(`console-echo: ${port.name} host disconnected`));
-      return echo(port);
-    }),
-  );
+  if (echoName !== "") {
+    jobs.push(
+      openPort(echoName, { timeoutMs: waitMs }).then((port) => {
+        console.log(`console-echo: ${port.name} open host=${port.hostConnected}`);
+        port.on("open", () => console.log(`console-echo: ${port.name} host connected`));
+        port.on("close", () => console.log(`console-echo: ${port.name} host disconnected`));
+        return echo(port);
+      }),
+    );
+  }
   const hotplug = commandLine.get("hotplug");
   if (hotplug !== undefined) {
     jobs.push(

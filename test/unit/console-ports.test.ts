@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { transmitQueueOf } from "../../drivers/virtio/console/constants";
 import { CommandLine } from "../../kernel/command-line";
 import { ConsoleOutput } from "../../kernel/console/output";
-import { ConsoleMirror, PortError, adoptConsoles, listPorts, mirrorConsoleFromCommandLine, openPort } from "../../runtime/ports/index";
+import { ConsoleMirror, PortError, adoptConsoles, consoleMirror, listPorts, mirrorConsoleFromCommandLine, openPort } from "../../runtime/ports/index";
 import { assertNoViolations } from "../sim/violations";
 import { bytes, consoleRig, sameBytes, text, type ConsoleRig } from "./console-harness";
 
@@ -131,16 +131,17 @@ describe("runtime ports", () => {
 });
 
 describe("console mirror", () => {
-  it("mirrors console text to the console port once it is there and can turn serial off", () => {
+  it("mirrors console text to the console port once it is there and can turn serial off", async () => {
     const serial: string[] = [];
     const output = new ConsoleOutput((t) => serial.push(t));
-    let mirror: ConsoleMirror | undefined;
-    const asked = mirrorConsoleFromCommandLine(new CommandLine("console.mirror=test.mirror console.serial=off"), output, (m) => (mirror = m));
+    const asked = mirrorConsoleFromCommandLine(new CommandLine("console.mirror=test.mirror console.serial=off"), output);
     expect(asked).toBe(true);
     output.write("before\n");
     const rig = rigWith("test.mirror");
-    expect(mirror).toBeDefined();
+    expect(await consoleMirror()).toBeInstanceOf(ConsoleMirror);
     output.write("after\n");
+    // The mirror hands text over after the code running now.
+    await Promise.resolve();
     rig.poll();
     expect(serial).toEqual(["before\n"]);
     expect(text(rig.model.ports.get(1)!.receivedBytes)).toBe("after\n");
@@ -150,13 +151,38 @@ describe("console mirror", () => {
     expect(serial).toEqual(["before\n", "serial again\n"]);
   });
 
-  it("drops what does not fit while the device holds every buffer, and counts it", () => {
+  it("keeps up with a burst far larger than its buffer, without a poll, when the device uses buffers as they come", async () => {
+    const rig = rigWith("test.burst");
+    const port = rig.console.port(1)!;
+    const mirror = new ConsoleMirror(port, 1024);
+    const line = `${"y".repeat(99)}\n`;
+    for (let i = 0; i < 5000; i++) mirror.write(line);
+    expect(mirror.dropped).toBe(0);
+    await Promise.resolve();
+    expect(mirror.pending).toBe(0);
+    expect(text(rig.model.ports.get(1)!.receivedBytes)).toBe(line.repeat(5000));
+  });
+
+  it("encodes text beyond ASCII as UTF-8, whole characters only", async () => {
+    const rig = rigWith("test.utf8");
+    const mirror = new ConsoleMirror(rig.console.port(1)!, 16);
+    const line = "ab\u00e9\u20ac\u{1f600}z\n";
+    mirror.write(line);
+    mirror.write(line);
+    await Promise.resolve();
+    rig.poll();
+    expect(text(rig.model.ports.get(1)!.receivedBytes)).toBe(line + line);
+    expect(mirror.dropped).toBe(0);
+  });
+
+  it("drops what does not fit while the device holds every buffer, and counts it", async () => {
     const rig = rigWith("test.small");
     const port = rig.console.port(1)!;
     rig.model.holdCompletions = true;
     const mirror = new ConsoleMirror(port, 1024);
     const line = "x".repeat(100);
     for (let i = 0; i < 1000; i++) mirror.write(line);
+    await Promise.resolve();
     // The first lines went out to the transmit buffers, which the device holds.
     expect(port.inFlight).toBe(16);
     const held = rig.model.queue(transmitQueueOf(1))!.held.reduce((sum, request) => sum + request.readableLength, 0);

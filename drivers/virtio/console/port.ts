@@ -72,6 +72,14 @@ export class ConsolePort {
     return this.channel.writeSome(bytes, from, to);
   }
 
+  /**
+   * Takes back the transmit buffers the device has used, now rather than at the next poll (for a
+   * writer that must not wait for the event loop, such as the console mirror); returns how many.
+   */
+  reclaim(): number {
+    return this.removed ? 0 : this.channel.reclaim();
+  }
+
   /** Tells the device this side opened the port (the host then sends to it); nothing without MULTIPORT. */
   open(): void {
     this.setGuestOpen(true);
