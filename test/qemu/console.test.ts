@@ -1,12 +1,13 @@
 // virtio-console on QEMU: a host program talks to the console-echo guest over a virtserialport
 // backed by a chardev socket (bytes checked both ways, 1 MiB echoed intact, connect and disconnect
 // seen by the guest as open and close), a port hot-plugged and unplugged with QMP device_add /
-// device_del, the kernel console mirrored to a virtconsole, and a line written through emerg_wr.
+// device_del, the kernel console mirrored to a virtconsole, and a line written through emerg_wr;
+// then a single-port device (no MULTIPORT) carrying the mirrored console.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch } from "../../scripts/lib/qemu";
+import { boot, launch } from "../../scripts/lib/qemu";
 import { connectChardev } from "./lib/chardev";
 import { qmp } from "./lib/qmp";
 
@@ -16,6 +17,8 @@ const EMERGENCY = "emergency-line";
 const MIB = 1024 * 1024;
 const WAIT_MS = 60_000;
 const TEST_TIMEOUT_MS = 150_000;
+/** console.log lines of 64 bytes the single-port guest mirrors. */
+const SINGLE_PORT_LOG_BYTES = 64 * 1024;
 
 let dir = "";
 
@@ -114,4 +117,22 @@ describe("virtio-console on QEMU", () => {
       }
     }, TEST_TIMEOUT_MS);
   }
+
+  it("drives a single-port device (max_ports=1, no MULTIPORT): the console mirrored to port 0", async () => {
+    const consoleFile = join(dir, "single-console.log");
+    const result = await boot({
+      app: "console-echo",
+      append: `echo= console.mirror=virtconsole log-bytes=${SINGLE_PORT_LOG_BYTES} wait-ms=${WAIT_MS}`,
+      timeoutMs: TEST_TIMEOUT_MS,
+      qemuArgs: [
+        "-device", "virtio-serial-pci,max_ports=1",
+        "-chardev", `file,id=con,path=${consoleFile}`,
+        "-device", "virtconsole,chardev=con",
+      ],
+    });
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toMatch(/^console-echo: interrupts=\S+ \S+ multiport=false max-ports=1$/m);
+    const mirrored = readFileSync(consoleFile, "utf8");
+    expect(mirrored.match(/^l{63}$/gm)?.length).toBe(SINGLE_PORT_LOG_BYTES / 64);
+  }, TEST_TIMEOUT_MS);
 });
