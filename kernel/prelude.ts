@@ -6,6 +6,7 @@
  */
 import { CommandLine } from "./command-line";
 import { Console } from "./console/console";
+import { ConsoleOutput } from "./console/output";
 import { setClassDetector } from "./console/inspect";
 import { createEventLoop, type EventLoop } from "./event-loop";
 import { InterruptRouter } from "./irq/router";
@@ -29,6 +30,8 @@ export interface System {
   readonly commandLine: CommandLine;
   readonly loop: EventLoop;
   readonly console: Console;
+  /** Where the console's text goes (serial, plus mirrors such as a virtio-console port). */
+  readonly consoleOutput: ConsoleOutput;
   readonly pci: PciConfigAccess;
   /** Device interrupts; their handlers run from the event loop. */
   readonly interrupts: InterruptRouter;
@@ -52,7 +55,8 @@ export function dieUncaught(error: unknown): never {
 installPolyfills();
 setClassDetector(vireoNative.isClassConstructor);
 const loop = createEventLoop(nativePlatform.monotonicNs, dieUncaught);
-const console = new Console((text) => nativePlatform.serialWrite(text), { mapStack: mapFrames });
+const consoleOutput = new ConsoleOutput((text) => nativePlatform.serialWrite(text));
+const console = new Console(consoleOutput.write, { mapStack: mapFrames });
 const globals = globalThis as Record<string, unknown>;
 Object.assign(globals, {
   console,
@@ -80,6 +84,7 @@ export const system: System = {
   commandLine: new CommandLine(nativePlatform.commandLine),
   loop,
   console,
+  consoleOutput,
   pci,
   interrupts,
   typescriptStartNs: preludeStartNs,

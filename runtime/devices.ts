@@ -1,10 +1,13 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net), enumerates PCI, probes
- * every virtio function and prints the boot report (one line per PCI function, one per virtio
- * device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
- * crypto.getRandomValues.
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console), enumerates PCI,
+ * probes every virtio function and prints the boot report (one line per PCI function, one per
+ * virtio device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
+ * crypto.getRandomValues; console ports open by name (runtime/ports), and the kernel console is
+ * mirrored to one when the command line asks (`console.mirror=`).
  */
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
+import { VirtioConsole } from "../drivers/virtio/console/console";
+import { createVirtioConsoleDriver } from "../drivers/virtio/console/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
@@ -16,6 +19,7 @@ import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
 import { adoptBlockDevices } from "./block/registry";
+import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
 
 /** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
 const RING_KEY = "virtio.ring";
@@ -29,6 +33,7 @@ export interface Devices {
   readonly rng?: VirtioRng;
   readonly disks: readonly BlockDevice[];
   readonly nics: readonly VirtioNet[];
+  readonly consoles: readonly VirtioConsole[];
 }
 
 export interface DeviceOptions {
@@ -53,6 +58,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const interrupts = options.interrupts ?? true;
   registerVirtioBlkDriver({ interrupts });
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
+  registerVirtioDriver(createVirtioConsoleDriver({ loop: system.loop, interrupts }));
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
   const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
@@ -62,5 +68,8 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installGetRandomValues(rng);
   const disks = adoptBlockDevices(virtio, system.loop);
-  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet) };
+  const consoles = driverInstances({ virtio }, VirtioConsole);
+  adoptConsoles(consoles);
+  mirrorConsoleFromCommandLine(system.commandLine, system.consoleOutput);
+  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), consoles };
 }

@@ -1,7 +1,8 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
+import { benchConsole } from "./bench/console";
 import { benchHttp } from "./bench/http";
 import { benchNet, benchNetRings } from "./bench/net";
 import { benchVirtqueue } from "./bench/virtqueue";
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   "net-rings": benchNetRings,
   http: benchHttp,
   virtqueue: benchVirtqueue,
+  console: benchConsole,
 };
 
 const chosen = process.argv.slice(2);

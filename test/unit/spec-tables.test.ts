@@ -3,6 +3,7 @@
 // independently; any difference is a bug in one of them.
 import { describe, expect, it } from "vitest";
 import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
+import { CONSOLE_CONFIG } from "../../drivers/virtio/console/constants";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
 import type { Register } from "../../drivers/virtio/register";
 import { splitRingLayout } from "../../drivers/virtio/ring/split-layout";
@@ -12,6 +13,7 @@ import { LEGACY_HEADER, LEGACY_QUEUE_ALIGN } from "../../drivers/virtio/transpor
 import { MMIO_REGISTERS } from "../../drivers/virtio/transport/mmio-registers";
 import { VIRTIO_PCI_CAP, VIRTIO_PCI_NOTIFY_CAP } from "../../drivers/virtio/transport/pci-capability";
 import { virtio_blk_config } from "../sim/virtio/spec/blk";
+import { virtio_console_config } from "../sim/virtio/spec/console";
 import type { SpecField, SpecTable } from "../sim/virtio/spec/field";
 import { virtio_mmio_legacy_registers, virtio_mmio_registers } from "../sim/virtio/spec/mmio";
 import { virtio_net_config } from "../sim/virtio/spec/net";
@@ -53,6 +55,7 @@ const BLOCKS: readonly Block[] = [
   { name: "virtio_pci_cap", driver: VIRTIO_PCI_CAP, spec: [virtio_pci_cap], complete: false },
   { name: "virtio_pci_notify_cap", driver: VIRTIO_PCI_NOTIFY_CAP, spec: [virtio_pci_cap, virtio_pci_notify_cap], complete: false },
   { name: "virtio_blk_config", driver: BLK_CONFIG, spec: [virtio_blk_config], complete: false },
+  { name: "virtio_console_config", driver: CONSOLE_CONFIG, spec: [virtio_console_config], complete: true },
   {
     name: "virtio_net_config",
     driver: NET_CONFIG,
