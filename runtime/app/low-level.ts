@@ -1,3 +1,4 @@
+/// <reference path="../../boot/platform.d.ts" />
 /// <reference path="../../boot/guest-globals.d.ts" />
 /**
  * The low-level API ("vireo/low-level") for apps that want control: run a main function, bring

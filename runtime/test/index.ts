@@ -1,3 +1,4 @@
+/// <reference path="../../boot/platform.d.ts" />
 /// <reference path="../../boot/guest-globals.d.ts" />
 /// <reference path="../../boot/guest-web.d.ts" />
 /**
