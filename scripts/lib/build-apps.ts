@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "./exec";
 import { lineTableFromSourceMap, lineTableToC } from "./line-table";
-import { appDir, BUILD_DIR, IMAGES_DIR, kernelPath, QUICKJS_DIR, ROOT } from "./paths";
+import { appDir, BOOT_DIR, BUILD_DIR, IMAGES_DIR, kernelPath, QUICKJS_DIR, ROOT } from "./paths";
 
 /** The name QuickJS shows in stacks; boot/js/runtime.c maps "(app.js:N)" back to TypeScript. */
 const BUNDLE_NAME = "app.js";
@@ -21,6 +21,8 @@ export interface KernelBuild {
   /** Native objects, the host compiler and per-app outputs. */
   readonly buildDir: string;
   readonly quickjsDir: string;
+  /** The native sources make builds from (boot/, or a copy of it: see scripts/vireo/cache.ts). */
+  readonly bootDir: string;
   /** Source file names in stack traces are relative to this folder. */
   readonly sourceRoot: string;
 }
@@ -28,7 +30,7 @@ export interface KernelBuild {
 function makeArgs(target: KernelBuild): string[] {
   const dir = appDir(target.name, target.buildDir);
   return [
-    "-C", join(ROOT, "boot"), "--no-print-directory", JOBS, `QJS=${target.quickjsDir}`, `BUILD=${target.buildDir}`, `APP=${target.name}`,
+    "-C", target.bootDir, "--no-print-directory", JOBS, `QJS=${target.quickjsDir}`, `BUILD=${target.buildDir}`, `APP=${target.name}`,
     `BYTECODE=${join(dir, "app.bin")}`, `LINE_TABLE=${join(dir, "line-table.c")}`,
   ];
 }
@@ -73,8 +75,8 @@ async function bundle(target: KernelBuild): Promise<void> {
 }
 
 /** The host QuickJS compiler the bytecode step uses (built once per build folder). */
-export function buildCompiler(buildDir: string, quickjsDir: string): void {
-  run("make", [...makeArgs({ name: "jsc", entries: [], buildDir, quickjsDir, sourceRoot: ROOT }), "jsc"], { stdio: ["ignore", "ignore", "inherit"] });
+export function buildCompiler(buildDir: string, quickjsDir: string, bootDir = BOOT_DIR): void {
+  run("make", [...makeArgs({ name: "jsc", entries: [], buildDir, quickjsDir, bootDir, sourceRoot: ROOT }), "jsc"], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
 /** Builds one kernel (the compiler must exist: buildCompiler) and returns its path. */
@@ -91,6 +93,6 @@ export async function buildApps(apps: string[]): Promise<void> {
   for (const app of apps) {
     const entry = join(IMAGES_DIR, app, "main.ts");
     if (!existsSync(entry)) throw new Error(`no app named "${app}" (expected ${entry})`);
-    await buildKernel({ name: app, entries: [entry], buildDir: BUILD_DIR, quickjsDir: QUICKJS_DIR, sourceRoot: ROOT });
+    await buildKernel({ name: app, entries: [entry], buildDir: BUILD_DIR, quickjsDir: QUICKJS_DIR, bootDir: BOOT_DIR, sourceRoot: ROOT });
   }
 }

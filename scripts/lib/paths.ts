@@ -7,6 +7,8 @@ export const BUILD_DIR = join(ROOT, "build");
 export const CACHE_DIR = join(ROOT, ".cache");
 export const QUICKJS_DIR = join(CACHE_DIR, QUICKJS_FOLDER);
 export const IMAGES_DIR = join(ROOT, "images");
+/** The native sources boot/Makefile builds. */
+export const BOOT_DIR = join(ROOT, "boot");
 
 export function appDir(app: string, buildDir = BUILD_DIR): string {
   return join(buildDir, "apps", app);

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { buildCompiler, buildKernel } from "../lib/build-apps";
 import { ensureDebianPackages, ensureQuickJs } from "../lib/setup-steps";
-import { buildCache } from "./cache";
+import { buildCache, ensureBootCopy } from "./cache";
 import { UsageError, VireoError } from "./errors";
 
 export const DEFAULT_ENTRY = "main.ts";
@@ -60,10 +60,11 @@ export async function buildApp({ entries, appFolder, kind, progress }: AppBuildO
   if (!existsSync(join(cache.buildDir, "host", "jsc"))) {
     progress("building the engine and the kernel's native objects (first build only; a minute or two)");
   }
-  buildCompiler(cache.buildDir, cache.quickjsDir);
+  ensureBootCopy(cache);
+  buildCompiler(cache.buildDir, cache.quickjsDir, cache.bootDir);
   let built: string;
   try {
-    built = await buildKernel({ name: kernelName(appFolder, kind), entries, buildDir: cache.buildDir, quickjsDir: cache.quickjsDir, sourceRoot: appFolder });
+    built = await buildKernel({ name: kernelName(appFolder, kind), entries, buildDir: cache.buildDir, quickjsDir: cache.quickjsDir, bootDir: cache.bootDir, sourceRoot: appFolder });
   } catch (error) {
     // esbuild has already printed its errors with file and line.
     if (error instanceof Error && "errors" in error) throw new VireoError("the app did not compile (errors above)");

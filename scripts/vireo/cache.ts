@@ -2,20 +2,25 @@
 // the kernel's native objects and the host bytecode compiler. Inside a clone of the repository
 // that is the clone's own .cache/ and build/ (shared with `npm run build`); an installed package
 // uses $VIREO_CACHE, else $XDG_CACHE_HOME/vireo or ~/.cache/vireo, with the objects kept per
-// version and native sources so two installs never mix them.
+// version and native sources so two installs never mix them. There make builds from a copy of
+// boot/ kept with the objects: an install gives the package's files the time of the install,
+// which would make every object look out of date.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, relative } from "node:path";
 import { QUICKJS_FOLDER } from "../lib/setup-steps";
-import { BUILD_DIR, QUICKJS_DIR, ROOT } from "../lib/paths";
+import { BOOT_DIR, BUILD_DIR, QUICKJS_DIR, ROOT } from "../lib/paths";
 
 export interface BuildCache {
   readonly quickjsDir: string;
   readonly buildDir: string;
+  /** The native sources make builds from. */
+  readonly bootDir: string;
 }
 
-const NATIVE_SOURCES = join(ROOT, "boot");
+const NATIVE_SOURCES = BOOT_DIR;
+const BOOT_COPY = "boot";
 const HASH_CHARS = 12;
 
 function filesUnder(dir: string): string[] {
@@ -38,6 +43,16 @@ function packageVersion(): string {
 
 export function buildCache(env: NodeJS.ProcessEnv = process.env): BuildCache {
   const base = env.VIREO_CACHE ?? (existsSync(join(ROOT, ".git")) ? undefined : join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "vireo"));
-  if (base === undefined) return { quickjsDir: QUICKJS_DIR, buildDir: BUILD_DIR };
-  return { quickjsDir: join(base, QUICKJS_FOLDER), buildDir: join(base, `build-${packageVersion()}-${nativeSourcesDigest()}`) };
+  if (base === undefined) return { quickjsDir: QUICKJS_DIR, buildDir: BUILD_DIR, bootDir: BOOT_DIR };
+  const buildDir = join(base, `build-${packageVersion()}-${nativeSourcesDigest()}`);
+  return { quickjsDir: join(base, QUICKJS_FOLDER), buildDir, bootDir: join(buildDir, BOOT_COPY) };
+}
+
+/** Copies boot/ to the cache's bootDir once (its name carries the sources' digest). */
+export function ensureBootCopy(cache: BuildCache): void {
+  if (cache.bootDir === BOOT_DIR || existsSync(cache.bootDir)) return;
+  const staging = `${cache.bootDir}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  cpSync(BOOT_DIR, staging, { recursive: true });
+  renameSync(staging, cache.bootDir);
 }

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/paths";
 import { BOARDS } from "../../scripts/machines/boards";
 import { kernelName, resolveEntry } from "../../scripts/vireo/build";
-import { buildCache } from "../../scripts/vireo/cache";
+import { buildCache, ensureBootCopy } from "../../scripts/vireo/cache";
 import { findTestFiles } from "../../scripts/vireo/commands";
 import { boardNamed, deviceArgs, parseDisk, parseNet, parsePort } from "../../scripts/vireo/devices";
 import { UsageError, VireoError } from "../../scripts/vireo/errors";
@@ -101,11 +101,22 @@ describe("vireo's app folders", () => {
     expect(testSummary("ok - a\n")).toBeUndefined();
   });
 
-  it("keeps objects inside a clone, and per version and native sources elsewhere", () => {
-    expect(buildCache({}).buildDir).toBe(join(ROOT, "build"));
+  it("keeps objects inside a clone, and per version and native sources (built from a copy of them) elsewhere", () => {
+    expect(buildCache({})).toEqual({ buildDir: join(ROOT, "build"), quickjsDir: join(ROOT, ".cache", "quickjs-2021-03-27"), bootDir: join(ROOT, "boot") });
     const installed = buildCache({ VIREO_CACHE: "/var/cache/v" });
     expect(installed.quickjsDir).toBe("/var/cache/v/quickjs-2021-03-27");
     expect(installed.buildDir).toMatch(/^\/var\/cache\/v\/build-\d+\.\d+\.\d+-[0-9a-f]{12}$/);
+    expect(installed.bootDir).toBe(join(installed.buildDir, "boot"));
+  });
+
+  it("copies the native sources into the cache once, keeping the copy's times", () => {
+    const cache = buildCache({ VIREO_CACHE: scratch() });
+    ensureBootCopy(cache);
+    const makefile = join(cache.bootDir, "Makefile");
+    expect(readFileSync(makefile, "utf8")).toBe(readFileSync(join(ROOT, "boot", "Makefile"), "utf8"));
+    const copiedAt = statSync(makefile).mtimeMs;
+    ensureBootCopy(cache);
+    expect(statSync(makefile).mtimeMs).toBe(copiedAt);
   });
 
   it("makes an app whose TypeScript checks against the installed package's types", () => {
