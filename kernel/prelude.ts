@@ -70,6 +70,8 @@ Object.assign(globals, {
   AbortController,
   AbortSignal,
   structuredClone,
+  // Defined (as undefined) until a virtio-rng is up, so `crypto !== undefined` is the test for it.
+  crypto: undefined,
   performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
 });
 const pci = new PortPciConfig(nativePlatform.ports);
