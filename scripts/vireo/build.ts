@@ -17,14 +17,20 @@ const MS_PER_S = 1000;
 
 export type Progress = (line: string) => void;
 
-/** The entry file named on the command line (default ./main.ts), checked to exist. */
-export function resolveEntry(given: string | undefined, cwd = process.cwd()): string {
-  const entry = resolve(cwd, given ?? DEFAULT_ENTRY);
-  if (!existsSync(entry)) {
+/** A file named on the command line (default ./main.ts), checked to exist. */
+export function resolveFile(given: string | undefined, cwd = process.cwd()): string {
+  const file = resolve(cwd, given ?? DEFAULT_ENTRY);
+  if (!existsSync(file)) {
     const hint = given === undefined ? " (name one: vireo build path/to/main.ts; or make an app: vireo new <dir>)" : "";
     throw new UsageError(`no entry file ${given ?? `./${DEFAULT_ENTRY}`}${hint}`);
   }
-  if (!statSync(entry).isFile()) throw new UsageError(`${given ?? DEFAULT_ENTRY} is not a file`);
+  if (!statSync(file).isFile()) throw new UsageError(`${given ?? DEFAULT_ENTRY} is not a file`);
+  return file;
+}
+
+/** The entry module named on the command line (default ./main.ts). */
+export function resolveEntry(given: string | undefined, cwd = process.cwd()): string {
+  const entry = resolveFile(given, cwd);
   if (![".ts", ".js", ".mts", ".mjs", ".tsx"].includes(extname(entry))) throw new UsageError(`${given} is not a TypeScript or JavaScript file`);
   return entry;
 }

@@ -1,12 +1,12 @@
 // The `vireo` subcommands. Each takes its arguments (after the command name) and resolves to the
 // exit status; UsageError and VireoError carry what the user is told.
 import { readdirSync } from "node:fs";
-import { basename, extname, join, relative, resolve } from "node:path";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { makeIso } from "../lib/iso";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
 import { DEFAULT_BOARD } from "../machines/boards";
-import { buildApp, OUTPUT_FOLDER, resolveEntry, type Progress } from "./build";
+import { buildApp, OUTPUT_FOLDER, resolveEntry, resolveFile, type Progress } from "./build";
 import { boardNamed } from "./devices";
 import { UsageError } from "./errors";
 import { HELP } from "./help";
@@ -19,6 +19,7 @@ export type Command = (args: string[], progress: Progress) => Promise<number>;
 const DEFAULT_HTTP_FORWARD = { host: 8080, guest: 80 };
 const DEFAULT_TEST_TIMEOUT_S = "120";
 const TEST_SUFFIX = ".test.ts";
+const KERNEL_EXTENSION = ".elf";
 const SKIPPED_FOLDERS = new Set(["node_modules", OUTPUT_FOLDER]);
 /** Ctrl-C ended QEMU (no guest status). */
 const EXIT_INTERRUPTED = 130;
@@ -59,12 +60,16 @@ const newCommand: Command = async (args, progress) => {
   return 0;
 };
 
+/** Builds one entry module into <its folder>/build/<its name>.elf. */
+function buildEntry(entry: string, progress: Progress): Promise<string> {
+  return buildApp({ entries: [entry], appFolder: dirname(entry), kind: kindOf(entry), progress });
+}
+
 const buildCommand: Command = async (args, progress) => {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
   if (values.help) return help("build");
   if (positionals.length > 1) throw new UsageError("vireo build takes one entry file");
-  const entry = resolveEntry(positionals[0]);
-  await buildApp({ entries: [entry], appFolder: resolve(entry, ".."), kind: kindOf(entry), progress });
+  await buildEntry(resolveEntry(positionals[0]), progress);
   return 0;
 };
 
@@ -77,13 +82,7 @@ const runCommand: Command = async (args, progress) => {
   const settings = machineSettings(values, [DEFAULT_HTTP_FORWARD]);
   requireQemu();
   const given = positionals[0];
-  const kernel =
-    given !== undefined && extname(given) === ".elf"
-      ? resolveEntry(given)
-      : await (async () => {
-          const entry = resolveEntry(given);
-          return buildApp({ entries: [entry], appFolder: resolve(entry, ".."), kind: kindOf(entry), progress });
-        })();
+  const kernel = given !== undefined && extname(given) === KERNEL_EXTENSION ? resolveFile(given) : await buildEntry(resolveEntry(given), progress);
   for (const port of settings.ports) progress(`http://127.0.0.1:${port.host} reaches the guest's port ${port.guest}`);
   progress(`booting ${relative(process.cwd(), kernel)} on ${values.machine ?? DEFAULT_BOARD} (Ctrl-C stops it)`);
   const guest = launch({
@@ -159,9 +158,9 @@ const imageCommand: Command = async (args, progress) => {
   if (values.help) return help("image");
   if (positionals.length > 1) throw new UsageError("vireo image takes one entry file");
   const entry = resolveEntry(positionals[0]);
-  const appFolder = resolve(entry, "..");
+  const appFolder = dirname(entry);
   const kind = kindOf(entry);
-  const kernel = await buildApp({ entries: [entry], appFolder, kind, progress });
+  const kernel = await buildEntry(entry, progress);
   const output = resolve(values.output ?? join(appFolder, OUTPUT_FOLDER, `${kind}.iso`));
   makeIso({ kernel, title: kind, commandLine: values.append ?? "", output, tree: join(appFolder, OUTPUT_FOLDER, `${kind}-iso`) });
   progress(`made ${relative(process.cwd(), output)}`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/paths";
 import { BOARDS } from "../../scripts/machines/boards";
-import { kernelName, resolveEntry } from "../../scripts/vireo/build";
+import { kernelName, resolveEntry, resolveFile } from "../../scripts/vireo/build";
 import { buildCache, ensureBootCopy } from "../../scripts/vireo/cache";
 import { findTestFiles } from "../../scripts/vireo/commands";
 import { boardNamed, deviceArgs, parseDisk, parseNet, parsePort } from "../../scripts/vireo/devices";
@@ -81,6 +81,11 @@ describe("vireo's app folders", () => {
     expect(() => resolveEntry("notes.txt", folder)).toThrow(/not a TypeScript or JavaScript file/);
     writeFileSync(join(folder, "main.ts"), "");
     expect(resolveEntry(undefined, folder)).toBe(join(folder, "main.ts"));
+    // A built kernel is a file to boot, not an entry to build.
+    writeFileSync(join(folder, "main.elf"), "");
+    expect(resolveFile("main.elf", folder)).toBe(join(folder, "main.elf"));
+    expect(() => resolveEntry("main.elf", folder)).toThrow(/not a TypeScript/);
+    expect(() => resolveFile(".", folder)).toThrow(". is not a file");
   });
 
   it("names kernels per app folder and kind", () => {
