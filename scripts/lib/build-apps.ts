@@ -74,8 +74,17 @@ async function bundle(target: KernelBuild): Promise<void> {
   writeFileSync(join(dir, "line-table.c"), lineTableToC(table));
 }
 
-/** The host QuickJS compiler the bytecode step uses (built once per build folder). */
-export function buildCompiler(buildDir: string, quickjsDir: string, bootDir = BOOT_DIR): void {
+/** Says what a long step is doing. */
+export type Progress = (line: string) => void;
+
+const consoleProgress: Progress = (line) => console.log(`vireo: ${line}`);
+
+/**
+ * The host QuickJS compiler the bytecode step uses (built once per build folder); the first
+ * build of a folder also compiles the engine and the kernel's native objects, which `progress` announces.
+ */
+export function buildCompiler(buildDir: string, quickjsDir: string, bootDir: string, progress: Progress): void {
+  if (!existsSync(join(buildDir, "host", "jsc"))) progress("building the engine and the kernel's native objects (first build only; a minute or two)");
   run("make", [...makeArgs({ name: "jsc", entries: [], buildDir, quickjsDir, bootDir, sourceRoot: ROOT }), "jsc"], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -89,7 +98,7 @@ export async function buildKernel(target: KernelBuild): Promise<string> {
 }
 
 export async function buildApps(apps: string[]): Promise<void> {
-  buildCompiler(BUILD_DIR, QUICKJS_DIR);
+  buildCompiler(BUILD_DIR, QUICKJS_DIR, BOOT_DIR, consoleProgress);
   for (const app of apps) {
     const entry = join(IMAGES_DIR, app, "main.ts");
     if (!existsSync(entry)) throw new Error(`no app named "${app}" (expected ${entry})`);

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { buildCompiler, buildKernel } from "../lib/build-apps";
+import { buildCompiler, buildKernel, type Progress } from "../lib/build-apps";
 import { ensureDebianPackages, ensureQuickJs } from "../lib/setup-steps";
 import { buildCache, ensureBootCopy } from "./cache";
 import { UsageError, VireoError } from "./errors";
@@ -14,8 +14,6 @@ export const DEFAULT_ENTRY = "main.ts";
 export const OUTPUT_FOLDER = "build";
 const HASH_CHARS = 10;
 const MS_PER_S = 1000;
-
-export type Progress = (line: string) => void;
 
 /** A file named on the command line (default ./main.ts), checked to exist. */
 export function resolveFile(given: string | undefined, cwd = process.cwd()): string {
@@ -63,11 +61,8 @@ export async function buildApp({ entries, appFolder, kind, progress }: AppBuildO
   const started = Date.now();
   ensureToolchain(progress);
   const cache = buildCache();
-  if (!existsSync(join(cache.buildDir, "host", "jsc"))) {
-    progress("building the engine and the kernel's native objects (first build only; a minute or two)");
-  }
   ensureBootCopy(cache);
-  buildCompiler(cache.buildDir, cache.quickjsDir, cache.bootDir);
+  buildCompiler(cache.buildDir, cache.quickjsDir, cache.bootDir, progress);
   let built: string;
   try {
     built = await buildKernel({ name: kernelName(appFolder, kind), entries, buildDir: cache.buildDir, quickjsDir: cache.quickjsDir, bootDir: cache.bootDir, sourceRoot: appFolder });
