@@ -1,9 +1,10 @@
 // What a new user does, as the README's "Write your own app" section says it: the packed
 // package installed into an empty folder, `vireo new`, `vireo build`, `vireo run` with a port
-// forward answering HTTP, and `vireo test` passing. The README's command lines run as they
-// stand; only the tarball path and the host port are this run's own.
+// forward answering HTTP, and `vireo test` passing (then failing, once a failing test is added).
+// The README's command lines run as they stand; only the tarball path and the host port are
+// this run's own.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -92,6 +93,13 @@ it("takes a new user from an empty folder to an app answering HTTP and passing i
       }
     }
   }
+  // What CI sees when a test fails: TAP naming it, the tally, a non-zero status.
+  writeFileSync(join(cwd, "broken.test.ts"), 'import { assert, test } from "vireo/test";\ntest("sums", () => assert.equal(1 + 1, 3));\n');
+  const failing = spawnSync("npx", ["vireo", "test"], { cwd, env, encoding: "utf8" });
+  expect(failing.stdout).toContain("not ok - sums: expected 3, got 2\n");
+  expect(failing.stdout).toMatch(/\n3 passed, 1 failed\n$/);
+  expect(failing.stderr).toContain("vireo: tests failed on pc");
+  expect(failing.status).toBe(1);
   // Each of the user's steps ran.
   expect(seen).toEqual([
     `npm install ${tarball}`,
