@@ -1,6 +1,7 @@
 /**
  * The Node-like globals the kernel start-up installs for guest code, which is compiled against
- * the ES2020 library only. Implementations: kernel/console, kernel/event-loop.ts, kernel/text-encoding.ts.
+ * the ES2020 library only. Implementations: kernel/console, kernel/event-loop.ts, kernel/text-encoding.ts,
+ * kernel/web/.
  */
 
 interface Console {
@@ -70,8 +71,16 @@ interface Performance {
 }
 declare var performance: Performance;
 
+type AbortSignal = import("../kernel/web/abort").AbortSignal;
+declare var AbortSignal: typeof import("../kernel/web/abort").AbortSignal;
+type AbortController = import("../kernel/web/abort").AbortController;
+declare var AbortController: typeof import("../kernel/web/abort").AbortController;
+declare function structuredClone<T>(value: T): T;
+
 /** Present once a virtio-rng device is up (runtime/devices.ts). */
 interface Crypto {
   getRandomValues<T extends ArrayBufferView>(array: T): T;
+  /** A random version 4 UUID. */
+  randomUUID(): string;
 }
 declare var crypto: Crypto | undefined;

@@ -1,7 +1,7 @@
 /**
  * The first module of every image (the build evaluates it before the app's own modules): installs
  * the Node-like globals (console, timers, queueMicrotask, TextEncoder/TextDecoder,
- * performance.now), engine fixes, and wires the event loop, device interrupts and the
+ * performance.now, AbortController/AbortSignal, structuredClone), engine fixes, and wires the event loop, device interrupts and the
  * uncaught-error report into the native kernel.
  */
 import { CommandLine } from "./command-line";
@@ -16,6 +16,8 @@ import type { Platform } from "./platform";
 import { installPolyfills } from "./polyfills/index";
 import { formatUncaught, mapStack } from "./stack-trace";
 import { TextDecoder, TextEncoder } from "./text-encoding";
+import { AbortController, AbortSignal } from "./web/abort";
+import { structuredClone } from "./web/structured-clone";
 
 /** When the prelude's own code began (its imports evaluate just before it): the first TypeScript. */
 const preludeStartNs = nativePlatform.monotonicNs();
@@ -69,6 +71,11 @@ Object.assign(globals, {
   queueMicrotask: loop.queueMicrotask,
   TextEncoder,
   TextDecoder,
+  AbortController,
+  AbortSignal,
+  structuredClone,
+  // Defined (as undefined) until a virtio-rng is up, so `crypto !== undefined` is the test for it.
+  crypto: undefined,
   performance: { now: () => nativePlatform.monotonicNs() / NS_PER_MS, timeOrigin: nativePlatform.wallClockMs() },
 });
 const pci = new PortPciConfig(nativePlatform.ports);

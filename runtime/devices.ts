@@ -2,8 +2,8 @@
  * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console), enumerates PCI,
  * probes every virtio function and prints the boot report (one line per PCI function, one per
  * virtio device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
- * crypto.getRandomValues; console ports open by name (runtime/ports), and the kernel console is
- * mirrored to one when the command line asks (`console.mirror=`).
+ * crypto.getRandomValues and crypto.randomUUID; console ports open by name (runtime/ports), and the
+ * kernel console is mirrored to one when the command line asks (`console.mirror=`).
  */
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
 import { VirtioConsole } from "../drivers/virtio/console/console";
@@ -18,6 +18,7 @@ import type { PciFunction } from "../kernel/pci/device";
 import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
+import { randomUuid } from "./crypto/uuid";
 import { adoptBlockDevices } from "./block/registry";
 import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
 
@@ -48,9 +49,10 @@ export function driverInstances<T>(devices: Pick<Devices, "virtio">, type: new (
   return devices.virtio.filter((d) => d.state === "ready" && d.instance instanceof type).map((d) => d.instance as T);
 }
 
-function installGetRandomValues(rng: VirtioRng): void {
+function installCrypto(rng: VirtioRng): void {
   const getRandomValues = <T extends ArrayBufferView>(array: T): T => rng.getRandomValues(array);
-  Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
+  const randomUUID = (): string => randomUuid((bytes) => rng.getRandomValues(bytes));
+  Object.defineProperty(globalThis, "crypto", { value: { getRandomValues, randomUUID }, configurable: true, writable: true });
 }
 
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
@@ -66,7 +68,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   if (options.print ?? true) for (const line of report) console.log(line);
   const virtio = probe.devices;
   const rng = driverInstances({ virtio }, VirtioRng)[0];
-  if (rng !== undefined) installGetRandomValues(rng);
+  if (rng !== undefined) installCrypto(rng);
   const disks = adoptBlockDevices(virtio, system.loop);
   const consoles = driverInstances({ virtio }, VirtioConsole);
   adoptConsoles(consoles);

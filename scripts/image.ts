@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApps } from "./lib/build-apps";
 import { makeIso } from "./lib/iso";
-import { IMAGES_DIR } from "./lib/paths";
+import { appDir, IMAGES_DIR, kernelPath } from "./lib/paths";
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -14,5 +14,5 @@ const { values, positionals } = parseArgs({
 const app = positionals[0] ?? "demo";
 await buildApps([app]);
 const iso = join(IMAGES_DIR, `${app}.iso`);
-makeIso(app, values.append ?? "", iso);
+makeIso({ kernel: kernelPath(app), title: app, commandLine: values.append ?? "", output: iso, tree: join(appDir(app), "iso") });
 console.log(iso);

@@ -1,8 +1,12 @@
 // Boots a built app in QEMU, serial console on this terminal, and exits with the guest's status.
 // Usage: tsx scripts/run.ts <app> [--append "k=v ..."] [--memory 128M] [--timeout seconds]
 //                                 [--port 8080] [--bare] [-- qemu args]
-// The app's default devices (scripts/machines) are added unless --bare is given.
+// The app's default devices (scripts/machines) are added unless --bare is given; an app never
+// built is built first.
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { buildApps } from "./lib/build-apps";
+import { kernelPath } from "./lib/paths";
 import { machineFor } from "./machines/index";
 import { boot } from "./lib/qemu";
 
@@ -23,6 +27,7 @@ const { values, positionals } = parseArgs({
 });
 
 const app = positionals[0] ?? "demo";
+if (!existsSync(kernelPath(app))) await buildApps([app]);
 const machine = values.bare ? { qemuArgs: [] } : machineFor(app, { httpPort: Number(values.port ?? DEFAULT_HTTP_PORT) });
 if (machine.banner) console.log(machine.banner);
 const result = await boot({

@@ -17,6 +17,19 @@ export interface FetchInit {
   body?: BodyInit | null;
   /** Response head (status line and fields), at most; beyond it fetch rejects. */
   maxHeaderBytes?: number;
+  /**
+   * Aborting it rejects the fetch with the signal's reason and resets the connection; while the
+   * body is read, the reset ends the read with an error.
+   */
+  signal?: FetchSignal | null;
+}
+
+/** The part of AbortSignal fetch uses. */
+export interface FetchSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
 }
 
 export type Fetch = (input: string | URL, init?: FetchInit) => Promise<Response>;
@@ -37,8 +50,42 @@ export function createFetch(stack: NetStack): Fetch {
 
 async function fetchOnce(stack: NetStack, url: URL, init: FetchInit): Promise<Response> {
   if (url.protocol !== "http:") throw new TypeError(`fetch supports http URLs only: ${url.href}`);
+  const signal = init.signal;
+  if (!signal) return exchange(stack, url, init, NO_HOOKS);
+  if (signal.aborted) throw signal.reason;
+  let connection: TcpConnection | undefined;
+  let aborted = false;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      aborted = true;
+      connection?.abort();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    // The signal keeps watching while the body is read; the connection's close lets it go.
+    const hooks: ExchangeHooks = {
+      opened: (opened) => {
+        connection = opened;
+        if (aborted) opened.abort();
+      },
+      closed: () => signal.removeEventListener("abort", onAbort),
+    };
+    exchange(stack, url, init, hooks).then(resolve, reject);
+  });
+}
+
+/** What fetchOnce watches of one exchange's connection. */
+interface ExchangeHooks {
+  opened(connection: TcpConnection): void;
+  closed(): void;
+}
+
+const NO_HOOKS: ExchangeHooks = { opened: () => undefined, closed: () => undefined };
+
+async function exchange(stack: NetStack, url: URL, init: FetchInit, hooks: ExchangeHooks): Promise<Response> {
   const method = (init.method ?? "GET").toUpperCase();
   const connection = await stack.tcp.connect(url.hostname, url.port === "" ? HTTP_DEFAULT_PORT : Number(url.port));
+  hooks.opened(connection);
   try {
     await writeRequest(connection, url, method, init);
     const reader = new ByteReader(() => connection.read());
@@ -46,11 +93,13 @@ async function fetchOnce(stack: NetStack, url: URL, init: FetchInit): Promise<Re
     const framing = responseFraming(method, head);
     if (framing.kind === "none") {
       connection.close();
+      hooks.closed();
       return new Response(null, head);
     }
-    return new Response(closingAfter(messageBody(reader, framing, Number.POSITIVE_INFINITY), connection), head);
+    return new Response(closingAfter(messageBody(reader, framing, Number.POSITIVE_INFINITY), connection, hooks), head);
   } catch (error) {
     connection.abort();
+    hooks.closed();
     throw error;
   }
 }
@@ -90,10 +139,11 @@ function responseFraming(method: string, head: ResponseHead): Framing {
   return length === 0 ? { kind: "none" } : { kind: "length", length };
 }
 
-async function* closingAfter(body: AsyncIterable<Uint8Array>, connection: TcpConnection): AsyncGenerator<Uint8Array> {
+async function* closingAfter(body: AsyncIterable<Uint8Array>, connection: TcpConnection, hooks: ExchangeHooks): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
   } finally {
     connection.close();
+    hooks.closed();
   }
 }

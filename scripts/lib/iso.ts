@@ -2,18 +2,26 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./exec";
-import { appDir, kernelPath } from "./paths";
 
-export function makeIso(app: string, commandLine: string, output: string): void {
-  const tree = join(appDir(app), "iso");
+export interface IsoOptions {
+  readonly kernel: string;
+  /** The GRUB menu entry's name. */
+  readonly title: string;
+  readonly commandLine: string;
+  readonly output: string;
+  /** A scratch folder for the ISO's file tree (emptied first). */
+  readonly tree: string;
+}
+
+export function makeIso({ kernel, title, commandLine, output, tree }: IsoOptions): void {
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, "boot", "grub"), { recursive: true });
-  copyFileSync(kernelPath(app), join(tree, "boot", "kernel.elf"));
+  copyFileSync(kernel, join(tree, "boot", "kernel.elf"));
   writeFileSync(
     join(tree, "boot", "grub", "grub.cfg"),
     `set timeout=0
 set default=0
-menuentry "Vireo ${app}" {
+menuentry "Vireo ${title}" {
   multiboot2 /boot/kernel.elf ${commandLine}
   boot
 }

@@ -1,16 +1,19 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { QUICKJS_FOLDER } from "./setup-steps";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BUILD_DIR = join(ROOT, "build");
 export const CACHE_DIR = join(ROOT, ".cache");
-export const QUICKJS_DIR = join(CACHE_DIR, "quickjs-2021-03-27");
+export const QUICKJS_DIR = join(CACHE_DIR, QUICKJS_FOLDER);
 export const IMAGES_DIR = join(ROOT, "images");
+/** The native sources boot/Makefile builds. */
+export const BOOT_DIR = join(ROOT, "boot");
 
-export function appDir(app: string): string {
-  return join(BUILD_DIR, "apps", app);
+export function appDir(app: string, buildDir = BUILD_DIR): string {
+  return join(buildDir, "apps", app);
 }
 
-export function kernelPath(app: string): string {
-  return join(appDir(app), "kernel.elf");
+export function kernelPath(app: string, buildDir = BUILD_DIR): string {
+  return join(appDir(app, buildDir), "kernel.elf");
 }

@@ -4,7 +4,10 @@ import { spawn } from "node:child_process";
 import { kernelPath } from "./paths";
 
 export interface BootOptions {
-  app: string;
+  /** An app of this repository (images/<app>), booted from its built kernel... */
+  app?: string;
+  /** ...or a kernel file (`vireo build` output). */
+  kernel?: string;
   /** Boot this ISO instead of the app's kernel with -kernel (the ISO carries its command line). */
   iso?: string;
   /** The kernel command line TypeScript sees as vireoNative.commandLine. */
@@ -32,7 +35,8 @@ const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 export const DEFAULT_MEMORY = "128M";
 
 export function qemuArgs(options: BootOptions): string[] {
-  const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernelPath(options.app), "-append", options.append ?? ""];
+  const kernel = options.kernel ?? kernelPath(options.app ?? "");
+  const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernel, "-append", options.append ?? ""];
   return [
     ...image,
     "-m", options.memory ?? DEFAULT_MEMORY,

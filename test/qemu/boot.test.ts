@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeIso } from "../../scripts/lib/iso";
+import { kernelPath } from "../../scripts/lib/paths";
 import { boot } from "../../scripts/lib/qemu";
 
 const BOOT_TIMEOUT_MS = 60_000;
@@ -47,7 +48,7 @@ describe("the ISO image", () => {
   it("boots through GRUB (multiboot2) with its command line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vireo-iso-"));
     const iso = join(dir, "faults.iso");
-    makeIso("faults", "fault=none from=grub", iso);
+    makeIso({ kernel: kernelPath("faults"), title: "faults", commandLine: "fault=none from=grub", output: iso, tree: join(dir, "tree") });
     const result = await boot({ app: "faults", iso, timeoutMs: BOOT_TIMEOUT_MS });
     rmSync(dir, { recursive: true, force: true });
     expect(result.status, result.output).toBe(0);

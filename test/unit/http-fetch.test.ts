@@ -3,6 +3,7 @@ import { createFetch } from "../../runtime/http/fetch";
 import { Response } from "../../runtime/http/response";
 import { serve, type ServeOptions } from "../../runtime/http/server";
 import type { TcpConnection } from "../../runtime/net/tcp/connection";
+import { AbortController } from "../../kernel/web/abort";
 import { tcpPair } from "../tcp/pair";
 
 const encoder = new TextEncoder();
@@ -113,5 +114,40 @@ describe("http fetch client", () => {
       void connection.read().then(() => connection.write("SPDY/9 200 OK\r\n\r\n"));
     });
     await expect(settle(fetch("http://10.0.2.2/"))).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it("rejects with the signal's reason when it aborts before or while waiting for the response, and resets the connection", async () => {
+    const { pair, fetch, settle } = setup();
+    const already = new AbortController();
+    already.abort("too late");
+    await expect(settle(fetch("http://10.0.2.2/", { signal: already.signal }))).rejects.toBe("too late");
+    let held: TcpConnection | undefined;
+    pair.server.stack.tcp.listen(80, (connection: TcpConnection) => (held = connection));
+    const controller = new AbortController();
+    const pending = fetch("http://10.0.2.2/", { signal: controller.signal });
+    await pair.runUntil(() => held !== undefined);
+    let reset = false;
+    held?.onError(() => (reset = true));
+    controller.abort("user gave up");
+    await expect(settle(pending)).rejects.toBe("user gave up");
+    await pair.runUntil(() => reset);
+    expect(reset).toBe(true);
+  });
+
+  it("lets the signal go once the body has been read, or at once when there is none", async () => {
+    const { fetch, settle } = setup((request) => (request.method === "HEAD" ? new Response(null) : new Response("whole")));
+    const watching = new Set<() => void>();
+    const signal = {
+      aborted: false,
+      reason: undefined,
+      addEventListener: (_: "abort", listener: () => void) => void watching.add(listener),
+      removeEventListener: (_: "abort", listener: () => void) => void watching.delete(listener),
+    };
+    const response = await settle(fetch("http://10.0.2.2/", { signal }));
+    expect(watching.size).toBe(1);
+    expect(await settle(response.text())).toBe("whole");
+    expect(watching.size).toBe(0);
+    await settle(fetch("http://10.0.2.2/", { method: "HEAD", signal }));
+    expect(watching.size).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 // Boots the selftest image and reads its closing `N passed, M failed` line.
 import { boot, type BootOptions, type BootResult } from "../../../scripts/lib/qemu";
+import { testSummary } from "../../../scripts/vireo/summary";
 
 export const SELFTEST_TIMEOUT_MS = 120_000;
 
@@ -9,10 +10,9 @@ export interface SelftestResult extends BootResult {
 }
 
 export function summaryOf(output: string): { passed: number; failed: number } {
-  const lines = output.trimEnd().split("\n");
-  const match = /^(\d+) passed, (\d+) failed$/.exec(lines[lines.length - 1] ?? "");
-  if (!match) throw new Error(`no "N passed, M failed" line at the end of:\n${output}`);
-  return { passed: Number(match[1]), failed: Number(match[2]) };
+  const summary = testSummary(output);
+  if (!summary) throw new Error(`no "N passed, M failed" line at the end of:\n${output}`);
+  return summary;
 }
 
 export async function runSelftest(options: Omit<BootOptions, "app"> = {}): Promise<SelftestResult> {

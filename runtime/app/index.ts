@@ -1,0 +1,67 @@
+/// <reference path="../../boot/platform.d.ts" />
+/// <reference path="../../boot/guest-globals.d.ts" />
+/// <reference path="../../boot/guest-web.d.ts" />
+/**
+ * The app API (`import { serve } from "vireo"`): importing it brings the machine's devices up
+ * (boot report on the console; `crypto` once a virtio-rng is there) and installs the web
+ * platform's HTTP globals. The network comes up on first use by `serve` or `fetch`: DHCP, or
+ * `ip=A/P gw=G dns=D` on the kernel command line (`vireo run --append`).
+ * For full control (own device bring-up, own NetStack) import "vireo/low-level" instead.
+ */
+import { system } from "../../kernel/prelude";
+import type { BlockDevice } from "../block/device";
+import { startDevices } from "../devices";
+import type { KvOpenOptions, KvStore } from "../kv/store";
+import type { NetStack } from "../net/stack";
+import { eventLoopScheduler, systemRandom } from "../services";
+import { installHttpGlobals, networkFetch } from "./globals";
+import { AppMachine } from "./machine";
+import { serveOn, type AppServeOptions, type AppServer, type Handler } from "./server";
+
+const machine = new AppMachine({
+  startDevices: () => startDevices(system),
+  commandLine: system.commandLine.text,
+  scheduler: eventLoopScheduler(system.platform),
+  randomFor: systemRandom,
+});
+
+installHttpGlobals();
+Object.assign(globalThis, { fetch: networkFetch(() => machine.network()) });
+machine.devices();
+
+/** Answers HTTP requests with `handler` (or `options.fetch`) on port 80 (or `options.port`). */
+export function serve(handler: Handler | AppServeOptions): AppServer {
+  return serveOn(() => machine.network(), handler);
+}
+
+/** The disk with `serial` (`vireo run --disk FILE,serial=NAME`), or the first disk. */
+export function openDisk(serial?: string): BlockDevice {
+  return machine.openDisk(serial);
+}
+
+/** The key-value store on a disk (see openDisk); a blank disk becomes an empty store. */
+export function openKv(serial?: string, options?: KvOpenOptions): Promise<KvStore> {
+  return machine.openKv(serial, options);
+}
+
+/** The configured network stack (UDP, TCP, DNS, ping) for what serve and fetch do not cover. */
+export function network(): Promise<NetStack> {
+  return machine.network();
+}
+
+/** The kernel command line (`vireo run --append "k=v flag"`). */
+export const commandLine = system.commandLine;
+
+/** Ends the machine with `status` (the exit status `vireo run` returns). */
+export function exit(status: number): never {
+  return system.platform.exit(status);
+}
+
+export { AppError, type AppErrorCode } from "./errors";
+export type { AppServeOptions, AppServer, Handler, ListenInfo } from "./server";
+export type { BlockDevice } from "../block/device";
+export { BlockRequestError } from "../../drivers/block-driver";
+export { BlockOfflineError, BlockTimeoutError } from "../block/errors";
+export { KvError, type KvErrorCode } from "../kv/errors";
+export { KvStore, type KvOpenOptions, type KvStats } from "../kv/store";
+export { Sha256, sha256Hex } from "../crypto/sha256";
