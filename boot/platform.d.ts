@@ -97,6 +97,9 @@ interface VireoNative {
   copySum16(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, length: number, sum: number): number;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
+  /** The page allocator's free and managed 4 KiB pages (cheap, unlike memoryUsage). */
+  freePages(): number;
+  totalPages(): number;
 }
 
 declare const vireoNative: VireoNative;

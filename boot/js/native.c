@@ -200,6 +200,14 @@ static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int ar
   return result;
 }
 
+static JSValue native_free_pages(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)pages_free_count());
+}
+
+static JSValue native_total_pages(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)pages_total_count());
+}
+
 /* The bytes a typed array covers; NULL (with a pending exception) when it is not one. */
 static uint8_t *typed_array_bytes(JSContext *ctx, JSValueConst value, size_t *length, size_t *element_size) {
   size_t offset, buffer_length;
@@ -305,6 +313,8 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("setUncaughtHook", 1, native_set_uncaught_hook),
     JS_CFUNC_DEF("sourceLine", 1, native_source_line),
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
+    JS_CFUNC_DEF("freePages", 0, native_free_pages),
+    JS_CFUNC_DEF("totalPages", 0, native_total_pages),
     JS_CFUNC_DEF("isClassConstructor", 1, native_is_class_constructor),
     JS_CFUNC_DEF("takeInterrupts", 1, native_take_interrupts),
     JS_CFUNC_DEF("sum16", 4, native_sum16),
