@@ -49,6 +49,11 @@ export class SimMemory {
     detach(region.buffer);
   }
 
+  /** Bytes in live allocations. */
+  get allocatedBytes(): number {
+    return this.regions.reduce((sum, region) => sum + region.size, 0);
+  }
+
   /** A view of [physical, +length) if it lies wholly inside one live allocation. */
   bytes(physical: number, length: number): Uint8Array | undefined {
     const region = this.find(physical, length);
