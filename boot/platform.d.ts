@@ -45,6 +45,11 @@ interface VireoNative {
    */
   dmaAlloc(size: number, align: number, limit: number): number;
   dmaFree(address: number, size: number): void;
+  /**
+   * `count` contiguous 4 KiB pages below 4 GiB, neither zeroed nor mapped for TypeScript (memory
+   * lent away, a balloon's); freed with dmaFree. Throws a RangeError when no such run is free.
+   */
+  pagesTake(count: number): number;
   /** Detaches an ArrayBuffer so that it can no longer reach memory that is being freed. */
   detachBuffer(buffer: ArrayBuffer): void;
 

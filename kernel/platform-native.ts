@@ -35,6 +35,10 @@ export const nativePlatform: Platform = {
     native.detachBuffer(region.buffer);
     native.dmaFree(region.physical, region.size);
   },
+  takePages: native.pagesTake,
+  returnPages(physical: number, count: number): void {
+    native.dmaFree(physical, count * PAGE_SIZE);
+  },
   barrier: native.memoryBarrier,
   monotonicNs: native.monotonicNs,
   wallClockMs: native.wallClockMs,

@@ -120,6 +120,14 @@ static JSValue native_dma_alloc(JSContext *ctx, JSValueConst this_val, int argc,
   return JS_NewFloat64(ctx, (double)address);
 }
 
+static JSValue native_pages_take(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint64_t count;
+  if (to_u64(ctx, &count, argv[0])) return JS_EXCEPTION;
+  uint64_t address = count ? pages_take(count) : 0;
+  if (!address) return JS_ThrowRangeError(ctx, "no run of %lu free pages", count);
+  return JS_NewFloat64(ctx, (double)address);
+}
+
 static JSValue native_dma_free(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   uint64_t address, size;
   if (to_u64(ctx, &address, argv[0]) || to_u64(ctx, &size, argv[1])) return JS_EXCEPTION;
@@ -302,6 +310,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("physicalView", 2, native_physical_view),
     JS_CFUNC_DEF("dmaAlloc", 3, native_dma_alloc),
     JS_CFUNC_DEF("dmaFree", 2, native_dma_free),
+    JS_CFUNC_DEF("pagesTake", 1, native_pages_take),
     JS_CFUNC_DEF("detachBuffer", 1, native_detach_buffer),
     JS_CFUNC_DEF("memoryBarrier", 0, native_memory_barrier),
     JS_CFUNC_DEF("monotonicNs", 0, native_monotonic_ns),
