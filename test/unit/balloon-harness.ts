@@ -20,6 +20,8 @@ export interface BalloonRigOptions {
   readonly model?: BalloonModelOptions;
   readonly pci?: Partial<Omit<VirtioPciOptions, "device">>;
   readonly driver?: Omit<VirtioBalloonOptions, "pages" | "pressure">;
+  /** false probes without the interrupt router: the device is polled. */
+  readonly interrupts?: boolean;
 }
 
 export function balloonMachine(options: BalloonRigOptions = {}) {
@@ -38,7 +40,7 @@ export function balloonMachine(options: BalloonRigOptions = {}) {
   addVirtioPci(machine, model, { device: BALLOON_SLOT, layout: "modern", msixVectors: 8, ...options.pci });
   const registry = new VirtioDriverRegistry();
   registry.register(createVirtioBalloonDriver({ pages, pressure, minFreeBytes: 0, ...options.driver }));
-  const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: router }).devices;
+  const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: options.interrupts === false ? undefined : router }).devices;
   if (probed.state !== "ready") throw new Error(`${probed.name}: ${probed.error?.message ?? probed.state}`);
   const balloon = probed.instance as VirtioBalloon;
 

@@ -2,9 +2,10 @@
 // the balloon first), the memory-pressure hook itself, free page reporting, and the queue numbering.
 import { describe, expect, it } from "vitest";
 import { balloonQueues } from "../../drivers/virtio/balloon/layout";
+import { DevicePlatform } from "../../drivers/virtio/device-platform";
 import { MemoryPressure, allocateReclaiming } from "../../kernel/memory-pressure";
 import { PAGE_SIZE } from "../../kernel/platform";
-import { SIM_DMA_CAPACITY } from "../sim/machine";
+import { SIM_DMA_CAPACITY, SimMachine } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { VIRTIO_BALLOON_F } from "../sim/virtio/spec/balloon";
 import { featureBit, featureMask } from "../sim/virtio/spec/feature-bits";
@@ -112,6 +113,22 @@ describe("MemoryPressure", () => {
     expect(allocateReclaiming(pressure, PAGE_SIZE, allocate)).toBe(2);
     expect(() => allocateReclaiming(new MemoryPressure(), PAGE_SIZE, () => { throw new RangeError("none"); })).toThrow("none");
     expect(() => allocateReclaiming(pressure, PAGE_SIZE, () => { throw new TypeError("bad"); })).toThrow(TypeError);
+  });
+});
+
+describe("page runs taken through a device", () => {
+  it("are recorded until given back, in any whole pages, and the rest goes back at teardown", () => {
+    const machine = new SimMachine();
+    const platform = new DevicePlatform(machine);
+    const run = platform.takePages(8);
+    expect(machine.memory.allocatedBytes).toBe(8 * PAGE_SIZE);
+    platform.returnPages(run + 2 * PAGE_SIZE, 3);
+    expect(machine.memory.allocatedBytes).toBe(5 * PAGE_SIZE);
+    expect(machine.memory.bytes(run + 2 * PAGE_SIZE, PAGE_SIZE)).toBeUndefined();
+    expect(() => platform.returnPages(run + 2 * PAGE_SIZE, 1)).toThrow(RangeError);
+    expect(() => machine.takePages(0)).toThrow(RangeError);
+    platform.freeAll();
+    expect(machine.memory.allocatedBytes).toBe(0);
   });
 });
 

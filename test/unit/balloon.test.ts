@@ -161,3 +161,20 @@ describe("virtio-balloon statistics", () => {
     assertNoViolations(rig.machine.violations);
   });
 });
+
+describe("virtio-balloon without interrupts", () => {
+  it("is driven by poll(): configuration changes and acknowledgements", () => {
+    const rig = balloonMachine({ model: { features: STATS_ONLY }, interrupts: false });
+    expect(rig.balloon.interruptMode).toBe("polling");
+    rig.model.setTarget(300);
+    expect(rig.model.balloon.size).toBe(0);
+    rig.balloon.poll();
+    expect(rig.model.balloon.size).toBeGreaterThan(0);
+    for (let i = 0; i < 10 && rig.model.actual !== 300; i++) rig.balloon.poll();
+    expect(rig.model.actual).toBe(300);
+    rig.model.setTarget(0);
+    for (let i = 0; i < 10 && rig.model.actual !== 0; i++) rig.balloon.poll();
+    expect(rig.model.balloon.size).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+});

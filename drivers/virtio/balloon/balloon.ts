@@ -1,6 +1,6 @@
 import { DmaSlab } from "../../../kernel/dma";
 import { machineMemoryPressure, type MemoryPressure, type PageCounts } from "../../../kernel/memory-pressure";
-import type { DmaRegion, Platform } from "../../../kernel/platform";
+import type { Platform } from "../../../kernel/platform";
 import type { VirtioDevice } from "../device";
 import type { VirtioInterruptMode } from "../interrupts";
 import { Completion, type Virtqueue } from "../ring/virtqueue";
@@ -54,14 +54,20 @@ export interface BalloonState {
   readonly oomDeflated: number;
 }
 
+/** Whole pages taken from the allocator as one run (or what is left of one). */
+interface PageRun {
+  readonly physical: number;
+  count: number;
+}
+
 /**
- * One slot of an inflate or deflate queue: a buffer of page frame numbers and the pages it names
- * (inflate: pages that join the balloon on acknowledgement; deflate under MUST_TELL_HOST: pages
- * that go back to the allocator on acknowledgement).
+ * One slot of an inflate or deflate queue: a buffer of page frame numbers and the runs it names
+ * (inflate: runs that join the balloon on acknowledgement; deflate under MUST_TELL_HOST: runs that
+ * go back to the allocator on acknowledgement), `count` pages in all.
  */
 interface PfnSlot {
   readonly view: DataView;
-  readonly pages: DmaRegion[];
+  readonly runs: PageRun[];
   count: number;
 }
 
@@ -95,8 +101,9 @@ export class VirtioBalloon {
   private readonly pfnSlab: DmaSlab;
   private readonly statsSlab: DmaSlab | undefined;
   private readonly statsView: DataView | undefined;
-  /** Acknowledged balloon pages; deflating takes the newest first. */
-  private readonly held: DmaRegion[] = [];
+  /** Acknowledged balloon pages, as runs; deflating takes the newest first. */
+  private readonly held: PageRun[] = [];
+  private heldPages = 0;
   private readonly unregisterReclaimer: (() => void) | undefined;
   private requested = 0;
   private actual = 0;
@@ -108,7 +115,10 @@ export class VirtioBalloon {
   private busy = false;
   private stopped = false;
 
-  constructor(device: VirtioDevice, options: VirtioBalloonOptions) {
+  constructor(
+    private readonly device: VirtioDevice,
+    options: VirtioBalloonOptions,
+  ) {
     this.platform = device.platform;
     this.transport = device.transport;
     this.pages = options.pages;
@@ -166,8 +176,12 @@ export class VirtioBalloon {
     this.adjust();
   }
 
-  /** Polled devices: completions on every queue, then the configuration. */
+  /**
+   * A device without interrupts (mmio, or probed without a router) is driven by its owner calling
+   * this: a configuration change, then completions on every queue.
+   */
   poll(): void {
+    this.device.checkConfig();
     for (const queue of [this.inflateQueue, this.deflateQueue, this.statsQueue, this.reporter?.queue]) if (queue !== undefined) this.onQueue(queue.index);
   }
 
@@ -203,7 +217,7 @@ export class VirtioBalloon {
   private adjust(): void {
     if (this.stopped || this.busy) return;
     this.whileBusy(() => {
-      const inBalloon = this.held.length + this.inflating;
+      const inBalloon = this.heldPages + this.inflating;
       if (this.requested > inBalloon) {
         if (this.deflating === 0) this.inflate(this.requested - inBalloon);
       } else {
@@ -214,20 +228,22 @@ export class VirtioBalloon {
   }
 
   private inflate(wanted: number): void {
-    const spare = Math.max(0, this.pages.freePages() - this.floorPages);
+    const spare = Math.max(0, Math.floor(this.pages.freePages()) - this.floorPages);
     let remaining = Math.min(wanted, spare);
     this.bounded = remaining < wanted;
     let posted = false;
     while (remaining > 0 && this.freeInflateSlots.length > 0) {
       const index = this.freeInflateSlots[this.freeInflateSlots.length - 1];
       const slot = this.inflateSlots[index];
-      slot.count = 0;
-      while (slot.count < remaining && slot.count < this.pfnsPerBuffer) {
-        const page = this.takePage();
-        if (page === undefined) break;
-        slot.view.setUint32(slot.count * PFN_BYTES, pageFrameNumber(page.physical), true);
-        slot.pages.push(page);
-        slot.count++;
+      const fill = Math.min(remaining, this.pfnsPerBuffer);
+      let runPages = fill;
+      while (slot.count < fill) {
+        const run = this.takeRun(Math.min(runPages, fill - slot.count));
+        if (run === undefined) break;
+        for (let i = 0; i < run.count; i++) slot.view.setUint32((slot.count + i) * PFN_BYTES, pageFrameNumber(run.physical) + i, true);
+        slot.runs.push(run);
+        slot.count += run.count;
+        runPages = run.count;
       }
       if (slot.count === 0) {
         this.bounded = true;
@@ -242,33 +258,41 @@ export class VirtioBalloon {
     if (posted) this.inflateQueue.kick();
   }
 
-  /** A page out of the allocator, or undefined when it has none (never deflating the balloon for it). */
-  private takePage(): DmaRegion | undefined {
-    try {
-      return this.platform.allocDma(BALLOON_PAGE_SIZE);
-    } catch (cause) {
-      if (cause instanceof RangeError) return undefined;
-      throw cause;
+  /** A run of up to `count` pages out of the allocator (smaller when memory is fragmented), or undefined when it has none. */
+  private takeRun(count: number): PageRun | undefined {
+    for (let pages = count; ; pages = Math.ceil(pages / 2)) {
+      try {
+        return { physical: this.platform.takePages(pages), count: pages };
+      } catch (cause) {
+        if (!(cause instanceof RangeError)) throw cause;
+        if (pages === 1) return undefined;
+      }
     }
   }
 
   /** Names up to `wanted` acknowledged pages on the deflateq; returns how many went back to the allocator now. */
   private deflate(wanted: number): number {
-    let remaining = Math.min(wanted, this.held.length);
+    let remaining = Math.min(wanted, this.heldPages);
     let released = 0;
     let posted = false;
     while (remaining > 0 && this.freeDeflateSlots.length > 0) {
       const index = this.freeDeflateSlots.pop() as number;
       const slot = this.deflateSlots[index];
-      slot.count = Math.min(remaining, this.pfnsPerBuffer);
-      for (let i = 0; i < slot.count; i++) {
-        const page = this.held.pop() as DmaRegion;
-        slot.view.setUint32(i * PFN_BYTES, pageFrameNumber(page.physical), true);
+      const fill = Math.min(remaining, this.pfnsPerBuffer);
+      while (slot.count < fill) {
+        const top = this.held[this.held.length - 1];
+        const pages = Math.min(top.count, fill - slot.count);
+        top.count -= pages;
+        if (top.count === 0) this.held.pop();
+        const physical = top.physical + top.count * BALLOON_PAGE_SIZE;
+        for (let i = 0; i < pages; i++) slot.view.setUint32((slot.count + i) * PFN_BYTES, pageFrameNumber(physical) + i, true);
+        slot.count += pages;
         // Without MUST_TELL_HOST the pages may be used before the device acknowledges (5.5.6).
-        if (this.mustTellHost) slot.pages.push(page);
-        else this.platform.freeDma(page);
+        if (this.mustTellHost) slot.runs.push({ physical, count: pages });
+        else this.platform.returnPages(physical, pages);
       }
       this.publish(this.deflateQueue, index, slot);
+      this.heldPages -= slot.count;
       this.deflating += slot.count;
       remaining -= slot.count;
       if (!this.mustTellHost) released += slot.count;
@@ -293,9 +317,10 @@ export class VirtioBalloon {
     while (this.inflateQueue.nextCompletion() === Completion.Taken) {
       const index = this.inflateQueue.completedToken as number;
       const slot = this.inflateSlots[index];
-      for (const page of slot.pages) this.held.push(page);
+      for (const run of slot.runs) this.held.push(run);
+      this.heldPages += slot.count;
       this.inflating -= slot.count;
-      slot.pages.length = 0;
+      slot.runs.length = 0;
       slot.count = 0;
       this.freeInflateSlots.push(index);
       taken++;
@@ -308,9 +333,9 @@ export class VirtioBalloon {
     while (this.deflateQueue.nextCompletion() === Completion.Taken) {
       const index = this.deflateQueue.completedToken as number;
       const slot = this.deflateSlots[index];
-      for (const page of slot.pages) this.platform.freeDma(page);
+      for (const run of slot.runs) this.platform.returnPages(run.physical, run.count);
       this.deflating -= slot.count;
-      slot.pages.length = 0;
+      slot.runs.length = 0;
       slot.count = 0;
       this.freeDeflateSlots.push(index);
       taken++;
@@ -342,7 +367,7 @@ export class VirtioBalloon {
 
   /** `actual`: pages in the balloon as far as the device has acknowledged (deflates not yet acknowledged count). */
   private updateActual(): void {
-    const actual = this.held.length + this.deflating;
+    const actual = this.heldPages + this.deflating;
     if (actual === this.actual || this.stopped) return;
     this.actual = actual;
     this.transport.writeConfig(BALLOON_CONFIG.actual, actual);
@@ -382,7 +407,7 @@ export class VirtioBalloon {
     const slots: PfnSlot[] = [];
     for (let i = 0; i < count; i++) {
       const bytes = this.pfnSlab.bytes(first + i);
-      slots.push({ view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pages: [], count: 0 });
+      slots.push({ view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), runs: [], count: 0 });
     }
     return slots;
   }
