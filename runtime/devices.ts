@@ -1,9 +1,11 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net), enumerates PCI, probes
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net, balloon), enumerates PCI, probes
  * every virtio function and prints the boot report (one line per PCI function, one per virtio
  * device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
- * crypto.getRandomValues.
+ * crypto.getRandomValues. A virtio-balloon follows its host's target on its own.
  */
+import { VirtioBalloon } from "../drivers/virtio/balloon/balloon";
+import { registerVirtioBalloonDriver } from "../drivers/virtio/balloon/driver";
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
@@ -12,6 +14,7 @@ import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry"
 import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
+import { nativePageCounts } from "../kernel/platform-native";
 import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
@@ -29,6 +32,7 @@ export interface Devices {
   readonly rng?: VirtioRng;
   readonly disks: readonly BlockDevice[];
   readonly nics: readonly VirtioNet[];
+  readonly balloon?: VirtioBalloon;
 }
 
 export interface DeviceOptions {
@@ -53,6 +57,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const interrupts = options.interrupts ?? true;
   registerVirtioBlkDriver({ interrupts });
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
+  registerVirtioBalloonDriver({ pages: nativePageCounts });
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
   const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
@@ -62,5 +67,5 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installGetRandomValues(rng);
   const disks = adoptBlockDevices(virtio, system.loop);
-  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet) };
+  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), balloon: driverInstances({ virtio }, VirtioBalloon)[0] };
 }
