@@ -181,3 +181,10 @@ describe("balloon queue numbering", () => {
     expect(balloonQueues(all, 0n, () => true)).toEqual({ inflate: 0, deflate: 1, stats: undefined, reporting: undefined });
   });
 });
+
+describe("free page reporting options", () => {
+  it("refuse a range that is not whole pages, failing only the device", () => {
+    const rig = () => balloonMachine({ driver: { reporting: { rangeBytes: 6000 } } });
+    expect(rig).toThrow(/reporting-range/);
+  });
+});

@@ -19,7 +19,7 @@ export interface VirtioBalloonOptions {
   readonly minFreeBytes?: number;
   /** Page frame numbers per inflate or deflate buffer (default 256, one KiB). */
   readonly pfnsPerBuffer?: number;
-  /** Inflate and deflate buffers in flight per queue (default 4). */
+  /** Inflate and deflate buffers in flight per queue (default 16). */
   readonly buffersPerQueue?: number;
   /** With PAGE_REPORTING negotiated: how free memory is reported. */
   readonly reporting?: FreePageReportingOptions;
@@ -27,7 +27,7 @@ export interface VirtioBalloonOptions {
 
 export const DEFAULT_MIN_FREE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_PFNS_PER_BUFFER = 256;
-const DEFAULT_BUFFERS_PER_QUEUE = 4;
+const DEFAULT_BUFFERS_PER_QUEUE = 16;
 /** Inflate and deflate rings; buffersPerQueue of their entries are used. */
 const PFN_QUEUE_SIZE = 64;
 /** The statistics queue holds one buffer at a time (5.5.6.3). */
@@ -111,7 +111,7 @@ export class VirtioBalloon {
   private deflating = 0;
   private bounded = false;
   private oomDeflated = 0;
-  /** Set while the balloon itself is changing: an allocation failing then must not deflate it. */
+  /** Set while the balloon itself is changing (adjusting, or deflating for the allocator). */
   private busy = false;
   private stopped = false;
 
@@ -152,10 +152,8 @@ export class VirtioBalloon {
 
   /** After DRIVER_OK: the first statistics buffer, the first free page report, then the device's request. */
   start(): void {
-    this.whileBusy(() => {
-      if (this.statsQueue !== undefined) this.postStats();
-      this.reporter?.report();
-    });
+    if (this.statsQueue !== undefined) this.postStats();
+    this.reporter?.report();
     this.configChanged();
   }
 
@@ -193,17 +191,15 @@ export class VirtioBalloon {
 
   private readonly onQueue = (index: number): void => {
     if (this.stopped) return;
-    this.whileBusy(() => {
-      if (index === this.inflateQueue.index) this.inflateQueue.drain(this.takeInflated);
-      else if (index === this.deflateQueue.index) this.deflateQueue.drain(this.takeDeflated);
-      else if (index === this.statsQueue?.index) this.statsQueue.drain(this.takeStatsRequest);
-      else if (index === this.reporter?.queue.index) this.reporter.collect();
-    });
+    if (index === this.inflateQueue.index) this.inflateQueue.drain(this.takeInflated);
+    else if (index === this.deflateQueue.index) this.deflateQueue.drain(this.takeDeflated);
+    else if (index === this.statsQueue?.index) this.statsQueue.drain(this.takeStatsRequest);
+    else if (index === this.reporter?.queue.index) this.reporter.collect();
     this.updateActual();
     this.adjust();
   };
 
-  /** Runs `work` with the balloon marked busy: an allocation failing meanwhile does not deflate it. */
+  /** Runs `work` with the balloon marked busy: neither `adjust` nor an out-of-memory deflate may start meanwhile. */
   private whileBusy(work: () => void): void {
     this.busy = true;
     try {

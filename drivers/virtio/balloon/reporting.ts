@@ -1,10 +1,11 @@
 import type { PageCounts } from "../../../kernel/memory-pressure";
-import type { DmaRegion, Platform } from "../../../kernel/platform";
+import type { Platform } from "../../../kernel/platform";
+import { VirtioUsageError } from "../errors";
 import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { BALLOON_PAGE_SIZE } from "./constants";
 
 export interface FreePageReportingOptions {
-  /** Bytes of one reported range, a power of two and a multiple of 4096 (default 2 MiB). */
+  /** Bytes of one reported range, whole pages (default 2 MiB). */
   readonly rangeBytes?: number;
   /** Ranges per report at most (default 16; also bounded by the queue). */
   readonly rangesPerReport?: number;
@@ -17,17 +18,18 @@ const REPORT_TOKEN = 0;
 
 /**
  * Free page reporting (VIRTIO_BALLOON_F_PAGE_REPORTING, section 5.5.6.6): free memory is taken out
- * of the allocator in aligned ranges, offered to the device as device-writable buffers (it may
- * discard their contents) and given back to the allocator once the device used them; the guest
- * never reads them meanwhile (PAGE_POISON is not negotiated, so they count as uninitialised, and
- * the allocator zeroes every allocation anyway). One report is in flight at a time, and a report
+ * of the allocator in runs of whole pages (never touched: `takePages` neither maps nor zeroes
+ * them), offered to the device as device-writable buffers (it may discard their contents) and
+ * given back to the allocator once the device used them. PAGE_POISON is not negotiated, so they
+ * count as uninitialised, and the allocator zeroes every allocation anyway. One report is in flight at a time, and a report
  * never takes the guest below the balloon's free-memory floor. Further reports follow memory the
  * guest used and freed again, checked whenever the device asks for statistics.
  */
 export class FreePageReporter {
   private readonly rangeBytes: number;
   private readonly rangesPerReport: number;
-  private readonly ranges: DmaRegion[] = [];
+  /** First physical address of each range in the report in flight. */
+  private readonly ranges: number[] = [];
   private inFlight = false;
   /** The fewest free pages seen since the last report. */
   private lowestFree = 0;
@@ -43,6 +45,9 @@ export class FreePageReporter {
     options: FreePageReportingOptions = {},
   ) {
     this.rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+    if (!(Number.isInteger(this.rangeBytes / BALLOON_PAGE_SIZE) && this.rangeBytes > 0)) {
+      throw new VirtioUsageError(queue.deviceName, "reporting-range", `${this.rangeBytes} bytes is not whole pages`);
+    }
     this.rangesPerReport = Math.min(options.rangesPerReport ?? DEFAULT_RANGES_PER_REPORT, queue.maxChainLength);
   }
 
@@ -59,7 +64,7 @@ export class FreePageReporter {
     if (this.ranges.length === 0) return;
     const queue = this.queue;
     queue.begin();
-    for (const range of this.ranges) queue.addWritable(range.physical, range.size);
+    for (const range of this.ranges) queue.addWritable(range, this.rangeBytes);
     queue.publish(REPORT_TOKEN);
     queue.kick();
     this.inFlight = true;
@@ -84,8 +89,8 @@ export class FreePageReporter {
     let taken = 0;
     while (this.queue.nextCompletion() === Completion.Taken) {
       for (const range of this.ranges) {
-        this.reportedBytes += range.size;
-        this.platform.freeDma(range);
+        this.reportedBytes += this.rangeBytes;
+        this.platform.returnPages(range, this.rangeBytes / BALLOON_PAGE_SIZE);
       }
       this.ranges.length = 0;
       this.inFlight = false;
@@ -95,9 +100,9 @@ export class FreePageReporter {
     return taken;
   };
 
-  private takeRange(): DmaRegion | undefined {
+  private takeRange(): number | undefined {
     try {
-      return this.platform.allocDma(this.rangeBytes, { align: this.rangeBytes });
+      return this.platform.takePages(this.rangeBytes / BALLOON_PAGE_SIZE);
     } catch (cause) {
       if (cause instanceof RangeError) return undefined;
       throw cause;
