@@ -45,6 +45,11 @@ interface VireoNative {
    */
   dmaAlloc(size: number, align: number, limit: number): number;
   dmaFree(address: number, size: number): void;
+  /**
+   * `count` contiguous 4 KiB pages below 4 GiB, neither zeroed nor mapped for TypeScript (memory
+   * lent away, a balloon's); freed with dmaFree. Throws a RangeError when no such run is free.
+   */
+  pagesTake(count: number): number;
   /** Detaches an ArrayBuffer so that it can no longer reach memory that is being freed. */
   detachBuffer(buffer: ArrayBuffer): void;
 
@@ -97,6 +102,9 @@ interface VireoNative {
   copySum16(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, length: number, sum: number): number;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
+  /** The page allocator's free and managed 4 KiB pages (cheap, unlike memoryUsage). */
+  freePages(): number;
+  totalPages(): number;
 }
 
 declare const vireoNative: VireoNative;

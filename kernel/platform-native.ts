@@ -1,5 +1,6 @@
 /** The Platform of the real machine, over the native kernel's primitives. */
 import type { InterruptHardware } from "./irq/hardware";
+import { allocateReclaiming, machineMemoryPressure, type PageCounts } from "./memory-pressure";
 import { FOUR_GIB, PAGE_SIZE, type DmaOptions, type DmaRegion, type Platform } from "./platform";
 
 const native = vireoNative;
@@ -26,12 +27,17 @@ export const nativePlatform: Platform = {
   mapPhysical: native.mapPhysical,
   physicalView: native.physicalView,
   allocDma(size: number, options: DmaOptions = {}): DmaRegion {
-    const physical = native.dmaAlloc(size, options.align ?? PAGE_SIZE, options.limit ?? FOUR_GIB);
+    // DEFLATE_ON_OOM: pages lent to a balloon come back before an allocation is refused.
+    const physical = allocateReclaiming(machineMemoryPressure, size, () => native.dmaAlloc(size, options.align ?? PAGE_SIZE, options.limit ?? FOUR_GIB));
     return { physical, size, buffer: native.physicalView(physical, size) };
   },
   freeDma(region: DmaRegion): void {
     native.detachBuffer(region.buffer);
     native.dmaFree(region.physical, region.size);
+  },
+  takePages: native.pagesTake,
+  returnPages(physical: number, count: number): void {
+    native.dmaFree(physical, count * PAGE_SIZE);
   },
   barrier: native.memoryBarrier,
   monotonicNs: native.monotonicNs,
@@ -46,4 +52,10 @@ export const nativeInterruptHardware: InterruptHardware = {
   localApicId: native.localApicId,
   firstDeviceVector: native.firstDeviceVector,
   takeInterrupts: native.takeInterrupts,
+};
+
+/** The native page allocator's counts (the JS heap and DMA memory both come from it). */
+export const nativePageCounts: PageCounts = {
+  freePages: native.freePages,
+  totalPages: native.totalPages,
 };

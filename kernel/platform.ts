@@ -49,6 +49,14 @@ export interface Platform {
   allocDma(size: number, options?: DmaOptions): DmaRegion;
   /** Frees a region; its buffer is detached and must not be used again. */
   freeDma(region: DmaRegion): void;
+  /**
+   * Takes `count` physically contiguous pages out of the page allocator for memory the guest lends
+   * away (a balloon's): below 4 GiB, no CPU view, contents undefined. RangeError when no such run is
+   * free. Never asks for memory back (no reclaim).
+   */
+  takePages(count: number): number;
+  /** Gives back `count` pages at `physical`: whole pages of runs `takePages` returned. */
+  returnPages(physical: number, count: number): void;
   /** Full fence between CPU memory accesses and device-visible ones. */
   barrier(): void;
   monotonicNs(): number;

@@ -1,10 +1,13 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console), enumerates PCI,
- * probes every virtio function and prints the boot report (one line per PCI function, one per
- * virtio device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
- * crypto.getRandomValues and crypto.randomUUID; console ports open by name (runtime/ports), and the
- * kernel console is mirrored to one when the command line asks (`console.mirror=`).
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console, balloon),
+ * enumerates PCI, probes every virtio function and prints the boot report (one line per PCI
+ * function, one per virtio device, then `virtio-ready N`). Disks become runtime/block devices; a
+ * virtio-rng provides crypto.getRandomValues and crypto.randomUUID; console ports open by name
+ * (runtime/ports), and the kernel console is mirrored to one when the command line asks
+ * (`console.mirror=`); a virtio-balloon follows its host's target on its own.
  */
+import { VirtioBalloon } from "../drivers/virtio/balloon/balloon";
+import { registerVirtioBalloonDriver } from "../drivers/virtio/balloon/driver";
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
 import { VirtioConsole } from "../drivers/virtio/console/console";
 import { createVirtioConsoleDriver } from "../drivers/virtio/console/driver";
@@ -15,6 +18,7 @@ import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry"
 import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
+import { nativePageCounts } from "../kernel/platform-native";
 import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
@@ -35,6 +39,7 @@ export interface Devices {
   readonly disks: readonly BlockDevice[];
   readonly nics: readonly VirtioNet[];
   readonly consoles: readonly VirtioConsole[];
+  readonly balloon?: VirtioBalloon;
 }
 
 export interface DeviceOptions {
@@ -61,6 +66,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioBlkDriver({ interrupts });
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   registerVirtioDriver(createVirtioConsoleDriver({ loop: system.loop, interrupts }));
+  registerVirtioBalloonDriver({ pages: nativePageCounts });
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
   const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
@@ -73,5 +79,6 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const consoles = driverInstances({ virtio }, VirtioConsole);
   adoptConsoles(consoles);
   mirrorConsoleFromCommandLine(system.commandLine, system.consoleOutput);
-  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), consoles };
+  const balloon = driverInstances({ virtio }, VirtioBalloon)[0];
+  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), consoles, balloon };
 }

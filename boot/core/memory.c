@@ -142,10 +142,8 @@ static uint64_t find_run(uint64_t from, uint64_t to, uint64_t count, uint64_t al
   return 0;
 }
 
-uint64_t pages_alloc(uint64_t bytes, uint64_t align, uint64_t limit) {
-  uint64_t count = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-  uint64_t align_pages = align > PAGE_SIZE ? align / PAGE_SIZE : 1;
-  uint64_t limit_pages = limit / PAGE_SIZE;
+/* Marks a free run of `count` pages used and returns its first page; 0 when there is none. */
+static uint64_t claim_run(uint64_t count, uint64_t align_pages, uint64_t limit_pages) {
   if (limit_pages > MAX_PAGES) limit_pages = MAX_PAGES;
   if (!count || count > free_pages) return 0;
   uint64_t first = find_run(search_hint, limit_pages, count, align_pages);
@@ -154,8 +152,20 @@ uint64_t pages_alloc(uint64_t bytes, uint64_t align, uint64_t limit) {
   mark(first, count, 1);
   free_pages -= count;
   search_hint = first + count;
+  return first;
+}
+
+uint64_t pages_alloc(uint64_t bytes, uint64_t align, uint64_t limit) {
+  uint64_t count = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+  uint64_t first = claim_run(count, align > PAGE_SIZE ? align / PAGE_SIZE : 1, limit / PAGE_SIZE);
+  if (!first) return 0;
   zero_memory((void *)(first * PAGE_SIZE), count * PAGE_SIZE);
   return first * PAGE_SIZE;
+}
+
+/* Not zeroed: nothing in the guest reads these pages, and pages_alloc zeroes them when they come back. */
+uint64_t pages_take(uint64_t count) {
+  return claim_run(count, 1, MAX_PAGES) * PAGE_SIZE;
 }
 
 void pages_free(uint64_t address, uint64_t bytes) {

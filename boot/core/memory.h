@@ -14,6 +14,8 @@ uint64_t boot_memory_bytes(void);
 void page_allocator_init(void);
 /* Contiguous zeroed pages aligned to `align` bytes, wholly below `limit`; 0 when none is free. */
 uint64_t pages_alloc(uint64_t bytes, uint64_t align, uint64_t limit);
+/* `count` contiguous pages below 4 GiB, not zeroed (memory lent away); 0 when none is free. */
+uint64_t pages_take(uint64_t count);
 void pages_free(uint64_t address, uint64_t bytes);
 uint64_t pages_free_count(void);
 uint64_t pages_total_count(void);

@@ -120,6 +120,14 @@ static JSValue native_dma_alloc(JSContext *ctx, JSValueConst this_val, int argc,
   return JS_NewFloat64(ctx, (double)address);
 }
 
+static JSValue native_pages_take(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint64_t count;
+  if (to_u64(ctx, &count, argv[0])) return JS_EXCEPTION;
+  uint64_t address = count ? pages_take(count) : 0;
+  if (!address) return JS_ThrowRangeError(ctx, "no run of %lu free pages", count);
+  return JS_NewFloat64(ctx, (double)address);
+}
+
 static JSValue native_dma_free(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   uint64_t address, size;
   if (to_u64(ctx, &address, argv[0]) || to_u64(ctx, &size, argv[1])) return JS_EXCEPTION;
@@ -198,6 +206,14 @@ static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int ar
   JS_SetPropertyStr(ctx, result, "freePages", JS_NewFloat64(ctx, (double)pages_free_count()));
   JS_SetPropertyStr(ctx, result, "totalPages", JS_NewFloat64(ctx, (double)pages_total_count()));
   return result;
+}
+
+static JSValue native_free_pages(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)pages_free_count());
+}
+
+static JSValue native_total_pages(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)pages_total_count());
 }
 
 /* The bytes a typed array covers; NULL (with a pending exception) when it is not one. */
@@ -294,6 +310,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("physicalView", 2, native_physical_view),
     JS_CFUNC_DEF("dmaAlloc", 3, native_dma_alloc),
     JS_CFUNC_DEF("dmaFree", 2, native_dma_free),
+    JS_CFUNC_DEF("pagesTake", 1, native_pages_take),
     JS_CFUNC_DEF("detachBuffer", 1, native_detach_buffer),
     JS_CFUNC_DEF("memoryBarrier", 0, native_memory_barrier),
     JS_CFUNC_DEF("monotonicNs", 0, native_monotonic_ns),
@@ -305,6 +322,8 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("setUncaughtHook", 1, native_set_uncaught_hook),
     JS_CFUNC_DEF("sourceLine", 1, native_source_line),
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
+    JS_CFUNC_DEF("freePages", 0, native_free_pages),
+    JS_CFUNC_DEF("totalPages", 0, native_total_pages),
     JS_CFUNC_DEF("isClassConstructor", 1, native_is_class_constructor),
     JS_CFUNC_DEF("takeInterrupts", 1, native_take_interrupts),
     JS_CFUNC_DEF("sum16", 4, native_sum16),

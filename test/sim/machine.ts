@@ -118,6 +118,16 @@ export class SimMachine implements Platform, InterruptHardware {
     this.memory.free(region);
   }
 
+  /** A run of pages is allocated memory like any other, so a device's accesses to it are checked the same way. */
+  takePages(count: number): number {
+    if (!(Number.isInteger(count) && count > 0)) throw new RangeError(`takePages of ${count} pages`);
+    return this.memory.allocate(count * PAGE_SIZE, PAGE_SIZE, FOUR_GIB).physical;
+  }
+
+  returnPages(physical: number, count: number): void {
+    this.memory.release(physical, count * PAGE_SIZE);
+  }
+
   barrier(): void {}
 
   monotonicNs(): number {

@@ -49,6 +49,31 @@ export class SimMemory {
     detach(region.buffer);
   }
 
+  /**
+   * Frees [physical, +length) out of one live allocation: the rest of it stays allocated (copied to
+   * new buffers), the part freed is detached like a freed region.
+   */
+  release(physical: number, length: number): void {
+    const region = this.find(physical, length);
+    if (region === undefined) throw new Error(`release of 0x${physical.toString(16)}+${length}: not inside one allocation`);
+    const kept: LiveRegion[] = [];
+    const keep = (from: number, to: number): void => {
+      if (to <= from) return;
+      const bytes = region.bytes.slice(from - region.physical, to - region.physical);
+      kept.push({ physical: from, size: to - from, buffer: bytes.buffer, bytes });
+    };
+    keep(region.physical, physical);
+    keep(physical + length, region.physical + region.size);
+    this.free(region);
+    this.regions.push(...kept);
+    this.regions.sort((a, b) => a.physical - b.physical);
+  }
+
+  /** Bytes in live allocations. */
+  get allocatedBytes(): number {
+    return this.regions.reduce((sum, region) => sum + region.size, 0);
+  }
+
   /** A view of [physical, +length) if it lies wholly inside one live allocation. */
   bytes(physical: number, length: number): Uint8Array | undefined {
     const region = this.find(physical, length);
