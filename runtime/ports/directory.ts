@@ -4,6 +4,7 @@
  */
 import type { VirtioConsole } from "../../drivers/virtio/console/console";
 import type { ConsolePort } from "../../drivers/virtio/console/port";
+import { RecoveryBudget } from "../recovery-budget";
 import { PortError } from "./errors";
 import { Port, type PortOwner } from "./port";
 
@@ -23,20 +24,46 @@ export interface PortInfo {
 }
 
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+/** Console device resets allowed in any minute before a console that keeps breaking is dropped. */
+const MAX_RECOVERIES_PER_MINUTE = 5;
 
 /** Takes its port if it is there now. */
 type Waiter = () => void;
 
 class PortDirectory {
+  /** Console devices reset after a broken ring and brought back. */
+  recoveries = 0;
   private readonly consoles: VirtioConsole[] = [];
   private readonly taken = new Set<ConsolePort>();
   private readonly waiters = new Set<Waiter>();
+  private readonly budget = new RecoveryBudget(MAX_RECOVERIES_PER_MINUTE);
 
   adopt(console: VirtioConsole): void {
     if (this.consoles.includes(console)) return;
     this.consoles.push(console);
     console.onPortsChanged = () => this.changed();
+    console.onBroken = () => setTimeout(() => this.recover(console), 0);
     this.changed();
+  }
+
+  /**
+   * A console whose ring broke lost its ports (their readers ended, their writers were refused);
+   * the device is reset and the new instance adopted, so ports opened by name from then on find
+   * the ports the device adds again. Past the budget, or if the reset fails, the console is dropped.
+   */
+  private recover(broken: VirtioConsole): void {
+    const index = this.consoles.indexOf(broken);
+    if (index < 0) return;
+    this.consoles.splice(index, 1);
+    if (!this.budget.take(performance.now())) return;
+    let next: VirtioConsole;
+    try {
+      next = broken.reset();
+    } catch {
+      return;
+    }
+    this.recoveries++;
+    this.adopt(next);
   }
 
   list(): PortInfo[] {
@@ -110,6 +137,11 @@ class PortDirectory {
 const directory = new PortDirectory();
 
 /** Makes the ports of these consoles openable by name (startDevices does it for every console found). */
+/** Console devices reset after a broken ring and brought back. */
+export function consoleRecoveries(): number {
+  return directory.recoveries;
+}
+
 export function adoptConsoles(consoles: readonly VirtioConsole[]): void {
   for (const console of consoles) directory.adopt(console);
 }

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { transmitQueueOf } from "../../drivers/virtio/console/constants";
 import { CommandLine } from "../../kernel/command-line";
 import { ConsoleOutput } from "../../kernel/console/output";
-import { ConsoleMirror, PortError, adoptConsoles, consoleMirror, listPorts, mirrorConsoleFromCommandLine, openPort } from "../../runtime/ports/index";
+import type { VirtioConsole } from "../../drivers/virtio/console/console";
+import { ConsoleMirror, PortError, adoptConsoles, consoleMirror, consoleRecoveries, listPorts, mirrorConsoleFromCommandLine, openPort } from "../../runtime/ports/index";
 import { assertNoViolations } from "../sim/violations";
 import { bytes, consoleRig, sameBytes, text, type ConsoleRig } from "./console-harness";
 
@@ -109,6 +110,28 @@ describe("runtime ports", () => {
     await expect(writing).rejects.toBeInstanceOf(PortError);
     await expect(writing).rejects.toMatchObject({ code: "removed" });
     expect(port.closed).toBe(true);
+  });
+
+  it("a device that needs a reset loses its ports, is reset, and its ports open again by name", async () => {
+    const rig = rigWith("test.recover");
+    const port = await openPort("test.recover");
+    const reading = port.read();
+    const before = consoleRecoveries();
+    rig.model.enterNeedsReset();
+    rig.poll();
+    expect(await reading).toBeUndefined();
+    expect(port.closed).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(consoleRecoveries()).toBe(before + 1);
+    const fresh = rig.device.instance as VirtioConsole;
+    expect(fresh).not.toBe(rig.console);
+    const reopening = openPort("test.recover", { timeoutMs: 5_000 });
+    for (let i = 0; i < 3; i++) fresh.poll();
+    const again = await reopening;
+    rig.model.hostWrite(1, bytes("back"));
+    fresh.poll();
+    expect(text(await again.read() ?? new Uint8Array())).toBe("back");
+    assertNoViolations(rig.machine.violations);
   });
 
   it("closes: the device hears PORT_OPEN 0, reads end, and the port can be opened again", async () => {

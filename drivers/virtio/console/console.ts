@@ -53,7 +53,8 @@ const CONFIG_POLL_INTERVAL_NS = 10_000_000;
  * cannot be added after DRIVER_OK); a port's buffers are allocated when the device first adds it.
  * The device's interrupts wake one loop source, unreferenced unless a user `hold()`s the console,
  * so a console nobody waits on does not keep the machine running. A broken ring or a detach
- * removes every port for good; the device's `recover()` brings a new instance.
+ * removes every port of this instance for good; `onBroken` is told of a broken ring, and `reset()`
+ * brings a new instance, to which the device adds its ports again.
  */
 export class VirtioConsole implements PortControl {
   readonly multiport: boolean;
@@ -67,6 +68,8 @@ export class VirtioConsole implements PortControl {
   lastControlError: VirtioError | undefined;
   /** Called (from the poll) after a port was added, named, nominated console, or removed. */
   onPortsChanged: (() => void) | undefined;
+  /** Told once, possibly from inside the poll, when a queue broke (every port is gone by then). */
+  onBroken: ((error: VirtioRingBrokenError) => void) | undefined;
   private readonly device: VirtioDevice;
   private readonly limits: ConsoleLimits;
   private readonly queues: (Virtqueue<number> | undefined)[] = [];
@@ -213,8 +216,24 @@ export class VirtioConsole implements PortControl {
     if (port !== undefined) this.resize(port, size.cols, size.rows);
   }
 
-  ringBroken(_error: VirtioRingBrokenError): void {
+  ringBroken(error: VirtioRingBrokenError): void {
     this.stop();
+    this.onBroken?.(error);
+  }
+
+  /**
+   * Resets the device and brings it up again under the same driver (`VirtioDevice.recover`): queues
+   * and buffers are made anew and the device adds its ports again. Returns the new instance; this
+   * one stays stopped and calls no hook.
+   */
+  reset(): VirtioConsole {
+    const device = this.device;
+    if (device.instance !== this) throw new VirtioUsageError(device.name, "reset", "this driver instance no longer serves the device");
+    this.onBroken = undefined;
+    this.onPortsChanged = undefined;
+    if (!device.recover()) throw device.error ?? new VirtioUsageError(device.name, "reset", `device is ${device.state}`);
+    if (!(device.instance instanceof VirtioConsole)) throw new VirtioUsageError(device.name, "reset", "device came back without a virtio-console driver");
+    return device.instance;
   }
 
   detach(): void {
