@@ -69,6 +69,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   configMsixVector = VIRTIO_MSI_NO_VECTOR;
   /** MSI-X table size; 0 means vectors are refused. */
   msixVectors = 0;
+  /** Writes to the MSI-X vector registers (configuration and queues), accepted or not. */
+  vectorWrites = 0;
   /** Hold every request in `queue.held` until `releaseHeld`. */
   holdCompletions = false;
   /** With IN_ORDER negotiated on packed rings: one used descriptor for each batch of completions. */
@@ -79,7 +81,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   mode: InterfaceMode = "modern";
   name = "virtio";
   private status = 0;
-  private resetStuck = false;
+  /** Status reads left that show DEVICE_NEEDS_RESET after a reset write (Infinity: the reset never completes). */
+  private resetReadsLeft = 0;
   /** 0 was written to the status and no read has returned 0 since (section 4.1.4.3.2). */
   private resetUnconfirmed = false;
   private readonly violations: ViolationLog;
@@ -138,7 +141,11 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   readStatus(): number {
-    const status = this.resetStuck ? DEVICE_STATUS.DEVICE_NEEDS_RESET : this.status | (this.faults.needsReset ? DEVICE_STATUS.DEVICE_NEEDS_RESET : 0);
+    if (this.resetReadsLeft > 0) {
+      this.resetReadsLeft--;
+      return DEVICE_STATUS.DEVICE_NEEDS_RESET;
+    }
+    const status = this.status | (this.faults.needsReset ? DEVICE_STATUS.DEVICE_NEEDS_RESET : 0);
     if (status === 0) this.resetUnconfirmed = false;
     return status;
   }
@@ -148,7 +155,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
     if (value === 0) {
       this.reset();
       this.faults.needsReset = false;
-      this.resetStuck = this.faults.resetNeverCompletes;
+      this.resetReadsLeft = this.faults.resetNeverCompletes ? Number.POSITIVE_INFINITY : this.faults.resetLateReads;
       this.resetUnconfirmed = true;
       return;
     }
@@ -302,6 +309,7 @@ export abstract class VirtioDeviceModel implements QueueEnv {
 
   /** Vector registers: accepted only below the MSI-X table size (and the refusal fault's limit). */
   acceptVector(vector: number): number {
+    this.vectorWrites++;
     if (vector === VIRTIO_MSI_NO_VECTOR || vector >= Math.min(this.msixVectors, this.faults.refuseVectorsFrom)) return VIRTIO_MSI_NO_VECTOR;
     return this.faults.vectorReadback ?? vector;
   }

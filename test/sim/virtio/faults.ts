@@ -2,6 +2,8 @@
 export interface VirtioFaults {
   /** Status never reads back 0 after a reset write. */
   resetNeverCompletes: boolean;
+  /** Status reads after a reset write that still show DEVICE_NEEDS_RESET before one reads 0 (a slow reset). */
+  resetLateReads: number;
   /** FEATURES_OK is never accepted. */
   refuseFeaturesOk: boolean;
   /** Per-queue maximum sizes reported instead of the real ones (0, non powers of two...). */
@@ -34,6 +36,7 @@ export interface VirtioFaults {
 export function defaultFaults(): VirtioFaults {
   return {
     resetNeverCompletes: false,
+    resetLateReads: 0,
     refuseFeaturesOk: false,
     queueMaxSizes: undefined,
     usedId: "ok",

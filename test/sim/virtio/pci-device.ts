@@ -31,7 +31,9 @@ export interface VirtioPciOptions {
   readonly notifyMultiplier?: number;
   /** MSI-X table size; 0 for none. */
   readonly msixVectors?: number;
-  /** BAR4 (64-bit prefetchable) address. */
+  /** BAR of the modern register windows: 4 as a 64-bit BAR (QEMU's, the default), or 5 as a 32-bit one. */
+  readonly modernBar?: 4 | 5;
+  /** The modern register BAR's address. */
   readonly memBase?: number;
   /** The ISA IRQ (and GSI) firmware routed INTA# to; 10 + slot % 6 by default. */
   readonly interruptLine?: number;
@@ -130,19 +132,21 @@ export function addVirtioPci(machine: SimMachine, model: VirtioDeviceModel, opti
     ];
     const memBase = options.memBase ?? machine.allocateMem(ModernBar.Size);
     bars.modern = memBase;
-    fn.setBar(ModernBar.Index, { kind: "mem64", prefetchable: true, size: ModernBar.Size, base: memBase, registers: dispatch(windows, 0x1000) });
+    const modernBar = options.modernBar ?? ModernBar.Index;
+    const kind = modernBar === ModernBar.Index ? "mem64" : "mem32";
+    fn.setBar(modernBar, { kind, prefetchable: true, size: ModernBar.Size, base: memBase, registers: dispatch(windows, 0x1000) });
     const vendorCap = (type: number, bar: number, offset: number, length: number, extra: number[] = []) =>
       fn.addCapability(PciCapabilityId.Vendor, [VIRTIO_PCI_CAP_SIZE + extra.length, type, bar, 0, 0, 0, ...le32(offset), ...le32(length), ...extra]);
-    caps.common = vendorCap(VIRTIO_PCI_CAP.COMMON_CFG, ModernBar.Index, ModernBar.Common, COMMON_CFG_SIZE);
+    caps.common = vendorCap(VIRTIO_PCI_CAP.COMMON_CFG, modernBar, ModernBar.Common, COMMON_CFG_SIZE);
     if (options.notify === "io") {
       const ioSize = nextPowerOfTwo(notifyLength);
       fn.setBar(NOTIFY_IO_BAR, { kind: "io", size: ioSize, base: machine.allocateIo(ioSize), registers: iface.notify });
       caps.notify = vendorCap(VIRTIO_PCI_CAP.NOTIFY_CFG, NOTIFY_IO_BAR, 0, notifyLength, le32(multiplier));
     } else {
-      caps.notify = vendorCap(VIRTIO_PCI_CAP.NOTIFY_CFG, ModernBar.Index, ModernBar.Notify, notifyLength, le32(multiplier));
+      caps.notify = vendorCap(VIRTIO_PCI_CAP.NOTIFY_CFG, modernBar, ModernBar.Notify, notifyLength, le32(multiplier));
     }
-    caps.isr = vendorCap(VIRTIO_PCI_CAP.ISR_CFG, ModernBar.Index, ModernBar.Isr, 1);
-    if (model.config.length > 0) caps.device = vendorCap(VIRTIO_PCI_CAP.DEVICE_CFG, ModernBar.Index, ModernBar.Device, model.config.length);
+    caps.isr = vendorCap(VIRTIO_PCI_CAP.ISR_CFG, modernBar, ModernBar.Isr, 1);
+    if (model.config.length > 0) caps.device = vendorCap(VIRTIO_PCI_CAP.DEVICE_CFG, modernBar, ModernBar.Device, model.config.length);
     caps.pciCfg = vendorCap(VIRTIO_PCI_CAP.PCI_CFG, 0, 0, 0, [0, 0, 0, 0]);
   }
   return { fn, caps, bars, msix, interrupts };
