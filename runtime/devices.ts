@@ -1,18 +1,21 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net), enumerates PCI, probes
- * every virtio function and prints the boot report (one line per PCI function, one per virtio
- * device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net), enumerates PCI, finds
+ * the virtio-mmio devices the command line and the DSDT describe, probes every virtio device on
+ * both buses and prints the boot report (one line per PCI function, one per mmio device
+ * description and per refused one, one per virtio device, then `virtio-ready N`). Disks become runtime/block devices; a virtio-rng provides
  * crypto.getRandomValues.
  */
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
-import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
+import { probeVirtioMmio, probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
+import { formatVirtioReport } from "../drivers/virtio/report";
 import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry";
 import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
 import { formatPciFunction } from "../kernel/pci/report";
+import { discoverVirtioMmio, formatMmioProblems, formatMmioWindow } from "../kernel/mmio/discover";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
 import { adoptBlockDevices } from "./block/registry";
@@ -55,10 +58,18 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
-  const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
-  const report = [...pci.map(formatPciFunction), ...probe.lines];
+  const probeOptions = { interrupts: system.interrupts, ring } as const;
+  const onPci = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, probeOptions);
+  const mmio = discoverVirtioMmio(system.platform, system.commandLine);
+  const onMmio = probeVirtioMmio(system.platform, mmio.windows, virtioDrivers, probeOptions);
+  const virtio = [...onPci.devices, ...onMmio.devices];
+  const report = [
+    ...pci.map(formatPciFunction),
+    ...mmio.windows.map(formatMmioWindow),
+    ...formatMmioProblems(mmio.problems),
+    ...formatVirtioReport(virtio),
+  ];
   if (options.print ?? true) for (const line of report) console.log(line);
-  const virtio = probe.devices;
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installGetRandomValues(rng);
   const disks = adoptBlockDevices(virtio, system.loop);
