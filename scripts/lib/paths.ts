@@ -11,6 +11,10 @@ export function appDir(app: string): string {
   return join(BUILD_DIR, "apps", app);
 }
 
-export function kernelPath(app: string): string {
-  return join(appDir(app), "kernel.elf");
+/** How a monitor enters the kernel: multiboot (pc/q35 -kernel, the ISO) or PVH (microVMs). */
+export type KernelEntry = "multiboot" | "pvh";
+
+/** The multiboot image carries the multiboot headers and the PVH note; the PVH image only the note. */
+export function kernelPath(app: string, entry: KernelEntry = "multiboot"): string {
+  return join(appDir(app), entry === "pvh" ? "kernel.pvh.elf" : "kernel.elf");
 }

@@ -1,12 +1,14 @@
 // Boots a Vireo kernel in QEMU with the serial console on stdio and the guest's exit status
 // carried out through isa-debug-exit.
 import { spawn } from "node:child_process";
-import { kernelPath } from "./paths";
+import { kernelPath, type KernelEntry } from "./paths";
 
 export interface BootOptions {
   app: string;
   /** Boot this ISO instead of the app's kernel with -kernel (the ISO carries its command line). */
   iso?: string;
+  /** Which kernel image -kernel loads (default multiboot; microvm needs pvh). */
+  entry?: KernelEntry;
   /** The kernel command line TypeScript sees as vireoNative.commandLine. */
   append?: string;
   memory?: string;
@@ -32,7 +34,7 @@ const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 export const DEFAULT_MEMORY = "128M";
 
 export function qemuArgs(options: BootOptions): string[] {
-  const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernelPath(options.app), "-append", options.append ?? ""];
+  const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernelPath(options.app, options.entry), "-append", options.append ?? ""];
   return [
     ...image,
     "-m", options.memory ?? DEFAULT_MEMORY,
