@@ -94,10 +94,13 @@ const FADT_DSDT = 40;
 const FADT_X_DSDT = 140;
 const FADT_X_DSDT_END = FADT_X_DSDT + 8;
 
-/** The DSDT, which the FADT points at (its 64-bit X_DSDT field when present and set). */
-export function readDsdt(platform: Platform, tables: readonly AcpiTable[]): AcpiTable {
+/**
+ * The DSDT, which the FADT points at (its 64-bit X_DSDT field when present and set); undefined
+ * when the tables hold no FADT (minimal tables with only a MADT, as some monitors write).
+ */
+export function readDsdt(platform: Platform, tables: readonly AcpiTable[]): AcpiTable | undefined {
   const fadt = tables.find((t) => t.signature === FADT_SIGNATURE);
-  if (fadt === undefined) throw new AcpiError("no FADT (FACP) table");
+  if (fadt === undefined) return undefined;
   const wide = fadt.bytes.length >= FADT_X_DSDT_END ? Number(fadt.view.getBigUint64(FADT_X_DSDT, true)) : 0;
   const address = wide !== 0 ? wide : fadt.bytes.length >= FADT_DSDT + 4 ? fadt.view.getUint32(FADT_DSDT, true) : 0;
   const dsdt = readTable(platform, address);

@@ -33,14 +33,16 @@ function windowOf(device: AmlDevice): MmioDeviceWindow | string {
   return { base: memory.base, size: memory.size, interrupt, source: "acpi" };
 }
 
-/** The DSDT's virtio-mmio devices; none (and no problem) on a machine without ACPI. */
+/** The DSDT's virtio-mmio devices; none (and no problem) on a machine without ACPI or without a DSDT. */
 export function virtioMmioFromAcpi(platform: Platform): AcpiDevices {
   const windows: MmioDeviceWindow[] = [];
   const problems: MmioDiscoveryProblem[] = [];
   if (!hasAcpi(platform)) return { windows, problems };
   let devices: AmlDevice[];
   try {
-    const walk = walkAmlDevices(readDsdt(platform, readAcpiTables(platform)));
+    const dsdt = readDsdt(platform, readAcpiTables(platform));
+    if (dsdt === undefined) return { windows, problems };
+    const walk = walkAmlDevices(dsdt);
     devices = walk.devices;
     if (walk.unknownTerms > 0) problems.push({ source: "acpi", text: "DSDT", reason: `${walk.unknownTerms} scopes cut short at terms this walker does not read` });
   } catch (error) {

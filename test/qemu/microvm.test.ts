@@ -49,7 +49,7 @@ describe("microvm: the in-guest selftest", () => {
       });
       expect(result.failed, result.output).toBe(0);
       expect(result.status).toBe(0);
-      const windows = result.output.match(/^mmio 0x[0-9a-f]+ size=512 gsi=\d+ level active-high source=\w+$/gm) ?? [];
+      const windows = result.output.match(/^mmio 0x[0-9a-f]+ size=512 gsi=\d+ level active-high source=[\w-]+$/gm) ?? [];
       expect(windows.map((line) => line.split("source=")[1]), result.output).toEqual([c.source, c.source, c.source]);
       expect(result.output.match(/^virtio mmio@0x[0-9a-f]+ type=\w+ transport=mmio /gm), result.output).toHaveLength(3);
       for (const type of ["rng", "blk", "net"]) expect(result.output).toMatch(new RegExp(`^virtio-irq mmio@0x[0-9a-f]+ type=${type} mode=line$`, "m"));
