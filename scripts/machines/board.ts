@@ -4,8 +4,8 @@ import type { Board, Machine } from "./types";
 /**
  * microvm with its legacy timer and interrupt controller off and no ACPI: the kernel calibrates
  * its clock against the RTC, takes its devices from the virtio_mmio.device= words QEMU appends
- * to the command line, and routes their lines on the I/O APIC (docs/microvm.md). ACPI on works
- * too (the DSDT then lists the devices) but boots through the larger SeaBIOS; see the figures there.
+ * to the command line (as a Firecracker guest would), and routes their lines on the I/O APIC
+ * (docs/microvm.md). ACPI on works too: the DSDT then lists the devices.
  */
 export const MICROVM_MACHINE = "microvm,acpi=off,pic=off,pit=off";
 
