@@ -1,10 +1,12 @@
 /**
  * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console, balloon),
- * enumerates PCI, probes every virtio function and prints the boot report (one line per PCI
- * function, one per virtio device, then `virtio-ready N`). Disks become runtime/block devices; a
- * virtio-rng provides crypto.getRandomValues and crypto.randomUUID; console ports open by name
- * (runtime/ports), and the kernel console is mirrored to one when the command line asks
- * (`console.mirror=`); a virtio-balloon follows its host's target on its own.
+ * enumerates PCI, finds the virtio-mmio devices the command line and the DSDT describe, probes
+ * every virtio device on both buses and prints the boot report (one line per PCI function, one per
+ * mmio device description and per refused one, one per virtio device, then `virtio-ready N`).
+ * Disks become runtime/block devices; a virtio-rng provides crypto.getRandomValues and
+ * crypto.randomUUID; console ports open by name (runtime/ports), and the kernel console is
+ * mirrored to one when the command line asks (`console.mirror=`); a virtio-balloon follows its
+ * host's target on its own.
  */
 import { VirtioBalloon } from "../drivers/virtio/balloon/balloon";
 import { registerVirtioBalloonDriver } from "../drivers/virtio/balloon/driver";
@@ -13,13 +15,15 @@ import { VirtioConsole } from "../drivers/virtio/console/console";
 import { createVirtioConsoleDriver } from "../drivers/virtio/console/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
 import { VirtioNet } from "../drivers/virtio/net/net";
-import { probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
+import { probeVirtioMmio, probeVirtioPci, type ProbedVirtioDevice } from "../drivers/virtio/probe";
+import { formatVirtioReport } from "../drivers/virtio/report";
 import { registerVirtioDriver, virtioDrivers } from "../drivers/virtio/registry";
 import { VirtioRng, virtioRngDriver } from "../drivers/virtio/rng/rng";
 import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
 import { nativePageCounts } from "../kernel/platform-native";
 import { formatPciFunction } from "../kernel/pci/report";
+import { discoverVirtioMmio, formatMmioProblems, formatMmioWindow } from "../kernel/mmio/discover";
 import type { System } from "../kernel/start";
 import type { BlockDevice } from "./block/device";
 import { randomUuid } from "./crypto/uuid";
@@ -69,10 +73,18 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioBalloonDriver({ pages: nativePageCounts });
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
-  const probe = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, { interrupts: system.interrupts, ring });
-  const report = [...pci.map(formatPciFunction), ...probe.lines];
+  const probeOptions = { interrupts: system.interrupts, ring } as const;
+  const onPci = probeVirtioPci(system.platform, system.pci, pci, virtioDrivers, probeOptions);
+  const mmio = discoverVirtioMmio(system.platform, system.commandLine);
+  const onMmio = probeVirtioMmio(system.platform, mmio.windows, virtioDrivers, probeOptions);
+  const virtio = [...onPci.devices, ...onMmio.devices];
+  const report = [
+    ...pci.map(formatPciFunction),
+    ...mmio.windows.map(formatMmioWindow),
+    ...formatMmioProblems(mmio.problems),
+    ...formatVirtioReport(virtio),
+  ];
   if (options.print ?? true) for (const line of report) console.log(line);
-  const virtio = probe.devices;
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installCrypto(rng);
   const disks = adoptBlockDevices(virtio, system.loop);

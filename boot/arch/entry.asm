@@ -1,17 +1,12 @@
-; Vireo kernel entry: multiboot v1 (QEMU -kernel, via the address-fields flag so an ELF64
-; is accepted) and multiboot2 (GRUB ISO) headers, then 32-bit protected mode -> long mode.
+; Vireo kernel entry, reached from a multiboot loader (headers in multiboot.asm, linked into the
+; multiboot image only) or a PVH monitor (the note below), then 32-bit protected mode -> long mode.
 bits 32
 
-MB1_MAGIC           equ 0x1BADB002
-MB1_FLAG_ALIGN      equ 1 << 0
-MB1_FLAG_MEMINFO    equ 1 << 1
-MB1_FLAG_ADDRESSES  equ 1 << 16
-MB1_FLAGS           equ MB1_FLAG_ALIGN | MB1_FLAG_MEMINFO | MB1_FLAG_ADDRESSES
-
-MB2_MAGIC           equ 0xE85250D6
-MB2_ARCH_I386       equ 0
-MB2_TAG_END         equ 0
-MB2_TAG_ENTRY       equ 3
+; The PVH entry (Xen's direct-boot ABI, used by QEMU and microVM monitors): an ELF note names a
+; 32-bit entry point; the monitor enters it in flat protected mode, paging off, with EBX holding
+; the physical address of an hvm_start_info whose first word is this magic.
+XEN_ELFNOTE_PHYS32_ENTRY equ 18
+HVM_START_MAGIC     equ 0x336EC578
 
 CR0_PE              equ 1 << 0
 CR0_MP              equ 1 << 1
@@ -35,38 +30,23 @@ IDENTITY_GIB        equ 4
 KERNEL_CODE         equ 0x08
 KERNEL_DATA         equ 0x10
 
-extern load_start, load_end, bss_end, kernel_main
+extern kernel_main
 
-global _start, boot_magic, boot_info, boot_entry_tsc, gdt64, gdt64_pointer
+global _start, pvh_start, boot_magic, boot_info, boot_entry_tsc, gdt64, gdt64_pointer
 
-section .multiboot
-align 4
-mb1_header:
-    dd MB1_MAGIC
-    dd MB1_FLAGS
-    dd -(MB1_MAGIC + MB1_FLAGS)
-    dd mb1_header           ; header_addr
-    dd load_start           ; load_addr
-    dd load_end             ; load_end_addr
-    dd bss_end              ; bss_end_addr
-    dd _start               ; entry_addr
-
-align 8
-mb2_header:
-    dd MB2_MAGIC
-    dd MB2_ARCH_I386
-    dd mb2_header_end - mb2_header
-    dd -(MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-align 8
-    dw MB2_TAG_ENTRY, 0
-    dd 12
-    dd _start
-align 8
-    dw MB2_TAG_END, 0
-    dd 8
-mb2_header_end:
+section .note.Xen note alloc noexec nowrite align=4
+    dd xen_name_end - xen_name  ; namesz
+    dd 4                        ; descsz
+    dd XEN_ELFNOTE_PHYS32_ENTRY
+xen_name:
+    db "Xen", 0
+xen_name_end:
+    dd pvh_start
 
 section .text32 progbits alloc exec
+; The PVH start info carries its own magic; it becomes boot_magic as a loader's magic would.
+pvh_start:
+    mov eax, HVM_START_MAGIC
 _start:
     cli
     mov [boot_magic], eax

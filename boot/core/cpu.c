@@ -68,10 +68,21 @@ void cpu_init(void) {
   __asm__ volatile("lidt %0" ::"m"(pointer));
 }
 
+/* Device interrupts are acknowledged (EOI) only when the event loop takes their vectors, not here.
+   A level-triggered line (INTx, a virtio-mmio line) stays asserted until its handler, which runs
+   later from the loop, clears the device's status; an EOI here would make the I/O APIC deliver it
+   again the moment this handler returns, before the halted loop could run at all. With the EOI
+   owed, the local APIC holds further deliveries of that priority until the loop has the vectors. */
+static volatile uint32_t eoi_owed;
+
 void irq_handler(uint64_t vector) {
   if (vector == VECTOR_SPURIOUS) return;
   irq_pending = 1;
-  if (vector >= DEVICE_VECTOR_FIRST) device_vectors[vector / 32] |= 1u << (vector % 32);
+  if (vector >= DEVICE_VECTOR_FIRST) {
+    device_vectors[vector / 32] |= 1u << (vector % 32);
+    eoi_owed++;
+    return;
+  }
   if (irq_acknowledge) irq_acknowledge();
 }
 
@@ -89,6 +100,8 @@ int irq_take_vectors(uint32_t out[VECTOR_WORDS]) {
     device_vectors[i] = 0;
     count += __builtin_popcount(out[i]);
   }
+  for (; eoi_owed; eoi_owed--)
+    if (irq_acknowledge) irq_acknowledge();
   return count;
 }
 

@@ -3,7 +3,8 @@
 #include "io.h"
 
 enum {
-  MB1_MAGIC = 0x2BADB002, MB2_MAGIC = 0x36D76289,
+  MB1_MAGIC = 0x2BADB002, MB2_MAGIC = 0x36D76289, HVM_START_MAGIC = 0x336EC578,
+  HVM_START_MEMMAP_VERSION = 1, HVM_MAX_MEMMAP_ENTRIES = 128,
   MB1_FLAG_MEMORY = 1 << 0, MB1_FLAG_CMDLINE = 1 << 2, MB1_FLAG_MMAP = 1 << 6,
   MB2_TAG_END = 0, MB2_TAG_CMDLINE = 1, MB2_TAG_MMAP = 6,
   MEMORY_AVAILABLE = 1,
@@ -85,9 +86,33 @@ static void read_mb2(uintptr_t info) {
   }
 }
 
+/* PVH (Xen's hvm_start_info): the command line carries arguments only; version 1 adds the memory
+   map, in E820 form. */
+struct hvm_start_info {
+  uint32_t magic, version, flags, nr_modules;
+  uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
+  uint64_t memmap_paddr;
+  uint32_t memmap_entries, reserved;
+};
+struct hvm_memmap_entry { uint64_t addr, size; uint32_t type, reserved; };
+
+static void read_pvh(const struct hvm_start_info *info) {
+  if (info->magic != HVM_START_MAGIC) {
+    kprintf("vireo: PVH start info at %lx has a bad magic %x\n", (uint64_t)(uintptr_t)info, info->magic);
+    return;
+  }
+  if (info->cmdline_paddr) copy_command_line((const char *)(uintptr_t)info->cmdline_paddr, 0);
+  if (info->version < HVM_START_MEMMAP_VERSION || !info->memmap_paddr) return;
+  const struct hvm_memmap_entry *map = (const void *)(uintptr_t)info->memmap_paddr;
+  uint32_t count = info->memmap_entries;
+  if (count > HVM_MAX_MEMMAP_ENTRIES) count = HVM_MAX_MEMMAP_ENTRIES;
+  for (uint32_t i = 0; i < count; i++) add_region(map[i].addr, map[i].size, map[i].type);
+}
+
 void boot_info_read(uint32_t magic, uint32_t info_address) {
   if (magic == MB1_MAGIC) read_mb1((const struct mb1_info *)(uintptr_t)info_address);
   else if (magic == MB2_MAGIC) read_mb2(info_address);
+  else if (magic == HVM_START_MAGIC) read_pvh((const struct hvm_start_info *)(uintptr_t)info_address);
   else kprintf("vireo: unknown boot loader magic %x; assuming 32 MiB\n", magic);
   if (!region_count) add_region(LOW_MEMORY_END, 31 * LOW_MEMORY_END, MEMORY_AVAILABLE);
 }

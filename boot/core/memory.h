@@ -6,7 +6,7 @@
 #define PAGE_SIZE ((uint64_t)4096)
 #define FOUR_GIB ((uint64_t)0x100000000)
 
-/* Reads the multiboot (v1 or v2) information; must run before anything allocates memory. */
+/* Reads the multiboot (v1 or v2) or PVH start information; must run before anything allocates memory. */
 void boot_info_read(uint32_t magic, uint32_t info_address);
 const char *boot_command_line(void);
 uint64_t boot_memory_bytes(void);

@@ -3,10 +3,16 @@
 #include "cpu.h"
 #include "io.h"
 
+/* The clock is calibrated against the CMOS RTC's periodic flag, which every QEMU x86 machine has
+   (pc, q35 and microvm, with or without the PIT and PIC; microvm has no port 0x61 to gate PIT
+   channel 2 with). The flag is set at a fixed rate from the RTC's 32.768 kHz crystal while the
+   periodic interrupt is enabled; the interrupt itself stays masked in the PIC and I/O APIC. */
 enum {
-  PIT_HZ = 1193182, PIT_CHANNEL2 = 0x42, PIT_COMMAND = 0x43, PIT_CHANNEL2_ONESHOT = 0xB0,
-  PORT_B = 0x61, PORT_B_GATE2 = 0x01, PORT_B_SPEAKER = 0x02, PORT_B_OUT2 = 0x20,
-  CALIBRATION_MS = 2,
+  RTC_STATUS_C = 0x0C, RTC_RATE_MASK = 0x0F, RTC_PERIODIC_ENABLE = 0x40, RTC_PERIODIC_FLAG = 0x40,
+  RTC_RATE_8192_HZ = 3, RTC_PERIODIC_HZ = 8192, CALIBRATION_PERIODS = 16, RTC_ABSENT = 0xFF,
+  /* Port reads before the RTC counts as silent: each costs at least a microsecond, so about
+     a second, far beyond one 122 us period. */
+  RTC_MAX_POLLS = 1000000,
   PIC1_COMMAND = 0x20, PIC1_DATA = 0x21, PIC2_COMMAND = 0xA0, PIC2_DATA = 0xA1,
   PIC_INIT = 0x11, PIC_8086 = 0x01, PIC_MASK_ALL = 0xFF, PIC_REMAP_BASE = 0xF0,
   CMOS_ADDRESS = 0x70, CMOS_DATA = 0x71, RTC_SECONDS = 0x00, RTC_MINUTES = 0x02, RTC_HOURS = 0x04,
@@ -44,29 +50,46 @@ static void pic_disable(void) {
   outb(PIC2_DATA, PIC_MASK_ALL);
 }
 
-static void calibrate(void) {
-  uint32_t count = PIT_HZ * CALIBRATION_MS / 1000;
-  outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2);
-  outb(PIT_COMMAND, PIT_CHANNEL2_ONESHOT);
-  outb(PIT_CHANNEL2, count & 0xFF);
-  outb(PIT_CHANNEL2, count >> 8);
-  lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
-  lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
-  uint64_t start = rdtsc();
-  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
-  while (!(inb(PORT_B) & PORT_B_OUT2)) {}
-  uint64_t elapsed = rdtsc() - start;
-  uint32_t lapic_elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
-  lapic_write(LAPIC_TIMER_INITIAL, 0);
-  tsc_frequency = elapsed * 1000 / CALIBRATION_MS;
-  ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
-  lapic_ticks_per_ms = lapic_elapsed / CALIBRATION_MS;
-  if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
-}
-
 static uint8_t cmos(uint8_t reg) {
   outb(CMOS_ADDRESS, reg);
   return inb(CMOS_DATA);
+}
+
+static void cmos_write(uint8_t reg, uint8_t value) {
+  outb(CMOS_ADDRESS, reg);
+  outb(CMOS_DATA, value);
+}
+
+/* Waits for the next periodic flag (reading register C clears it); 0 if it never came. */
+static int rtc_next_period(void) {
+  for (uint32_t i = 0; i < RTC_MAX_POLLS; i++)
+    if (cmos(RTC_STATUS_C) & RTC_PERIODIC_FLAG) return 1;
+  return 0;
+}
+
+static void calibrate(void) {
+  uint8_t status_a = cmos(RTC_STATUS_A), status_b = cmos(RTC_STATUS_B);
+  if (status_a == RTC_ABSENT) panic("no CMOS RTC to calibrate the clock against");
+  cmos_write(RTC_STATUS_A, (uint8_t)((status_a & ~RTC_RATE_MASK) | RTC_RATE_8192_HZ));
+  cmos_write(RTC_STATUS_B, status_b | RTC_PERIODIC_ENABLE);
+  lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+  lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+  cmos(RTC_STATUS_C);
+  int ticking = rtc_next_period();
+  uint64_t start = rdtsc();
+  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+  for (int i = 0; i < CALIBRATION_PERIODS && ticking; i++) ticking = rtc_next_period();
+  uint64_t elapsed = rdtsc() - start;
+  uint32_t lapic_elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
+  lapic_write(LAPIC_TIMER_INITIAL, 0);
+  cmos_write(RTC_STATUS_B, status_b);
+  cmos_write(RTC_STATUS_A, status_a);
+  cmos(RTC_STATUS_C);
+  if (!ticking) panic("the CMOS RTC's periodic flag never came");
+  tsc_frequency = elapsed * RTC_PERIODIC_HZ / CALIBRATION_PERIODS;
+  ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
+  lapic_ticks_per_ms = (uint64_t)lapic_elapsed * RTC_PERIODIC_HZ / CALIBRATION_PERIODS / 1000;
+  if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
 }
 
 static uint64_t days_from_civil(int64_t y, unsigned m, unsigned d) {

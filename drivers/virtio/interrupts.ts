@@ -1,11 +1,12 @@
 /**
  * How a virtio device's interrupts reach its driver, chosen once per device by `bindInterrupts`:
  * MSI-X with a vector per queue, MSI-X with one vector shared by the queues, a (possibly shared)
- * INTx line whose handler reads the ISR, or none at all (the driver polls).
+ * INTx line whose handler reads the ISR, a virtio-mmio device's platform interrupt line whose
+ * handler reads InterruptStatus ("line"), or none at all (the driver polls).
  */
 import { VirtioUsageError } from "./errors";
 
-export type VirtioInterruptMode = "msix" | "msix-shared" | "intx" | "polling";
+export type VirtioInterruptMode = "msix" | "msix-shared" | "intx" | "line" | "polling";
 
 export interface VirtioInterruptHandlers {
   /** The queues that should interrupt: their indices, or a count n for queues 0..n-1. */
@@ -22,9 +23,9 @@ export type VirtioQueueHandlers = Omit<VirtioInterruptHandlers, "onConfig">;
 export interface VirtioInterruptStats {
   /** Interrupts that reached the device's handlers. */
   interrupts: number;
-  /** INTx: the line fired but this device's ISR was 0 (another device on the line, or a re-delivery). */
+  /** INTx and line: the line fired but this device's ISR was 0 (another device on the line, or a re-delivery). */
   spurious: number;
-  /** INTx: ISR reads with reserved bits set or all ones (device unreachable). */
+  /** INTx and line: ISR reads with reserved bits set or all ones (device unreachable). */
   invalidIsr: number;
 }
 

@@ -1,4 +1,4 @@
-import type { InterruptRouter } from "../../kernel/irq/router";
+import type { GsiRoute, InterruptRouter } from "../../kernel/irq/router";
 import type { Platform } from "../../kernel/platform";
 import { formatPciAddress } from "../../kernel/pci/address";
 import type { PciConfigAccess } from "../../kernel/pci/config";
@@ -8,6 +8,7 @@ import { VirtioDevice, type VirtioDeviceOptions, type VirtioDeviceState } from "
 import { asVirtioError } from "./errors";
 import type { VirtioError } from "./errors";
 import { MmioTransport } from "./transport/mmio";
+import { MmioInterruptBinder } from "./transport/mmio-interrupts";
 import { PciInterruptBinder } from "./transport/pci-interrupts";
 import { createPciTransport, isVirtioPci } from "./transport/pci-transport";
 import { virtioDrivers } from "./registry";
@@ -84,7 +85,7 @@ function finish(devices: ProbedVirtioDevice[]): VirtioProbeResult {
 export type VirtioProbeOptions = VirtioDeviceOptions;
 
 export interface VirtioPciProbeOptions extends VirtioProbeOptions {
-  /** Lets drivers bind MSI-X or INTx; without it every device is polled. */
+  /** Lets drivers bind MSI-X, INTx or mmio interrupt lines; without it every device is polled. */
   readonly interrupts?: InterruptRouter;
 }
 
@@ -108,6 +109,8 @@ export function probeVirtioPci(
 export interface MmioWindow {
   readonly base: number;
   readonly size: number;
+  /** The device's interrupt line; without it (or without a router) the device is polled. */
+  readonly interrupt?: GsiRoute;
 }
 
 /** virtio-mmio devices at known addresses (from the command line or firmware tables). */
@@ -115,15 +118,18 @@ export function probeVirtioMmio(
   platform: Platform,
   windows: readonly MmioWindow[],
   registry: VirtioDriverRegistry = virtioDrivers,
-  options: VirtioProbeOptions = {},
+  options: VirtioPciProbeOptions = {},
 ): VirtioProbeResult {
+  const router = options.interrupts;
   const devices = windows.map((w) => {
     const name = `mmio@0x${w.base.toString(16)}`;
     return probeOne(
       name,
       () => {
         platform.mapPhysical(w.base, w.size, true);
-        return new VirtioDevice(platform, new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size)), undefined, options);
+        const transport = new MmioTransport(platform, name, new MemoryRegion(platform.mmio, w.base, w.size));
+        const binder = router && w.interrupt && new MmioInterruptBinder(router, w.interrupt, transport);
+        return new VirtioDevice(platform, transport, binder, options);
       },
       registry,
     );

@@ -15,9 +15,10 @@ start(async (system) => {
   const devices = startDevices(system);
   const harness = new Harness((text) => platform.serialWrite(text));
   registerRuntimeSuites(harness, platform.monotonicNs);
-  platformSuite(harness, platform);
+  const machine = commandLine.get("expect-machine") ?? "pc";
+  platformSuite(harness, platform, machine);
   byteLoopSuite(harness);
-  interruptSuite(harness, platform.ports, interrupts);
+  interruptSuite(harness, platform.ports, interrupts, machine);
   virtioSuite(harness, devices, commandLine);
   virtioInterruptSuite(harness, devices, commandLine, (text) => platform.serialWrite(text));
   const failed = await harness.run();

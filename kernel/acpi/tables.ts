@@ -42,17 +42,22 @@ function checksumOk(bytes: Uint8Array): boolean {
   return sum === 0;
 }
 
-function findRsdp(platform: Platform): DataView {
+function findRsdp(platform: Platform): DataView | undefined {
   const area = new Uint8Array(platform.physicalView(BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START));
   for (let offset = 0; offset + RSDP_V2_LENGTH <= area.length; offset += RSDP_ALIGN) {
     if (ascii(area, offset, RSDP_SIGNATURE.length) !== RSDP_SIGNATURE) continue;
     if (!checksumOk(area.subarray(offset, offset + RSDP_V1_LENGTH))) continue;
     return new DataView(area.buffer, area.byteOffset + offset, RSDP_V2_LENGTH);
   }
-  throw new AcpiError("no ACPI RSDP in the BIOS area");
+  return undefined;
 }
 
-function readTable(platform: Platform, address: number): AcpiTable {
+/** Whether the firmware publishes ACPI at all (microvm with acpi=off and Firecracker may not). */
+export function hasAcpi(platform: Platform): boolean {
+  return findRsdp(platform) !== undefined;
+}
+
+export function readTable(platform: Platform, address: number): AcpiTable {
   if (address === 0) throw new AcpiError("ACPI table pointer is null");
   const header = new DataView(platform.physicalView(address, HEADER_LENGTH));
   const length = header.getUint32(HEADER_TABLE_LENGTH, true);
@@ -64,9 +69,10 @@ function readTable(platform: Platform, address: number): AcpiTable {
   return { signature, address, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, length) };
 }
 
-/** Every table the RSDT/XSDT lists. */
+/** Every table the RSDT/XSDT lists (the DSDT is not among them: see readDsdt). */
 export function readAcpiTables(platform: Platform): AcpiTable[] {
   const rsdp = findRsdp(platform);
+  if (rsdp === undefined) throw new AcpiError("no ACPI RSDP in the BIOS area");
   const revision = rsdp.getUint8(RSDP_REVISION);
   const useXsdt = revision >= 2 && rsdp.getUint32(RSDP_LENGTH, true) >= RSDP_V2_LENGTH;
   const rootAddress = useXsdt
@@ -80,4 +86,24 @@ export function readAcpiTables(platform: Platform): AcpiTable[] {
     tables.push(readTable(platform, address));
   }
   return tables;
+}
+
+const FADT_SIGNATURE = "FACP";
+const DSDT_SIGNATURE = "DSDT";
+const FADT_DSDT = 40;
+const FADT_X_DSDT = 140;
+const FADT_X_DSDT_END = FADT_X_DSDT + 8;
+
+/**
+ * The DSDT, which the FADT points at (its 64-bit X_DSDT field when present and set); undefined
+ * when the tables hold no FADT (minimal tables with only a MADT, as some monitors write).
+ */
+export function readDsdt(platform: Platform, tables: readonly AcpiTable[]): AcpiTable | undefined {
+  const fadt = tables.find((t) => t.signature === FADT_SIGNATURE);
+  if (fadt === undefined) return undefined;
+  const wide = fadt.bytes.length >= FADT_X_DSDT_END ? Number(fadt.view.getBigUint64(FADT_X_DSDT, true)) : 0;
+  const address = wide !== 0 ? wide : fadt.bytes.length >= FADT_DSDT + 4 ? fadt.view.getUint32(FADT_DSDT, true) : 0;
+  const dsdt = readTable(platform, address);
+  if (dsdt.signature !== DSDT_SIGNATURE) throw new AcpiError(`the FADT's DSDT pointer leads to a ${dsdt.signature} table`);
+  return dsdt;
 }

@@ -2,7 +2,7 @@
  * Interrupt routing for drivers: MSI-X entries or shared INTx lines, each bound to a vector
  * whose handlers run from the event loop through the dispatcher.
  */
-import { readAcpiTables } from "../acpi/tables";
+import { hasAcpi, readAcpiTables } from "../acpi/tables";
 import { parseMadt, type Madt } from "../acpi/madt";
 import type { PciConfigAccess } from "../pci/config";
 import type { PciFunction } from "../pci/device";
@@ -11,7 +11,7 @@ import type { Platform } from "../platform";
 import { InterruptDispatcher, type InterruptHandler } from "./dispatcher";
 import { LAST_DEVICE_VECTOR, type InterruptHardware } from "./hardware";
 import { intxRoute } from "./intx";
-import { IO_APIC_WINDOW_BYTES, IoApic } from "./ioapic";
+import { IO_APIC_WINDOW_BYTES, IoApic, type RouteOptions } from "./ioapic";
 import { MsixTable } from "./msix";
 import { VectorAllocator } from "./vectors";
 
@@ -22,12 +22,26 @@ export class InterruptError extends Error {
 /** A vector bound to a device interrupt. */
 export interface InterruptLine {
   readonly vector: number;
-  readonly mode: "msix" | "intx";
+  /** intx: a PCI function's pin; gsi: a platform device's line (virtio-mmio). */
+  readonly mode: "msix" | "intx" | "gsi";
   release(): void;
+}
+
+/**
+ * A machine without ACPI (QEMU microvm with acpi=off, microVM monitors): the PC convention of one
+ * I/O APIC at its default address from GSI 0, every ISA IRQ on the GSI of its number.
+ */
+export const DEFAULT_IO_APIC_ADDRESS = 0xfec0_0000;
+const CONVENTIONAL_LAYOUT: Madt = { ioApics: [{ id: 0, address: DEFAULT_IO_APIC_ADDRESS, gsiBase: 0 }], overrides: [] };
+
+/** A platform device's interrupt: its GSI with trigger mode and polarity. */
+export interface GsiRoute extends RouteOptions {
+  readonly gsi: number;
 }
 
 interface SharedLine {
   readonly vector: number;
+  readonly route: GsiRoute;
   readonly handlers: InterruptHandler[];
 }
 
@@ -74,11 +88,26 @@ export class InterruptRouter {
     const madt = this.loadMadt();
     const route = intxRoute(fn, madt.overrides);
     if (route === undefined) throw new InterruptError(`${formatPciAddress(fn.address)} has no routed INTx line`);
+    return this.routeShared(route, handler, "intx");
+  }
+
+  /**
+   * Binds a platform device's GSI (a virtio-mmio device's line, as the command line or the DSDT
+   * gives it); devices on the same GSI share its vector, as INTx functions do.
+   */
+  routeGsi(route: GsiRoute, handler: InterruptHandler): InterruptLine {
+    const existing = this.sharedLines.get(route.gsi);
+    if (existing !== undefined && (existing.route.levelTriggered !== route.levelTriggered || existing.route.activeLow !== route.activeLow))
+      throw new InterruptError(`GSI ${route.gsi} is already routed with another trigger mode or polarity`);
+    return this.routeShared(route, handler, "gsi");
+  }
+
+  private routeShared(route: GsiRoute, handler: InterruptHandler, mode: "intx" | "gsi"): InterruptLine {
     let line = this.sharedLines.get(route.gsi);
     if (line === undefined) {
       const vector = this.vectors.allocate();
-      if (vector === undefined) throw new InterruptError("no interrupt vector left for INTx");
-      const shared: SharedLine = { vector, handlers: [] };
+      if (vector === undefined) throw new InterruptError(`no interrupt vector left for GSI ${route.gsi}`);
+      const shared: SharedLine = { vector, route, handlers: [] };
       this.dispatcher.register(vector, () => {
         for (const h of shared.handlers) h();
       });
@@ -90,7 +119,7 @@ export class InterruptRouter {
     shared.handlers.push(handler);
     return {
       vector: shared.vector,
-      mode: "intx",
+      mode,
       release: () => {
         const index = shared.handlers.indexOf(handler);
         if (index >= 0) shared.handlers.splice(index, 1);
@@ -121,9 +150,9 @@ export class InterruptRouter {
     };
   }
 
-  /** The machine's MADT (parsed on first use). */
+  /** The machine's MADT (parsed on first use), or the conventional layout on a machine without ACPI. */
   loadMadt(): Madt {
-    this.madt ??= parseMadt(readAcpiTables(this.platform));
+    this.madt ??= hasAcpi(this.platform) ? parseMadt(readAcpiTables(this.platform)) : CONVENTIONAL_LAYOUT;
     return this.madt;
   }
 

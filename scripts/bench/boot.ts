@@ -1,13 +1,16 @@
-// Boot figures: image size, host-observed time to the first TypeScript line and to the app's
-// ready line (median of several boots), kernel-entry-to-TypeScript time reported by the guest,
-// and the least memory the demo boots in.
+// Boot figures, pc and microvm side by side (boots alternate between the boards): image size,
+// host-observed time to the first TypeScript line and to the app's ready line (median of several
+// boots), kernel-entry-to-TypeScript time reported by the guest, and the least memory the demo
+// boots in.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
 import { kernelPath } from "../lib/paths";
+import { boardMachine } from "../machines/board";
 import { demoMachine } from "../machines/demo";
+import { BOARDS, type Board } from "../machines/types";
 import { median } from "./stats";
 
 const RUNS = 5;
@@ -25,20 +28,21 @@ interface BootTiming {
   entryToMainMs: number;
 }
 
-function machineArgs(disk: string): string[] {
-  return [...demoMachine({ httpPort: BENCH_HTTP_PORT }, disk).qemuArgs];
+function machineArgs(disk: string, board: Board): string[] {
+  return [...boardMachine(board).qemuArgs, ...demoMachine({ httpPort: BENCH_HTTP_PORT, board }, disk).qemuArgs];
 }
 
-async function timeOneBoot(app: string, disk: string): Promise<BootTiming> {
+async function timeOneBoot(app: string, disk: string, board: Board): Promise<BootTiming> {
   let firstLineMs = NaN;
   let readyMs = NaN;
   let seen = "";
   const started = performance.now();
   const result = await boot({
     app,
+    entry: boardMachine(board).entry,
     timeoutMs: BOOT_TIMEOUT_MS,
     append: "bench-exit",
-    qemuArgs: machineArgs(disk),
+    qemuArgs: machineArgs(disk, board),
     onOutput: (text) => {
       seen += text;
       const now = performance.now() - started;
@@ -46,14 +50,15 @@ async function timeOneBoot(app: string, disk: string): Promise<BootTiming> {
       if (Number.isNaN(readyMs) && READY_LINE.test(seen)) readyMs = now;
     },
   });
-  if (result.status !== 0) throw new Error(`${app} did not exit cleanly:\n${result.output}`);
+  if (result.status !== 0) throw new Error(`${app} on ${board} did not exit cleanly:\n${result.output}`);
   const entry = ENTRY_TO_TS.exec(result.output);
   return { firstLineMs, readyMs, entryToTsMs: entry ? Number(entry[1]) : NaN, entryToMainMs: entry ? Number(entry[2]) : NaN };
 }
 
-async function leastMemoryMiB(app: string, disk: string): Promise<number | undefined> {
+async function leastMemoryMiB(app: string, disk: string, board: Board): Promise<number | undefined> {
   for (const mib of MEMORY_CANDIDATES_MIB) {
-    const result = await boot({ app, memory: `${mib}M`, append: "bench-exit", qemuArgs: machineArgs(disk), timeoutMs: BOOT_TIMEOUT_MS });
+    const entry = boardMachine(board).entry;
+    const result = await boot({ app, entry, memory: `${mib}M`, append: "bench-exit", qemuArgs: machineArgs(disk, board), timeoutMs: BOOT_TIMEOUT_MS });
     if (result.status === 0) return mib;
   }
   return undefined;
@@ -62,18 +67,26 @@ async function leastMemoryMiB(app: string, disk: string): Promise<number | undef
 export async function benchBoot(): Promise<void> {
   const app = "demo";
   await buildApps([app]);
-  const size = statSync(kernelPath(app)).size;
-  console.log(`boot: ${app} kernel image ${(size / 1024).toFixed(0)} KiB (${size} bytes)`);
+  for (const board of BOARDS) {
+    const size = statSync(kernelPath(app, boardMachine(board).entry)).size;
+    console.log(`boot: ${app} kernel image for ${board} ${(size / 1024).toFixed(0)} KiB (${size} bytes)`);
+  }
   const dir = mkdtempSync(join(tmpdir(), "vireo-boot-bench-"));
-  const disk = join(dir, "kv.img");
-  const timings: BootTiming[] = [];
-  for (let i = 0; i < RUNS; i++) timings.push(await timeOneBoot(app, disk));
-  const pick = (key: keyof BootTiming): string => median(timings.map((t) => t[key])).toFixed(1);
-  console.log(`boot: QEMU start -> first TypeScript line: median ${pick("firstLineMs")} ms of ${RUNS}`);
-  console.log(`boot: QEMU start -> ready line: median ${pick("readyMs")} ms of ${RUNS}`);
-  console.log(`boot: kernel entry -> first TypeScript (guest clock): median ${pick("entryToTsMs")} ms of ${RUNS}`);
-  console.log(`boot: kernel entry -> the app's main, all modules loaded (guest clock): median ${pick("entryToMainMs")} ms of ${RUNS}`);
-  const least = await leastMemoryMiB(app, disk);
+  const timings = new Map<Board, BootTiming[]>(BOARDS.map((board) => [board, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const board of BOARDS) timings.get(board)!.push(await timeOneBoot(app, join(dir, `${board}.img`), board));
+  }
+  for (const board of BOARDS) {
+    const runs = timings.get(board)!;
+    const pick = (key: keyof BootTiming): string => median(runs.map((t) => t[key])).toFixed(1);
+    console.log(`boot ${board}: QEMU start -> first TypeScript line: median ${pick("firstLineMs")} ms of ${RUNS}`);
+    console.log(`boot ${board}: QEMU start -> ready line: median ${pick("readyMs")} ms of ${RUNS}`);
+    console.log(`boot ${board}: kernel entry -> first TypeScript (guest clock): median ${pick("entryToTsMs")} ms of ${RUNS}`);
+    console.log(`boot ${board}: kernel entry -> the app's main, all modules loaded (guest clock): median ${pick("entryToMainMs")} ms of ${RUNS}`);
+  }
+  for (const board of BOARDS) {
+    const least = await leastMemoryMiB(app, join(dir, `${board}.img`), board);
+    console.log(`boot ${board}: least -m that boots ${app}: ${least === undefined ? "none tried" : `${least}M`}`);
+  }
   rmSync(dir, { recursive: true, force: true });
-  console.log(`boot: least -m that boots ${app}: ${least === undefined ? "none tried" : `${least}M`}`);
 }

@@ -94,7 +94,7 @@ export async function buildKernel(target: KernelBuild): Promise<string> {
   const dir = appDir(target.name, target.buildDir);
   run(join(target.buildDir, "host", "jsc"), [join(dir, BUNDLE_NAME), join(dir, "app.bin"), BUNDLE_NAME]);
   run("make", [...makeArgs(target), "kernel"], { stdio: ["ignore", "ignore", "inherit"] });
-  return kernelPath(target.name, target.buildDir);
+  return kernelPath(target.name, "multiboot", target.buildDir);
 }
 
 export async function buildApps(apps: string[]): Promise<void> {

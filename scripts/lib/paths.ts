@@ -14,6 +14,10 @@ export function appDir(app: string, buildDir = BUILD_DIR): string {
   return join(buildDir, "apps", app);
 }
 
-export function kernelPath(app: string, buildDir = BUILD_DIR): string {
-  return join(appDir(app, buildDir), "kernel.elf");
+/** How a monitor enters the kernel: multiboot (pc/q35 -kernel, the ISO) or PVH (microVMs). */
+export type KernelEntry = "multiboot" | "pvh";
+
+/** The multiboot image carries the multiboot headers and the PVH note; the PVH image only the note. */
+export function kernelPath(app: string, entry: KernelEntry = "multiboot", buildDir = BUILD_DIR): string {
+  return join(appDir(app, buildDir), entry === "pvh" ? "kernel.pvh.elf" : "kernel.elf");
 }

@@ -1,7 +1,7 @@
 // Boots a Vireo kernel in QEMU with the serial console on stdio and the guest's exit status
 // carried out through isa-debug-exit.
 import { spawn } from "node:child_process";
-import { kernelPath } from "./paths";
+import { kernelPath, type KernelEntry } from "./paths";
 
 export interface BootOptions {
   /** An app of this repository (images/<app>), booted from its built kernel... */
@@ -10,6 +10,8 @@ export interface BootOptions {
   kernel?: string;
   /** Boot this ISO instead of the app's kernel with -kernel (the ISO carries its command line). */
   iso?: string;
+  /** Which kernel image -kernel loads (default multiboot; microvm needs pvh). */
+  entry?: KernelEntry;
   /** The kernel command line TypeScript sees as vireoNative.commandLine. */
   append?: string;
   memory?: string;
@@ -35,7 +37,7 @@ const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 export const DEFAULT_MEMORY = "128M";
 
 export function qemuArgs(options: BootOptions): string[] {
-  const kernel = options.kernel ?? kernelPath(options.app ?? "");
+  const kernel = options.kernel ?? kernelPath(options.app ?? "", options.entry);
   const image = options.iso ? ["-cdrom", options.iso] : ["-kernel", kernel, "-append", options.append ?? ""];
   return [
     ...image,

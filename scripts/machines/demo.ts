@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUILD_DIR } from "../lib/paths";
+import { virtioDevice } from "./board";
 import type { Machine, MachineOptions } from "./types";
 
 export const DEMO_DISK = join(BUILD_DIR, "demo-disk.img");
@@ -20,13 +21,14 @@ export function createDiskIfMissing(path: string, bytes: number): void {
 
 export function demoMachine(options: MachineOptions, disk = DEMO_DISK): Machine {
   createDiskIfMissing(disk, DISK_BYTES);
+  const board = options.board ?? "pc";
   return {
     qemuArgs: [
-      "-device", "virtio-rng-pci",
+      "-device", virtioDevice(board, "rng"),
       "-drive", `file=${disk},format=raw,if=none,id=kv,cache=writeback`,
-      "-device", "virtio-blk-pci,drive=kv,serial=vireo-kv",
+      "-device", `${virtioDevice(board, "blk")},drive=kv,serial=vireo-kv`,
       "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
-      "-device", `virtio-net-pci,netdev=net0,mac=${DEMO_MAC}`,
+      "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}`,
     ],
     banner: `Vireo demo: http://127.0.0.1:${options.httpPort} (Ctrl-C stops the machine)`,
   };

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { buildCompiler, buildKernel, type Progress } from "../lib/build-apps";
+import { kernelPath, type KernelEntry } from "../lib/paths";
 import { ensureDebianPackages, ensureQuickJs } from "../lib/setup-steps";
 import { buildCache, ensureBootCopy } from "./cache";
 import { UsageError, VireoError } from "./errors";
@@ -56,16 +57,22 @@ export interface AppBuildOptions {
   readonly progress: Progress;
 }
 
-/** Builds the image and returns the kernel's path. */
+/** The image a board enters: `<kind>.elf` (multiboot) or, built next to it, `<kind>.pvh.elf` (PVH, microVMs). */
+export function imageFor(kernel: string, entry: KernelEntry): string {
+  return entry === "pvh" ? kernel.replace(/\.elf$/, ".pvh.elf") : kernel;
+}
+
+/** Builds the image (both entries) and returns the multiboot kernel's path. */
 export async function buildApp({ entries, appFolder, kind, progress }: AppBuildOptions): Promise<string> {
   const started = Date.now();
   ensureToolchain(progress);
   const cache = buildCache();
   ensureBootCopy(cache);
   buildCompiler(cache.buildDir, cache.quickjsDir, cache.bootDir, progress);
+  const name = kernelName(appFolder, kind);
   let built: string;
   try {
-    built = await buildKernel({ name: kernelName(appFolder, kind), entries, buildDir: cache.buildDir, quickjsDir: cache.quickjsDir, bootDir: cache.bootDir, sourceRoot: appFolder });
+    built = await buildKernel({ name, entries, buildDir: cache.buildDir, quickjsDir: cache.quickjsDir, bootDir: cache.bootDir, sourceRoot: appFolder });
   } catch (error) {
     // esbuild has already printed its errors with file and line.
     if (error instanceof Error && "errors" in error) throw new VireoError("the app did not compile (errors above)");
@@ -74,6 +81,7 @@ export async function buildApp({ entries, appFolder, kind, progress }: AppBuildO
   const output = join(appFolder, OUTPUT_FOLDER, `${kind}.elf`);
   mkdirSync(dirname(output), { recursive: true });
   copyFileSync(built, output);
+  copyFileSync(kernelPath(name, "pvh", cache.buildDir), imageFor(output, "pvh"));
   progress(`built ${relative(process.cwd(), output) || output} in ${((Date.now() - started) / MS_PER_S).toFixed(1)} s`);
   return output;
 }

@@ -7,7 +7,7 @@ import { makeIso } from "../lib/iso";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
 import { DEFAULT_BOARD } from "../machines/boards";
 import type { Progress } from "../lib/build-apps";
-import { buildApp, OUTPUT_FOLDER, resolveEntry, resolveFile } from "./build";
+import { buildApp, imageFor, OUTPUT_FOLDER, resolveEntry, resolveFile } from "./build";
 import { boardNamed } from "./devices";
 import { UsageError } from "./errors";
 import { HELP } from "./help";
@@ -87,7 +87,7 @@ const runCommand: Command = async (args, progress) => {
   for (const port of settings.ports) progress(`http://127.0.0.1:${port.host} reaches the guest's port ${port.guest}`);
   progress(`booting ${relative(process.cwd(), kernel)} on ${values.machine ?? DEFAULT_BOARD} (Ctrl-C stops it)`);
   const guest = launch({
-    kernel,
+    kernel: imageFor(kernel, board.entry),
     append: settings.append,
     memory: settings.memory,
     qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],
@@ -133,7 +133,7 @@ const testCommand: Command = async (args, progress) => {
   for (const { name, board } of boards) {
     progress(`testing on ${name}`);
     const guest = launch({
-      kernel,
+      kernel: imageFor(kernel, board.entry),
       append: settings.append,
       memory: settings.memory,
       qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],

@@ -29,7 +29,7 @@ const MAX_SERIAL_BYTES = 20;
 const LOCALHOST = "127.0.0.1";
 
 export function boardNamed(name: string): Board {
-  const board = BOARDS[name];
+  const board: Board | undefined = Object.hasOwn(BOARDS, name) ? BOARDS[name as keyof typeof BOARDS] : undefined;
   if (board === undefined) throw new UsageError(`unknown machine "${name}" (known: ${Object.keys(BOARDS).join(", ")})`);
   return board;
 }

@@ -31,7 +31,7 @@ build/<entry>.elf next to it. The engine and native objects are built once and c
 Builds the entry (default ./main.ts; a .elf boots as it is) and boots it in QEMU with a
 virtio-rng, the serial console on this terminal. Exits with the guest's status; Ctrl-C stops it.
 
-  --machine NAME                      pc (default) or q35
+  --machine NAME                      pc (default), q35 or microvm (virtio-mmio, PVH)
   --disk FILE[,serial=S][,readonly]   a virtio-blk disk on a raw image file (repeatable)
   --net user|tap:IFNAME|none          virtio-net on QEMU user networking (default), a tap device, or none
   --port HOST:GUEST                   forward 127.0.0.1:HOST to the guest's TCP port (repeatable;
@@ -47,7 +47,7 @@ aside) into one image and boots it on each machine. Tests use "vireo/test" (test
 assert); the output is TAP ending in "N passed, M failed". Exits 1 when a test fails on any
 machine, as CI expects.
 
-  --machines a,b                      machines to test on (default pc; known: pc, q35)
+  --machines a,b                      machines to test on (default pc; known: pc, q35, microvm)
   --disk, --net, --port, --memory, --append   as for vireo run (default --net user, no ports)
   --timeout SECONDS                   per machine (default 120)
 `,

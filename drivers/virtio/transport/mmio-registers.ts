@@ -40,6 +40,8 @@ export const MMIO_CONFIG_OFFSET = 0x100;
 export const MMIO_MAGIC = 0x7472_6976;
 export const MMIO_VERSION_LEGACY = 1;
 export const MMIO_VERSION_MODERN = 2;
+/** DeviceID of a transport with no device behind it. */
+export const MMIO_NO_DEVICE = 0;
 /** Written to QueueReady to start a queue. */
 export const MMIO_QUEUE_READY = 1;
 /** The register file has no queue count: probe QueueSel until QueueNumMax is 0, up to this many. */

@@ -9,6 +9,7 @@ import {
   MMIO_CONFIG_OFFSET,
   MMIO_MAGIC,
   MMIO_MAX_QUEUES,
+  MMIO_NO_DEVICE,
   MMIO_QUEUE_READY,
   MMIO_REGISTERS,
   MMIO_VERSION_LEGACY,
@@ -58,6 +59,8 @@ export class MmioTransport extends TransportBase implements Transport {
       throw new VirtioTransportError(name, "mmio-version", `unsupported version ${this.version}`);
     }
     this.deviceType = readRegister(regs, MMIO_REGISTERS.DeviceID);
+    // Device ID 0 is a transport with no device behind it (virtio 1.2 section 4.2.3.1.1).
+    if (this.deviceType === MMIO_NO_DEVICE) throw new VirtioTransportError(name, "mmio-empty", "device ID 0: no device behind this transport");
     const legacy = this.version === MMIO_VERSION_LEGACY;
     this.featureMask = legacy ? LEGACY_FEATURE_MASK : ALL_FEATURE_BITS;
     this.hasFeaturesOk = !legacy;

@@ -1,6 +1,6 @@
 // Interrupts of the virtio devices on the real machine: prints `virtio-irq <name> type=<t> mode=<m>`
 // for each usable device, and checks that the rng's pool refills from its interrupts alone.
-//   expect-irq=msix|msix-shared|intx|polling  the mode the rng must get
+//   expect-irq=msix|msix-shared|intx|line|polling  the mode the rng must get
 import type { CommandLine } from "../../../kernel/command-line";
 import { DeviceType, deviceTypeName } from "../../../drivers/virtio/device-types";
 import type { Devices } from "../../../runtime/devices";
