@@ -21,19 +21,22 @@ const READY_TIMEOUT_MS = 60_000;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function devices(disk: string): string[] {
+/** `options` goes on every device (",packed=on" offers the packed ring). */
+function devices(disk: string, options = ""): string[] {
   createDiskIfMissing(disk, DISK_BYTES);
   return [
-    "-device", "virtio-rng-device",
+    "-device", `virtio-rng-device${options}`,
     "-drive", `file=${disk},format=raw,if=none,id=d0`,
-    "-device", "virtio-blk-device,drive=d0",
+    "-device", `virtio-blk-device,drive=d0${options}`,
     "-netdev", "user,id=n0",
-    "-device", "virtio-net-device,netdev=n0,mac=52:54:00:12:34:56",
+    "-device", `virtio-net-device,netdev=n0,mac=52:54:00:12:34:56${options}`,
   ];
 }
 
 const CASES = [
   { name: "ACPI off, PIC and PIT off, mmio version 1", machine: "microvm,acpi=off,pic=off,pit=off", extra: [], source: "command-line" },
+  // The packed ring needs VERSION_1, so mmio version 2.
+  { name: "ACPI off, PIC and PIT off, mmio version 2, packed rings", machine: "microvm,acpi=off,pic=off,pit=off", extra: MODERN, source: "command-line", options: ",packed=on" },
   { name: "ACPI off, PIC and PIT on, mmio version 2", machine: "microvm,acpi=off", extra: MODERN, source: "command-line" },
   { name: "ACPI on, PIC and PIT off, mmio version 2", machine: "microvm,pic=off,pit=off", extra: MODERN, source: "acpi" },
   { name: "ACPI on, PIC and PIT on, mmio version 1", machine: "microvm", extra: [], source: "acpi" },
@@ -45,7 +48,7 @@ describe("microvm: the in-guest selftest", () => {
       const result = await runSelftest({
         entry: "pvh",
         append: `expect-machine=microvm expect-virtio=3 expect-transport=mmio expect-irq=line expect-blk-bytes=${DISK_BYTES} expect-mac=52:54:00:12:34:56`,
-        qemuArgs: ["-M", c.machine, ...devices(join(dir, `${c.source}-${c.extra.length}.img`)), ...c.extra],
+        qemuArgs: ["-M", c.machine, ...devices(join(dir, `${c.source}-${c.extra.length}${c.options ? "-packed" : ""}.img`), c.options), ...c.extra],
       });
       expect(result.failed, result.output).toBe(0);
       expect(result.status).toBe(0);
@@ -53,6 +56,8 @@ describe("microvm: the in-guest selftest", () => {
       expect(windows.map((line) => line.split("source=")[1]), result.output).toEqual([c.source, c.source, c.source]);
       expect(result.output.match(/^virtio mmio@0x[0-9a-f]+ type=\w+ transport=mmio /gm), result.output).toHaveLength(3);
       for (const type of ["rng", "blk", "net"]) expect(result.output).toMatch(new RegExp(`^virtio-irq mmio@0x[0-9a-f]+ type=${type} mode=line$`, "m"));
+      const ring = c.options ? "packed" : "split";
+      expect(result.output.match(new RegExp(`^virtio mmio@0x[0-9a-f]+ type=\\w+ transport=mmio .*ring=${ring}`, "gm")), result.output).toHaveLength(3);
     }, SELFTEST_TIMEOUT_MS);
   }
 
