@@ -14,12 +14,14 @@ import { enumeratePci } from "../kernel/pci/enumerate";
 import type { PciFunction } from "../kernel/pci/device";
 import { formatPciFunction } from "../kernel/pci/report";
 import type { System } from "../kernel/start";
-import type { BlockDevice } from "./block/device";
+import type { BlockDevice, BlockDeviceOptions } from "./block/device";
 import { adoptBlockDevices } from "./block/registry";
 
 /** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
 const RING_KEY = "virtio.ring";
 const SPLIT_RING = "split";
+/** `blk.timeout-ms=N` gives every disk request N ms before the device is reset (runtime/block's default otherwise). */
+const BLOCK_TIMEOUT_KEY = "blk.timeout-ms";
 
 export interface Devices {
   readonly pci: readonly PciFunction[];
@@ -48,6 +50,14 @@ function installGetRandomValues(rng: VirtioRng): void {
   Object.defineProperty(globalThis, "crypto", { value: { getRandomValues }, configurable: true, writable: true });
 }
 
+/** Block options from the command line; a timeout that is not a positive whole number is refused. */
+function blockOptions(timeout: string | undefined): BlockDeviceOptions {
+  if (timeout === undefined) return {};
+  const requestTimeoutMs = Number(timeout);
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new RangeError(`${BLOCK_TIMEOUT_KEY}=${timeout} is not a positive whole number of milliseconds`);
+  return { requestTimeoutMs };
+}
+
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
   registerVirtioDriver(virtioRngDriver);
   const interrupts = options.interrupts ?? true;
@@ -61,6 +71,6 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   const virtio = probe.devices;
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installGetRandomValues(rng);
-  const disks = adoptBlockDevices(virtio, system.loop);
+  const disks = adoptBlockDevices(virtio, system.loop, blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY)));
   return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet) };
 }

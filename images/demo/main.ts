@@ -33,7 +33,12 @@ function snapshot(system: System, devices: Devices, stack: NetStack, store: KvSt
       };
     }),
     network: { ...stack.counters, nic: { ...devices.nics[0]?.counters } },
-    block: Object.fromEntries(devices.disks.map((disk) => [disk.name, { ...disk.info, features: disk.info.features.join(" ") }])),
+    block: Object.fromEntries(
+      devices.disks.map((disk) => [
+        disk.name,
+        { ...disk.info, features: disk.info.features.join(" "), recoveries: disk.recoveries, offline: disk.offline?.code ?? "no" },
+      ]),
+    ),
     store: store === undefined ? { disk: "none" } : { ...store.stats },
   };
 }
