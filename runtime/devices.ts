@@ -25,7 +25,7 @@ import { nativePageCounts } from "../kernel/platform-native";
 import { formatPciFunction } from "../kernel/pci/report";
 import { discoverVirtioMmio, formatMmioProblems, formatMmioWindow } from "../kernel/mmio/discover";
 import type { System } from "../kernel/start";
-import type { BlockDevice } from "./block/device";
+import type { BlockDevice, BlockDeviceOptions } from "./block/device";
 import { randomUuid } from "./crypto/uuid";
 import { adoptBlockDevices } from "./block/registry";
 import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
@@ -33,6 +33,8 @@ import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
 /** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
 const RING_KEY = "virtio.ring";
 const SPLIT_RING = "split";
+/** `blk.timeout-ms=N` gives every disk request N ms before the device is reset (runtime/block's default otherwise). */
+const BLOCK_TIMEOUT_KEY = "blk.timeout-ms";
 
 export interface Devices {
   readonly pci: readonly PciFunction[];
@@ -64,6 +66,14 @@ function installCrypto(rng: VirtioRng): void {
   Object.defineProperty(globalThis, "crypto", { value: { getRandomValues, randomUUID }, configurable: true, writable: true });
 }
 
+/** Block options from the command line; a timeout that is not a positive whole number is refused. */
+function blockOptions(timeout: string | undefined): BlockDeviceOptions {
+  if (timeout === undefined) return {};
+  const requestTimeoutMs = Number(timeout);
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new RangeError(`${BLOCK_TIMEOUT_KEY}=${timeout} is not a positive whole number of milliseconds`);
+  return { requestTimeoutMs };
+}
+
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
   registerVirtioDriver(virtioRngDriver);
   const interrupts = options.interrupts ?? true;
@@ -87,7 +97,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   if (options.print ?? true) for (const line of report) console.log(line);
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installCrypto(rng);
-  const disks = adoptBlockDevices(virtio, system.loop);
+  const disks = adoptBlockDevices(virtio, system.loop, blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY)));
   const consoles = driverInstances({ virtio }, VirtioConsole);
   adoptConsoles(consoles);
   mirrorConsoleFromCommandLine(system.commandLine, system.consoleOutput);

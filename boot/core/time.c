@@ -3,16 +3,24 @@
 #include "cpu.h"
 #include "io.h"
 
-/* The clock is calibrated against the CMOS RTC's periodic flag, which every QEMU x86 machine has
-   (pc, q35 and microvm, with or without the PIT and PIC; microvm has no port 0x61 to gate PIT
-   channel 2 with). The flag is set at a fixed rate from the RTC's 32.768 kHz crystal while the
-   periodic interrupt is enabled; the interrupt itself stays masked in the PIC and I/O APIC. */
+/* The clock is calibrated against PIT channel 2's count where port 0x61 gates it (pc and q35):
+   each end of a window reads the PIT, the TSC and the LAPIC timer back to back, so a host that
+   deschedules the virtual CPU in between skews nothing. Without port 0x61 (microvm, with or
+   without its PIT) it is calibrated against the CMOS RTC's periodic flag, which every QEMU x86
+   machine has: set at a fixed rate from the RTC's 32.768 kHz crystal while the periodic interrupt
+   is enabled (the interrupt itself stays masked in the PIC and I/O APIC). A flag seen late counts
+   the delay as RTC time, so the PIT is preferred where it can be gated. */
 enum {
   RTC_STATUS_C = 0x0C, RTC_RATE_MASK = 0x0F, RTC_PERIODIC_ENABLE = 0x40, RTC_PERIODIC_FLAG = 0x40,
   RTC_RATE_8192_HZ = 3, RTC_PERIODIC_HZ = 8192, CALIBRATION_PERIODS = 16, RTC_ABSENT = 0xFF,
   /* Port reads before the RTC counts as silent: each costs at least a microsecond, so about
      a second, far beyond one 122 us period. */
   RTC_MAX_POLLS = 1000000,
+  PIT_HZ = 1193182, PIT_CHANNEL2 = 0x42, PIT_COMMAND = 0x43, PIT_CHANNEL2_ONESHOT = 0xB0,
+  PIT_LATCH_CHANNEL2 = 0x80, PIT_COUNT_MAX = 0xFFFF,
+  PORT_B = 0x61, PORT_B_GATE2 = 0x01, PORT_B_SPEAKER = 0x02, PORT_B_OUT2 = 0x20, PORT_ABSENT = 0xFF,
+  /* 5 ms of PIT ticks per measurement, 3 measurements (a few more tries if the count wraps). */
+  CALIBRATION_PIT_TICKS = PIT_HZ / 200, CALIBRATION_SAMPLES = 3, CALIBRATION_ATTEMPTS = 6,
   PIC1_COMMAND = 0x20, PIC1_DATA = 0x21, PIC2_COMMAND = 0xA0, PIC2_DATA = 0xA1,
   PIC_INIT = 0x11, PIC_8086 = 0x01, PIC_MASK_ALL = 0xFF, PIC_REMAP_BASE = 0xF0,
   CMOS_ADDRESS = 0x70, CMOS_DATA = 0x71, RTC_SECONDS = 0x00, RTC_MINUTES = 0x02, RTC_HOURS = 0x04,
@@ -50,6 +58,75 @@ static void pic_disable(void) {
   outb(PIC2_DATA, PIC_MASK_ALL);
 }
 
+/* PIT channel 2's count, latched and read (it counts down in mode 0, lobyte/hibyte access). */
+static uint16_t pit2_count(void) {
+  outb(PIT_COMMAND, PIT_LATCH_CHANNEL2);
+  uint8_t low = inb(PIT_CHANNEL2);
+  return (uint16_t)(low | (uint16_t)inb(PIT_CHANNEL2) << 8);
+}
+
+struct clock_reading { uint16_t pit; uint64_t tsc; uint32_t lapic; };
+
+/* The three clocks read back to back: only a pause inside these few instructions skews a reading. */
+static void read_clocks(struct clock_reading *r) {
+  r->pit = pit2_count();
+  r->tsc = rdtsc();
+  r->lapic = lapic_read(LAPIC_TIMER_CURRENT);
+}
+
+/*
+ * One measurement of the TSC and LAPIC timer rates against CALIBRATION_PIT_TICKS of the PIT.
+ * Both ends are readings of all three clocks at one instant, so time lost while spinning in
+ * between (a host that deschedules a virtual CPU, an SMI) changes nothing; waiting for the PIT's
+ * output instead would count that time as PIT time. 0 when the count ran past zero meanwhile.
+ */
+static int measure_rates(uint64_t *tsc_hz_out, uint64_t *lapic_per_ms_out) {
+  struct clock_reading start, end;
+  outb(PIT_COMMAND, PIT_CHANNEL2_ONESHOT);
+  outb(PIT_CHANNEL2, PIT_COUNT_MAX & 0xFF);
+  outb(PIT_CHANNEL2, PIT_COUNT_MAX >> 8);
+  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+  read_clocks(&start);
+  do read_clocks(&end);
+  while ((uint16_t)(start.pit - end.pit) < CALIBRATION_PIT_TICKS && !(inb(PORT_B) & PORT_B_OUT2));
+  int counted_past_zero = (inb(PORT_B) & PORT_B_OUT2) != 0;
+  lapic_write(LAPIC_TIMER_INITIAL, 0);
+  if (counted_past_zero) return 0;
+  uint64_t pit_ticks = (uint16_t)(start.pit - end.pit);
+  *tsc_hz_out = (end.tsc - start.tsc) * PIT_HZ / pit_ticks;
+  *lapic_per_ms_out = (uint64_t)(start.lapic - end.lapic) * PIT_HZ / (pit_ticks * 1000);
+  return 1;
+}
+
+static uint64_t median3(uint64_t a, uint64_t b, uint64_t c) {
+  if (a > b) { uint64_t t = a; a = b; b = t; }
+  if (b > c) b = c;
+  return a > b ? a : b;
+}
+
+/* The median of CALIBRATION_SAMPLES measurements, so one skewed reading does not set the clock. */
+static void calibrate_against_pit(void) {
+  uint64_t tsc[CALIBRATION_SAMPLES], lapic_rate[CALIBRATION_SAMPLES];
+  int taken = 0;
+  outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2);
+  lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+  lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+  for (int attempt = 0; attempt < CALIBRATION_ATTEMPTS && taken < CALIBRATION_SAMPLES; attempt++) {
+    if (measure_rates(&tsc[taken], &lapic_rate[taken])) taken++;
+  }
+  /* Every attempt ran past zero (a host pausing for 50 ms each time): keep what the last one saw. */
+  while (taken < CALIBRATION_SAMPLES) {
+    tsc[taken] = taken ? tsc[taken - 1] : PIT_HZ;
+    lapic_rate[taken] = taken ? lapic_rate[taken - 1] : 1;
+    taken++;
+  }
+  tsc_frequency = median3(tsc[0], tsc[1], tsc[2]);
+  if (!tsc_frequency) tsc_frequency = PIT_HZ;
+  ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
+  lapic_ticks_per_ms = median3(lapic_rate[0], lapic_rate[1], lapic_rate[2]);
+  if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
+}
+
 static uint8_t cmos(uint8_t reg) {
   outb(CMOS_ADDRESS, reg);
   return inb(CMOS_DATA);
@@ -67,7 +144,7 @@ static int rtc_next_period(void) {
   return 0;
 }
 
-static void calibrate(void) {
+static void calibrate_against_rtc(void) {
   uint8_t status_a = cmos(RTC_STATUS_A), status_b = cmos(RTC_STATUS_B);
   if (status_a == RTC_ABSENT) panic("no CMOS RTC to calibrate the clock against");
   cmos_write(RTC_STATUS_A, (uint8_t)((status_a & ~RTC_RATE_MASK) | RTC_RATE_8192_HZ));
@@ -90,6 +167,11 @@ static void calibrate(void) {
   ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
   lapic_ticks_per_ms = (uint64_t)lapic_elapsed * RTC_PERIODIC_HZ / CALIBRATION_PERIODS / 1000;
   if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
+}
+
+static void calibrate(void) {
+  if (inb(PORT_B) != PORT_ABSENT) calibrate_against_pit();
+  else calibrate_against_rtc();
 }
 
 static uint64_t days_from_civil(int64_t y, unsigned m, unsigned d) {

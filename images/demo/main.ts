@@ -36,7 +36,12 @@ function snapshot(system: System, devices: Devices, stack: NetStack, link: Recov
       };
     }),
     network: { ...stack.counters, nic: { ...nic, recoveries: link.recoveries } },
-    block: Object.fromEntries(devices.disks.map((disk) => [disk.name, { ...disk.info, features: disk.info.features.join(" ") }])),
+    block: Object.fromEntries(
+      devices.disks.map((disk) => [
+        disk.name,
+        { ...disk.info, features: disk.info.features.join(" "), recoveries: disk.recoveries, offline: disk.offline?.code ?? "no" },
+      ]),
+    ),
     store: store === undefined ? { disk: "none" } : { ...store.stats },
   };
 }

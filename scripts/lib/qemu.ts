@@ -22,6 +22,8 @@ export interface BootOptions {
   onOutput?: (text: string) => void;
   /** Serial input for the guest; "inherit" passes the terminal through. */
   stdin?: "inherit" | "ignore" | "pipe";
+  /** A command QEMU runs under, which must exec it (e.g. `ip netns exec NAME` for a network namespace). */
+  wrapper?: readonly string[];
 }
 
 export interface BootResult {
@@ -33,6 +35,7 @@ export interface BootResult {
   elapsedMs: number;
 }
 
+const QEMU = "qemu-system-x86_64";
 const DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 export const DEFAULT_MEMORY = "128M";
 
@@ -64,7 +67,8 @@ export class Guest {
 
   constructor(options: BootOptions) {
     const started = Date.now();
-    const child = spawn("qemu-system-x86_64", qemuArgs(options), { stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
+    const [command = QEMU, ...prefix] = [...(options.wrapper ?? []), QEMU];
+    const child = spawn(command, [...prefix, ...qemuArgs(options)], { stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
     this.childPid = child.pid;
     let timedOut = false;
     const collect = (chunk: string): void => {

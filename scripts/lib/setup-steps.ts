@@ -9,6 +9,8 @@ import { capture, run } from "./exec";
 export const DEBIAN_PACKAGES = [
   "qemu-system-x86", "qemu-utils", "musl-tools", "musl-dev", "nasm", "make", "gcc", "binutils",
   "grub-pc-bin", "grub-common", "xorriso", "mtools", "curl",
+  // test/qemu/hostile-peer.test.ts: a network namespace with a tap device, and its peer program.
+  "iproute2", "python3",
 ];
 const QUICKJS_PACKAGE = "qjsc@0.3.0";
 const QUICKJS_TARBALL = "qjsc-0.3.0.tgz";

@@ -7,7 +7,7 @@ import { virtioDevice } from "./board";
 import type { Machine, MachineOptions } from "./types";
 
 export const DEMO_DISK = join(BUILD_DIR, "demo-disk.img");
-const DISK_BYTES = 64 * 1024 * 1024;
+export const DEMO_DISK_BYTES = 64 * 1024 * 1024;
 export const DEMO_GUEST_HTTP_PORT = 80;
 export const DEMO_MAC = "52:54:00:12:34:56";
 
@@ -19,15 +19,24 @@ export function createDiskIfMissing(path: string, bytes: number): void {
   closeSync(fd);
 }
 
-export function demoMachine(options: MachineOptions, disk = DEMO_DISK): Machine {
-  createDiskIfMissing(disk, DISK_BYTES);
+export interface DemoVariant {
+  /** Put QEMU's blkdebug error injection, with the rules in this file, between the disk and its image. */
+  readonly blkdebugConfig?: string;
+  /** A `-netdev` (its id must be net0) in place of user networking with the HTTP port forwarded. */
+  readonly netdev?: string;
+}
+
+export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: DemoVariant = {}): Machine {
+  createDiskIfMissing(disk, DEMO_DISK_BYTES);
   const board = options.board ?? "pc";
+  // blkdebug under the raw format layer sees the raw layer's block events; errors reach the guest.
+  const drive = variant.blkdebugConfig === undefined ? `file=${disk}` : `file=blkdebug:${variant.blkdebugConfig}:${disk},werror=report,rerror=report`;
   return {
     qemuArgs: [
       "-device", virtioDevice(board, "rng"),
-      "-drive", `file=${disk},format=raw,if=none,id=kv,cache=writeback`,
+      "-drive", `${drive},format=raw,if=none,id=kv,cache=writeback`,
       "-device", `${virtioDevice(board, "blk")},drive=kv,serial=vireo-kv`,
-      "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
+      "-netdev", variant.netdev ?? `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
       "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}`,
     ],
     banner: `Vireo demo: http://127.0.0.1:${options.httpPort} (Ctrl-C stops the machine)`,
