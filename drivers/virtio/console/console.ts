@@ -199,6 +199,7 @@ export class VirtioConsole implements PortControl {
       const port = live[i];
       const channel = this.channels[port.id] as PortChannel;
       if (channel.receive() > 0 && channel.readable > 0) port.onReadable?.();
+      if (channel.receivePending) this.source?.wake();
       if (channel.reclaim() > 0) port.onWritable?.();
     }
     if (this.stopped) return;
