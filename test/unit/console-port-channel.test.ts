@@ -1,64 +1,16 @@
-// A port's receive path against a device that does not wait for notifications: it takes every
-// buffer the moment it is made available and hands it straight back empty.
+// A port's receive path against a device that hands every receive buffer straight back empty.
 import { describe, expect, it } from "vitest";
 import { PortChannel } from "../../drivers/virtio/console/port-channel";
-import { SplitVirtqueue } from "../../drivers/virtio/ring/split";
 import { SimMachine } from "../sim/machine";
+import { EagerEmptyQueue } from "./eager-empty-queue";
 
-const AVAIL_RING = 4;
-const USED_RING = 4;
-const USED_ELEM_SIZE = 8;
-const IDX = 2;
 const RX_BUFFERS = 4;
-/** The device stops after this many empty buffers, so that an unbounded driver loop still ends. */
-const DEVICE_LIMIT = 10_000;
-
-/** A split queue whose device uses each buffer, empty, as soon as it is published. */
-class EagerEmptyQueue extends SplitVirtqueue<number> {
-  used = 0;
-  private lastAvail = 0;
-
-  constructor(private readonly machine: SimMachine) {
-    super(machine, { notify: () => undefined }, {
-      deviceName: "test",
-      index: 0,
-      size: RX_BUFFERS,
-      eventIdx: false,
-      inOrder: false,
-      indirectEntries: 0,
-      placement: { contiguous: false, align: 4096 },
-    });
-  }
-
-  override publish(token: number): boolean {
-    const published = super.publish(token);
-    if (published && this.used < DEVICE_LIMIT) this.useAvailable();
-    return published;
-  }
-
-  private useAvailable(): void {
-    const a = this.addresses;
-    const avail = this.machine.memory.dataView(a.driverArea, AVAIL_RING + 2 * this.size) as DataView;
-    const used = this.machine.memory.dataView(a.deviceArea, USED_RING + USED_ELEM_SIZE * this.size) as DataView;
-    const availIdx = avail.getUint16(IDX, true);
-    while (this.lastAvail !== availIdx) {
-      const head = avail.getUint16(AVAIL_RING + 2 * (this.lastAvail % this.size), true);
-      const usedIdx = used.getUint16(IDX, true);
-      const at = USED_RING + USED_ELEM_SIZE * (usedIdx % this.size);
-      used.setUint32(at, head, true);
-      used.setUint32(at + 4, 0, true);
-      used.setUint16(IDX, (usedIdx + 1) & 0xffff, true);
-      this.lastAvail = (this.lastAvail + 1) & 0xffff;
-      this.used++;
-    }
-  }
-}
 
 describe("virtio-console port channel", () => {
   it("takes at most one round of its receive buffers per call from a device returning them empty at once", () => {
     const machine = new SimMachine();
-    const rx = new EagerEmptyQueue(machine);
-    const tx = new EagerEmptyQueue(machine);
+    const rx = new EagerEmptyQueue(machine, RX_BUFFERS);
+    const tx = new EagerEmptyQueue(machine, RX_BUFFERS);
     const channel = new PortChannel(machine, rx, tx, { rxBuffers: RX_BUFFERS, rxBufferSize: 64, txBuffers: 1, txBufferSize: 64 });
     channel.start();
     expect(channel.receive()).toBe(RX_BUFFERS);
