@@ -38,6 +38,8 @@ const HTTP_DEFAULT_PORT = 80;
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
 /** 1xx responses are interim: the final response follows them. */
 const FIRST_FINAL_STATUS = 200;
+/** Interim (1xx) responses accepted before the final one: a server may send a few (100, 102, 103), not an endless stream. */
+const MAX_INTERIM_RESPONSES = 16;
 
 /**
  * An HTTP/1.1 client over `stack`'s TCP: `const fetch = createFetch(stack)`, then
@@ -119,12 +121,13 @@ async function writeRequest(connection: TcpConnection, url: URL, method: string,
 }
 
 async function readFinalHead(reader: ByteReader, maxBytes: number): Promise<ResponseHead> {
-  for (;;) {
+  for (let interim = 0; interim <= MAX_INTERIM_RESPONSES; interim++) {
     const bytes = await reader.readHead(maxBytes);
     if (bytes === null) throw new TypeError("connection closed before the response");
     const head = parseResponseHead(bytes);
     if (head.status >= FIRST_FINAL_STATUS) return head;
   }
+  throw new TypeError(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`);
 }
 
 /** RFC 9112 6.3 for responses: no body, chunked, a length, or whatever precedes the close. */

@@ -53,6 +53,8 @@ export class DhcpClient {
   private socket: UdpSocket | null = null;
   private xid = 0;
   private attempts = 0;
+  /** DISCOVERs sent while start() waits, across rounds (a server that offers and then refuses starts one each time). */
+  private discovers = 0;
   private offered = UNSPECIFIED_ADDRESS;
   private serverId = UNSPECIFIED_ADDRESS;
   private leased = UNSPECIFIED_ADDRESS;
@@ -74,6 +76,7 @@ export class DhcpClient {
     if (this.socket === null) {
       this.socket = this.deps.udp.bind(DHCP_CLIENT_PORT);
       this.socket.onMessage((message) => this.receive(message));
+      this.discovers = 0;
       this.discover();
     }
     return new Promise((resolve, reject) => {
@@ -100,7 +103,7 @@ export class DhcpClient {
 
   private sendDiscover(): void {
     this.attempts++;
-    if (this.attempts > this.options.maxDiscoverAttempts && this.firstLease !== null) {
+    if (++this.discovers > this.options.maxDiscoverAttempts && this.firstLease !== null) {
       this.firstLease.reject(new NetError("timeout", "no DHCP offer"));
       this.firstLease = null;
     }

@@ -20,6 +20,8 @@ const MAX_PORT = 0xffff;
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = MAX_PORT - EPHEMERAL_FIRST + 1;
 export const DEFAULT_UDP_QUEUE_LENGTH = 64;
+/** Bytes held for a reader: a few maximum-size datagrams, not 64 of them (about 4 MiB). */
+export const DEFAULT_UDP_QUEUE_BYTES = 256 * 1024;
 
 export interface UdpMessage {
   /** A copy the app owns. */
@@ -31,6 +33,8 @@ export interface UdpMessage {
 export interface UdpBindOptions {
   /** Messages held for a reader before new ones are dropped. */
   queueLength?: number;
+  /** Payload bytes held for a reader before new messages are dropped. */
+  queueBytes?: number;
 }
 
 export class UdpSocket implements AsyncIterable<UdpMessage> {
@@ -38,11 +42,13 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
   private readonly readers: ((result: IteratorResult<UdpMessage>) => void)[] = [];
   private handler: ((message: UdpMessage) => void) | null = null;
   private closed = false;
+  private queuedBytes = 0;
 
   constructor(
     private readonly udp: Udp,
     readonly port: number,
     private readonly queueLength: number,
+    private readonly queueBytes: number,
   ) {}
 
   send(destination: AddressLike, port: number, data: Uint8Array): SendStatus {
@@ -54,6 +60,7 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
   onMessage(handler: ((message: UdpMessage) => void) | null): void {
     this.handler = handler;
     if (handler === null) return;
+    this.queuedBytes = 0;
     for (const message of this.queue.splice(0)) this.dispatch(message);
   }
 
@@ -73,6 +80,7 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
     this.closed = true;
     this.udp.release(this.port);
     this.queue.length = 0;
+    this.queuedBytes = 0;
     for (const reader of this.readers.splice(0)) reader({ done: true, value: undefined });
   }
 
@@ -87,14 +95,18 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
       reader({ done: false, value: message });
       return true;
     }
-    if (this.queue.length >= this.queueLength) return false;
+    if (this.queue.length >= this.queueLength || this.queuedBytes + message.data.length > this.queueBytes) return false;
     this.queue.push(message);
+    this.queuedBytes += message.data.length;
     return true;
   }
 
   private next(): Promise<IteratorResult<UdpMessage>> {
     const message = this.queue.shift();
-    if (message !== undefined) return Promise.resolve({ done: false, value: message });
+    if (message !== undefined) {
+      this.queuedBytes -= message.data.length;
+      return Promise.resolve({ done: false, value: message });
+    }
     if (this.closed) return Promise.resolve({ done: true, value: undefined });
     return new Promise((resolve) => this.readers.push(resolve));
   }
@@ -123,7 +135,7 @@ export class Udp {
     if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) throw new NetError("badAddress", `bad UDP port ${port}`);
     const chosen = port === 0 ? this.freeEphemeralPort() : port;
     if (this.sockets.has(chosen)) throw new NetError("addressInUse", `UDP port ${chosen} is in use`);
-    const socket = new UdpSocket(this, chosen, options.queueLength ?? DEFAULT_UDP_QUEUE_LENGTH);
+    const socket = new UdpSocket(this, chosen, options.queueLength ?? DEFAULT_UDP_QUEUE_LENGTH, options.queueBytes ?? DEFAULT_UDP_QUEUE_BYTES);
     this.sockets.set(chosen, socket);
     return socket;
   }

@@ -4,6 +4,7 @@
  * disconnects ("open", "close") and when the console size changes ("resize").
  */
 import type { ConsolePort } from "../../drivers/virtio/console/port";
+import { reportCallbackError } from "../net/errors";
 import { PortError } from "./errors";
 
 export type PortEvent = "open" | "close" | "resize";
@@ -184,7 +185,14 @@ export class Port implements AsyncIterable<Uint8Array> {
     this.owner.closed(inner);
   }
 
+  /** Runs from the device's poll: a listener's exception is reported on its own, not thrown into the poll. */
   private emit(event: PortEvent): void {
-    for (const handler of this.listeners[event]) handler();
+    for (const handler of this.listeners[event]) {
+      try {
+        handler();
+      } catch (error) {
+        reportCallbackError(error);
+      }
+    }
   }
 }

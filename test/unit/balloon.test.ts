@@ -6,6 +6,8 @@ import { PAGE_SIZE } from "../../kernel/platform";
 import { SIM_DMA_CAPACITY } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { BALLOON_SCRIBBLE } from "../sim/virtio/balloon-model";
+import { PARK, type RequestResult } from "../sim/virtio/device-model";
+import type { SimRequest } from "../sim/virtio/request";
 import { VIRTIO_BALLOON_F, VIRTIO_BALLOON_S } from "../sim/virtio/spec/balloon";
 import { featureBit } from "../sim/virtio/spec/feature-bits";
 import { balloonMachine } from "./balloon-harness";
@@ -150,6 +152,22 @@ describe("virtio-balloon statistics", () => {
     rig.settle();
     expect(rig.model.stats.get(VIRTIO_BALLOON_S.MEMFREE)).toBe(free + 256n * BigInt(PAGE_SIZE));
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("answers one statistics request per turn from a device that uses every buffer the moment it gets it", () => {
+    const rig = balloonMachine({ model: { features: STATS_ONLY }, interrupts: false });
+    // The device stops after this many, so that an unbounded driver loop still ends.
+    const deviceLimit = 10_000;
+    const model = rig.model as unknown as { takeStats(request: SimRequest): RequestResult };
+    const takeStats = model.takeStats.bind(rig.model);
+    model.takeStats = (request) => (takeStats(request) === PARK && rig.model.statsBuffers < deviceLimit ? 0 : PARK);
+    const before = rig.model.statsBuffers;
+    expect(rig.model.requestStats()).toBe(true);
+    rig.balloon.poll();
+    expect(rig.model.statsBuffers - before).toBe(1);
+    rig.balloon.poll();
+    expect(rig.model.statsBuffers - before).toBe(2);
+    expect(rig.balloon.statsQueue?.broken).toBeUndefined();
   });
 
   it("without STATS_VQ has no statistics queue", () => {

@@ -131,4 +131,17 @@ describe("virtio-console malformed control messages", () => {
     expect(rig.model.postedControlBuffers).toBe(8);
     assertNoViolations(rig.machine.violations);
   });
+
+  it("takes at most its budget of control messages in one poll, however many the device has ready", () => {
+    const budget = 16;
+    const rig = consoleRig({ model: { maxPorts: MAX_PORTS, ports: [] }, limits: { controlBuffers: 8, budget } });
+    const before = rig.console.counters.controlMessages;
+    // A device that fills every re-posted buffer at once with the next message.
+    for (let i = 0; i < 1000; i++) rig.model.sendControl(new Uint8Array(4));
+    rig.poll();
+    expect(rig.console.counters.controlMessages - before).toBe(budget);
+    rig.poll(1000 / budget);
+    expect(rig.console.counters.controlMessages - before).toBe(1000);
+    assertNoViolations(rig.machine.violations);
+  });
 });

@@ -71,6 +71,25 @@ describe("runtime ports", () => {
     expect(events).toEqual(["close", "open"]);
   });
 
+  it("keeps an exception from an event listener out of the device's poll, and reports it", async () => {
+    const rig = rigWith("test.throws", "test.quiet");
+    const port = await openPort("test.throws");
+    const quiet = await openPort("test.quiet");
+    port.on("close", () => {
+      throw new Error("app bug");
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    rig.model.setHostConnected(1, false);
+    rig.model.hostWrite(2, bytes("still here"));
+    expect(() => rig.poll()).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    process.off("unhandledRejection", onRejection);
+    expect(rejections).toEqual([new Error("app bug")]);
+    expect(text((await settle(rig, quiet.read())) ?? new Uint8Array())).toBe("still here");
+  });
+
   it("holds write() until the device gives transmit buffers back, and sends 1 MiB intact", async () => {
     const rig = rigWith("test.bulk");
     const port = await openPort("test.bulk");

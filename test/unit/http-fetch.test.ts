@@ -108,6 +108,14 @@ describe("http fetch client", () => {
     await expect(settle(fetch("http://10.0.2.2:81/"))).rejects.toMatchObject({ name: "NetError", code: "refused" });
   });
 
+  it("rejects a response that sends interim (1xx) heads without end", async () => {
+    const { pair, fetch, settle } = setup();
+    pair.server.stack.tcp.listen(80, (connection: TcpConnection) => {
+      void connection.read().then(() => connection.write("HTTP/1.1 102 Processing\r\n\r\n".repeat(1000) + "HTTP/1.1 204 No Content\r\n\r\n"));
+    });
+    await expect(settle(fetch("http://10.0.2.2/"))).rejects.toThrow(/interim/);
+  });
+
   it("rejects a malformed response head with TypeError", async () => {
     const { pair, fetch, settle } = setup();
     pair.server.stack.tcp.listen(80, (connection: TcpConnection) => {

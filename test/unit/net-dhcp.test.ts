@@ -122,6 +122,18 @@ describe("dhcp client", () => {
     expect(server.seen).toHaveLength(5);
   });
 
+  it("reports a timeout on the first lease when the server offers but refuses every request", async () => {
+    const { scheduler, client, server } = network();
+    server.mode = "nak";
+    const lease = client.stack.configureDhcp().catch((error: unknown) => error);
+    await scheduler.advance(10 * 60 * SECOND);
+    // maxDiscoverAttempts (3) in all, not per round: each NAK starts a new round.
+    expect(server.seen.filter((r) => r.type === 1).length).toBeGreaterThan(3);
+    const error = await Promise.race([lease, Promise.resolve("still waiting")]);
+    expect(error).toBeInstanceOf(NetError);
+    expect((error as NetError).code).toBe("timeout");
+  });
+
   it("counts malformed replies and ignores other clients' transactions", async () => {
     const { scheduler, client, server } = network();
     server.mode = "silent";

@@ -12,13 +12,13 @@ const US = ip("10.0.2.15");
 const PEER = ip("10.0.2.9");
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function setup(queueLength?: number) {
+function setup(queueLength?: number, queueBytes?: number) {
   const scheduler = new ManualScheduler();
   const h = host(scheduler, 0x15);
   h.stack.configureStatic(staticConfig("10.0.2.15"));
   h.link.inject(ethernet(mac(0x15), mac(9), ETHERTYPE_ARP, arpPacket(2, mac(9), PEER, mac(0x15), US)));
   h.link.takeSent();
-  const socket = h.stack.udp.bind(7, { queueLength });
+  const socket = h.stack.udp.bind(7, { queueLength, queueBytes });
   const inject = (spec: Partial<UdpSpec>, checksumValidated = false): void => {
     const segment = udpSegment({ source: PEER, destination: US, sourcePort: 5000, destinationPort: 7, data: text("hello"), ...spec });
     const frame = ethernet(mac(0x15), mac(9), ETHERTYPE_IPV4, ipv4Packet({ source: PEER, destination: US, protocol: PROTOCOL_UDP, payload: segment }));
@@ -69,6 +69,17 @@ describe("udp", () => {
     expect((await pending).port).toBe(5000);
     socket.close();
     await expect(socket.receive()).rejects.toMatchObject({ code: "closed" });
+  });
+
+  it("bounds the bytes queued for a reader, not only the messages", async () => {
+    const { h, socket, inject } = setup(64, 1000);
+    const big = new Uint8Array(400);
+    for (let i = 0; i < 4; i++) inject({ data: big });
+    expect(h.stack.counters.drops["udp.queueFull"]).toBe(2);
+    expect((await socket.receive()).data.length).toBe(400);
+    inject({ data: big });
+    expect(h.stack.counters.drops["udp.queueFull"]).toBe(2);
+    socket.close();
   });
 
   it("accepts a zero checksum and a link-validated one, and drops corrupt ones", () => {

@@ -3,6 +3,7 @@ import { VirtioTimeoutError } from "../../drivers/virtio/errors";
 import { VirtioRng } from "../../drivers/virtio/rng/rng";
 import type { RngOptions } from "../../drivers/virtio/rng/rng";
 import { VirtioDevice } from "../../drivers/virtio/device";
+import type { Virtqueue } from "../../drivers/virtio/ring/virtqueue";
 import { assertNoViolations } from "../sim/violations";
 import { RngModel } from "../sim/virtio/rng-model";
 import { PortPciConfig } from "../../kernel/pci/config";
@@ -10,6 +11,7 @@ import { enumeratePci } from "../../kernel/pci/enumerate";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
 import { SimMachine } from "../sim/machine";
 import { addVirtioPci } from "../sim/virtio/pci-device";
+import { EagerEmptyQueue } from "./eager-empty-queue";
 
 function setUp(options: RngOptions = {}) {
   const machine = new SimMachine();
@@ -66,6 +68,25 @@ describe("virtio-rng getRandomValues", () => {
     model.holdCompletions = false;
     model.releaseHeld(0);
     expect(rng.getRandomValues(new Uint8Array(16)).length).toBe(16);
+  });
+
+  it("takes at most one round of its buffers per refill from a device returning them empty at once", () => {
+    const machine = new SimMachine();
+    const model = new RngModel(machine.memory, machine.violations);
+    addVirtioPci(machine, model, { device: 3, layout: "modern" });
+    const config = new PortPciConfig(machine.ports);
+    const device = new VirtioDevice(machine, createPciTransport(machine, config, enumeratePci(config)[0]));
+    device.acknowledge();
+    device.negotiate(0n);
+    const buffers = 4;
+    const queue = new EagerEmptyQueue(machine, buffers);
+    device.createQueue = <T>() => queue as unknown as Virtqueue<T>;
+    const rng = new VirtioRng(device, { buffers, interrupts: false });
+    rng.start();
+    rng.refill();
+    // start() posted every buffer and the device used each at once; refill re-posts each once.
+    expect(queue.used).toBeLessThanOrEqual(2 * buffers);
+    expect(rng.available).toBe(0);
   });
 
   it("rejects non-integer arrays and oversized requests like Web Crypto", () => {

@@ -193,7 +193,7 @@ export class VirtioBalloon {
     if (this.stopped) return;
     if (index === this.inflateQueue.index) this.inflateQueue.drain(this.takeInflated);
     else if (index === this.deflateQueue.index) this.deflateQueue.drain(this.takeDeflated);
-    else if (index === this.statsQueue?.index) this.statsQueue.drain(this.takeStatsRequest);
+    else if (index === this.statsQueue?.index) this.answerStats(this.statsQueue);
     else if (index === this.reporter?.queue.index) this.reporter.collect();
     this.updateActual();
     this.adjust();
@@ -340,14 +340,20 @@ export class VirtioBalloon {
   };
 
   /** The device used the statistics buffer: it wants fresh figures (5.5.6.3). */
+  /**
+   * The device used the statistics buffer: a fresh one goes back after the drain, not inside it, so
+   * a device using each buffer the moment it gets it is answered once per turn, not in an endless loop.
+   */
+  private answerStats(queue: Virtqueue<number>): void {
+    if (queue.drain(this.takeStatsRequest) === 0 || queue.broken !== undefined) return;
+    this.postStats();
+    this.reporter?.reportIfGrown();
+  }
+
   private readonly takeStatsRequest = (): number => {
     const queue = this.statsQueue as Virtqueue<number>;
     let taken = 0;
     while (queue.nextCompletion() === Completion.Taken) taken++;
-    if (taken > 0) {
-      this.postStats();
-      this.reporter?.reportIfGrown();
-    }
     return taken;
   };
 

@@ -85,6 +85,8 @@ export class VirtioConsole implements PortControl {
   private readonly initialSize: { readonly cols: number; readonly rows: number };
   private holds = 0;
   private stopped = false;
+  /** Control messages this poll may still take (the drain re-checks the ring: a device can keep refilling it). */
+  private controlBudget = 0;
 
   /** Reads the configuration, binds interrupts and creates every queue; `start` after DRIVER_OK. */
   constructor(device: VirtioDevice, options: VirtioConsoleOptions = {}) {
@@ -185,12 +187,19 @@ export class VirtioConsole implements PortControl {
    */
   poll(): void {
     if (this.stopped) return;
-    this.receiver?.queue.drain(this.takeControl);
+    const receiver = this.receiver;
+    if (receiver !== undefined) {
+      this.controlBudget = this.limits.budget;
+      receiver.queue.drain(this.takeControl);
+      // Stopped on the budget: the interrupt for what is left was spent, so come back next turn.
+      if (this.controlBudget === 0 && receiver.queue.hasCompletions()) this.source?.wake();
+    }
     const live = this.live;
     for (let i = 0; i < live.length && !this.stopped; i++) {
       const port = live[i];
       const channel = this.channels[port.id] as PortChannel;
       if (channel.receive() > 0 && channel.readable > 0) port.onReadable?.();
+      if (channel.receivePending) this.source?.wake();
       if (channel.reclaim() > 0) port.onWritable?.();
     }
     if (this.stopped) return;
@@ -262,7 +271,11 @@ export class VirtioConsole implements PortControl {
 
   private readonly pollNow = (): void => this.poll();
 
-  private readonly takeControl = (): number => this.receiver?.take(this.onControl, this.limits.budget) ?? 0;
+  private readonly takeControl = (): number => {
+    const taken = this.receiver?.take(this.onControl, this.controlBudget) ?? 0;
+    this.controlBudget -= taken;
+    return taken;
+  };
 
   private readonly onControl = (bytes: Uint8Array, length: number): void => {
     this.counters.controlMessages++;

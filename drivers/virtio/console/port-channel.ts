@@ -33,6 +33,11 @@ export class PortChannel {
   private started = false;
   /** An empty receive buffer went straight back during `receive`: the device is told after it. */
   private repostedEmpty = false;
+  /**
+   * Used receive buffers `receive` may still take: empty ones go straight back, and a device that
+   * returns them at once would otherwise keep the loop going for ever.
+   */
+  private receiveBudget = 0;
 
   constructor(
     platform: Platform,
@@ -76,12 +81,18 @@ export class PortChannel {
     this.rxQueue.kick();
   }
 
-  /** Moves filled receive buffers to the ready list; returns how many. */
+  /** Moves filled receive buffers to the ready list, at most one per receive buffer; returns how many used buffers it took. */
   receive(): number {
+    this.receiveBudget = this.rx.count;
     const taken = this.rxQueue.drain(this.takeReceived);
     if (this.repostedEmpty && this.rxQueue.broken === undefined) this.rxQueue.kick();
     this.repostedEmpty = false;
     return taken;
+  }
+
+  /** Whether the last `receive` stopped on its budget with used buffers left (the caller must come back). */
+  get receivePending(): boolean {
+    return this.receiveBudget === 0 && this.rxQueue.hasCompletions();
   }
 
   /** Takes back transmit buffers the device used; returns how many. */
@@ -154,10 +165,11 @@ export class PortChannel {
   private readonly takeReceived = (): number => {
     const queue = this.rxQueue;
     let count = 0;
-    while (queue.nextCompletion() === Completion.Taken) {
+    while (this.receiveBudget > 0 && queue.nextCompletion() === Completion.Taken) {
       const slot = queue.completedToken as number;
       const length = queue.completedLength;
       count++;
+      this.receiveBudget--;
       if (length === 0) {
         this.postRx(slot);
         this.repostedEmpty = true;

@@ -45,6 +45,11 @@ export class VirtioRng {
   private readonly timeoutNs: number;
   private readonly pollIntervalNs: number;
   private readonly name: string;
+  /**
+   * Used buffers `refill` may still take: an empty one goes straight back, and a device returning
+   * them at once would otherwise keep the loop going for ever (the pool never fills).
+   */
+  private refillBudget = 0;
 
   /** Creates the queue; call during initialisation, then `start()` after DRIVER_OK. */
   constructor(device: VirtioDevice, options: RngOptions = {}) {
@@ -72,6 +77,7 @@ export class VirtioRng {
 
   /** Moves completed entropy into the pool and re-posts the buffers. */
   refill(): void {
+    this.refillBudget = this.slab.count;
     // The buffers re-posted before a broken entry stay unannounced: the queue takes nothing more.
     if (this.queue.drain(this.moveCompleted) > 0 && this.queue.broken === undefined) this.queue.kick();
   }
@@ -102,11 +108,12 @@ export class VirtioRng {
     return array;
   }
 
-  /** Takes completions while the pool has room for a whole buffer; returns how many. */
+  /** Takes completions while the pool has room for a whole buffer, within the refill's budget; returns how many. */
   private readonly moveCompleted = (): number => {
     const queue = this.queue;
     let count = 0;
-    while (this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion() === Completion.Taken) {
+    while (this.refillBudget > 0 && this.pool.length - this.poolLength >= this.slab.slotSize && queue.nextCompletion() === Completion.Taken) {
+      this.refillBudget--;
       const slot = queue.completedToken as number;
       const bytes = this.slab.bytes(slot);
       this.append(bytes, queue.completedLength);
