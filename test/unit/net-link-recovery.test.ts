@@ -2,31 +2,14 @@
 // goes on: pings answer again and a TCP connection opened before the fault carries data after it.
 // A NIC that keeps breaking is given up after the budget.
 import { describe, expect, it } from "vitest";
-import type { ChecksumOffload } from "../../drivers/net-link";
 import { VirtioNet } from "../../drivers/virtio/net/net";
 import { RecoveringLink } from "../../runtime/net/recovering-link";
 import { NetStack } from "../../runtime/net/stack";
 import { staticConfig } from "../net/fixture";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { seededRandom } from "../net/seeded-random";
-import { SimLink, mac } from "../net/sim-link";
 import { assertNoViolations } from "../sim/violations";
-import type { NetModel } from "../sim/virtio/net-model";
-import { ManualLoop, netRig } from "./netdrv-harness";
-
-/** The peer's side of the wire: what it transmits arrives in the device's receive buffers. */
-class DeviceWire extends SimLink {
-  constructor(
-    private readonly model: NetModel,
-    scheduler: ManualScheduler,
-  ) {
-    super(mac(0x02), scheduler);
-  }
-
-  override transmit(frame: Uint8Array, _offload?: ChecksumOffload): boolean {
-    return this.model.injectFrame(frame);
-  }
-}
+import { DeviceWire, ManualLoop, netRig } from "./netdrv-harness";
 
 function world(maxRecoveriesPerMinute?: number) {
   const loop = new ManualLoop();
@@ -48,11 +31,6 @@ function world(maxRecoveriesPerMinute?: number) {
   return { ...rig, loop, link, guest, peer, pump };
 }
 
-/** Breaks the guest's receive ring: the next frame the device returns names a buffer not in flight. */
-function breakRing(model: NetModel): void {
-  model.faults.usedId = "out-of-range";
-}
-
 describe("a network link that breaks is reset under the stack", () => {
   it("comes back after a corrupted ring: ping answers again and an open TCP connection carries data", async () => {
     const { machine, model, net, link, guest, peer, pump } = world();
@@ -65,7 +43,8 @@ describe("a network link that breaks is reset under the stack", () => {
     await pump(20);
     expect(received).toEqual([1, 2, 3]);
 
-    breakRing(model);
+    // The next buffer the device returns names one not in flight.
+    model.faults.usedId = "out-of-range";
     const lost = guest.ping("10.0.2.2", { timeoutMs: 50 }).catch((error: unknown) => error);
     await pump(5);
     model.faults.usedId = "ok";

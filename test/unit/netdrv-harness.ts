@@ -5,7 +5,9 @@ import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
 import type { NetLoop, VirtioNet, VirtioNetOptions, WakeSource } from "../../drivers/virtio/net/net";
 import { probeVirtioPci, type ProbedVirtioDevice } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
-import type { RxInfo } from "../../drivers/net-link";
+import type { ChecksumOffload, RxInfo } from "../../drivers/net-link";
+import type { ManualScheduler } from "../net/manual-scheduler";
+import { SimLink, mac } from "../net/sim-link";
 import { SimMachine } from "../sim/machine";
 import { NetModel, type NetOptions } from "../sim/virtio/net-model";
 import { addVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";
@@ -70,4 +72,18 @@ export function frameTo(destination: readonly number[], length: number, etherTyp
   frame[13] = etherType & 0xff;
   for (let i = 0; i < length; i++) frame[14 + i] = (i * 7 + 3) & 0xff;
   return frame;
+}
+
+/** The peer's side of the wire: what it transmits arrives in the device's receive buffers. */
+export class DeviceWire extends SimLink {
+  constructor(
+    private readonly model: NetModel,
+    scheduler: ManualScheduler,
+  ) {
+    super(mac(0x02), scheduler);
+  }
+
+  override transmit(frame: Uint8Array, _offload?: ChecksumOffload): boolean {
+    return this.model.injectFrame(frame);
+  }
 }

@@ -1,29 +1,12 @@
 // End to end: a NetStack on the virtio-net driver talks to a peer stack through the simulated device.
 import { describe, expect, it } from "vitest";
 import { NetStack } from "../../runtime/net/stack";
-import type { ChecksumOffload } from "../../drivers/net-link";
 import { staticConfig } from "../net/fixture";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { seededRandom } from "../net/seeded-random";
-import { SimLink, mac } from "../net/sim-link";
 import { assertNoViolations } from "../sim/violations";
 import { NetFeature } from "../sim/virtio/net-model";
-import type { NetModel } from "../sim/virtio/net-model";
-import { ManualLoop, netRig } from "./netdrv-harness";
-
-/** The peer's side of the wire: what it transmits arrives in the device's receive buffers. */
-class DeviceWire extends SimLink {
-  constructor(
-    private readonly model: NetModel,
-    scheduler: ManualScheduler,
-  ) {
-    super(mac(0x02), scheduler);
-  }
-
-  override transmit(frame: Uint8Array, _offload?: ChecksumOffload): boolean {
-    return this.model.injectFrame(frame);
-  }
-}
+import { DeviceWire, ManualLoop, netRig } from "./netdrv-harness";
 
 function world(offer: number[]) {
   const loop = new ManualLoop();

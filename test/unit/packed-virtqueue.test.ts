@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
 import { PackedVirtqueue } from "../../drivers/virtio/ring/packed";
 import { Completion, type VirtqueueOptions } from "../../drivers/virtio/ring/virtqueue";
+import { medianHeapGrowth, NO_ALLOCATION_BYTES } from "../harness/heap-growth";
 import { underMutationTesting } from "../harness/mutation-testing";
 import { SimMachine } from "../sim/machine";
 
@@ -588,16 +589,7 @@ describe("packed virtqueue", () => {
         if (queue.nextCompletion() !== Completion.Taken || queue.completedToken !== i) throw new Error("completion lost");
       }
     };
-    cycle(20_000);
-    // Heap growth per round of 10000 cycles, the median of seven (see the split ring's check).
-    const growth: number[] = [];
-    for (let round = 0; round < 7; round++) {
-      const before = process.memoryUsage().heapUsed;
-      cycle(10_000);
-      growth.push(process.memoryUsage().heapUsed - before);
-    }
-    growth.sort((a, b) => a - b);
-    expect(growth[3]).toBeLessThan(32 * 1024);
+    expect(medianHeapGrowth(cycle)).toBeLessThan(NO_ALLOCATION_BYTES);
     expect(queue.broken).toBeUndefined();
     expect(notified).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { USED_NO_NOTIFY } from "../../drivers/virtio/ring/split-format";
 import { vringNeedEvent } from "../../drivers/virtio/ring/event-idx";
 import { DmaSlab } from "../../kernel/dma";
 import { bringUpPci } from "../harness/bring-up";
+import { medianHeapGrowth, NO_ALLOCATION_BYTES } from "../harness/heap-growth";
 import { underMutationTesting } from "../harness/mutation-testing";
 import { assertNoViolations } from "../sim/violations";
 import { BlkModel, BlkRequestType, BlkStatus, SECTOR_SIZE } from "../sim/virtio/blk-model";
@@ -306,18 +307,7 @@ describe("split virtqueue", () => {
         if (queue.nextCompletion() !== Completion.Taken || queue.completedToken !== i) throw new Error("completion lost");
       }
     };
-    cycle(20_000);
-    // Heap growth per round of 10000 cycles; the median is blind both to a round that still sees
-    // code being optimised and to one where a collection hid garbage. A single small object per
-    // cycle would grow the heap by 160 KB or more.
-    const growth: number[] = [];
-    for (let round = 0; round < 7; round++) {
-      const before = process.memoryUsage().heapUsed;
-      cycle(10_000);
-      growth.push(process.memoryUsage().heapUsed - before);
-    }
-    growth.sort((a, b) => a - b);
-    expect(growth[3]).toBeLessThan(32 * 1024);
+    expect(medianHeapGrowth(cycle)).toBeLessThan(NO_ALLOCATION_BYTES);
     expect(queue.broken).toBeUndefined();
   });
 
