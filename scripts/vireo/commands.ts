@@ -5,13 +5,13 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { makeIso } from "../lib/iso";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
-import { DEFAULT_BOARD } from "../machines/boards";
+import { DEFAULT_BOARD, type Board } from "../machines/boards";
 import type { Progress } from "../lib/build-apps";
 import { buildApp, imageFor, OUTPUT_FOLDER, resolveEntry, resolveFile } from "./build";
 import { boardNamed } from "./devices";
 import { UsageError } from "./errors";
 import { HELP } from "./help";
-import { MACHINE_OPTIONS, machineSettings, requireQemu } from "./machine-flags";
+import { MACHINE_OPTIONS, machineSettings, requireQemu, type MachineSettings } from "./machine-flags";
 import { createApp } from "./new";
 import { testSummary } from "./summary";
 
@@ -74,6 +74,20 @@ const buildCommand: Command = async (args, progress) => {
   return 0;
 };
 
+/** Boots `kernel` (the image `board` enters) with the machine flags, the guest's output on the terminal, until it ends or a signal stops it. */
+function bootOn(kernel: string, board: Board, settings: MachineSettings, extraQemuArgs: readonly string[], stdin?: "inherit" | "ignore"): Promise<BootResult> {
+  const guest = launch({
+    kernel: imageFor(kernel, board.entry),
+    append: settings.append,
+    memory: settings.memory,
+    qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],
+    timeoutMs: settings.timeoutMs,
+    stdin,
+    onOutput: (text) => process.stdout.write(text),
+  });
+  return stoppedBySignals(guest);
+}
+
 const runCommand: Command = async (args, progress) => {
   const [own, extraQemuArgs] = splitQemuArgs(args);
   const { values, positionals } = parseArgs({ args: own, allowPositionals: true, options: { ...MACHINE_OPTIONS, machine: { type: "string" } } });
@@ -86,16 +100,7 @@ const runCommand: Command = async (args, progress) => {
   const kernel = given !== undefined && extname(given) === KERNEL_EXTENSION ? resolveFile(given) : await buildEntry(resolveEntry(given), progress);
   for (const port of settings.ports) progress(`http://127.0.0.1:${port.host} reaches the guest's port ${port.guest}`);
   progress(`booting ${relative(process.cwd(), kernel)} on ${values.machine ?? DEFAULT_BOARD} (Ctrl-C stops it)`);
-  const guest = launch({
-    kernel: imageFor(kernel, board.entry),
-    append: settings.append,
-    memory: settings.memory,
-    qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],
-    timeoutMs: settings.timeoutMs,
-    stdin: process.stdin.isTTY ? "inherit" : "ignore",
-    onOutput: (text) => process.stdout.write(text),
-  });
-  const result = await stoppedBySignals(guest);
+  const result = await bootOn(kernel, board, settings, extraQemuArgs, process.stdin.isTTY ? "inherit" : "ignore");
   if (result.timedOut) {
     progress(`stopped after ${settings.timeoutMs / 1000} s (--timeout)`);
     return EXIT_TIMED_OUT;
@@ -132,15 +137,7 @@ const testCommand: Command = async (args, progress) => {
   const failedOn: string[] = [];
   for (const { name, board } of boards) {
     progress(`testing on ${name}`);
-    const guest = launch({
-      kernel: imageFor(kernel, board.entry),
-      append: settings.append,
-      memory: settings.memory,
-      qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],
-      timeoutMs: settings.timeoutMs,
-      onOutput: (text) => process.stdout.write(text),
-    });
-    const result = await stoppedBySignals(guest);
+    const result = await bootOn(kernel, board, settings, extraQemuArgs);
     const summary = testSummary(result.output);
     if (result.timedOut) progress(`${name}: timed out after ${settings.timeoutMs / 1000} s`);
     else if (summary === undefined) progress(`${name}: the tests did not finish (no "N passed, M failed" line; exit status ${result.status ?? "none"})`);
