@@ -1,8 +1,9 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchConsole } from "./bench/console";
+import { benchEngine } from "./bench/engine";
 import { benchHttp } from "./bench/http";
 import { benchNet, benchNetRings } from "./bench/net";
 import { benchVirtqueue } from "./bench/virtqueue";
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   http: benchHttp,
   virtqueue: benchVirtqueue,
   console: benchConsole,
+  engine: benchEngine,
 };
 
 const chosen = process.argv.slice(2);

@@ -8,6 +8,7 @@
 #include "../core/cpu.h"
 #include "../core/memory.h"
 #include "../core/time.h"
+#include "engine-heap.h"
 #include "engine.h"
 #include "linemap.h"
 
@@ -128,11 +129,26 @@ static void event_loop(JSContext *ctx) {
   }
 }
 
+/* Whether `word` is one of the space-separated words of the kernel command line. */
+static int boot_option(const char *word) {
+  size_t length = strlen(word);
+  for (const char *at = boot_command_line(); *at;) {
+    while (*at == ' ') at++;
+    const char *end = at;
+    while (*end && *end != ' ') end++;
+    if ((size_t)(end - at) == length && memcmp(at, word, length) == 0) return 1;
+    at = end;
+  }
+  return 0;
+}
+
 int js_main(int argc, char **argv, char **envp) {
   (void)argc;
   (void)argv;
   (void)envp;
-  engine_runtime = JS_NewRuntime();
+  /* `engine.malloc=libc` keeps QuickJS's own allocation functions (the C library's malloc), so a
+     benchmark can set both heaps side by side. */
+  engine_runtime = boot_option("engine.malloc=libc") ? JS_NewRuntime() : JS_NewRuntime2(engine_heap_functions(), NULL);
   if (!engine_runtime) panic("cannot create the JS runtime");
   JS_SetMaxStackSize(engine_runtime, JS_STACK_LIMIT);
   JS_SetGCThreshold(engine_runtime, INITIAL_GC_THRESHOLD);

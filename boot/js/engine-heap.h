@@ -1,0 +1,6 @@
+/* The engine's allocator (engine-heap.c). */
+#pragma once
+#include "quickjs.h"
+
+/* The size-class heap's functions, for JS_NewRuntime2. */
+const JSMallocFunctions *engine_heap_functions(void);
