@@ -1,7 +1,8 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine|compare ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
+import { benchCompare } from "./bench/compare/index";
 import { benchConsole } from "./bench/console";
 import { benchEngine } from "./bench/engine";
 import { benchHttp } from "./bench/http";
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   virtqueue: benchVirtqueue,
   console: benchConsole,
   engine: benchEngine,
+  compare: benchCompare,
 };
 
 const chosen = process.argv.slice(2);

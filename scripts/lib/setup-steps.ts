@@ -26,16 +26,17 @@ export class SetupError extends Error {
   override name = "SetupError";
 }
 
-export function missingPackages(): string[] {
-  const output = capture("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...DEBIAN_PACKAGES]) ?? "";
+export function missingPackages(packages: readonly string[] = DEBIAN_PACKAGES): string[] {
+  const output = capture("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...packages]) ?? "";
   const installed = new Set(
     output.split("\n").filter((line) => line.endsWith(" installed")).map((line) => line.split(" ")[0]),
   );
-  return DEBIAN_PACKAGES.filter((name) => !installed.has(name));
+  return packages.filter((name) => !installed.has(name));
 }
 
-export function ensureDebianPackages(progress: (line: string) => void): void {
-  const missing = missingPackages();
+/** Installs what of `packages` is missing (as root; otherwise says which apt-get line to run). */
+export function ensureDebianPackages(progress: (line: string) => void, packages: readonly string[] = DEBIAN_PACKAGES): void {
+  const missing = missingPackages(packages);
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
   if (process.getuid?.() !== 0) throw new SetupError(`missing Debian packages. Run as root:\n  apt-get update && ${command}`);

@@ -1,0 +1,54 @@
+// HTTP load from the host through QEMU's port forward: a new connection per request (busybox
+// httpd closes every connection, so both guests are measured the same way), `concurrency` at a
+// time, every body checked against what the guest should send.
+import { Agent, request } from "node:http";
+
+export interface HttpRate {
+  readonly requestsPerSecond: number;
+  readonly bytesPerSecond: number;
+}
+
+function get(port: number, path: string, agent: Agent): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, agent, headers: { connection: "close" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: status ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+export async function httpRate(port: number, path: string, expected: Uint8Array, concurrency: number, total: number): Promise<HttpRate> {
+  const agent = new Agent({ keepAlive: false, maxSockets: concurrency });
+  let bytes = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = 0; i < total / concurrency; i++) {
+        const body = await get(port, path, agent);
+        if (!body.equals(expected)) throw new Error(`GET ${path}: ${body.length} bytes that differ from the ${expected.length} expected`);
+        bytes += body.length;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { requestsPerSecond: total / seconds, bytesPerSecond: bytes / seconds };
+}
+
+/** Retries a first request until the guest answers (a port forward accepts before the guest listens). */
+export async function waitForHttp(port: number, path: string, expected: Uint8Array, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await httpRate(port, path, expected, 1, 1);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
