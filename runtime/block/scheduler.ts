@@ -27,9 +27,14 @@ export interface SchedulerOptions {
  * bounce pool allow; what does not fit waits for completions (back-pressure). Completions arrive
  * by the driver's interrupt, or by polling when it has none (see completions.ts).
  *
+ * Calls queued during one event-loop turn are submitted together at its end (`turnEnd`), with
+ * one notification: the continuations of a batch of completions each queue their next call in
+ * the same turn.
+ *
  * Every device request has a deadline (`requestTimeoutMs` from submission), and so has every
  * call still waiting in the queue (from when it was queued). One timer covers them all: it is
- * armed while anything is outstanding and cleared when the disk goes idle. When a request's
+ * armed while anything is outstanding and cleared when the disk is still idle at the end of a
+ * turn (a caller whose request just completed often queues its next one in the same turn). When a request's
  * deadline passes, or the driver reports it broke, the device is reset through the driver
  * (`reset()`): everything in flight fails with BlockTimeoutError (a request the driver already
  * failed keeps its error and is never sent again), the new driver instance is checked against
@@ -62,6 +67,11 @@ export class BlockScheduler {
   recoveries = 0;
   /** Inside `onCompletions`, which pumps afterwards. */
   private completing = false;
+  /** Runs once at the end of a turn that queued calls or left the disk idle (see the class comment). */
+  private readonly turnEnd: ReturnType<BlockLoop["addWakeSource"]>;
+  private turnPending = false;
+  /** Inside `onTurnEnd`: an idle disk's timer is cleared now rather than at the next turn's end. */
+  private endingTurn = false;
 
   constructor(
     driver: BlockDriver,
@@ -70,6 +80,7 @@ export class BlockScheduler {
     private readonly options: SchedulerOptions,
   ) {
     this.current = driver;
+    this.turnEnd = loop.addWakeSource(this.onTurnEnd).unref();
     this.bind(driver);
   }
 
@@ -92,9 +103,28 @@ export class BlockScheduler {
     if (this.offlineError !== undefined) return Promise.reject(this.offlineError);
     op.deadline = this.options.time.now() + this.options.requestTimeoutMs;
     this.fifo.push(op);
-    this.pump();
+    this.requestTurnEnd();
     return op.promise;
   }
+
+  /** Asks for `onTurnEnd` once; until it runs, the machine stays up for what was queued. */
+  private requestTurnEnd(): void {
+    if (this.turnPending) return;
+    this.turnPending = true;
+    this.turnEnd.ref().wake();
+  }
+
+  private readonly onTurnEnd = (): void => {
+    this.turnPending = false;
+    this.turnEnd.unref();
+    if (this.offlineError !== undefined) return;
+    this.endingTurn = true;
+    try {
+      this.pump();
+    } finally {
+      this.endingTurn = false;
+    }
+  };
 
   private pump(): void {
     const driver = this.current;
@@ -247,6 +277,10 @@ export class BlockScheduler {
     if (busy && this.timer === undefined) {
       this.timer = this.options.time.setTimer(this.options.requestTimeoutMs, this.onTimer);
     } else if (!busy && this.timer !== undefined) {
+      if (!this.endingTurn) {
+        this.requestTurnEnd();
+        return;
+      }
       this.options.time.clearTimer(this.timer);
       this.timer = undefined;
     }

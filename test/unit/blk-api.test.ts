@@ -83,9 +83,14 @@ describe("block API: concurrency", () => {
 
   it("queues more requests than the ring holds and completes them all (back-pressure)", async () => {
     const { disk, loop, model, machine } = simDisk({ sectors: 2048, queueSize: 8 });
+    model.holdCompletions = true;
     const writes = Array.from({ length: 100 }, (_, i) => disk.write(i * 16, pattern(8192, i)));
+    expect(disk.inFlight).toBe(0);
+    loop.tick(); // what one turn queued is submitted at its end
     expect(disk.inFlight).toBe(8);
     expect(disk.queued).toBe(92);
+    model.holdCompletions = false;
+    model.releaseHeld(0);
     const results = await settle(loop, writes);
     expect(results.every((r) => r.status === "fulfilled")).toBe(true);
     for (let i = 0; i < 100; i++) expect(model.disk.subarray(i * 8192, (i + 1) * 8192)).toEqual(pattern(8192, i));
@@ -96,6 +101,7 @@ describe("block API: concurrency", () => {
   it("waits for bounce buffers when callers' memory outnumbers them", async () => {
     const { disk, loop, model } = simDisk({ sectors: 2048, device: { bounceBuffers: 2, bounceBufferBytes: 4096 } });
     const writes = Array.from({ length: 10 }, (_, i) => disk.write(i * 64, pattern(32768, i)));
+    loop.tick();
     expect(disk.inFlight).toBe(2);
     await settle(loop, writes);
     for (let i = 0; i < 10; i++) expect(model.disk.subarray(i * 32768, (i + 1) * 32768)).toEqual(pattern(32768, i));
