@@ -65,3 +65,7 @@ export { BlockOfflineError, BlockTimeoutError } from "../block/errors";
 export { KvError, type KvErrorCode } from "../kv/errors";
 export { KvStore, type KvOpenOptions, type KvStats } from "../kv/store";
 export { Sha256, sha256Hex } from "../crypto/sha256";
+export { staticFiles, StaticFileError, type StaticFilesOptions } from "../http/static-files";
+export type { FileEntry, FileKind, FileSource } from "../http/file-source";
+export { TarSource, type TarDisk, type TarSourceOptions } from "../fs/tar-source";
+export { TarError, type TarErrorCode } from "../fs/tar-header";
