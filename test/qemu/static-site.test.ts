@@ -1,9 +1,13 @@
-// The static-site example as its header says to run it: a site folder packed by the host's
-// `tar`, `vireo run images/static-site/main.ts --disk site.tar,readonly --port HOST:80`, then
-// its files over HTTP: bytes, HEAD, a byte range, a conditional request and a directory listing.
+// The static-site example as the README's "Serve a static site from a disk image" says to run
+// it: a site folder packed by the host's `tar`, `vireo run images/static-site/main.ts --disk
+// site.tar,readonly --port 8080:80`, `curl -I`; then its files over HTTP: bytes, HEAD, a byte
+// range, a conditional request and a directory listing. The README's lines run as they stand
+// but for this run's folder and port, and `npm run vireo --` becomes `node scripts/vireo.mjs`
+// (the same command without the npm script's install and setup steps, which the test run has
+// done already).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/paths";
 import { freePort } from "./lib/ports";
 
+const SECTION = "### Serve a static site from a disk image";
+const README_PORT = "8080";
 const LISTENING = /listening on http:\/\/10\.0\.2\.15:80\//;
 const READY_TIMEOUT_MS = 180_000;
 const dir = mkdtempSync(join(tmpdir(), "vireo-static-site-"));
@@ -40,6 +46,23 @@ function send(method: string, path: string, headers: Record<string, string> = {}
   });
 }
 
+/** The command lines of the section's sh block, comments dropped. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(SECTION)));
+  if (!block) throw new Error(`no sh block in the README's "${SECTION}"`);
+  return block[1].split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+}
+
+/** A README line with this run's folder and port. */
+function ours(line: string): string {
+  return line
+    .replace("npm run vireo --", "node scripts/vireo.mjs")
+    .replaceAll("-C site ", `-C ${site} `)
+    .replaceAll("site.tar", join(dir, "site.tar"))
+    .replaceAll(README_PORT, String(port));
+}
+
 beforeAll(async () => {
   mkdirSync(join(site, "css"), { recursive: true });
   mkdirSync(join(site, "files", "sub dir"), { recursive: true });
@@ -48,23 +71,28 @@ beforeAll(async () => {
   writeFileSync(join(site, "files", "big.bin"), big);
   writeFileSync(join(site, "files", "<notes> & more.txt"), "escaped\n");
   writeFileSync(join(site, "files", "sub dir", "x.txt"), "x\n");
-  const tar = spawnSync("tar", ["cf", "site.tar", "-C", "site", "."], { cwd: dir, encoding: "utf8" });
-  expect(tar.status, tar.stderr).toBe(0);
   port = await freePort();
-  const args = ["tsx", "scripts/vireo.ts", "run", "images/static-site/main.ts", "--disk", `${join(dir, "site.tar")},readonly`, "--port", `${port}:80`];
-  running = spawn("npx", args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const [pack, run, check, ...rest] = readmeCommands();
+  expect([pack, run, check, rest]).toEqual([expect.stringMatching(/^tar cf /), expect.stringMatching(/^npm run vireo -- run /), expect.stringMatching(/^curl -I /), []]);
+  const packed = spawnSync("sh", ["-c", ours(pack)], { cwd: dir, encoding: "utf8" });
+  expect(packed.status, packed.stderr).toBe(0);
+  running = spawn("sh", ["-c", ours(run)], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   running.stdout?.setEncoding("utf8").on("data", (text: string) => (output += text));
   running.stderr?.setEncoding("utf8").on("data", (text: string) => (output += text));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not listening within ${READY_TIMEOUT_MS} ms:\n${output}`)), READY_TIMEOUT_MS);
-    const check = (): void => {
+    const listening = (): void => {
       if (!LISTENING.test(output)) return;
       clearTimeout(timer);
       resolve();
     };
-    running?.stdout?.on("data", check);
+    running?.stdout?.on("data", listening);
     running?.on("exit", () => reject(new Error(`vireo run ended:\n${output}`)));
   });
+  const headers = spawnSync("sh", ["-c", `${ours(check)} --silent --show-error --max-time 30`], { encoding: "utf8" });
+  expect(headers.stderr).toBe("");
+  expect(headers.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  expect(headers.stdout).toContain("content-type: text/html; charset=utf-8\r\n");
 }, READY_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {
