@@ -21,6 +21,7 @@ type Field = (typeof HEADER_FIELDS)[keyof typeof HEADER_FIELDS];
 const POSIX_MAGIC = "ustar\0";
 const GNU_MAGIC = "ustar ";
 const SPACE = 0x20;
+const NEWLINE = 0x0a;
 const NUL = 0;
 const DIGIT_0 = 0x30;
 const DIGIT_7 = 0x37;
@@ -156,7 +157,7 @@ export function parsePax(data: Uint8Array, at: number): PaxOverrides {
     const space = data.indexOf(SPACE, offset);
     const lengthText = space < 0 ? "" : decoder.decode(data.subarray(offset, space));
     const length = PAX_DECIMAL.test(lengthText) ? Number(lengthText) : NaN;
-    if (!(length > space - offset + 1) || offset + length > data.length || data[offset + length - 1] !== 0x0a) {
+    if (!(length > space - offset + 1) || offset + length > data.length || data[offset + length - 1] !== NEWLINE) {
       throw new TarError("field", at, `pax record at ${offset} has a bad length`);
     }
     const record = decoder.decode(data.subarray(space + 1, offset + length - 1));
