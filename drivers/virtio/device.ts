@@ -83,6 +83,8 @@ export class VirtioDevice {
    */
   configErrors = 0;
   lastConfigError: VirtioError | undefined;
+  /** Interrupts that reached each bound queue's handler, by queue index (kept across recoveries). */
+  readonly queueInterrupts: number[] = [];
   /** Times the device set DEVICE_NEEDS_RESET (virtio 1.2 section 2.1.2) while a driver had it. */
   needsResets = 0;
   private status: number = DeviceStatus.Reset;
@@ -217,7 +219,14 @@ export class VirtioDevice {
     if (created.length > 0) {
       throw new VirtioUsageError(this.name, "interrupts-late", `queue ${created.join(",")} created before its interrupt was bound`);
     }
-    const withConfig = { queues: handlers.queues, onQueue: handlers.onQueue, onConfig: this.onConfigInterrupt };
+    for (const queue of queues) if (this.queueInterrupts[queue] === undefined) this.queueInterrupts[queue] = 0;
+    const counts = this.queueInterrupts;
+    const onQueue = handlers.onQueue;
+    const counted = (index: number): void => {
+      counts[index]++;
+      onQueue(index);
+    };
+    const withConfig = { queues: handlers.queues, onQueue: counted, onConfig: this.onConfigInterrupt };
     this.interrupts = this.interruptBinder?.bind(withConfig, queues) ?? pollingBinding();
     return this.interrupts.mode;
   }

@@ -1,15 +1,18 @@
 // The demo's HTTP routes: the status page and a key-value store kept on the virtio-blk disk.
+// Kept apart from main.ts (which serves it) so it runs under Node in the unit tests as it is.
 import { Response } from "../../runtime/http/response";
 import type { Request } from "../../runtime/http/request";
 import { URL } from "../../runtime/http/url";
 import { KvError } from "../../runtime/kv/errors";
 import type { KvStore } from "../../runtime/kv/store";
+import type { MachineStatus } from "../../runtime/app/index";
 import { renderStatusPage, type StatusSnapshot } from "./status";
 
 export interface DemoDependencies {
   /** Undefined when the machine has no disk. */
   readonly store?: KvStore;
-  status(): StatusSnapshot;
+  /** The machine's side of the status (the app API's machineStatus). */
+  status(): MachineStatus;
 }
 
 const KV_PREFIX = "/kv/";
@@ -63,11 +66,17 @@ async function handleKv(request: Request, store: KvStore, key: string): Promise<
 }
 
 export function createDemoApp(deps: DemoDependencies): (request: Request) => Promise<Response> {
+  let requests = 0;
+  const snapshot = (): StatusSnapshot => {
+    const store = deps.store;
+    return { ...deps.status(), http: { requests }, store: store === undefined ? { disk: "none" } : { ...store.stats } };
+  };
   return async (request) => {
+    requests++;
     const { pathname } = new URL(request.url);
     if (pathname === "/" || pathname === "/status.json") {
       if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed("GET, HEAD");
-      const status = deps.status();
+      const status = snapshot();
       return pathname === "/"
         ? new Response(renderStatusPage(status), { headers: { "content-type": "text/html; charset=utf-8" } })
         : Response.json(status);

@@ -16,6 +16,7 @@ import type { NetStack } from "../net/stack";
 import { eventLoopScheduler, systemRandom } from "../services";
 import { installHttpGlobals, networkFetch } from "./globals";
 import { AppMachine } from "./machine";
+import { machineStatus as collectStatus, type MachineStatus } from "./machine-status";
 import { serveOn, type AppServeOptions, type AppServer, type Handler } from "./server";
 
 const machine = new AppMachine({
@@ -24,6 +25,13 @@ const machine = new AppMachine({
   scheduler: eventLoopScheduler(system.platform),
   randomFor: systemRandom,
 });
+
+const NS_PER_MS = 1e6;
+/** Milliseconds since kernel entry: when TypeScript started, and when the app API began bringing the devices up. */
+export const bootTimes = {
+  typescriptStartedMs: system.typescriptStartNs / NS_PER_MS,
+  devicesStartedMs: system.platform.monotonicNs() / NS_PER_MS,
+} as const;
 
 installHttpGlobals();
 Object.assign(globalThis, { fetch: networkFetch(() => machine.network()) });
@@ -49,6 +57,22 @@ export function network(): Promise<NetStack> {
   return machine.network();
 }
 
+/**
+ * A snapshot for status pages: each virtio device (features by name, ring layout, per-queue
+ * figures), the network's counters (null until serve or fetch brought it up; `nic.recoveries`
+ * counts device resets it came back from), each disk's, memory and uptime. Plain data: JSON as is.
+ */
+export function machineStatus(): MachineStatus {
+  const devices = machine.devices();
+  return collectStatus({
+    monotonicNs: system.platform.monotonicNs(),
+    memory: vireoNative.memoryUsage(),
+    virtio: devices.virtio,
+    disks: devices.disks,
+    network: machine.networkIfUp,
+  });
+}
+
 /** The kernel command line (`vireo run --append "k=v flag"`). */
 export const commandLine = system.commandLine;
 
@@ -59,9 +83,14 @@ export function exit(status: number): never {
 
 export { AppError, type AppErrorCode } from "./errors";
 export type { AppServeOptions, AppServer, Handler, ListenInfo } from "./server";
+export type { DeviceStatus, MachineStatus, QueueStatus, RingStatus } from "./machine-status";
 export type { BlockDevice } from "../block/device";
 export { BlockRequestError } from "../../drivers/block-driver";
 export { BlockOfflineError, BlockTimeoutError } from "../block/errors";
 export { KvError, type KvErrorCode } from "../kv/errors";
 export { KvStore, type KvOpenOptions, type KvStats } from "../kv/store";
 export { Sha256, sha256Hex } from "../crypto/sha256";
+export { staticFiles, StaticFileError, type StaticFilesOptions } from "../http/static-files";
+export type { FileEntry, FileKind, FileSource } from "../http/file-source";
+export { TarSource, type TarDisk, type TarSourceOptions } from "../fs/tar-source";
+export { TarError, type TarErrorCode } from "../fs/tar-header";

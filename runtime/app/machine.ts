@@ -1,13 +1,15 @@
 /**
  * The machine as the high-level app API sees it: devices brought up once, on first use, and
  * the network configured once (DHCP, or `ip=` on the kernel command line) for everything that
- * needs it (serve, fetch).
+ * needs it (serve, fetch). The network device is wrapped in a RecoveringLink: a device whose ring
+ * breaks (or that asks for a reset) is reset and the stack goes on over it.
  */
 import type { NetLink } from "../../drivers/net-link";
 import type { BlockDevice } from "../block/device";
 import { KvStore, type KvOpenOptions } from "../kv/store";
 import { parseNetCommandLine } from "../net/command-line";
 import type { RandomSource, Scheduler } from "../net/scheduler";
+import { RecoveringLink } from "../net/recovering-link";
 import { NetStack } from "../net/stack";
 import { AppError } from "./errors";
 
@@ -27,9 +29,16 @@ export interface AppMachineParts<D extends AppDevices> {
   randomFor(devices: D): RandomSource;
 }
 
+/** The network once it is up: the stack and the link under it. */
+export interface AppNetwork {
+  readonly stack: NetStack;
+  readonly link: RecoveringLink;
+}
+
 export class AppMachine<D extends AppDevices = AppDevices> {
   private started: D | undefined;
   private stack: Promise<NetStack> | undefined;
+  private up: AppNetwork | undefined;
 
   constructor(private readonly parts: AppMachineParts<D>) {}
 
@@ -42,6 +51,11 @@ export class AppMachine<D extends AppDevices = AppDevices> {
   network(): Promise<NetStack> {
     this.stack ??= this.bringUpNetwork();
     return this.stack;
+  }
+
+  /** The network if it has come up (undefined before, or when it could not). */
+  get networkIfUp(): AppNetwork | undefined {
+    return this.up;
   }
 
   /** The disk with `serial`, or the first disk when none is named. */
@@ -64,9 +78,11 @@ export class AppMachine<D extends AppDevices = AppDevices> {
     const link = devices.nics[0];
     if (link === undefined) throw new AppError("no-network-device", "no network device (vireo run --net user)");
     const configuration = parseNetCommandLine(this.parts.commandLine);
-    const stack = new NetStack({ link, scheduler: this.parts.scheduler, random: this.parts.randomFor(devices) });
+    const recovering = new RecoveringLink(link, { scheduler: this.parts.scheduler });
+    const stack = new NetStack({ link: recovering, scheduler: this.parts.scheduler, random: this.parts.randomFor(devices) });
     if (configuration === null || configuration.mode === "dhcp") await stack.configureDhcp();
     else stack.configureStatic(configuration.config);
+    this.up = { stack, link: recovering };
     return stack;
   }
 }

@@ -15,7 +15,8 @@ import { median } from "./stats";
 
 const RUNS = 5;
 const BOOT_TIMEOUT_MS = 60_000;
-const FIRST_LINE = /Vireo demo:/;
+// The boot report (PCI or mmio devices, then virtio) is the first thing TypeScript prints.
+const FIRST_LINE = /^(pci|mmio|virtio) /m;
 const READY_LINE = /^demo ready/m;
 const BENCH_HTTP_PORT = 18380;
 const ENTRY_TO_TS = /TypeScript started ([\d.]+) ms and main ran ([\d.]+) ms after kernel entry/;

@@ -11,6 +11,8 @@ export const DEBIAN_PACKAGES = [
   "grub-pc-bin", "grub-common", "xorriso", "mtools", "curl",
   // test/qemu/hostile-peer.test.ts: a network namespace with a tap device, and its peer program.
   "iproute2", "python3",
+  // test/qemu/status-page.test.ts: the demo's status page rendered in a real browser.
+  "chromium",
 ];
 const QUICKJS_PACKAGE = "qjsc@0.3.0";
 const QUICKJS_TARBALL = "qjsc-0.3.0.tgz";

@@ -46,6 +46,8 @@ function wiredMachine(commandLine: string, disks: readonly BlockDevice[] = []) {
   return { machine, fetch: createFetch(peer), settle, startedDevices: () => startedDevices };
 }
 
+const nicOf = (machine: AppMachine<AppDevices>) => machine.devices().nics[0];
+
 const hello = (request: { url: string }) => new Response(`hello ${new URL(request.url).pathname}`);
 
 describe("serve() on the app machine", () => {
@@ -58,6 +60,10 @@ describe("serve() on the app machine", () => {
     const response = await settle(fetch("http://10.0.2.15:8000/there"));
     expect(await settle(response.text())).toBe("hello /there");
     expect(await machine.network()).toBe(await machine.network());
+    // The stack runs over a RecoveringLink around the NIC; machineStatus reads both from here.
+    expect(machine.networkIfUp?.stack).toBe(await machine.network());
+    expect(machine.networkIfUp?.link.link).toBe(nicOf(machine));
+    expect(machine.networkIfUp?.link.recoveries).toBe(0);
     expect(startedDevices()).toBe(1);
   });
 

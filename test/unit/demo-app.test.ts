@@ -1,17 +1,33 @@
 import { describe, expect, it } from "vitest";
 import { createDemoApp } from "../../images/demo/app";
-import type { StatusSnapshot } from "../../images/demo/status";
+import type { MachineStatus } from "../../runtime/app/machine-status";
 import { Request } from "../../runtime/http/request";
 import { KvStore } from "../../runtime/kv/store";
 import { MemoryDisk } from "../kv/memory-disk";
 
-const status: StatusSnapshot = {
+const status: MachineStatus = {
   uptimeSeconds: 12.5,
   memory: { heapBytes: 1000, freePages: 10, totalPages: 20 },
-  devices: [{ name: "00:04.0", type: "blk", transport: "modern", notify: "mem", features: "130000e54", state: "ready" }],
-  network: { rxFrames: 3, drops: { badChecksum: 1 } },
-  block: { reads: 2 },
-  store: { keys: 0 },
+  devices: [
+    {
+      name: "00:04.0",
+      type: "blk",
+      transport: "modern",
+      notify: "mem",
+      state: "ready",
+      interruptMode: "msix",
+      features: "130000e54",
+      featureNames: ["seg-max", "blk-size", "<flush>"],
+      ring: { layout: "split", inOrder: false, eventIdx: true, indirect: true },
+      queues: [{ index: 0, size: 256, inFlight: 1, completions: 40, notifications: 30, interrupts: 20, deviceErrors: 0, broken: "" }],
+      configChanges: 0,
+      configErrors: 0,
+      needsResets: 0,
+      error: "",
+    },
+  ],
+  network: { rxFrames: 3, drops: { badChecksum: 1, truncated: 0 } },
+  block: { "00:04.0": { reads: 2, recoveries: 0 } },
 };
 
 async function demo() {
@@ -23,17 +39,31 @@ async function demo() {
 const url = (path: string) => `http://127.0.0.1:8080${path}`;
 
 describe("demo app", () => {
-  it("serves the status page with every device and counter, escaped", async () => {
+  it("serves the status page: devices with feature names and ring, queue figures, zero counters folded, chart script", async () => {
     const { fetch } = await demo();
     const response = await fetch(new Request(url("/")));
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/text\/html/);
     const page = await response.text();
     expect(page).toContain("<td>00:04.0</td><td>blk</td><td>modern</td>");
-    expect(page).toContain("<td>drops.badChecksum</td><td>1</td>");
-    expect(page).toContain("Up 12.5 s");
+    expect(page).toContain("<td>split, event-idx, indirect</td>");
+    expect(page).toContain("<code>seg-max</code> <code>blk-size</code> <code>&lt;flush&gt;</code>");
+    expect(page).toContain("<tr><td>0</td><td>256</td><td>1</td><td>40</td><td>30</td><td>20</td><td>0</td></tr>");
+    const [shown, folded] = page.slice(page.indexOf("<h2>Network</h2>"), page.indexOf("<h2>Block</h2>")).split("<details");
+    expect(shown).toContain("<td>drops.badChecksum</td><td>1</td>");
+    expect(folded).toContain("counters at zero (1)");
+    expect(folded).toContain("<td>drops.truncated</td><td>0</td>");
+    expect(page).toContain('<svg id="chart-iops" data-points="0"');
+    expect(page).toContain("Up <span id=\"uptime\">12.5</span> s");
     const json = await (await fetch(new Request(url("/status.json")))).json();
-    expect(json).toEqual(status);
+    expect(json).toEqual({ ...status, http: { requests: 2 }, store: expect.objectContaining({ keys: 0 }) });
+  });
+
+  it("keeps the snapshot in the page safe from a closing script tag", async () => {
+    const hostile = { ...status, devices: [{ ...status.devices[0], name: "</script><b>" }] };
+    const page = await (await createDemoApp({ status: () => hostile })(new Request(url("/")))).text();
+    expect(page).not.toContain("</script><b>");
+    expect(page).toContain("&lt;/script&gt;&lt;b&gt;");
   });
 
   it("stores, lists, reads, overwrites and deletes keys on the disk", async () => {

@@ -78,6 +78,7 @@ export function irqMachine(options: IrqMachineOptions) {
 
   return {
     machine,
+    probed: probe.devices,
     router,
     loop,
     uncaught,

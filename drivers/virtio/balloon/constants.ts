@@ -10,6 +10,16 @@ export const BalloonFeature = {
   PageReporting: 5,
 } as const;
 
+/** Names of the virtio-balloon feature bits (virtio 1.2 section 5.5.3). */
+export const BALLOON_FEATURE_NAMES: readonly (readonly [number, string])[] = [
+  [BalloonFeature.MustTellHost, "must-tell-host"],
+  [BalloonFeature.StatsVq, "stats-vq"],
+  [BalloonFeature.DeflateOnOom, "deflate-on-oom"],
+  [BalloonFeature.FreePageHint, "free-page-hint"],
+  [BalloonFeature.PagePoison, "page-poison"],
+  [BalloonFeature.PageReporting, "page-reporting"],
+];
+
 /**
  * Device configuration, `struct virtio_balloon_config` (section 5.5.4). Little-endian on every
  * interface, legacy included. The driver writes `actual`; the hint and poison fields belong to

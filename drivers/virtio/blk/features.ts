@@ -1,4 +1,4 @@
-import { FeatureBit, feature, hasFeature } from "../features";
+import { COMMON_FEATURE_NAMES, FeatureBit, feature, featureNames } from "../features";
 import { BlkFeature } from "./constants";
 
 /** Everything the driver understands; the device's offer decides what is used. */
@@ -16,9 +16,11 @@ export const VIRTIO_BLK_DRIVER_FEATURES =
   feature(FeatureBit.IndirectDesc) |
   feature(FeatureBit.EventIdx);
 
-const NAMES: readonly [number, string][] = [
+/** Names of virtio-blk's own feature bits (virtio 1.2 section 5.2.3). */
+export const BLK_FEATURE_NAMES: readonly (readonly [number, string])[] = [
   [BlkFeature.SizeMax, "size-max"],
   [BlkFeature.SegMax, "seg-max"],
+  [BlkFeature.Geometry, "geometry"],
   [BlkFeature.Ro, "ro"],
   [BlkFeature.BlkSize, "blk-size"],
   [BlkFeature.Flush, "flush"],
@@ -27,12 +29,10 @@ const NAMES: readonly [number, string][] = [
   [BlkFeature.Mq, "mq"],
   [BlkFeature.Discard, "discard"],
   [BlkFeature.WriteZeroes, "write-zeroes"],
-  [FeatureBit.IndirectDesc, "indirect-desc"],
-  [FeatureBit.EventIdx, "event-idx"],
-  [FeatureBit.Version1, "version-1"],
 ];
 
-/** Names of the negotiated features the driver knows, in bit order. */
+/** The negotiated features the driver asks for (and VERSION_1), by name, in bit order. */
 export function blkFeatureNames(features: bigint): string[] {
-  return NAMES.filter(([bit]) => hasFeature(features, bit)).map(([, name]) => name);
+  const known = VIRTIO_BLK_DRIVER_FEATURES | feature(FeatureBit.Version1);
+  return featureNames(features & known, [...BLK_FEATURE_NAMES, ...COMMON_FEATURE_NAMES]);
 }

@@ -10,6 +10,13 @@ export const ConsoleFeature = {
   EmergWrite: 2,
 } as const;
 
+/** Names of the virtio-console feature bits (virtio 1.2 section 5.3.3). */
+export const CONSOLE_FEATURE_NAMES: readonly (readonly [number, string])[] = [
+  [ConsoleFeature.Size, "size"],
+  [ConsoleFeature.Multiport, "multiport"],
+  [ConsoleFeature.EmergWrite, "emerg-write"],
+];
+
 /**
  * Device configuration, `struct virtio_console_config`. cols comes before rows as devices and
  * drivers lay it out (QEMU, Linux); emerg_wr is the one field the driver writes.

@@ -14,6 +14,20 @@ export const NetFeature = {
   CtrlMacAddr: 23,
 } as const;
 
+/** Names of the virtio-net feature bits the driver knows (virtio 1.2 section 5.1.3). */
+export const NET_FEATURE_NAMES: readonly (readonly [number, string])[] = [
+  [NetFeature.Csum, "csum"],
+  [NetFeature.GuestCsum, "guest-csum"],
+  [NetFeature.Mtu, "mtu"],
+  [NetFeature.Mac, "mac"],
+  [NetFeature.MrgRxbuf, "mrg-rxbuf"],
+  [NetFeature.Status, "status"],
+  [NetFeature.CtrlVq, "ctrl-vq"],
+  [NetFeature.CtrlRx, "ctrl-rx"],
+  [NetFeature.Mq, "mq"],
+  [NetFeature.CtrlMacAddr, "ctrl-mac-addr"],
+];
+
 /** Features that are only meaningful (and may only be accepted) together with CTRL_VQ. */
 export const CTRL_DEPENDENT_FEATURES: readonly number[] = [NetFeature.CtrlRx, NetFeature.Mq, NetFeature.CtrlMacAddr];
 

@@ -1,0 +1,24 @@
+/** The HTML page listing a directory's entries, every name escaped and every link encoded. */
+import type { FileEntry } from "./file-source";
+import { escapeHtml } from "./html";
+
+export function directoryListing(path: string, entries: readonly FileEntry[], maxEntries: number): string {
+  const title = escapeHtml(`Index of ${path === "/" ? "/" : `${path}/`}`);
+  const sorted = [...entries].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind === "directory" ? -1 : 1));
+  const shown = sorted.slice(0, maxEntries);
+  const rows = shown.map((entry) => {
+    const slash = entry.kind === "directory" ? "/" : "";
+    const size = entry.kind === "directory" ? "" : String(entry.size);
+    return `<tr><td><a href="./${encodeURIComponent(entry.name)}${slash}">${escapeHtml(entry.name)}${slash}</a></td><td>${size}</td></tr>`;
+  });
+  if (path !== "/") rows.unshift(`<tr><td><a href="../">../</a></td><td></td></tr>`);
+  const more = sorted.length > shown.length ? `<p>${sorted.length - shown.length} more entries not shown</p>` : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body>
+<h1>${title}</h1>
+<table><tr><th>name</th><th>bytes</th></tr>
+${rows.join("\n")}
+</table>${more}
+</body></html>
+`;
+}
