@@ -70,7 +70,7 @@ export class MessageWriter {
     this.need(2);
     // encodeInto writes no more than the room left: a string that filled it may have been cut.
     const { written, read } = ENCODER.encodeInto(text, this.bytes.subarray(at + 2));
-    if (read !== text.length || written > U16_MAX) throw new NineUsageError(this.deviceName, "string", `a string of ${text.length} characters does not fit the message`);
+    if (read !== text.length || written > U16_MAX) throw new NineUsageError(this.deviceName, "message-size", `a string of ${text.length} characters does not fit the message`);
     this.view.setUint16(at, written, true);
     this.at = at + 2 + written;
   }

@@ -1,5 +1,6 @@
 import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
+import { ERRNO, P9 } from "../ninep/protocol";
 import { NinePServer } from "../ninep/server";
 import { PARK, VirtioDeviceModel, type RequestResult, type RingOffer } from "./device-model";
 import type { SimRequest } from "./request";
@@ -64,8 +65,9 @@ export class NinePModel extends VirtioDeviceModel {
     const message = request.read();
     const tag = message.length >= 7 ? new DataView(message.buffer).getUint16(5, true) : 0;
     const type = message.length >= 7 ? message[4] : 0;
-    if (type === 108 && message.length >= 9) this.flushHeld(new DataView(message.buffer).getUint16(7, true));
     const answer = this.server.handle(message);
+    // The flushed request is completed before the Rflush (which is completed when this returns).
+    if (type === P9.Tflush && message.length >= 9) this.flushHeld(new DataView(message.buffer).getUint16(7, true));
     if (answer === "silent") {
       this.held.set(tag, request);
       return PARK;
@@ -93,7 +95,7 @@ export class NinePModel extends VirtioDeviceModel {
   private flushHeld(oldTag: number): void {
     const request = this.held.get(oldTag);
     if (request === undefined || !this.answerFlushes) return;
-    this.answerHeld(oldTag, this.server.lerror(0, oldTag, 4));
+    this.answerHeld(oldTag, this.server.lerror(0, oldTag, ERRNO.EINTR));
   }
 
   private unpark(request: SimRequest): void {
