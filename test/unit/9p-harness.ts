@@ -46,6 +46,13 @@ export function shareRig(options: ShareRigOptions = {}) {
     /** Runs the loop until `promise` settles. */
     run: <T>(promise: Promise<T>) => run(loop, promise),
     settle: <T>(promises: readonly Promise<T>[]) => settle(loop, promises),
+    /** Runs the loop until no request is in flight (the clunks the file API does not wait for). */
+    quiesce: async (): Promise<void> => {
+      for (let turns = 0; shares.some((s) => s.client.requestsInFlight > 0); turns++) {
+        if (turns > 1000) throw new Error("requests never finished");
+        await run(loop, Promise.resolve());
+      }
+    },
   };
 }
 
