@@ -11,6 +11,7 @@
 import { system } from "../../kernel/prelude";
 import type { BlockDevice } from "../block/device";
 import { startDevices } from "../devices";
+import { openShare as openShareByTag, type Share, type ShareOptions } from "../fs/index";
 import type { KvOpenOptions, KvStore } from "../kv/store";
 import type { NetStack } from "../net/stack";
 import { eventLoopScheduler, systemRandom } from "../services";
@@ -49,6 +50,14 @@ export function network(): Promise<NetStack> {
   return machine.network();
 }
 
+/**
+ * The host folder shared under mount tag `tag` (QEMU `-virtfs local,path=DIR,mount_tag=TAG,security_model=none`),
+ * with readFile, writeFile, readdir, stat, mkdir, rm, rename and open as node:fs/promises has them.
+ */
+export function openShare(tag: string, options?: ShareOptions): Promise<Share> {
+  return openShareByTag(tag, options);
+}
+
 /** The kernel command line (`vireo run --append "k=v flag"`). */
 export const commandLine = system.commandLine;
 
@@ -65,3 +74,4 @@ export { BlockOfflineError, BlockTimeoutError } from "../block/errors";
 export { KvError, type KvErrorCode } from "../kv/errors";
 export { KvStore, type KvOpenOptions, type KvStats } from "../kv/store";
 export { Sha256, sha256Hex } from "../crypto/sha256";
+export { FileHandle, FileStats, FsError, FsPathError, Share, shareFileSource, type OpenFlags, type ShareOptions } from "../fs/index";

@@ -165,7 +165,7 @@ export class Share {
     return this.using(names, "scandir", path, async (fid) => {
       await this.client.lopen(fid, OpenFlag.ReadOnly | OpenFlag.Directory);
       const out: DirectoryEntry[] = [];
-      let offset = 0;
+      let offset = 0n;
       for (;;) {
         const batch = await this.client.readdir(fid, offset, this.client.ioUnit);
         if (batch.length === 0) return out;

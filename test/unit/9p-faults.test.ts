@@ -37,7 +37,7 @@ describe("virtio-9p replies that break the protocol", () => {
       await rig.run(client.lopen(dir.fid, OpenFlag.ReadOnly));
       model.server.faults.push({ on, kind });
       const request =
-        on === P9.Tread ? client.read(file.fid, 0, new Uint8Array(16)) : on === P9.Treaddir ? client.readdir(dir.fid, 0, 4096) : on === P9.Tmkdir ? client.mkdir(client.rootFid, "d", 0o755, 0) : client.getattr(file.fid, GetattrMask.Basic);
+        on === P9.Tread ? client.read(file.fid, 0, new Uint8Array(16)) : on === P9.Treaddir ? client.readdir(dir.fid, 0n, 4096) : on === P9.Tmkdir ? client.mkdir(client.rootFid, "d", 0o755, 0) : client.getattr(file.fid, GetattrMask.Basic);
       const error = await rejection(rig.run, request);
       expect(error).toBeInstanceOf(NineProtocolError);
       expect(error.message).toMatch(message);

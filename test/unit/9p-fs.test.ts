@@ -58,6 +58,17 @@ describe("runtime/fs over virtio-9p", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("lists a directory over several Treaddirs, continuing from the server's 64-bit cookies", async () => {
+    const rig = await mounted({ limits: { msize: 4096 } });
+    const names = Array.from({ length: 300 }, (_, i) => `file-${String(i).padStart(3, "0")}.txt`);
+    for (const name of names) rig.model.server.tree.file(`/many/${name}`, "x");
+    expect((await rig.run(rig.share.readdir("/many"))).sort()).toEqual(names);
+    expect(rig.model.server.counts.get(P9.Treaddir)).toBeGreaterThan(3);
+    const limited = new Share("host", rig.client, { maxDirectoryEntries: 100 });
+    expect(await rejection(rig.run, limited.readdir("/many"))).toMatchObject({ code: "E2BIG" });
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("opens handles that read, write, stat, truncate and close", async () => {
     const rig = await mounted();
     const { share, model } = rig;

@@ -294,13 +294,13 @@ export class NinePClient {
   }
 
   /** Directory entries of the open directory `fid` from `offset` (0, then the last entry's offset), at most `count` bytes of them. */
-  readdir(fid: number, offset: number, count: number): Promise<NinePDirEntry[]> {
+  readdir(fid: number, offset: bigint, count: number): Promise<NinePDirEntry[]> {
     const bytes = this.checkIo(count);
     return this.send(
       MessageType.Treaddir,
       (w) => {
         w.u32(fid);
-        w.u64(offset);
+        w.u64Big(offset);
         w.u32(bytes);
       },
       (r) => {

@@ -64,6 +64,13 @@ export class MessageWriter {
     this.at += 8;
   }
 
+  /** Any 64-bit value (a directory cookie handed back as the server gave it). */
+  u64Big(value: bigint): void {
+    this.need(8);
+    this.view.setBigUint64(this.at, BigInt.asUintN(64, value), true);
+    this.at += 8;
+  }
+
   /** A string: len[2] and its UTF-8 bytes. */
   string(text: string): void {
     const at = this.at;

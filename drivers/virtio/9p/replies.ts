@@ -76,8 +76,8 @@ export function readAttr(reader: MessageReader): NinePAttr {
 /** One Rreaddir entry: qid[13] offset[8] type[1] name[s]. */
 export interface NinePDirEntry {
   readonly qid: Qid;
-  /** Where the next Treaddir continues after this entry. */
-  readonly offset: number;
+  /** Where the next Treaddir continues after this entry: the server's cookie, all 64 bits of it. */
+  readonly offset: bigint;
   readonly type: number;
   readonly name: string;
 }
@@ -90,7 +90,7 @@ export function checkName(reader: MessageReader, name: string): string {
 
 export function readDirEntry(reader: MessageReader): NinePDirEntry {
   const qid = readQid(reader);
-  const offset = reader.u64("offset");
+  const offset = reader.u64Big("offset");
   const type = reader.u8();
   const name = checkName(reader, reader.string("name", MAX_NAME_BYTES));
   return { qid, offset, type, name };

@@ -248,16 +248,18 @@ export class NinePServer {
       }
       case P9.Treaddir: {
         const state = this.fids.get(c.u32());
-        const offset = c.u64();
+        const cookie = c.u64Big();
         const count = c.u32();
         if (state?.open === undefined) return fail(ERRNO.EBADF);
         if (state.node.kind !== "dir") return fail(ERRNO.ENOTDIR);
+        const offset = cookie === 0n ? 0 : indexOfCookie(cookie);
+        if (offset < 0) return fail(ERRNO.EINVAL);
         const dir = state.node;
         const entries: [string, FsNode][] = [[".", dir], ["..", dir.parent], ...dir.children];
         const b = new Builder();
         for (let i = offset; i < entries.length; i++) {
           const [name, node] = entries[i];
-          const entry = new Builder().qid(node.qid).u64(i + 1).u8(node.direntType).str(name);
+          const entry = new Builder().qid(node.qid).u64(cookieAfter(i)).u8(node.direntType).str(name);
           if (b.length + entry.length > count) break;
           b.raw(qidsBytes(entry));
         }
@@ -350,6 +352,21 @@ export class NinePServer {
     if (dir.children.has(name)) return ERRNO.EEXIST;
     return 0;
   }
+}
+
+/**
+ * Directory offsets are cookies only the server understands (a host's telldir values): these use
+ * all 64 bits, so a client that keeps them in a double loses them.
+ */
+const COOKIE_SHIFT = 44n;
+const COOKIE_MARK = 0xc0ffeen;
+
+function cookieAfter(index: number): bigint {
+  return (BigInt(index + 1) << COOKIE_SHIFT) | COOKIE_MARK;
+}
+
+function indexOfCookie(cookie: bigint): number {
+  return (cookie & ((1n << COOKIE_SHIFT) - 1n)) === COOKIE_MARK ? Number(cookie >> COOKIE_SHIFT) : -1;
 }
 
 function qidsBytes(b: Builder): Uint8Array {

@@ -34,6 +34,9 @@ export class Cursor {
     const at = this.take(8);
     return this.view.getUint32(at, true) + this.view.getUint32(at + 4, true) * 2 ** 32;
   }
+  u64Big(): bigint {
+    return this.view.getBigUint64(this.take(8), true);
+  }
   str(): string {
     const n = this.u16();
     const at = this.take(n);
