@@ -1,5 +1,6 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|9p ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
+import { bench9p } from "./bench/9p";
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchConsole } from "./bench/console";
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   http: benchHttp,
   virtqueue: benchVirtqueue,
   console: benchConsole,
+  "9p": bench9p,
 };
 
 const chosen = process.argv.slice(2);
