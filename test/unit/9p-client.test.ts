@@ -107,4 +107,34 @@ describe("virtio-9p client", () => {
     expect(await rejection(rig.run, rig.shares[0].client.walk(rig.shares[0].client.rootFid, ["only-two"]))).toMatchObject({ code: "ENOENT" });
     assertNoViolations(rig.machine.violations);
   });
+
+  for (const [label, options] of [
+    ["the legacy interface", { layout: "legacy" }],
+    ["packed rings", { ring: { packed: true } }],
+    ["packed rings in order", { ring: { packed: true, inOrder: true } }],
+  ] as const) {
+    it(`works over ${label}`, async () => {
+      const rig = await connected(options);
+      const fid = (await rig.run(rig.client.walk(rig.client.rootFid, []))).fid;
+      await rig.run(rig.client.lcreate(fid, "f", OpenFlag.ReadWrite, 0o644, 0));
+      const data = utf8("x".repeat(3000));
+      const writes = [0, 1, 2].map((i) => rig.client.write(fid, i * 3000, data));
+      expect((await rig.settle(writes)).every((r) => r.status === "fulfilled")).toBe(true);
+      expect(rig.model.server.tree.read("/f")?.length).toBe(9000);
+      assertNoViolations(rig.machine.violations);
+    });
+  }
+
+  it("takes replies from its interrupt, and keeps the loop alive only while requests are in flight", async () => {
+    const rig = shareRig({ interrupts: true });
+    expect(rig.ninep.interruptMode).not.toBe("polling");
+    expect(rig.loop.refCount).toBe(0);
+    const connecting = rig.client.connect("root", "", 0);
+    // The device's source and the deadline timer.
+    expect(rig.loop.refCount).toBe(2);
+    await rig.run(connecting);
+    expect(rig.loop.refCount).toBe(0);
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
 });

@@ -12,7 +12,7 @@ import { SimMachine } from "../sim/machine";
 import { NinePModel, type NinePModelOptions } from "../sim/virtio/9p-model";
 import type { RingOffer } from "../sim/virtio/device-model";
 import { addVirtioPci, type VirtioPciLayout } from "../sim/virtio/pci-device";
-import { run, settle } from "./blk-harness";
+import { InterruptRouter } from "../../kernel/irq/router";
 
 export interface ShareRigOptions {
   /** One entry per device, each its own model options (default one share tagged "host"). */
@@ -20,7 +20,11 @@ export interface ShareRigOptions {
   readonly limits?: Partial<NinePLimits>;
   readonly layout?: VirtioPciLayout;
   readonly ring?: RingOffer;
+  /** Take the devices' interrupts through the interrupt router (default: polled). */
+  readonly interrupts?: boolean;
 }
+
+const MAX_TURNS = 100_000;
 
 export function shareRig(options: ShareRigOptions = {}) {
   const machine = new SimMachine();
@@ -29,10 +33,31 @@ export function shareRig(options: ShareRigOptions = {}) {
   const uncaught: unknown[] = [];
   const loop = createEventLoop(() => machine.monotonicNs(), (error) => uncaught.push(error));
   const registry = new VirtioDriverRegistry();
-  registry.register(createVirtio9pDriver({ loop, interrupts: false, limits: options.limits }));
+  registry.register(createVirtio9pDriver({ loop, interrupts: options.interrupts === true, limits: options.limits }));
   const config = new PortPciConfig(machine.ports);
-  const probe = probeVirtioPci(machine, config, enumeratePci(config), registry);
+  const router = options.interrupts === true ? new InterruptRouter(machine, config, machine) : undefined;
+  const probe = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: router });
   const shares = probe.devices.filter((d) => d.state === "ready").map((d) => d.instance as VirtioNineP);
+  /** Turns the loop as the kernel does (interrupt handlers, then the loop) until every promise settled. */
+  const settle = async <T>(promises: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> => {
+    let done = false;
+    const all = Promise.allSettled(promises).then((results) => {
+      done = true;
+      return results;
+    });
+    for (let turns = 0; !done; turns++) {
+      if (turns > MAX_TURNS) throw new Error("9p requests never settled");
+      router?.dispatcher.dispatch();
+      loop.tick();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return all;
+  };
+  const run = async <T>(promise: Promise<T>): Promise<T> => {
+    const [result] = await settle([promise]);
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  };
   return {
     machine,
     models,
@@ -44,13 +69,13 @@ export function shareRig(options: ShareRigOptions = {}) {
     ninep: shares[0],
     client: shares[0]?.client,
     /** Runs the loop until `promise` settles. */
-    run: <T>(promise: Promise<T>) => run(loop, promise),
-    settle: <T>(promises: readonly Promise<T>[]) => settle(loop, promises),
+    run,
+    settle,
     /** Runs the loop until no request is in flight (the clunks the file API does not wait for). */
     quiesce: async (): Promise<void> => {
       for (let turns = 0; shares.some((s) => s.client.requestsInFlight > 0); turns++) {
         if (turns > 1000) throw new Error("requests never finished");
-        await run(loop, Promise.resolve());
+        await run(Promise.resolve());
       }
     },
   };
