@@ -256,7 +256,7 @@ export class NinePClient {
   }
 
   /** Reads up to `target.length` (at most ioUnit) bytes at `offset` into `target`; returns how many (0 at the end). */
-  read(fid: number, offset: number, target: Uint8Array): Promise<number> {
+  async read(fid: number, offset: number, target: Uint8Array): Promise<number> {
     const count = this.checkIo(target.length);
     return this.send(
       MessageType.Tread,
@@ -275,7 +275,7 @@ export class NinePClient {
   }
 
   /** Writes `data` (at most ioUnit bytes) at `offset`; returns how many the server took. */
-  write(fid: number, offset: number, data: Uint8Array): Promise<number> {
+  async write(fid: number, offset: number, data: Uint8Array): Promise<number> {
     const count = this.checkIo(data.length);
     return this.send(
       MessageType.Twrite,
@@ -294,7 +294,7 @@ export class NinePClient {
   }
 
   /** Directory entries of the open directory `fid` from `offset` (0, then the last entry's offset), at most `count` bytes of them. */
-  readdir(fid: number, offset: bigint, count: number): Promise<NinePDirEntry[]> {
+  async readdir(fid: number, offset: bigint, count: number): Promise<NinePDirEntry[]> {
     const bytes = this.checkIo(count);
     return this.send(
       MessageType.Treaddir,
