@@ -1,11 +1,11 @@
-import { NinePError, NineProtocolError, NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { NineCancelledError, NinePError, NineProtocolError, NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
 import { VirtioError } from "../../drivers/virtio/errors";
 
 /**
  * A file operation that failed, shaped like Node's system errors: `code` is the errno name (ENOENT,
  * EACCES, EEXIST, ENOTDIR, ENOTEMPTY...), `syscall` the operation and `path` the path it was given.
  * A share that does not answer in time is ETIMEDOUT, one that broke the protocol EPROTO, one that is
- * gone ENODEV.
+ * gone ENODEV; an operation its caller aborted is ABORT_ERR.
  */
 export class FsError extends Error {
   override name = "FsError";
@@ -31,6 +31,7 @@ export class FsPathError extends FsError {
 function codeOf(error: VirtioError): string {
   if (error instanceof NinePError) return error.code;
   if (error instanceof NineTimeoutError) return "ETIMEDOUT";
+  if (error instanceof NineCancelledError) return "ABORT_ERR";
   if (error instanceof NineProtocolError) return "EPROTO";
   if (error instanceof NineUsageError && error.code === "busy") return "EBUSY";
   if (error instanceof NineUsageError && (error.code === "message-size" || error.code === "io-size")) return "ENAMETOOLONG";

@@ -1,4 +1,4 @@
-import type { NinePClient } from "../../drivers/virtio/9p/client";
+import type { NinePCancelSignal, NinePClient } from "../../drivers/virtio/9p/client";
 import { GetattrMask } from "../../drivers/virtio/9p/constants";
 import { FsError, asFsError } from "./errors";
 import { FileStats } from "./stats";
@@ -33,12 +33,12 @@ export class FileHandle {
     return { bytesRead, buffer };
   }
 
-  /** Writes all of `data` (a string as UTF-8) at `position` (or the handle's). */
-  async write(data: Uint8Array | string, position: number | null = null): Promise<{ bytesWritten: number }> {
+  /** Writes all of `data` (a string as UTF-8) at `position` (or the handle's); `signal` gives up on what is still in flight. */
+  async write(data: Uint8Array | string, position: number | null = null, signal?: NinePCancelSignal): Promise<{ bytesWritten: number }> {
     this.check("write");
     const bytes = typeof data === "string" ? ENCODER.encode(data) : data;
     const at = position ?? this.position;
-    await this.run("write", () => writeAll(this.client, this.fid, bytes, at, this.path));
+    await this.run("write", () => writeAll(this.client, this.fid, bytes, at, this.path, signal));
     if (position === null) this.position = at + bytes.length;
     return { bytesWritten: bytes.length };
   }

@@ -1,4 +1,4 @@
-import type { NinePClient } from "../../drivers/virtio/9p/client";
+import type { NinePCancelSignal, NinePClient } from "../../drivers/virtio/9p/client";
 import { GetattrMask, OpenFlag, UNLINK_REMOVE_DIR } from "../../drivers/virtio/9p/constants";
 import type { NinePStatfs } from "../../drivers/virtio/9p/replies";
 import { FileHandle } from "./file-handle";
@@ -59,27 +59,29 @@ export class Share {
     this.maxDepth = options.maxDepth ?? 64;
   }
 
-  /** The whole file: bytes, or text with `"utf8"`. */
-  readFile(path: string): Promise<Uint8Array>;
-  readFile(path: string, encoding: "utf8" | { encoding: "utf8" }): Promise<string>;
-  async readFile(path: string, encoding?: "utf8" | { encoding: "utf8" }): Promise<Uint8Array | string> {
+  /** The whole file: bytes, or text with `"utf8"`; aborting `signal` flushes what is in flight and fails with ABORT_ERR. */
+  readFile(path: string, options?: { signal?: NinePCancelSignal }): Promise<Uint8Array>;
+  readFile(path: string, options: "utf8" | { encoding: "utf8"; signal?: NinePCancelSignal }): Promise<string>;
+  async readFile(path: string, options?: "utf8" | { encoding?: "utf8"; signal?: NinePCancelSignal }): Promise<Uint8Array | string> {
+    const encoding = typeof options === "string" ? options : options?.encoding;
+    const signal = typeof options === "string" ? undefined : options?.signal;
     const bytes = await this.using(pathNames(path, "open"), "open", path, async (fid) => {
       const attr = await this.client.getattr(fid, GetattrMask.Basic);
       if (new FileStats(attr).isDirectory()) throw new FsError("EISDIR", "read", path, "illegal operation on a directory");
       if (attr.size > this.maxFileBytes) throw new FsError("EFBIG", "read", path, `${attr.size} bytes is more than readFile holds (${this.maxFileBytes})`);
       await this.client.lopen(fid, OpenFlag.ReadOnly);
       const out = new Uint8Array(attr.size);
-      const got = await readInto(this.client, fid, out, 0);
+      const got = await readInto(this.client, fid, out, 0, signal);
       return got < out.length ? out.slice(0, got) : out;
     });
     return encoding === undefined ? bytes : DECODER.decode(bytes);
   }
 
-  /** Replaces (or creates) the file with `data`; a string is written as UTF-8. */
-  async writeFile(path: string, data: Uint8Array | string, options: { flag?: "w" | "wx" | "a" } = {}): Promise<void> {
+  /** Replaces (or creates) the file with `data`; a string is written as UTF-8. `signal` as for readFile. */
+  async writeFile(path: string, data: Uint8Array | string, options: { flag?: "w" | "wx" | "a"; signal?: NinePCancelSignal } = {}): Promise<void> {
     const handle = await this.open(path, options.flag ?? "w");
     try {
-      await handle.write(typeof data === "string" ? ENCODER.encode(data) : data, 0);
+      await handle.write(typeof data === "string" ? ENCODER.encode(data) : data, 0, options.signal);
     } finally {
       await handle.close().catch(() => undefined);
     }

@@ -2,7 +2,7 @@
  * Reads and writes of any length as Treads and Twrites of at most the share's io unit, several in
  * flight at once (the device keeps them all busy; each lands directly in the caller's buffer).
  */
-import type { NinePClient } from "../../drivers/virtio/9p/client";
+import type { NinePCancelSignal, NinePClient } from "../../drivers/virtio/9p/client";
 import { FsError } from "./errors";
 
 /** Chunks in flight at once per transfer. */
@@ -21,13 +21,13 @@ async function inParallel(count: number, limit: number, task: (index: number) =>
  * Reads `target.length` bytes of the open `fid` from `position` into `target`; returns how many
  * were there (fewer only at the end of the file: the first short chunk ends the result).
  */
-export async function readInto(client: NinePClient, fid: number, target: Uint8Array, position: number): Promise<number> {
+export async function readInto(client: NinePClient, fid: number, target: Uint8Array, position: number, signal?: NinePCancelSignal): Promise<number> {
   const unit = client.ioUnit;
   const chunks = Math.ceil(target.length / unit);
   const got = new Float64Array(chunks);
   await inParallel(chunks, TRANSFER_PARALLELISM, async (i) => {
     const from = i * unit;
-    got[i] = await client.read(fid, position + from, target.subarray(from, Math.min(target.length, from + unit)));
+    got[i] = await client.read(fid, position + from, target.subarray(from, Math.min(target.length, from + unit)), signal);
   });
   let total = 0;
   for (let i = 0; i < chunks; i++) {
@@ -38,20 +38,20 @@ export async function readInto(client: NinePClient, fid: number, target: Uint8Ar
 }
 
 /** Writes all of `data` to the open `fid` at `position`; a chunk the server took only in part is finished after the others. */
-export async function writeAll(client: NinePClient, fid: number, data: Uint8Array, position: number, path: string): Promise<void> {
+export async function writeAll(client: NinePClient, fid: number, data: Uint8Array, position: number, path: string, signal?: NinePCancelSignal): Promise<void> {
   const unit = client.ioUnit;
   const chunks = Math.ceil(data.length / unit);
   const short: number[] = [];
   await inParallel(chunks, TRANSFER_PARALLELISM, async (i) => {
     const from = i * unit;
     const length = Math.min(unit, data.length - from);
-    const written = await client.write(fid, position + from, data.subarray(from, from + length));
+    const written = await client.write(fid, position + from, data.subarray(from, from + length), signal);
     if (written < length) short.push(from + written, from + length);
   });
   for (let i = 0; i < short.length; i += 2) {
     // Bounded: every turn writes at least one byte or fails.
     for (let at = short[i]; at < short[i + 1]; ) {
-      const written = await client.write(fid, position + at, data.subarray(at, Math.min(short[i + 1], at + unit)));
+      const written = await client.write(fid, position + at, data.subarray(at, Math.min(short[i + 1], at + unit)), signal);
       if (written === 0) throw new FsError("EIO", "write", path, `the share took no bytes at ${position + at}`);
       at += written;
     }

@@ -150,6 +150,28 @@ describe("runtime/fs over virtio-9p", () => {
     expect(missing).toMatchObject({ code: "ENODEV" });
   });
 
+  it("flushes what is in flight when the caller aborts, and goes on", async () => {
+    const rig = await mounted({ limits: { msize: 8192 } });
+    rig.model.server.tree.file("/big.bin", pattern(256 * 1024, 3));
+    for (let i = 0; i < 4; i++) rig.model.server.faults.push({ on: P9.Tread, kind: "silent" });
+    const controller = new AbortController();
+    const reading = rig.share.readFile("/big.bin", { signal: controller.signal });
+    // Walk, getattr and lopen first, then four reads the server holds.
+    for (let turns = 0; rig.model.held.size < 4 && turns < 100; turns++) await rig.run(Promise.resolve());
+    expect(rig.model.held.size).toBe(4);
+    controller.abort();
+    expect(await rejection(rig.run, reading)).toMatchObject({ code: "ABORT_ERR", syscall: "open" });
+    expect(rig.model.server.counts.get(P9.Tflush)).toBe(4);
+    expect(rig.model.held.size).toBe(0);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await rejection(rig.run, rig.share.writeFile("/x", "data", { signal: aborted.signal }))).toMatchObject({ code: "ABORT_ERR" });
+    expect(Buffer.compare(await rig.run(rig.share.readFile("/big.bin")), pattern(256 * 1024, 3))).toBe(0);
+    await rig.quiesce();
+    expect(rig.client.fidsInUse).toBe(1);
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("turns timeouts and protocol errors into FsErrors", async () => {
     const rig = await mounted({ limits: { requestTimeoutMs: 5 } });
     rig.model.server.tree.file("/f", "x");

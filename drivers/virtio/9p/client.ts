@@ -1,5 +1,5 @@
 import { Header, IO_HEADER_BYTES, MAX_WALK_NAMES, MessageType, NINEP_VERSION, NOFID, NOTAG, SetattrValid, messageName, type RequestType } from "./constants";
-import { NinePError, NineProtocolError, NineTimeoutError, NineUsageError } from "./errors";
+import { NineCancelledError, NinePError, NineProtocolError, NineTimeoutError, NineUsageError } from "./errors";
 import { FidTable } from "./fids";
 import { MIN_MSIZE, type NinePLimits } from "./limits";
 import type { NinePLoop } from "./loop";
@@ -27,6 +27,13 @@ export interface NinePClientParts {
   onBusy(busy: boolean): void;
   /** The client gave up (a flush went unanswered, or the device stopped): every request failed with `error`. */
   onFailed(error: Error): void;
+}
+
+/** How a caller gives up on a request (an AbortSignal fits). */
+export interface NinePCancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void): void;
+  removeEventListener(type: "abort", listener: () => void): void;
 }
 
 /** What Tlopen and Tlcreate return. */
@@ -255,8 +262,11 @@ export class NinePClient {
     );
   }
 
-  /** Reads up to `target.length` (at most ioUnit) bytes at `offset` into `target`; returns how many (0 at the end). */
-  async read(fid: number, offset: number, target: Uint8Array): Promise<number> {
+  /**
+   * Reads up to `target.length` (at most ioUnit) bytes at `offset` into `target`; returns how many
+   * (0 at the end). When `signal` fires first the read is flushed and fails with NineCancelledError.
+   */
+  async read(fid: number, offset: number, target: Uint8Array, signal?: NinePCancelSignal): Promise<number> {
     const count = this.checkIo(target.length);
     return this.send(
       MessageType.Tread,
@@ -271,11 +281,14 @@ export class NinePClient {
         target.set(r.view8(length, "data"));
         return length;
       },
+      Purpose.Call,
+      -1,
+      signal,
     );
   }
 
-  /** Writes `data` (at most ioUnit bytes) at `offset`; returns how many the server took. */
-  async write(fid: number, offset: number, data: Uint8Array): Promise<number> {
+  /** Writes `data` (at most ioUnit bytes) at `offset`; returns how many the server took. `signal` as for `read`. */
+  async write(fid: number, offset: number, data: Uint8Array, signal?: NinePCancelSignal): Promise<number> {
     const count = this.checkIo(data.length);
     return this.send(
       MessageType.Twrite,
@@ -290,6 +303,9 @@ export class NinePClient {
         if (length > count) throw r.error(`Rwrite of ${length} bytes for a Twrite of ${count}`);
         return length;
       },
+      Purpose.Call,
+      -1,
+      signal,
     );
   }
 
@@ -422,15 +438,36 @@ export class NinePClient {
     this.updateBusy();
   };
 
-  /** Sends one request and resolves with its decoded reply. */
-  private send<T>(type: RequestType, write: (writer: MessageWriter) => void, decode: (reader: MessageReader) => T, purpose = Purpose.Call, newFid = -1): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.failure !== undefined) {
+  /** Sends one request and resolves with its decoded reply; `signal` gives up on it (flushed if it was sent). */
+  private send<T>(
+    type: RequestType,
+    write: (writer: MessageWriter) => void,
+    decode: (reader: MessageReader) => T,
+    purpose = Purpose.Call,
+    newFid = -1,
+    signal?: NinePCancelSignal,
+  ): Promise<T> {
+    return new Promise<T>((resolveRequest, rejectRequest) => {
+      let resolve = resolveRequest as (value: unknown) => void;
+      let reject = rejectRequest;
+      if (this.failure !== undefined || signal?.aborted === true) {
         if (newFid >= 0) this.fids.release(newFid);
-        reject(this.failure);
+        reject(this.failure ?? this.cancelled(type));
         return;
       }
-      const pending: Pending = { type, write, decode, resolve: resolve as (value: unknown) => void, reject, purpose, newFid, tag: 0, deadlineNs: 0 };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.cancel(pending);
+        signal.addEventListener("abort", onAbort);
+        resolve = (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolveRequest(value as T);
+        };
+        reject = (error) => {
+          signal.removeEventListener("abort", onAbort);
+          rejectRequest(error);
+        };
+      }
+      const pending: Pending = { type, write, decode, resolve, reject, purpose, newFid, tag: 0, deadlineNs: 0 };
       const slot = this.state.indexOf(SlotState.Free);
       if (slot >= 0 && this.waiting.length === 0) {
         this.start(slot, pending);
@@ -445,6 +482,34 @@ export class NinePClient {
       }
       this.updateBusy();
     });
+  }
+
+  /** The caller gave up on `pending`: one in flight is flushed, one still waiting for a slot is dropped. */
+  private cancel(pending: Pending): void {
+    const slot = this.pending.indexOf(pending);
+    if (slot >= 0 && this.state[slot] === SlotState.Busy) {
+      this.abandon(slot, pending, this.cancelled(pending.type));
+      this.armTimer();
+      return;
+    }
+    const waiting = this.waiting.indexOf(pending);
+    if (waiting < 0) return;
+    this.waiting.splice(waiting, 1);
+    if (pending.newFid >= 0) this.fids.release(pending.newFid);
+    pending.reject(this.cancelled(pending.type));
+    this.updateBusy();
+  }
+
+  private cancelled(type: RequestType): NineCancelledError {
+    return new NineCancelledError(this.deviceName, "cancelled", `${messageName(type)} was cancelled`);
+  }
+
+  /** Tells the caller of the request in `slot` it failed with `error` and flushes it; the slot stays the device's until it hands the buffers back. */
+  private abandon(slot: number, pending: Pending, error: Error): void {
+    this.state[slot] = SlotState.Abandoned;
+    pending.reject(error);
+    const oldTag = pending.tag;
+    this.send(MessageType.Tflush, (w) => w.u16(oldTag), ignoreBody, Purpose.Flush).catch(() => undefined);
   }
 
   private start(slot: number, pending: Pending): void {
@@ -530,11 +595,8 @@ export class NinePClient {
         this.fail(new NineTimeoutError(this.deviceName, "unresponsive", `${messageName(pending.type)} had no reply within ${this.limits.flushTimeoutMs} ms`));
         return;
       }
-      this.state[slot] = SlotState.Abandoned;
       this.timeouts++;
-      pending.reject(new NineTimeoutError(this.deviceName, "timeout", `${messageName(pending.type)} (tag ${pending.tag}) had no reply within ${this.limits.requestTimeoutMs} ms; flushed`));
-      const oldTag = pending.tag;
-      this.send(MessageType.Tflush, (w) => w.u16(oldTag), ignoreBody, Purpose.Flush).catch(() => undefined);
+      this.abandon(slot, pending, new NineTimeoutError(this.deviceName, "timeout", `${messageName(pending.type)} (tag ${pending.tag}) had no reply within ${this.limits.requestTimeoutMs} ms; flushed`));
     }
     this.armTimer();
   };

@@ -20,3 +20,6 @@ export class NineTimeoutError extends VirtioTimeoutError {}
 
 /** The client was used wrongly or is out of a bounded resource (fids, waiting requests), or the share is gone. */
 export class NineUsageError extends VirtioUsageError {}
+
+/** The caller gave up on the request (its AbortSignal fired): it was flushed. */
+export class NineCancelledError extends VirtioError {}
