@@ -147,6 +147,11 @@ describe("virtio-9p mount tag", () => {
     expect(bad.probe.devices[0].error?.code).toBe("tag");
   });
 
+  it("refuses limits it cannot work with", () => {
+    expect(shareRig({ limits: { msize: 1024 } }).probe.devices[0].error?.code).toBe("msize");
+    expect(shareRig({ limits: { slots: 0 } }).probe.devices[0].error?.code).toBe("slots");
+  });
+
   it("has no tag without MOUNT_TAG", () => {
     const rig = shareRig({ models: [{}] });
     expect(rig.ninep.tag).toBe("");

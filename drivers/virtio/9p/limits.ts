@@ -21,6 +21,8 @@ export interface NinePLimits {
 
 /** The smallest msize the server may answer with: room for a walk of 16 long names and a useful read. */
 export const MIN_MSIZE = 4096;
+/** The largest msize proposed: two buffers of it per slot are one contiguous DMA region. */
+export const MAX_MSIZE = 1024 * 1024;
 
 export const DEFAULT_NINEP_LIMITS: NinePLimits = {
   msize: 128 * 1024,

@@ -4,7 +4,7 @@ import type { VirtioInterruptMode } from "../interrupts";
 import { NinePClient } from "./client";
 import { readMountTag } from "./config";
 import { NINEP_REQUEST_QUEUE } from "./constants";
-import { DEFAULT_NINEP_LIMITS, type NinePLimits } from "./limits";
+import { DEFAULT_NINEP_LIMITS, MAX_MSIZE, MIN_MSIZE, type NinePLimits } from "./limits";
 import type { NinePLoop, NinePLoopSource } from "./loop";
 import { RequestSlots } from "./request-slots";
 
@@ -42,10 +42,12 @@ export class VirtioNineP {
     this.device = device;
     this.tag = readMountTag(device);
     const limits = { ...DEFAULT_NINEP_LIMITS, ...options.limits };
+    if (!(Number.isInteger(limits.msize) && limits.msize >= MIN_MSIZE && limits.msize <= MAX_MSIZE)) {
+      throw new VirtioUsageError(device.name, "msize", `msize ${limits.msize} is outside ${MIN_MSIZE}..${MAX_MSIZE}`);
+    }
+    if (!(Number.isInteger(limits.slots) && limits.slots >= 1)) throw new VirtioUsageError(device.name, "slots", `${limits.slots} request slots`);
     const loop = options.loop;
     this.interruptMode = options.interrupts === false ? "polling" : device.bindInterrupts({ queues: [NINEP_REQUEST_QUEUE], onQueue: () => this.source.wake() });
-    this.source = this.interruptMode === "polling" ? loop.addPoller(this.poll) : loop.addWakeSource(this.poll);
-    this.source.unref();
     const queue = device.createQueue<number>(NINEP_REQUEST_QUEUE, { maxSize: ringSizeFor(limits.slots) });
     this.slots = new RequestSlots(device.platform, queue, limits.slots, limits.msize);
     this.client = new NinePClient({
@@ -57,6 +59,9 @@ export class VirtioNineP {
       onBusy: (busy) => (busy ? this.source.ref() : this.source.unref()),
       onFailed: (error) => this.failDevice(error),
     });
+    // Last: nothing above can leave a source behind by throwing.
+    this.source = this.interruptMode === "polling" ? loop.addPoller(this.poll) : loop.addWakeSource(this.poll);
+    this.source.unref();
   }
 
   get name(): string {
