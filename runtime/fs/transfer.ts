@@ -19,7 +19,8 @@ async function inParallel(count: number, limit: number, task: (index: number) =>
 
 /**
  * Reads `target.length` bytes of the open `fid` from `position` into `target`; returns how many
- * were there (fewer only at the end of the file: the first short chunk ends the result).
+ * were there (fewer only at the end of the file). A chunk the server answers in part (its iounit
+ * may be smaller than ours) is read on until full or until a read returns nothing: the end.
  */
 export async function readInto(client: NinePClient, fid: number, target: Uint8Array, position: number, signal?: NinePCancelSignal): Promise<number> {
   const unit = client.ioUnit;
@@ -27,7 +28,14 @@ export async function readInto(client: NinePClient, fid: number, target: Uint8Ar
   const got = new Float64Array(chunks);
   await inParallel(chunks, TRANSFER_PARALLELISM, async (i) => {
     const from = i * unit;
-    got[i] = await client.read(fid, position + from, target.subarray(from, Math.min(target.length, from + unit)), signal);
+    const chunk = target.subarray(from, Math.min(target.length, from + unit));
+    // Bounded: every turn reads at least one byte or ends the chunk.
+    for (let done = 0; done < chunk.length; ) {
+      const read = await client.read(fid, position + from + done, chunk.subarray(done), signal);
+      if (read === 0) break;
+      done += read;
+      got[i] = done;
+    }
   });
   let total = 0;
   for (let i = 0; i < chunks; i++) {

@@ -28,6 +28,15 @@ describe("runtime/fs over virtio-9p", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("reads on where the server answers a read in part", async () => {
+    const rig = await mounted({ limits: { msize: 16 * 1024 } });
+    const data = pattern(100_000, 9);
+    rig.model.server.tree.file("/f.bin", data);
+    rig.model.server.maxReadBytes = 5000;
+    expect(Buffer.compare(await rig.run(rig.share.readFile("/f.bin")), data)).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("lists, stats, makes, renames and removes", async () => {
     const rig = await mounted();
     const { share, model } = rig;

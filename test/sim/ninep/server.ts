@@ -60,6 +60,8 @@ export class NinePServer {
   maxMsize = 512 * 1024;
   /** Flushes that named an outstanding tag. */
   flushes = 0;
+  /** Most bytes one Rread carries (a server with a small iounit answers reads in part). */
+  maxReadBytes = Number.POSITIVE_INFINITY;
   /** Walk on through a symlink to where it points (a server exposing what lies outside the share); off: a symlink ends a walk. */
   followSymlinks = false;
   /** The reply the server gives to Tversion ("9P2000.L" unless a test changes it). */
@@ -230,7 +232,7 @@ export class NinePServer {
         if (state.node.kind !== "file") return fail(ERRNO.EISDIR);
         if (count > this.msize - P9_HEADER - 4) this.breach(`Tread of ${count} bytes, more than msize ${this.msize} allows`);
         const n = state.node;
-        const take = Math.max(0, Math.min(count, n.size - offset, this.msize - P9_HEADER - 4));
+        const take = Math.max(0, Math.min(count, n.size - offset, this.msize - P9_HEADER - 4, this.maxReadBytes));
         return reply(P9.Rread, new Builder().u32(take).raw(n.data.subarray(offset, offset + take)));
       }
       case P9.Twrite: {
