@@ -86,6 +86,24 @@ describe("virtio-9p requests without a reply", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("does not reuse a flushed request's tag before its Rflush, even once the request came back", async () => {
+    const rig = await connected({ limits: { requestTimeoutMs: 5, flushTimeoutMs: 1000, slots: 2 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" }, { on: P9.Tflush, kind: "silent" });
+    await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    const [oldTag, flushTag] = [...rig.model.held.keys()];
+    expect(rig.model.server.flushesHeld.get(flushTag)).toBe(oldTag);
+    // The flushed request comes back; its flush is still unanswered.
+    rig.model.answerHeld(oldTag, rig.model.server.lerror(0, oldTag, 4));
+    const next = rig.client.statfs(rig.client.rootFid);
+    await rig.run(Promise.resolve());
+    expect(rig.client.requestsInFlight).toBe(1);
+    rig.model.answerHeld(flushTag, Uint8Array.from([7, 0, 0, 0, P9.Rflush, flushTag & 0xff, flushTag >> 8]));
+    expect((await rig.run(next)).blockSize).toBe(4096);
+    // Both slots are usable again.
+    expect((await rig.settle([rig.client.statfs(rig.client.rootFid), rig.client.statfs(rig.client.rootFid)])).every((r) => r.status === "fulfilled")).toBe(true);
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("clunks the fid of a walk that succeeds after it was given up", async () => {
     const rig = await connected({ limits: { requestTimeoutMs: 5 } });
     rig.model.server.tree.file("/late", "x");

@@ -65,6 +65,16 @@ const enum Purpose {
   Flush = 2,
 }
 
+/** How a request is sent, beyond its message. */
+interface RequestOptions {
+  readonly purpose?: Purpose;
+  /** A fid the request creates on success (walk, attach). */
+  readonly newFid?: number;
+  readonly signal?: NinePCancelSignal;
+  /** A flush: the slot whose request it flushes. */
+  readonly flushOf?: number;
+}
+
 interface Pending {
   readonly type: RequestType;
   readonly write: (writer: MessageWriter) => void;
@@ -74,6 +84,8 @@ interface Pending {
   readonly purpose: Purpose;
   /** A fid the request creates on success (walk, attach); -1 for none. */
   readonly newFid: number;
+  /** A flush: the slot of the request it flushes; -1 otherwise. */
+  readonly flushOf: number;
   tag: number;
   deadlineNs: number;
 }
@@ -107,6 +119,8 @@ export class NinePClient {
   private readonly parts: NinePClientParts;
   private readonly fids: FidTable;
   private readonly state: Uint8Array;
+  /** 1 while a flush of the slot's tag is waiting or in flight. */
+  private readonly flushing: Uint8Array;
   private readonly pending: (Pending | undefined)[];
   private readonly writers: MessageWriter[] = [];
   private readonly reader: MessageReader;
@@ -125,6 +139,7 @@ export class NinePClient {
     this.fids = new FidTable(parts.deviceName, parts.limits.maxFids);
     const count = parts.channel.count;
     this.state = new Uint8Array(count);
+    this.flushing = new Uint8Array(count);
     this.pending = new Array<Pending | undefined>(count).fill(undefined);
     for (let slot = 0; slot < count; slot++) this.writers.push(new MessageWriter(parts.deviceName, parts.channel.request(slot)));
     this.reader = new MessageReader(parts.deviceName);
@@ -154,7 +169,7 @@ export class NinePClient {
         w.string(NINEP_VERSION);
       },
       (r) => ({ msize: r.u32(), version: r.string("version", NINEP_VERSION.length + 16) }),
-      Purpose.Version,
+      { purpose: Purpose.Version },
     );
     if (reply.version !== NINEP_VERSION) throw new NineProtocolError(this.deviceName, "version", `server speaks ${JSON.stringify(reply.version)}, not ${NINEP_VERSION}`);
     if (reply.msize < MIN_MSIZE || reply.msize > proposed) throw new NineProtocolError(this.deviceName, "msize", `server msize ${reply.msize} is outside ${MIN_MSIZE}..${proposed}`);
@@ -170,8 +185,7 @@ export class NinePClient {
         w.u32(uid);
       },
       readQid,
-      Purpose.Call,
-      fid,
+      { newFid: fid },
     );
     if (!isDirectoryQid(qid)) {
       await this.clunk(fid);
@@ -196,7 +210,7 @@ export class NinePClient {
       const chunk = names.slice(done, done + MAX_WALK_NAMES);
       let qids: Qid[];
       try {
-        qids = await this.send(MessageType.Twalk, (w) => writeWalk(w, from, newFid, chunk), (r) => readWalk(r, chunk.length), Purpose.Call, from === fid ? newFid : -1);
+        qids = await this.send(MessageType.Twalk, (w) => writeWalk(w, from, newFid, chunk), (r) => readWalk(r, chunk.length), { newFid: from === fid ? newFid : -1 });
       } catch (error) {
         if (from !== fid) await this.clunkQuietly(newFid);
         throw error;
@@ -281,9 +295,7 @@ export class NinePClient {
         target.set(r.view8(length, "data"));
         return length;
       },
-      Purpose.Call,
-      -1,
-      signal,
+      { signal },
     );
   }
 
@@ -303,9 +315,7 @@ export class NinePClient {
         if (length > count) throw r.error(`Rwrite of ${length} bytes for a Twrite of ${count}`);
         return length;
       },
-      Purpose.Call,
-      -1,
-      signal,
+      { signal },
     );
   }
 
@@ -406,6 +416,7 @@ export class NinePClient {
       this.pending[slot] = undefined;
       if (pending !== undefined && this.state[slot] === SlotState.Busy) pending.reject(error);
       this.state[slot] = SlotState.Free;
+      this.flushing[slot] = 0;
     }
     for (const waiter of this.waiting.splice(0)) waiter.reject(error);
     this.inFlight = 0;
@@ -427,6 +438,8 @@ export class NinePClient {
     } catch (cause) {
       error = cause instanceof Error ? cause : new NineProtocolError(this.deviceName, "reply", String(cause));
     }
+    if (pending.flushOf >= 0) this.flushing[pending.flushOf] = 0;
+    if (state === SlotState.Abandoned) this.dropQueuedFlush(slot);
     if (pending.newFid >= 0 && error !== undefined) this.forgetNewFid(pending.newFid, error);
     else if (pending.newFid >= 0 && state === SlotState.Abandoned) void this.clunkQuietly(pending.newFid);
     if (state === SlotState.Busy) {
@@ -439,14 +452,10 @@ export class NinePClient {
   };
 
   /** Sends one request and resolves with its decoded reply; `signal` gives up on it (flushed if it was sent). */
-  private send<T>(
-    type: RequestType,
-    write: (writer: MessageWriter) => void,
-    decode: (reader: MessageReader) => T,
-    purpose = Purpose.Call,
-    newFid = -1,
-    signal?: NinePCancelSignal,
-  ): Promise<T> {
+  private send<T>(type: RequestType, write: (writer: MessageWriter) => void, decode: (reader: MessageReader) => T, options: RequestOptions = {}): Promise<T> {
+    const purpose = options.purpose ?? Purpose.Call;
+    const newFid = options.newFid ?? -1;
+    const signal = options.signal;
     return new Promise<T>((resolveRequest, rejectRequest) => {
       let resolve = resolveRequest as (value: unknown) => void;
       let reject = rejectRequest;
@@ -467,8 +476,8 @@ export class NinePClient {
           rejectRequest(error);
         };
       }
-      const pending: Pending = { type, write, decode, resolve, reject, purpose, newFid, tag: 0, deadlineNs: 0 };
-      const slot = this.state.indexOf(SlotState.Free);
+      const pending: Pending = { type, write, decode, resolve, reject, purpose, newFid, flushOf: options.flushOf ?? -1, tag: 0, deadlineNs: 0 };
+      const slot = this.freeSlot();
       if (slot >= 0 && this.waiting.length === 0) {
         this.start(slot, pending);
       } else if (this.waiting.length >= this.limits.maxWaiting && purpose !== Purpose.Flush) {
@@ -504,12 +513,33 @@ export class NinePClient {
     return new NineCancelledError(this.deviceName, "cancelled", `${messageName(type)} was cancelled`);
   }
 
-  /** Tells the caller of the request in `slot` it failed with `error` and flushes it; the slot stays the device's until it hands the buffers back. */
+  /**
+   * Tells the caller of the request in `slot` it failed with `error` and flushes it. The slot (its
+   * tag) is used again only once the device handed its buffers back and the flush was answered:
+   * before Rflush the server may still take the tag for the flushed request.
+   */
   private abandon(slot: number, pending: Pending, error: Error): void {
     this.state[slot] = SlotState.Abandoned;
+    this.flushing[slot] = 1;
     pending.reject(error);
     const oldTag = pending.tag;
-    this.send(MessageType.Tflush, (w) => w.u16(oldTag), ignoreBody, Purpose.Flush).catch(() => undefined);
+    this.send(MessageType.Tflush, (w) => w.u16(oldTag), ignoreBody, { purpose: Purpose.Flush, flushOf: slot }).catch(() => undefined);
+  }
+
+  /** A slot free for a new request: not in flight, and no flush of its tag outstanding. */
+  private freeSlot(): number {
+    for (let slot = 0; slot < this.state.length; slot++) {
+      if (this.state[slot] === SlotState.Free && this.flushing[slot] === 0) return slot;
+    }
+    return -1;
+  }
+
+  /** The request in `slot` is done: a flush of it still waiting for a slot of its own is no longer needed. */
+  private dropQueuedFlush(slot: number): void {
+    const index = this.waiting.findIndex((w) => w.flushOf === slot);
+    if (index < 0) return;
+    this.waiting.splice(index, 1)[0].resolve(undefined);
+    this.flushing[slot] = 0;
   }
 
   private start(slot: number, pending: Pending): void {
@@ -538,7 +568,7 @@ export class NinePClient {
   /** Starts waiting requests on the free slots. */
   private startWaiting(): void {
     while (this.waiting.length > 0 && this.failure === undefined) {
-      const slot = this.state.indexOf(SlotState.Free);
+      const slot = this.freeSlot();
       if (slot < 0) return;
       this.start(slot, this.waiting.shift() as Pending);
     }

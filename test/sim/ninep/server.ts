@@ -52,6 +52,8 @@ export class NinePServer {
   readonly fids = new Map<number, FidState>();
   /** Tags of requests taken and not answered yet. */
   readonly outstanding = new Set<number>();
+  /** Withheld Tflushes: their tag and the tag they flush, which may not be reused before Rflush. */
+  readonly flushesHeld = new Map<number, number>();
   readonly faults: ServerFault[] = [];
   /** Messages handled, by type. */
   readonly counts = new Map<number, number>();
@@ -84,10 +86,12 @@ export class NinePServer {
     if (type !== P9.Tversion && this.msize === 0) this.breach(`type ${type} before Tversion`);
     if (type !== P9.Tversion && tag === P9_NOTAG) this.breach(`type ${type} with NOTAG`);
     if (this.outstanding.has(tag)) this.breach(`tag ${tag} reused while a request with it is outstanding`);
+    if ([...this.flushesHeld.values()].includes(tag)) this.breach(`tag ${tag} reused before the Rflush of its Tflush`);
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     const fault = this.takeFault(type);
     if (fault?.kind === "silent") {
       this.outstanding.add(tag);
+      if (type === P9.Tflush && size >= P9_HEADER + 2) this.flushesHeld.set(tag, new DataView(message.buffer, message.byteOffset).getUint16(P9_HEADER, true));
       return "silent";
     }
     let reply: Uint8Array;
@@ -104,6 +108,7 @@ export class NinePServer {
   /** A held request's tag is answered (or abandoned) from outside: it is no longer outstanding. */
   release(tag: number): void {
     this.outstanding.delete(tag);
+    this.flushesHeld.delete(tag);
   }
 
   lerror(_type: number, tag: number, errno: number): Uint8Array {

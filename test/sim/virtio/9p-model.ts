@@ -66,12 +66,12 @@ export class NinePModel extends VirtioDeviceModel {
     const tag = message.length >= 7 ? new DataView(message.buffer).getUint16(5, true) : 0;
     const type = message.length >= 7 ? message[4] : 0;
     const answer = this.server.handle(message);
-    // The flushed request is completed before the Rflush (which is completed when this returns).
-    if (type === P9.Tflush && message.length >= 9) this.flushHeld(new DataView(message.buffer).getUint16(7, true));
     if (answer === "silent") {
       this.held.set(tag, request);
       return PARK;
     }
+    // The flushed request is completed before the Rflush (which is completed when this returns).
+    if (type === P9.Tflush && message.length >= 9) this.flushHeld(new DataView(message.buffer).getUint16(7, true));
     return this.reply(request, answer);
   }
 
@@ -88,6 +88,7 @@ export class NinePModel extends VirtioDeviceModel {
   protected override onReset(): void {
     this.held.clear();
     this.server.outstanding.clear();
+    this.server.flushesHeld.clear();
     this.server.msize = 0;
     this.server.fids.clear();
   }
