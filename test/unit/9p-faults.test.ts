@@ -146,6 +146,22 @@ describe("virtio-9p requests without a reply", () => {
     expect((await rig.settle(requests)).every((r) => r.status === "fulfilled")).toBe(true);
   });
 
+  it("fails a request that finds no free slot by its deadline, without sending it, and a device whose slots never free", async () => {
+    const rig = await connected({ limits: { slots: 1, requestTimeoutMs: 2, flushTimeoutMs: 10 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    // The only slot is held by the device: even its flush cannot be sent.
+    await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    const starved = await rejection(rig.run, rig.client.getattr(rig.client.rootFid, GetattrMask.Basic));
+    expect(starved).toMatchObject({ code: "timeout" });
+    expect(starved.message).toMatch(/no free slot/);
+    expect(rig.model.server.counts.get(P9.Tgetattr)).toBeUndefined();
+    // Past the flush's deadline.
+    rig.machine.waitForInterrupt(rig.machine.monotonicNs() + 20_000_000);
+    await rig.run(Promise.resolve());
+    expect(rig.client.failure).toMatchObject({ code: "unresponsive" });
+    expect(rig.probe.devices[0].state).toBe("failed");
+  });
+
   it("refuses an io larger than msize allows before anything reaches the device", async () => {
     const rig = await connected({ limits: { msize: 8192 } });
     const fid = (await rig.run(rig.client.walk(rig.client.rootFid, []))).fid;

@@ -476,7 +476,8 @@ export class NinePClient {
           rejectRequest(error);
         };
       }
-      const pending: Pending = { type, write, decode, resolve, reject, purpose, newFid, flushOf: options.flushOf ?? -1, tag: 0, deadlineNs: 0 };
+      // Waiting for a slot counts against the deadline too; `start` gives the device a full one.
+      const pending: Pending = { type, write, decode, resolve, reject, purpose, newFid, flushOf: options.flushOf ?? -1, tag: 0, deadlineNs: this.deadlineFor(purpose) };
       const slot = this.freeSlot();
       if (slot >= 0 && this.waiting.length === 0) {
         this.start(slot, pending);
@@ -489,8 +490,17 @@ export class NinePClient {
       } else {
         this.waiting.push(pending);
       }
+      this.armTimer();
       this.updateBusy();
     });
+  }
+
+  private timeoutMsFor(purpose: Purpose): number {
+    return purpose === Purpose.Flush ? this.limits.flushTimeoutMs : this.limits.requestTimeoutMs;
+  }
+
+  private deadlineFor(purpose: Purpose): number {
+    return this.parts.now() + this.timeoutMsFor(purpose) * NS_PER_MS;
   }
 
   /** The caller gave up on `pending`: one in flight is flushed, one still waiting for a slot is dropped. */
@@ -556,8 +566,7 @@ export class NinePClient {
       pending.reject(error as Error);
       return;
     }
-    const timeoutMs = pending.purpose === Purpose.Flush ? this.limits.flushTimeoutMs : this.limits.requestTimeoutMs;
-    pending.deadlineNs = this.parts.now() + timeoutMs * NS_PER_MS;
+    pending.deadlineNs = this.deadlineFor(pending.purpose);
     this.pending[slot] = pending;
     this.state[slot] = SlotState.Busy;
     this.inFlight++;
@@ -622,21 +631,42 @@ export class NinePClient {
       const pending = this.pending[slot];
       if (pending === undefined || this.state[slot] !== SlotState.Busy || pending.deadlineNs > now) continue;
       if (pending.purpose !== Purpose.Call) {
-        this.fail(new NineTimeoutError(this.deviceName, "unresponsive", `${messageName(pending.type)} had no reply within ${this.limits.flushTimeoutMs} ms`));
+        this.fail(new NineTimeoutError(this.deviceName, "unresponsive", `${messageName(pending.type)} had no reply within ${this.timeoutMsFor(pending.purpose)} ms`));
         return;
       }
       this.timeouts++;
       this.abandon(slot, pending, new NineTimeoutError(this.deviceName, "timeout", `${messageName(pending.type)} (tag ${pending.tag}) had no reply within ${this.limits.requestTimeoutMs} ms; flushed`));
     }
+    this.expireWaiting(now);
     this.armTimer();
+    this.updateBusy();
   };
+
+  /** Requests that never got a slot by their deadline fail; a flush that could not even be sent means the device is stuck. */
+  private expireWaiting(now: number): void {
+    for (let i = 0; i < this.waiting.length && this.failure === undefined; ) {
+      const pending = this.waiting[i];
+      if (pending.deadlineNs > now) {
+        i++;
+        continue;
+      }
+      if (pending.purpose !== Purpose.Call) {
+        this.fail(new NineTimeoutError(this.deviceName, "unresponsive", `no slot freed for ${messageName(pending.type)} within ${this.timeoutMsFor(pending.purpose)} ms`));
+        return;
+      }
+      this.waiting.splice(i, 1);
+      this.timeouts++;
+      if (pending.newFid >= 0) this.fids.release(pending.newFid);
+      pending.reject(new NineTimeoutError(this.deviceName, "timeout", `${messageName(pending.type)} found no free slot within ${this.limits.requestTimeoutMs} ms`));
+    }
+  }
 
   private fail(error: Error): void {
     this.stop(error);
     this.parts.onFailed(error);
   }
 
-  /** Keeps one timer at the earliest deadline of the requests in flight. */
+  /** Keeps one timer at the earliest deadline of the requests in flight or waiting. */
   private armTimer(): void {
     if (this.failure !== undefined) return;
     let earliest = Number.POSITIVE_INFINITY;
@@ -644,6 +674,7 @@ export class NinePClient {
       const pending = this.pending[slot];
       if (pending !== undefined && this.state[slot] === SlotState.Busy && pending.deadlineNs < earliest) earliest = pending.deadlineNs;
     }
+    for (const pending of this.waiting) earliest = Math.min(earliest, pending.deadlineNs);
     if (earliest === this.timerDeadlineNs) return;
     this.clearTimer();
     if (earliest === Number.POSITIVE_INFINITY) return;
