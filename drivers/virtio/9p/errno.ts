@@ -34,6 +34,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   39: "ENOTEMPTY",
   40: "ELOOP",
   61: "ENODATA",
+  71: "EPROTO",
   75: "EOVERFLOW",
   90: "EMSGSIZE",
   95: "EOPNOTSUPP",
