@@ -39,10 +39,26 @@ function codeOf(error: VirtioError): string {
   return "ENODEV";
 }
 
+/** What the commonest codes mean, worded as Node words them. */
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EEXIST: "file already exists",
+  ENOTDIR: "not a directory",
+  EISDIR: "illegal operation on a directory",
+  ENOTEMPTY: "directory not empty",
+  ENOSPC: "no space left on device",
+  EROFS: "read-only file system",
+  ENAMETOOLONG: "name too long",
+};
+
 /** `error` as an FsError of `syscall` on `path` (FsErrors pass through; what is not a device failure is rethrown as is). */
 export function asFsError(error: unknown, syscall: string, path: string): unknown {
   if (error instanceof FsError || !(error instanceof VirtioError)) return error;
-  return new FsError(codeOf(error), syscall, path, error.detail, error);
+  const code = codeOf(error);
+  const detail = error instanceof NinePError ? (DESCRIPTIONS[code] ?? error.detail) : error.detail;
+  return new FsError(code, syscall, path, detail, error);
 }
 
 /** The errno name of an FsError or a 9P failure; undefined for anything else. */

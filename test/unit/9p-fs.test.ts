@@ -59,7 +59,9 @@ describe("runtime/fs over virtio-9p", () => {
     await rig.run(share.rm("/out", { recursive: true }));
     expect(model.server.tree.lookup("/out")).toBeUndefined();
     await rig.run(share.rm("/out", { force: true }));
-    expect(await rejection(rig.run, share.stat("/out"))).toMatchObject({ code: "ENOENT", syscall: "stat", path: "/out" });
+    const missing = await rejection(rig.run, share.stat("/out"));
+    expect(missing).toMatchObject({ code: "ENOENT", syscall: "stat", path: "/out" });
+    expect(missing.message).toBe("ENOENT: no such file or directory, stat '/out'");
     expect(await rejection(rig.run, share.mkdir("/www"))).toMatchObject({ code: "EEXIST" });
     expect(await rejection(rig.run, share.readFile("/www"))).toMatchObject({ code: "EISDIR" });
     await rig.quiesce();
