@@ -1,13 +1,15 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console, balloon),
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console, balloon, 9p),
  * enumerates PCI, finds the virtio-mmio devices the command line and the DSDT describe, probes
  * every virtio device on both buses and prints the boot report (one line per PCI function, one per
  * mmio device description and per refused one, one per virtio device, then `virtio-ready N`).
  * Disks become runtime/block devices; a virtio-rng provides crypto.getRandomValues and
  * crypto.randomUUID; console ports open by name (runtime/ports), and the kernel console is
  * mirrored to one when the command line asks (`console.mirror=`); a virtio-balloon follows its
- * host's target on its own.
+ * host's target on its own; virtio-9p host folders open by mount tag (runtime/fs).
  */
+import { createVirtio9pDriver } from "../drivers/virtio/9p/driver";
+import { VirtioNineP } from "../drivers/virtio/9p/ninep";
 import { VirtioBalloon } from "../drivers/virtio/balloon/balloon";
 import { registerVirtioBalloonDriver } from "../drivers/virtio/balloon/driver";
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
@@ -28,6 +30,7 @@ import type { System } from "../kernel/start";
 import type { BlockDevice, BlockDeviceOptions } from "./block/device";
 import { randomUuid } from "./crypto/uuid";
 import { adoptBlockDevices } from "./block/registry";
+import { adoptShares } from "./fs/directory";
 import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
 
 /** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
@@ -46,6 +49,7 @@ export interface Devices {
   readonly nics: readonly VirtioNet[];
   readonly consoles: readonly VirtioConsole[];
   readonly balloon?: VirtioBalloon;
+  readonly shares: readonly VirtioNineP[];
 }
 
 export interface DeviceOptions {
@@ -81,6 +85,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   registerVirtioDriver(createVirtioConsoleDriver({ loop: system.loop, interrupts }));
   registerVirtioBalloonDriver({ pages: nativePageCounts });
+  registerVirtioDriver(createVirtio9pDriver({ loop: system.loop, interrupts }));
   const pci = enumeratePci(system.pci);
   const ring = system.commandLine.get(RING_KEY) === SPLIT_RING ? SPLIT_RING : "any";
   const probeOptions = { interrupts: system.interrupts, ring } as const;
@@ -102,5 +107,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   adoptConsoles(consoles);
   mirrorConsoleFromCommandLine(system.commandLine, system.consoleOutput);
   const balloon = driverInstances({ virtio }, VirtioBalloon)[0];
-  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), consoles, balloon };
+  const shares = driverInstances({ virtio }, VirtioNineP);
+  adoptShares(shares);
+  return { pci, virtio, report, rng, disks, nics: driverInstances({ virtio }, VirtioNet), consoles, balloon, shares };
 }

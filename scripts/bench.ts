@@ -1,5 +1,6 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine|compare ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine|compare|9p ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
+import { bench9p } from "./bench/9p";
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchCompare } from "./bench/compare/index";
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   console: benchConsole,
   engine: benchEngine,
   compare: benchCompare,
+  "9p": bench9p,
 };
 
 const chosen = process.argv.slice(2);

@@ -11,6 +11,7 @@
 import { system } from "../../kernel/prelude";
 import type { BlockDevice } from "../block/device";
 import { startDevices } from "../devices";
+import { openShare as openShareByTag, type Share, type ShareOptions } from "../fs/index";
 import type { KvOpenOptions, KvStore } from "../kv/store";
 import type { NetStack } from "../net/stack";
 import { eventLoopScheduler, systemRandom } from "../services";
@@ -73,6 +74,14 @@ export function machineStatus(): MachineStatus {
   });
 }
 
+/**
+ * The host folder shared under mount tag `tag` (QEMU `-virtfs local,path=DIR,mount_tag=TAG,security_model=none`),
+ * with readFile, writeFile, readdir, stat, mkdir, rm, rename and open as node:fs/promises has them.
+ */
+export function openShare(tag: string, options?: ShareOptions): Promise<Share> {
+  return openShareByTag(tag, options);
+}
+
 /** The kernel command line (`vireo run --append "k=v flag"`). */
 export const commandLine = system.commandLine;
 
@@ -94,3 +103,4 @@ export { staticFiles, StaticFileError, type StaticFilesOptions } from "../http/s
 export type { FileEntry, FileKind, FileSource } from "../http/file-source";
 export { TarSource, type TarDisk, type TarSourceOptions } from "../fs/tar-source";
 export { TarError, type TarErrorCode } from "../fs/tar-header";
+export { FileHandle, FileStats, FsError, FsPathError, Share, shareFileSource, type OpenFlags, type ShareOptions } from "../fs/index";

@@ -1,5 +1,6 @@
 // The devices `vireo run` and `vireo test` give a machine, from their flags: a virtio-rng always,
-// virtio-net on QEMU user networking (ports forwarded) or a tap device, and virtio-blk disks.
+// virtio-net on QEMU user networking (ports forwarded) or a tap device, virtio-blk disks and
+// virtio-9p host folders.
 import { existsSync } from "node:fs";
 import { BOARDS, type Board } from "../machines/boards";
 import { UsageError } from "./errors";
@@ -7,6 +8,12 @@ import { UsageError } from "./errors";
 export interface DiskFlag {
   readonly file: string;
   readonly serial?: string;
+  readonly readonly: boolean;
+}
+
+export interface ShareFlag {
+  readonly dir: string;
+  readonly tag: string;
   readonly readonly: boolean;
 }
 
@@ -21,6 +28,7 @@ export interface DeviceFlags {
   readonly disks: readonly DiskFlag[];
   readonly net: NetFlag;
   readonly ports: readonly PortForward[];
+  readonly shares?: readonly ShareFlag[];
 }
 
 const MAX_PORT = 65535;
@@ -52,6 +60,27 @@ export function parseDisk(text: string): DiskFlag {
   return { file, serial, readonly };
 }
 
+/** QEMU's longest virtio-9p mount tag. */
+const MAX_TAG_BYTES = 31;
+
+/** DIR,tag=TAG[,readonly] */
+export function parseShare(text: string): ShareFlag {
+  const [dir, ...options] = text.split(",");
+  if (!dir) throw new UsageError("--share needs a folder: --share DIR,tag=TAG[,readonly]");
+  if (!existsSync(dir)) throw new UsageError(`--share ${dir}: no such folder`);
+  let tag: string | undefined;
+  let readonly = false;
+  for (const option of options) {
+    if (option === "readonly") readonly = true;
+    else if (option.startsWith("tag=")) tag = option.slice("tag=".length);
+    else throw new UsageError(`--share ${text}: unknown option "${option}" (tag=TAG or readonly)`);
+  }
+  if (tag === undefined || tag === "" || Buffer.byteLength(tag) > MAX_TAG_BYTES || !/^[\x21-\x7e]+$/.test(tag)) {
+    throw new UsageError(`--share ${text}: tag=TAG of 1 to ${MAX_TAG_BYTES} printable characters without commas (the app opens it with openShare(TAG))`);
+  }
+  return { dir, tag, readonly };
+}
+
 /** user | tap:IFNAME | none */
 export function parseNet(text: string): NetFlag {
   if (text === "user" || text === "none") return { kind: text };
@@ -80,6 +109,11 @@ export function deviceArgs(board: Board, flags: DeviceFlags): string[] {
     const id = `disk${index}`;
     const drive = `file=${disk.file.replace(/,/g, ",,")},format=raw,if=none,id=${id},cache=writeback${disk.readonly ? ",readonly=on" : ""}`;
     args.push("-drive", drive, "-device", `${board.virtioDevice("blk")},drive=${id}${disk.serial === undefined ? "" : `,serial=${disk.serial}`}`);
+  });
+  (flags.shares ?? []).forEach((share, index) => {
+    const id = `share${index}`;
+    const fsdev = `local,id=${id},path=${share.dir.replace(/,/g, ",,")},security_model=none${share.readonly ? ",readonly=on" : ""}`;
+    args.push("-fsdev", fsdev, "-device", `${board.virtioDevice("9p")},fsdev=${id},mount_tag=${share.tag}`);
   });
   if (flags.net.kind === "user") {
     const forwards = flags.ports.map((p) => `,hostfwd=tcp:${LOCALHOST}:${p.host}-:${p.guest}`).join("");

@@ -33,6 +33,7 @@ virtio-rng, the serial console on this terminal. Exits with the guest's status; 
 
   --machine NAME                      pc (default), q35 or microvm (virtio-mmio, PVH)
   --disk FILE[,serial=S][,readonly]   a virtio-blk disk on a raw image file (repeatable)
+  --share DIR,tag=TAG[,readonly]      a host folder over virtio-9p, opened in the app with openShare(TAG) (repeatable)
   --net user|tap:IFNAME|none          virtio-net on QEMU user networking (default), a tap device, or none
   --port HOST:GUEST                   forward 127.0.0.1:HOST to the guest's TCP port (repeatable;
                                       default with --net user: 8080:80)
@@ -48,7 +49,7 @@ assert); the output is TAP ending in "N passed, M failed". Exits 1 when a test f
 machine, as CI expects.
 
   --machines a,b                      machines to test on (default pc; known: pc, q35, microvm)
-  --disk, --net, --port, --memory, --append   as for vireo run (default --net user, no ports)
+  --disk, --share, --net, --port, --memory, --append   as for vireo run (default --net user, no ports)
   --timeout SECONDS                   per machine (default 120)
 `,
   image: `usage: vireo image [entry.ts] [--append "k=v ..."] [--output FILE]

@@ -3,11 +3,12 @@ import { spawnSync } from "node:child_process";
 import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_MEMORY } from "../lib/qemu";
 import type { Board } from "../machines/boards";
-import { deviceArgs, parseDisk, parseNet, parsePort, type PortForward } from "./devices";
+import { deviceArgs, parseDisk, parseNet, parsePort, parseShare, type PortForward } from "./devices";
 import { UsageError, VireoError } from "./errors";
 
 export const MACHINE_OPTIONS = {
   disk: { type: "string", multiple: true },
+  share: { type: "string", multiple: true },
   net: { type: "string" },
   port: { type: "string", multiple: true },
   memory: { type: "string" },
@@ -18,6 +19,7 @@ export const MACHINE_OPTIONS = {
 
 export interface MachineFlagValues {
   disk?: string[];
+  share?: string[];
   net?: string;
   port?: string[];
   memory?: string;
@@ -39,6 +41,7 @@ const MS_PER_S = 1000;
 /** `defaultPorts` apply when the machine has user networking and no --port was given. */
 export function machineSettings(values: MachineFlagValues, defaultPorts: readonly PortForward[]): MachineSettings {
   const disks = (values.disk ?? []).map(parseDisk);
+  const shares = (values.share ?? []).map(parseShare);
   const net = parseNet(values.net ?? "user");
   const ports = values.port ? values.port.map(parsePort) : net.kind === "user" ? defaultPorts : [];
   const memory = values.memory ?? DEFAULT_MEMORY;
@@ -50,7 +53,7 @@ export function machineSettings(values: MachineFlagValues, defaultPorts: readonl
     append: values.append ?? "",
     timeoutMs: seconds * MS_PER_S,
     ports,
-    qemuArgs: (board) => [...board.qemuArgs, ...deviceArgs(board, { disks, net, ports })],
+    qemuArgs: (board) => [...board.qemuArgs, ...deviceArgs(board, { disks, net, ports, shares })],
   };
 }
 

@@ -2,6 +2,7 @@
 // definitions typed in from the specification (test/sim/virtio/spec). The two are written
 // independently; any difference is a bug in one of them.
 import { describe, expect, it } from "vitest";
+import { NINEP_CONFIG } from "../../drivers/virtio/9p/constants";
 import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
 import { CONSOLE_CONFIG } from "../../drivers/virtio/console/constants";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
@@ -12,6 +13,7 @@ import { COMMON_CFG } from "../../drivers/virtio/transport/common-cfg";
 import { LEGACY_HEADER, LEGACY_QUEUE_ALIGN } from "../../drivers/virtio/transport/legacy-registers";
 import { MMIO_REGISTERS } from "../../drivers/virtio/transport/mmio-registers";
 import { VIRTIO_PCI_CAP, VIRTIO_PCI_NOTIFY_CAP } from "../../drivers/virtio/transport/pci-capability";
+import { virtio_9p_config } from "../sim/virtio/spec/9p";
 import { virtio_blk_config } from "../sim/virtio/spec/blk";
 import { virtio_console_config } from "../sim/virtio/spec/console";
 import type { SpecField, SpecTable } from "../sim/virtio/spec/field";
@@ -56,6 +58,7 @@ const BLOCKS: readonly Block[] = [
   { name: "virtio_pci_notify_cap", driver: VIRTIO_PCI_NOTIFY_CAP, spec: [virtio_pci_cap, virtio_pci_notify_cap], complete: false },
   { name: "virtio_blk_config", driver: BLK_CONFIG, spec: [virtio_blk_config], complete: false },
   { name: "virtio_console_config", driver: CONSOLE_CONFIG, spec: [virtio_console_config], complete: true },
+  { name: "virtio_9p_config", driver: NINEP_CONFIG, spec: [virtio_9p_config], complete: true },
   {
     name: "virtio_net_config",
     driver: NET_CONFIG,
