@@ -161,6 +161,22 @@ export class ScsiModel extends VirtioDeviceModel {
     this.sendEvent(VIRTIO_SCSI_EVT.PARAM_CHANGE, target, lun, ASC.CAPACITY_CHANGED[0] | (ASC.CAPACITY_CHANGED[1] << 8));
   }
 
+  /**
+   * Takes every posted event buffer away (as if the driver had posted none): events from now on
+   * are missed. Returns a function that gives them back, the first carrying EVENTS_MISSED if any was.
+   */
+  withholdEventBuffers(): () => void {
+    const queue = this.queue(EVENT_QUEUE) as NonNullable<ReturnType<ScsiModel["queue"]>>;
+    const buffers = queue.parked.splice(0);
+    return () => {
+      queue.parked.push(...buffers);
+      if (!this.missed) return;
+      this.missed = false;
+      const buffer = queue.parked.shift() as SimRequest;
+      this.complete(buffer, this.writeEvent(buffer, VIRTIO_SCSI_EVT.NO_EVENT | VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+    };
+  }
+
   /** Commands held by the `lose` fault. */
   get lostCommands(): number {
     return this.lost.length;

@@ -1,0 +1,81 @@
+// Units that come and go while the controller runs: the event queue's TRANSPORT_RESET events
+// (RESCAN, REMOVED), missed events, parameter changes; the disk list and its listeners follow.
+import { afterEach, describe, expect, it } from "vitest";
+import { blockDevices, retireBlockDriver, watchBlockDevices } from "../../runtime/block/registry";
+import { adoptScsiDisks } from "../../runtime/scsi-disks";
+import { assertNoViolations } from "../sim/violations";
+import { OPCODE } from "../sim/scsi-target";
+import { pattern, run, settle } from "./blk-harness";
+import { scsiRig } from "./scsi-harness";
+
+const BLOCK = 512;
+
+function hotRig(interrupts?: boolean) {
+  const rig = scsiRig({ interrupts, units: [[0, 0, { blocks: 128, serial: "boot" }]] });
+  const disks = adoptScsiDisks(rig.probe.devices, rig.loop);
+  const changes: string[] = [];
+  const stop = watchBlockDevices((change, device) => changes.push(`${change} ${device.info.serial}`));
+  /** The event queue is read by its interrupt (or by the disks' polls when polled). */
+  const events = () => {
+    for (let i = 0; i < 5; i++) rig.loop.tick();
+    for (const disk of blockDevices()) void disk.info;
+  };
+  return { ...rig, disks, changes, stop, events };
+}
+
+describe("virtio-scsi: hot-plug and hot-unplug", () => {
+  // The disk list is the runtime's one list: each test leaves it empty.
+  afterEach(() => {
+    for (const disk of [...blockDevices()]) retireBlockDriver(disk.driver);
+  });
+
+  for (const interrupts of [true, false]) {
+    it(`a unit plugged in while running becomes a disk, and leaves the list when unplugged (${interrupts ? "interrupts" : "polled"})`, async () => {
+      const { model, scsi, changes, stop, events, loop, machine } = hotRig(interrupts);
+      expect(blockDevices().map((d) => d.info.serial)).toEqual(["boot"]);
+      const plugged = model.plug(0, 2, { blocks: 64, serial: "hot" });
+      events();
+      expect(scsi.units.map((u) => u.lun)).toEqual([0, 2]);
+      expect(changes).toEqual(["added hot"]);
+      const hot = blockDevices().find((d) => d.info.serial === "hot")!;
+      await run(loop, hot.write(1, pattern(BLOCK, 9)));
+      expect(plugged.disk.subarray(BLOCK, 2 * BLOCK)).toEqual(pattern(BLOCK, 9));
+
+      model.unplug(0, 2);
+      events();
+      expect(scsi.units.map((u) => u.lun)).toEqual([0]);
+      expect(changes).toEqual(["added hot", "removed hot"]);
+      expect(blockDevices().map((d) => d.info.serial)).toEqual(["boot"]);
+      const [gone] = await settle(loop, [hot.read(0, new Uint8Array(BLOCK))]);
+      expect(gone).toMatchObject({ status: "rejected", reason: { failure: "offline" } });
+      // The unit that stayed sees the REPORTED LUNS DATA HAS CHANGED attention and goes on.
+      const boot = blockDevices()[0];
+      await run(loop, boot.write(0, pattern(BLOCK, 1)));
+      stop();
+      assertNoViolations(machine.violations);
+    });
+  }
+
+  it("scans every target again when the device says events were missed", () => {
+    const { model, scsi, events } = hotRig();
+    // No event buffer free: the device drops the events and sets EVENTS_MISSED on the next one.
+    const giveBack = model.withholdEventBuffers();
+    model.plug(3, 0, { blocks: 8, serial: "missed" });
+    events();
+    expect(scsi.units.map((u) => u.target)).toEqual([0]);
+    giveBack();
+    events();
+    expect(scsi.units.map((u) => u.target)).toEqual([0, 3]);
+    expect(scsi.rescans).toBe(2);
+    expect(scsi.deviceErrors).toBe(0);
+  });
+
+  it("reads a unit's capacity again after a parameter-change event", () => {
+    const { model, scsi, events } = hotRig();
+    model.unit(0, 0)!.disk = new Uint8Array(256 * BLOCK);
+    model.paramChange(0, 0);
+    events();
+    expect(scsi.units[0].geometry.blocks).toBe(256);
+    expect(model.unit(0, 0)!.counts.get(OPCODE.SERVICE_ACTION_IN_16)).toBe(2);
+  });
+});
