@@ -3,7 +3,7 @@
 // QEMU name of its virtio devices. The one table of boards.
 import type { KernelEntry } from "../lib/paths";
 
-export type VirtioKind = "rng" | "blk" | "net";
+export type VirtioKind = "rng" | "blk" | "net" | "scsi";
 
 export interface Board {
   readonly qemuArgs: readonly string[];

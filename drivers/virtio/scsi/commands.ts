@@ -31,8 +31,6 @@ export const CdbLength = { Six: 6, Ten: 10, Twelve: 12, Sixteen: 16 } as const;
 /** Largest transfer READ(10)/WRITE(10) carry, in blocks; beyond it (or past 2^32 blocks) the 16-byte forms. */
 export const MAX_BLOCKS_10 = 0xffff;
 export const MAX_LBA_10 = 0xffff_ffff;
-/** Largest allocation length of a 6-byte CDB (one byte). */
-export const MAX_ALLOCATION_6 = 0xff;
 const TWO_POW_32 = 0x1_0000_0000;
 
 function setUint64(cdb: DataView, at: number, value: number): void {

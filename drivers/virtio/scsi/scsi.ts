@@ -156,10 +156,6 @@ export class VirtioScsi implements ScsiHost {
     return this.config.senseSize;
   }
 
-  has(bit: number): boolean {
-    return (this.features & (1n << BigInt(bit))) !== 0n;
-  }
-
   /** After DRIVER_OK: posts the event buffers and finds the units. */
   start(): void {
     for (let i = 0; i < this.eventSlab.count; i++) this.postEvent(i);
@@ -179,7 +175,10 @@ export class VirtioScsi implements ScsiHost {
       this.collecting = false;
     }
     // Units with completions waiting hear of it (their block layer runs `complete()` on its own turn).
-    if (count > 0) for (const unit of this.units) if (unit.pending > 0) unit.onInterrupt?.();
+    if (count > 0) {
+      const units = this.units;
+      for (let i = 0; i < units.length; i++) if (units[i].pending > 0) units[i].onInterrupt?.();
+    }
     return count;
   }
 

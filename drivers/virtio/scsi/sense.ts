@@ -54,16 +54,10 @@ export function senseKeyName(key: number): string {
 
 /** Additional sense codes the driver acts on (ASC << 8 | ASCQ). */
 export const Asc = {
-  /** POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (0x29/any). */
-  PowerOnResetAsc: 0x29,
   /** CAPACITY DATA HAS CHANGED. */
   CapacityChanged: 0x2a09,
   /** REPORTED LUNS DATA HAS CHANGED. */
   ReportedLunsChanged: 0x3f0e,
-  /** WRITE PROTECTED (0x27/any). */
-  WriteProtectedAsc: 0x27,
-  /** LOGICAL UNIT NOT SUPPORTED. */
-  LunNotSupported: 0x2500,
 } as const;
 
 const ResponseCode = { FixedCurrent: 0x70, FixedDeferred: 0x71, DescriptorCurrent: 0x72, DescriptorDeferred: 0x73 } as const;

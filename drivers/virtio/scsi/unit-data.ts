@@ -196,5 +196,3 @@ export function parseReportLuns(bytes: Uint8Array, length: number): number[] | s
   }
   return luns;
 }
-
-export { PERIPHERAL_TYPE_MASK };
