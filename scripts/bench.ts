@@ -1,16 +1,18 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|scsi|net|net-rings|virtqueue|http|console ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { benchBlk, benchBlkRings } from "./bench/blk";
 import { benchBoot } from "./bench/boot";
 import { benchConsole } from "./bench/console";
 import { benchHttp } from "./bench/http";
 import { benchNet, benchNetRings } from "./bench/net";
+import { benchScsi } from "./bench/scsi";
 import { benchVirtqueue } from "./bench/virtqueue";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   boot: benchBoot,
   blk: benchBlk,
   "blk-rings": benchBlkRings,
+  scsi: benchScsi,
   net: benchNet,
   "net-rings": benchNetRings,
   http: benchHttp,

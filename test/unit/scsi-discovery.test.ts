@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assertNoViolations } from "../sim/violations";
 import { OPCODE } from "../sim/scsi-target";
+import { virtio_scsi_config } from "../sim/virtio/spec/scsi";
 import { pattern, run } from "./blk-harness";
 import { scsiRig } from "./scsi-harness";
 
@@ -28,6 +29,23 @@ describe("virtio-scsi: discovery", () => {
     expect(model.unit(0, 0)?.counts.get(OPCODE.INQUIRY)).toBeGreaterThan(0);
     expect(scsi.deviceErrors).toBe(0);
     assertNoViolations(machine.violations);
+  });
+
+  it("refuses a controller whose configuration is unusable, and only that device", () => {
+    const { probe, scsi } = scsiRig({
+      units: [[0, 0, { blocks: 8 }]],
+      prepare: (model) => new DataView(model.config.buffer).setUint32(virtio_scsi_config.sense_size.offset, 4, true),
+    });
+    expect(scsi).toBeUndefined();
+    expect(probe.devices[0].state).toBe("failed");
+    expect(probe.devices[0].error?.detail).toMatch(/sense_size 4 is outside/);
+  });
+
+  it("skips a unit that reports a capacity no disk has; the other units are served", () => {
+    const { scsi } = scsiRig({ units: [[0, 0, { blocks: 8, blockSize: 1000 }], [0, 1, { blocks: 8 }]] });
+    expect(scsi.units.map((u) => u.lun)).toEqual([1]);
+    expect(scsi.deviceErrors).toBe(1);
+    expect(scsi.lastDeviceError?.message).toMatch(/0:0: block length 1000/);
   });
 
   it("falls back to READ CAPACITY(10) where (16) is refused", () => {

@@ -56,6 +56,28 @@ describe("virtio-scsi: hot-plug and hot-unplug", () => {
     });
   }
 
+  it("fails a command the unplugged unit still holds at once, and frees its slot only when the device gives it back", async () => {
+    const { model, scsi, events, loop, probe } = hotRig();
+    model.plug(0, 1, { blocks: 64, serial: "going" });
+    events();
+    const going = blockDevices().find((d) => d.info.serial === "going")!;
+    const platform = probe.devices[0].device!.platform;
+    model.scsiFaults.lose.set(OPCODE.READ_10, 1);
+    model.scsiFaults.unplugKeepsLost = true;
+    const read = going.read(0, new Uint8Array(BLOCK));
+    for (let i = 0; i < 5; i++) loop.tick();
+    const regions = platform.dmaRegions;
+    model.unplug(0, 1);
+    events();
+    const [failed] = await settle(loop, [read]);
+    expect(failed).toMatchObject({ status: "rejected", reason: { failure: "offline" } });
+    // The device still holds the read: its slot (and the unit's slab) stay allocated.
+    expect(platform.dmaRegions).toBe(regions);
+    expect(model.returnLost(2)).toBe(1);
+    scsi.collect();
+    expect(platform.dmaRegions).toBe(regions - 1);
+  });
+
   it("scans every target again when the device says events were missed", () => {
     const { model, scsi, events } = hotRig();
     // No event buffer free: the device drops the events and sets EVENTS_MISSED on the next one.

@@ -1,5 +1,5 @@
 import type { Platform } from "../../../kernel/platform";
-import { BLOCK_BUSY, type BlockCapabilities, type BlockError, type BlockDriver, type BlockGeometry, type BlockLimits } from "../../block-driver";
+import { BLOCK_BUSY, BlockRequestError, type BlockCapabilities, type BlockError, type BlockDriver, type BlockGeometry, type BlockLimits } from "../../block-driver";
 import { VirtioError, VirtioTimeoutError, VirtioUsageError, type VirtioRingBrokenError } from "../errors";
 import type { Virtqueue } from "../ring/virtqueue";
 import { opName, readWrite, synchronizeCache, unmap, unmapParameters, UnmapList } from "./commands";
@@ -102,7 +102,12 @@ export class ScsiLun implements BlockDriver {
   private readonly done: Int32Array;
   private readonly doneLength: Float64Array;
   private doneCount = 0;
+  /** 1 while the block layer waits for the tag's completion. */
+  private readonly waiting: Uint8Array;
+  /** Tags the block layer waits for. */
   private busyTags = 0;
+  /** Taken off the controller (hot-unplugged, detached). */
+  private removed = false;
   private capacityStale = false;
   private broken: Error | undefined;
   /** While a reset gathers the requests back: they complete without a word. */
@@ -125,6 +130,7 @@ export class ScsiLun implements BlockDriver {
     this.tries = new Uint8Array(this.queueDepth);
     this.done = new Int32Array(this.queueDepth);
     this.doneLength = new Float64Array(this.queueDepth);
+    this.waiting = new Uint8Array(this.queueDepth);
     this.geometry = unitGeometry(description.capacity);
     this.limits = this.limitsFor(description.capacity.blockSize);
   }
@@ -180,8 +186,9 @@ export class ScsiLun implements BlockDriver {
     return this.start(Kind.Unmap, lba, blocks, 0);
   }
 
+  /** SCSI has WRITE SAME for this; the driver does not send it (capabilities.writeZeroes is false). */
   startWriteZeroes(lba: number, blocks: number): number {
-    throw new ScsiSenseError(this.name, `write-zeroes lba ${lba} x${blocks}`, { key: SenseKey.IllegalRequest, asc: 0x20, ascq: 0, deferred: false });
+    throw new BlockRequestError(this.name, "unsupported", `write-zeroes lba ${lba} x${blocks}: not offered by this driver`);
   }
 
   kick(): void {
@@ -204,15 +211,24 @@ export class ScsiLun implements BlockDriver {
     return completed;
   }
 
-  /** The controller hands over a completion of one of this unit's tags. */
-  record(tag: number, length: number): void {
+  /**
+   * The controller hands over a completion of one of this unit's tags. Returns true when a
+   * removed unit got its last slot back (the controller then forgets it).
+   */
+  record(tag: number, length: number): boolean {
     if (!this.slots.inUse(tag) || this.doneCount === this.queueDepth) {
       this.deviceErrors++;
-      return;
+      return false;
+    }
+    if (this.removed) {
+      // Already failed to the block layer when the unit went away; the device is done with the slot.
+      this.slots.release(tag);
+      return this.releaseIfIdle();
     }
     this.done[this.doneCount] = tag;
     this.doneLength[this.doneCount] = length;
     this.doneCount++;
+    return false;
   }
 
   /**
@@ -285,10 +301,25 @@ export class ScsiLun implements BlockDriver {
     this.goOffline(`given up: ${cause.message}`);
   }
 
-  /** Hot-unplugged or the controller went away: what is in flight fails with `error`, nothing more is sent. */
-  remove(detail: string): void {
+  /**
+   * Hot-unplugged or the controller went away: what is in flight fails with an offline error at
+   * once and nothing more is sent. Slots the device still holds stay allocated until it gives
+   * them back (`record`); returns whether none is held (the slots are freed then).
+   */
+  remove(detail: string): boolean {
     this.goOffline(detail);
-    this.failInFlight(this.offline as ScsiOfflineError);
+    this.removed = true;
+    // Returned by the device but not yet handed out: theirs are free.
+    for (let i = 0; i < this.doneCount; i++) this.slots.release(this.done[i]);
+    this.doneCount = 0;
+    const error = this.offline as ScsiOfflineError;
+    for (let tag = 0; tag < this.queueDepth; tag++) {
+      if (this.waiting[tag] === 0) continue;
+      this.waiting[tag] = 0;
+      this.busyTags--;
+      this.onComplete?.(tag, error);
+    }
+    return this.releaseIfIdle();
   }
 
   /** The request queue broke: everything in flight fails, the block layer is told once. */
@@ -299,9 +330,9 @@ export class ScsiLun implements BlockDriver {
     this.onBroken?.(error);
   }
 
-  /** Frees the slots once the device no longer reaches them (nothing in flight). */
-  release(): boolean {
-    if (this.busyTags > 0) return false;
+  /** A removed unit's slots are freed once the device holds none of them. */
+  private releaseIfIdle(): boolean {
+    if (this.slots.free !== this.queueDepth) return false;
     this.slots.destroy();
     return true;
   }
@@ -310,6 +341,7 @@ export class ScsiLun implements BlockDriver {
     this.offline ??= new ScsiOfflineError(this.name, "unit", detail);
   }
 
+  /** The ring broke: the device is reset before anything reuses the slots, so they are free now. */
   private failInFlight(error: BlockError): void {
     this.doneCount = 0;
     for (let tag = 0; tag < this.queueDepth; tag++) {
@@ -360,6 +392,7 @@ export class ScsiLun implements BlockDriver {
       this.slots.release(tag);
       return BLOCK_BUSY;
     }
+    this.waiting[tag] = 1;
     this.busyTags++;
     return tag;
   }
@@ -453,6 +486,7 @@ export class ScsiLun implements BlockDriver {
 
   private settle(tag: number, error: BlockError | undefined): void {
     this.slots.release(tag);
+    this.waiting[tag] = 0;
     this.busyTags--;
     if (!this.silenced) this.onComplete?.(tag, error);
   }

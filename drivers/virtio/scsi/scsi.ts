@@ -201,7 +201,8 @@ export class VirtioScsi implements ScsiHost {
         this.probeLength = queue.completedLength;
       } else {
         const unit = this.owners[owner];
-        if (unit !== undefined) unit.record(token - owner * TAG_SPACE, queue.completedLength);
+        // A removed unit that got its last slot back is forgotten; its owner number is free again.
+        if (unit !== undefined && unit.record(token - owner * TAG_SPACE, queue.completedLength)) this.owners[owner] = undefined;
       }
       count++;
     }
@@ -242,6 +243,7 @@ export class VirtioScsi implements ScsiHost {
   /** Before the device is torn down: every unit goes offline and fails what is in flight. */
   detach(): void {
     const units = this.units.splice(0);
+    // The device is reset next: whatever it still holds is freed with it.
     for (const unit of units) {
       unit.remove("controller detached");
       this.onUnitRemoved?.(unit);
@@ -412,10 +414,8 @@ export class VirtioScsi implements ScsiHost {
     const index = this.units.indexOf(unit);
     if (index < 0) return;
     this.units.splice(index, 1);
-    unit.remove(detail);
-    // The device may still hold its commands; their completions find no owner and are dropped.
-    const owner = this.owners.indexOf(unit);
-    if (unit.release()) this.owners[owner] = undefined;
+    // The device may still hold some of its commands: the unit keeps its owner number until they are back.
+    if (unit.remove(detail)) this.owners[this.owners.indexOf(unit)] = undefined;
     this.onUnitRemoved?.(unit);
   }
 

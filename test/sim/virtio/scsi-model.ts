@@ -59,6 +59,8 @@ export interface ScsiFaults {
   response: number | undefined;
   /** Aborts complete nothing (the device ignores ABORT TASK but says it succeeded). */
   ignoreAbort: boolean;
+  /** Hot-unplug leaves the unit's held commands held (returned later by `returnLost`). */
+  unplugKeepsLost: boolean;
 }
 
 interface Address {
@@ -84,6 +86,7 @@ export class ScsiModel extends VirtioDeviceModel {
     loseTmf: false,
     response: undefined,
     ignoreAbort: false,
+    unplugKeepsLost: false,
   };
   /** Commands taken from the request queues, task management functions, events sent. */
   commands = 0;
@@ -152,7 +155,7 @@ export class ScsiModel extends VirtioDeviceModel {
   /** Hot-unplug: commands still held fail, the driver is told by an event. */
   unplug(target: number, lun: number): void {
     this.units.delete(`${target}:${lun}`);
-    this.finishLost((entry) => entry.address.target === target && entry.address.lun === lun, VIRTIO_SCSI_S.BAD_TARGET);
+    if (!this.scsiFaults.unplugKeepsLost) this.returnLost(VIRTIO_SCSI_S.BAD_TARGET, target, lun);
     this.sendEvent(VIRTIO_SCSI_EVT.TRANSPORT_RESET, target, lun, VIRTIO_SCSI_EVT_RESET.REMOVED);
   }
 
@@ -175,6 +178,11 @@ export class ScsiModel extends VirtioDeviceModel {
       const buffer = queue.parked.shift() as SimRequest;
       this.complete(buffer, this.writeEvent(buffer, VIRTIO_SCSI_EVT.NO_EVENT | VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
     };
+  }
+
+  /** Completes the commands the `lose` fault holds for `target`/`lun` (all when not given) with `response`. */
+  returnLost(response: number, target?: number, lun?: number): number {
+    return this.finishLost((entry) => (target === undefined || entry.address.target === target) && (lun === undefined || entry.address.lun === lun), response);
   }
 
   /** Commands held by the `lose` fault. */
