@@ -272,17 +272,22 @@ export class ScsiLun implements BlockDriver {
     this.silenced = true;
     try {
       const host = this.host;
-      for (let tag = 0; tag < this.queueDepth; tag++) {
-        if (this.slots.inUse(tag)) host.taskManagement(ScsiTmf.AbortTask, this.target, this.lun, this.tokenBase + tag);
-      }
       const drained = () => {
         this.complete();
-        return this.busyTags === 0;
+        return this.slots.free === this.queueDepth;
       };
+      try {
+        for (let tag = 0; tag < this.queueDepth; tag++) {
+          if (this.slots.inUse(tag)) host.taskManagement(ScsiTmf.AbortTask, this.target, this.lun, this.tokenBase + tag);
+        }
+      } catch (error) {
+        // An abort the device does not answer: the logical unit reset below is the stronger step.
+        if (!(error instanceof VirtioTimeoutError)) throw error;
+      }
       if (!host.waitFor(drained, RECOVERY_WAIT_NS)) {
         host.taskManagement(ScsiTmf.LogicalUnitReset, this.target, this.lun, 0);
         if (!host.waitFor(drained, RECOVERY_WAIT_NS)) {
-          throw new VirtioTimeoutError(this.name, "reset", `${this.busyTags} commands not returned after LOGICAL UNIT RESET`);
+          throw new VirtioTimeoutError(this.name, "reset", `${this.queueDepth - this.slots.free} commands not returned after LOGICAL UNIT RESET`);
         }
       }
     } finally {

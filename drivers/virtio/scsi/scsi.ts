@@ -59,6 +59,8 @@ const EVENT_BUFFERS = 8;
 /** The LUN a target always answers REPORT LUNS on (SPC-4 6.33). */
 const WELL_KNOWN_LUN_ZERO = 0;
 const TMF_SLOT_BYTES = 32;
+/** Task management functions that may be outstanding (sent, not answered) at once. */
+const TMF_SLOTS = 4;
 
 /** One discovery command's outcome. */
 interface ProbeResult {
@@ -111,7 +113,8 @@ export class VirtioScsi implements ScsiHost {
   private readonly owners: (ScsiLun | undefined)[] = [undefined];
   private probeDone = false;
   private probeLength = 0;
-  private tmfDone = false;
+  /** 1 while the device holds the task management slot. */
+  private readonly tmfHeld = new Uint8Array(TMF_SLOTS);
   private probeStuck = false;
   private collecting = false;
   private broken: VirtioRingBrokenError | undefined;
@@ -137,7 +140,7 @@ export class VirtioScsi implements ScsiHost {
     const sectors = this.config.maxSectors;
     this.maxTransferBytes = Math.min(MAX_DRIVER_TRANSFER_BYTES, sectors > 0 ? sectors * SECTOR_BYTES : MAX_DRIVER_TRANSFER_BYTES);
     this.probe = new CommandSlots(this.platform, 1, this.config.cdbSize, this.config.senseSize, PROBE_DATA_BYTES);
-    this.tmf = new DmaSlab(this.platform, 1, TMF_SLOT_BYTES);
+    this.tmf = new DmaSlab(this.platform, TMF_SLOTS, TMF_SLOT_BYTES);
     const eventBytes = Math.max(this.config.eventInfoSize, EVENT_MIN_BYTES);
     const eventCount = Math.min(EVENT_BUFFERS, this.events.size);
     this.eventSlab = new DmaSlab(this.platform, eventCount, eventBytes);
@@ -252,10 +255,17 @@ export class VirtioScsi implements ScsiHost {
 
   // Task management.
 
+  /**
+   * Sends one task management function and waits (bounded) for its answer; returns the response
+   * byte. A function the device does not answer keeps its slot (the device may still write it)
+   * and throws; `TMF_SLOTS` of them left unanswered and no more can be sent.
+   */
   taskManagement(subtype: number, target: number, lun: number, id: number): number {
     const refusal = this.broken ?? (this.control.broken as VirtioError | undefined);
     if (refusal !== undefined) throw refusal;
-    const bytes = this.tmf.bytes(0);
+    const slot = this.tmfHeld.indexOf(0);
+    if (slot < 0) throw new VirtioTimeoutError(this.name, "tmf", `${TMF_SLOTS} task management functions were never answered`);
+    const bytes = this.tmf.bytes(slot);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     view.setUint32(ScsiTmfRequest.Type, ScsiControlType.Tmf, true);
     view.setUint32(ScsiTmfRequest.Subtype, subtype, true);
@@ -264,24 +274,27 @@ export class VirtioScsi implements ScsiHost {
     view.setUint8(ScsiTmfRequest.Size, TMF_UNWRITTEN);
     const queue = this.control;
     queue.begin();
-    queue.addReadable(this.tmf.physical(0), ScsiTmfRequest.Size);
-    queue.addWritable(this.tmf.physical(0) + ScsiTmfRequest.Size, SCSI_TMF_RESPONSE_BYTES);
-    if (!queue.publish(0)) throw new VirtioUsageError(this.name, "tmf", "control queue full");
+    queue.addReadable(this.tmf.physical(slot), ScsiTmfRequest.Size);
+    queue.addWritable(this.tmf.physical(slot) + ScsiTmfRequest.Size, SCSI_TMF_RESPONSE_BYTES);
+    if (!queue.publish(slot)) throw new VirtioUsageError(this.name, "tmf", "control queue full");
+    this.tmfHeld[slot] = 1;
     queue.kick();
-    this.tmfDone = false;
-    const answered = this.waitFor(() => this.takeControl(), RECOVERY_WAIT_NS);
+    const answered = this.waitFor(() => this.takeControl(slot), RECOVERY_WAIT_NS);
     if (!answered) throw new VirtioTimeoutError(this.name, "tmf", `task management function ${subtype} for ${unitAddress(target, lun)} got no answer`);
     const response = view.getUint8(ScsiTmfRequest.Size);
     if (response === TMF_UNWRITTEN) this.reportDeviceError(new ScsiDeviceError(this.name, "tmf", `tmf ${subtype}`, "response left unwritten"));
     return response;
   }
 
-  private takeControl(): boolean {
-    if (this.tmfDone) return true;
-    const taken = this.control.nextCompletion();
-    if (taken === Completion.Broken) throw this.control.broken as VirtioError;
-    if (taken === Completion.Taken) this.tmfDone = true;
-    return this.tmfDone;
+  /** Takes the control queue's answers (freeing their slots); whether `slot` was answered. */
+  private takeControl(slot: number): boolean {
+    const queue = this.control;
+    for (;;) {
+      const taken = queue.nextCompletion();
+      if (taken === Completion.Broken) throw queue.broken as VirtioError;
+      if (taken === Completion.None) return this.tmfHeld[slot] === 0;
+      this.tmfHeld[queue.completedToken as number] = 0;
+    }
   }
 
   // Discovery.
