@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATTERN_HEADER_BYTES, PATTERN_SECTOR_BYTES, patternByte } from "../../images/blktest/pattern";
 import { boot, launch } from "../../scripts/lib/qemu";
+import { MICROVM_MACHINE } from "../../scripts/machines/boards";
 import { scsiDriveOption, scsiHdProperties, scsiMachineArgs, type ScsiDisk } from "../../scripts/machines/scsi";
 import { bootDemo, send } from "./lib/demo-guest";
 import { freePort } from "./lib/ports";
@@ -86,6 +87,26 @@ describe("virtio-scsi on QEMU", () => {
     expect(firstPatternMismatch(data, SEED)).toBe(-1);
     // The other unit on the same controller was not touched.
     expect(Buffer.compare(readFileSync(small), smallBefore)).toBe(0);
+  });
+
+  it("runs on microvm too: the controller on virtio-mmio (version 2) with packed rings", async () => {
+    const file = image("mmio.raw", SMALL_BYTES, true);
+    const result = await boot({
+      app: "scsitest",
+      entry: "pvh",
+      append: `scsi=qd64,fill seed=${SEED}`,
+      timeoutMs: BOOT_TIMEOUT_MS,
+      qemuArgs: [
+        "-M", MICROVM_MACHINE,
+        "-global", "virtio-mmio.force-legacy=off",
+        ...scsiMachineArgs("microvm", [{ file, serial: "mmio", cache: "unsafe" }], ",packed=on"),
+      ],
+    });
+    expect(result.output, result.output).not.toMatch(/FAIL|virtio-error/);
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toMatch(/^virtio mmio@0x[0-9a-f]+ type=scsi transport=mmio .*ring=packed/m);
+    expect(line(result.output, "qd64")).toBe("writes-in-flight=64 reads-in-flight=64");
+    expect(firstPatternMismatch(readFileSync(file), SEED)).toBe(-1);
   });
 
   it("refuses writes to a unit on a read-only drive, and the image is unchanged", async () => {
