@@ -78,6 +78,16 @@ describe("virtio-scsi: hot-plug and hot-unplug", () => {
     expect(platform.dmaRegions).toBe(regions - 1);
   });
 
+  it("keeps the units it knows when a rescan's REPORT LUNS answer cannot be trusted", () => {
+    const { model, scsi, events, changes } = hotRig();
+    model.scsiFaults.oversizeSense.add(OPCODE.REPORT_LUNS);
+    model.plug(0, 5, { blocks: 8, serial: "unseen" });
+    events();
+    expect(scsi.units.map((u) => u.lun)).toEqual([0]);
+    expect(changes).toEqual([]);
+    expect(scsi.lastDeviceError?.message).toMatch(/sense_len 97 is larger than sense_size 96/);
+  });
+
   it("scans every target again when the device says events were missed", () => {
     const { model, scsi, events } = hotRig();
     // No event buffer free: the device drops the events and sets EVENTS_MISSED on the next one.

@@ -6,7 +6,7 @@ import { newInterruptStats, type VirtioInterruptMode, type VirtioInterruptStats 
 import { Completion, type Virtqueue } from "../ring/virtqueue";
 import { inquiry, modeSense6, MODE_PAGE_ALL, readCapacity10, readCapacity16, reportLuns, testUnitReady } from "./commands";
 import { readScsiConfig, type ScsiConfig } from "./config";
-import { SCSI_TMF_RESPONSE_BYTES, ScsiControlType, ScsiQueue, ScsiTmf, ScsiTmfRequest } from "./constants";
+import { SCSI_TMF_RESPONSE_BYTES, ScsiControlType, ScsiQueue, ScsiResponse, ScsiTmf, ScsiTmfRequest } from "./constants";
 import { ScsiDeviceError } from "./errors";
 import { ScsiEventReader, type ScsiEventAction } from "./events";
 import { scsiFeatureNames } from "./features";
@@ -56,6 +56,8 @@ export const MAX_LUNS_PER_TARGET = 256;
 const FALLBACK_LUNS = 8;
 /** Event buffers kept posted. */
 const EVENT_BUFFERS = 8;
+/** Events one pass takes at most. */
+const EVENT_PASS_BUDGET = 4 * EVENT_BUFFERS;
 /** The LUN a target always answers REPORT LUNS on (SPC-4 6.33). */
 const WELL_KNOWN_LUN_ZERO = 0;
 const TMF_SLOT_BYTES = 32;
@@ -118,6 +120,9 @@ export class VirtioScsi implements ScsiHost {
   private probeStuck = false;
   private collecting = false;
   private broken: VirtioRingBrokenError | undefined;
+  /** Events of the current pass, acted on once it ends; events it may still take. */
+  private readonly eventActions: ScsiEventAction[] = [];
+  private eventBudget = 0;
   /** Targets whose LUN inventory changed, to look at once the current event pass ends. */
   private readonly changedTargets = new Set<number>();
 
@@ -370,13 +375,13 @@ export class VirtioScsi implements ScsiHost {
 
   /** The LUNs of `target` that are served after looking at it (known ones kept, new ones added). */
   private scanTarget(target: number): number[] {
-    let luns: number[];
+    let luns: number[] | undefined;
     try {
       luns = this.listLuns(target);
     } catch (error) {
       this.reportDeviceError(error instanceof VirtioError ? error : new ScsiDeviceError(this.name, "scan", `target ${target}`, String(error)));
-      return this.units.filter((u) => u.target === target).map((u) => u.lun);
     }
+    if (luns === undefined) return this.units.filter((u) => u.target === target).map((u) => u.lun);
     const served: number[] = [];
     for (const lun of luns) {
       if (lun > this.config.maxLun) continue;
@@ -385,10 +390,19 @@ export class VirtioScsi implements ScsiHost {
     return served;
   }
 
-  /** REPORT LUNS of a target; its first LUNs one by one when it has no such command; none when it is absent. */
-  private listLuns(target: number): number[] {
+  /**
+   * REPORT LUNS of a target; its first LUNs one by one when it has no such command; none when it
+   * is absent (BAD_TARGET); undefined when the answer says nothing either way (a response the
+   * device got wrong, counted by `command`, or a transport failure): the caller keeps what it knew.
+   */
+  private listLuns(target: number): number[] | undefined {
     const result = this.command(target, WELL_KNOWN_LUN_ZERO, (cdb) => reportLuns(cdb, PROBE_DATA_BYTES), PROBE_DATA_BYTES);
-    if (result.verdict === Verdict.Transport) return [];
+    if (result.verdict === Verdict.Device) return undefined;
+    if (result.verdict === Verdict.Transport) {
+      if (result.response === ScsiResponse.BadTarget) return [];
+      this.reportDeviceError(new ScsiDeviceError(this.name, "report-luns", `target ${target}`, `virtio-scsi response ${this.reader.responseName}`));
+      return undefined;
+    }
     if (result.verdict === Verdict.Good) {
       const luns = parseReportLuns(this.data(result.length), result.length);
       if (typeof luns === "string") throw new ScsiDeviceError(this.name, "report-luns", `target ${target}`, luns);
@@ -514,24 +528,38 @@ export class VirtioScsi implements ScsiHost {
     queue.publish(slot);
   }
 
-  /** Takes the events the device returned (bounded by the buffers posted), posts them again, then acts. */
+  /**
+   * Takes the events the device returned, posting each buffer again, then acts on them. With
+   * interrupts the queue is drained (re-enabled without losing a late event); a pass takes at most
+   * `EVENT_PASS_BUDGET` events, so a device flooding the queue cannot hold the driver here.
+   */
   private handleEvents(): void {
-    const actions: ScsiEventAction[] = [];
+    this.eventBudget = EVENT_PASS_BUDGET;
+    if (this.polled) this.takeEvents();
+    else this.events.drain(this.takeEventsBound);
+    this.events.kick();
+    const actions = this.eventActions.splice(0);
+    this.act(actions);
+  }
+
+  private readonly takeEventsBound = (): number => this.takeEvents();
+
+  private takeEvents(): number {
     const queue = this.events;
-    for (let taken = 0; taken < this.eventSlab.count; taken++) {
+    let taken = 0;
+    while (this.eventBudget > 0) {
       const result = queue.nextCompletion();
-      if (result === Completion.None) break;
-      if (result === Completion.Broken) return;
+      if (result !== Completion.Taken) break;
+      this.eventBudget--;
+      taken++;
       const slot = queue.completedToken as number;
       const action = this.eventReader.read(slot, queue.completedLength);
       this.eventsSeen++;
       if (typeof action === "string") this.reportDeviceError(new ScsiDeviceError(this.name, "event", `event buffer ${slot}`, action));
-      else actions.push(action);
+      else this.eventActions.push(action);
       this.postEvent(slot);
     }
-    queue.kick();
-    if (!this.polled) queue.enableInterrupts();
-    this.act(actions);
+    return taken;
   }
 
   private act(actions: readonly ScsiEventAction[]): void {
