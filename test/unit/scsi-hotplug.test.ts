@@ -78,6 +78,33 @@ describe("virtio-scsi: hot-plug and hot-unplug", () => {
     expect(platform.dmaRegions).toBe(regions - 1);
   });
 
+  it("takes a whole target off when LUN 0's removal stands for it", () => {
+    const { model, scsi, events } = hotRig();
+    model.plug(1, 0, { blocks: 8, serial: "t1l0" });
+    model.plug(1, 4, { blocks: 8, serial: "t1l4" });
+    events();
+    expect(scsi.units.map((u) => `${u.target}:${u.lun}`)).toEqual(["0:0", "1:0", "1:4"]);
+    // The target disappears; the device reports only LUN 0.
+    model.units.delete("1:4");
+    model.unplug(1, 0);
+    events();
+    expect(scsi.units.map((u) => `${u.target}:${u.lun}`)).toEqual(["0:0"]);
+  });
+
+  it("rescans a target when a command finds its unit gone (LOGICAL UNIT NOT SUPPORTED) with the event missed", async () => {
+    const { model, scsi, events, loop } = hotRig();
+    model.plug(0, 3, { blocks: 8, serial: "quiet" });
+    events();
+    const quiet = blockDevices().find((d) => d.info.serial === "quiet")!;
+    const giveBack = model.withholdEventBuffers();
+    model.units.delete("0:3");
+    const [gone] = await settle(loop, [quiet.read(0, new Uint8Array(BLOCK))]);
+    expect(gone).toMatchObject({ status: "rejected", reason: { failure: "offline", code: "check-condition" } });
+    void blockDevices()[0].info;
+    expect(scsi.units.map((u) => u.lun)).toEqual([0]);
+    giveBack();
+  });
+
   it("keeps the units it knows when a rescan's REPORT LUNS answer cannot be trusted", () => {
     const { model, scsi, events, changes } = hotRig();
     model.scsiFaults.oversizeSense.add(OPCODE.REPORT_LUNS);

@@ -1,6 +1,6 @@
 import type { BlockError, BlockFailure } from "../../block-driver";
 import { VirtioDeviceError, VirtioError } from "../errors";
-import { SenseKey, describeSense, type Sense } from "./sense";
+import { Asc, SenseKey, describeSense, senseCode, type Sense } from "./sense";
 
 /**
  * A SCSI command that failed, naming the logical unit (`deviceName` "00:05.0/0:1") and the command
@@ -84,6 +84,8 @@ export class ScsiDeviceError extends VirtioDeviceError implements BlockError {
 }
 
 function senseFailure(sense: Sense): BlockFailure {
+  // The unit is gone (virtio 1.2 section 5.6.6.3: the sense form of a hot-unplug).
+  if (senseCode(sense) === Asc.LunNotSupported) return "offline";
   switch (sense.key) {
     case SenseKey.DataProtect:
       return "read-only";

@@ -486,7 +486,8 @@ export class ScsiLun implements BlockDriver {
   private noteSense(sense: Sense): void {
     const code = senseCode(sense);
     if (code === Asc.CapacityChanged) this.capacityStale = true;
-    else if (code === Asc.ReportedLunsChanged) this.host.lunsChanged(this.target);
+    // The sense codes stand for the hot-plug events when those were missed: the target is rescanned.
+    else if (code === Asc.ReportedLunsChanged || code === Asc.LunNotSupported) this.host.lunsChanged(this.target);
   }
 
   private settle(tag: number, error: BlockError | undefined): void {

@@ -575,6 +575,8 @@ export class VirtioScsi implements ScsiHost {
         case "removed": {
           const unit = this.findUnit(action.target, action.lun);
           if (unit !== undefined) this.removeUnit(unit, "hot-unplugged");
+          // Sent for LUN 0 it may stand for the whole target (virtio 1.2 section 5.6.6.3).
+          if (action.lun === 0) this.rescanTarget(action.target);
           break;
         }
         case "changed":

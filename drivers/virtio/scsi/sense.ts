@@ -56,8 +56,10 @@ export function senseKeyName(key: number): string {
 export const Asc = {
   /** CAPACITY DATA HAS CHANGED. */
   CapacityChanged: 0x2a09,
-  /** REPORTED LUNS DATA HAS CHANGED. */
+  /** REPORTED LUNS DATA HAS CHANGED: a unit appeared on the target (virtio 1.2 5.6.6.3, "rescan"). */
   ReportedLunsChanged: 0x3f0e,
+  /** LOGICAL UNIT NOT SUPPORTED: the unit is gone (virtio 1.2 5.6.6.3, "removed"). */
+  LunNotSupported: 0x2500,
 } as const;
 
 const ResponseCode = { FixedCurrent: 0x70, FixedDeferred: 0x71, DescriptorCurrent: 0x72, DescriptorDeferred: 0x73 } as const;
