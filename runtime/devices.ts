@@ -1,9 +1,10 @@
 /**
- * Device bring-up for apps: registers the virtio drivers (rng, blk, net, console, balloon, 9p),
+ * Device bring-up for apps: registers the virtio drivers (rng, blk, scsi, net, console, balloon, 9p),
  * enumerates PCI, finds the virtio-mmio devices the command line and the DSDT describe, probes
  * every virtio device on both buses and prints the boot report (one line per PCI function, one per
- * mmio device description and per refused one, one per virtio device, then `virtio-ready N`).
- * Disks become runtime/block devices; a virtio-rng provides crypto.getRandomValues and
+ * mmio device description and per refused one, one per virtio device, then `virtio-ready N`, then
+ * one per SCSI logical unit). Disks (virtio-blk devices, virtio-scsi logical units) become
+ * runtime/block devices; a virtio-rng provides crypto.getRandomValues and
  * crypto.randomUUID; console ports open by name (runtime/ports), and the kernel console is
  * mirrored to one when the command line asks (`console.mirror=`); a virtio-balloon follows its
  * host's target on its own; virtio-9p host folders open by mount tag (runtime/fs).
@@ -13,6 +14,7 @@ import { VirtioNineP } from "../drivers/virtio/9p/ninep";
 import { VirtioBalloon } from "../drivers/virtio/balloon/balloon";
 import { registerVirtioBalloonDriver } from "../drivers/virtio/balloon/driver";
 import { registerVirtioBlkDriver } from "../drivers/virtio/blk/driver";
+import { registerVirtioScsiDriver } from "../drivers/virtio/scsi/driver";
 import { VirtioConsole } from "../drivers/virtio/console/console";
 import { createVirtioConsoleDriver } from "../drivers/virtio/console/driver";
 import { createVirtioNetDriver } from "../drivers/virtio/net/driver";
@@ -29,8 +31,9 @@ import { discoverVirtioMmio, formatMmioProblems, formatMmioWindow } from "../ker
 import type { System } from "../kernel/start";
 import type { BlockDevice, BlockDeviceOptions } from "./block/device";
 import { randomUuid } from "./crypto/uuid";
-import { adoptBlockDevices } from "./block/registry";
+import { adoptBlockDevices, blockDevices } from "./block/registry";
 import { adoptShares } from "./fs/directory";
+import { adoptScsiDisks, scsiReport } from "./scsi-disks";
 import { adoptConsoles, mirrorConsoleFromCommandLine } from "./ports/index";
 
 /** `virtio.ring=split` on the kernel command line keeps every virtqueue split even where packed is offered. */
@@ -82,6 +85,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   registerVirtioDriver(virtioRngDriver);
   const interrupts = options.interrupts ?? true;
   registerVirtioBlkDriver({ interrupts });
+  registerVirtioScsiDriver({ interrupts });
   registerVirtioDriver(createVirtioNetDriver({ loop: system.loop, interrupts }));
   registerVirtioDriver(createVirtioConsoleDriver({ loop: system.loop, interrupts }));
   registerVirtioBalloonDriver({ pages: nativePageCounts });
@@ -98,11 +102,16 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
     ...mmio.windows.map(formatMmioWindow),
     ...formatMmioProblems(mmio.problems),
     ...formatVirtioReport(virtio),
+    ...scsiReport(virtio),
   ];
   if (options.print ?? true) for (const line of report) console.log(line);
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installCrypto(rng);
-  const disks = adoptBlockDevices(virtio, system.loop, blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY)));
+  const diskOptions = blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY));
+  adoptBlockDevices(virtio, system.loop, diskOptions);
+  adoptScsiDisks(virtio, system.loop, diskOptions);
+  // The live list: hot-plugged SCSI units join it, hot-unplugged ones leave it.
+  const disks = blockDevices();
   const consoles = driverInstances({ virtio }, VirtioConsole);
   adoptConsoles(consoles);
   mirrorConsoleFromCommandLine(system.commandLine, system.consoleOutput);

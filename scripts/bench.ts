@@ -1,4 +1,4 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|net|net-rings|virtqueue|http|console|engine|compare|9p ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|scsi|net|net-rings|virtqueue|http|console|engine|compare|9p ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { bench9p } from "./bench/9p";
 import { benchBlk, benchBlkRings } from "./bench/blk";
@@ -8,12 +8,14 @@ import { benchConsole } from "./bench/console";
 import { benchEngine } from "./bench/engine";
 import { benchHttp } from "./bench/http";
 import { benchNet, benchNetRings } from "./bench/net";
+import { benchScsi } from "./bench/scsi";
 import { benchVirtqueue } from "./bench/virtqueue";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   boot: benchBoot,
   blk: benchBlk,
   "blk-rings": benchBlkRings,
+  scsi: benchScsi,
   net: benchNet,
   "net-rings": benchNetRings,
   http: benchHttp,

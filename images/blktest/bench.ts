@@ -32,7 +32,7 @@ async function drive(disk: BlockDevice, depth: number, bytes: number, more: (n: 
   return issued;
 }
 
-async function sequential(disk: BlockDevice, now: Now, write: boolean, limitBytes: number): Promise<Figure> {
+export async function sequential(disk: BlockDevice, now: Now, write: boolean, limitBytes: number): Promise<Figure> {
   const { blockSize } = disk.info;
   const requests = Math.floor(Math.min(limitBytes, disk.info.capacityBytes) / SEQ_REQUEST_BYTES);
   const blocksPer = SEQ_REQUEST_BYTES / blockSize;
@@ -45,7 +45,7 @@ async function sequential(disk: BlockDevice, now: Now, write: boolean, limitByte
   return [`${((requests * SEQ_REQUEST_BYTES) / BYTES_PER_MB / seconds).toFixed(1)} MB/s (${requests} x 1 MiB, qd ${SEQ_DEPTH}, ${seconds.toFixed(2)} s)`, requests * perRequest];
 }
 
-async function randomReads(disk: BlockDevice, now: Now, depth: number, seconds: number): Promise<Figure> {
+export async function randomReads(disk: BlockDevice, now: Now, depth: number, seconds: number): Promise<Figure> {
   const { blockSize, capacityBytes } = disk.info;
   const slots = Math.floor(capacityBytes / RANDOM_BYTES);
   const blocksPer = RANDOM_BYTES / blockSize;

@@ -10,6 +10,7 @@
  */
 import { system } from "../../kernel/prelude";
 import type { BlockDevice } from "../block/device";
+import { watchBlockDevices, type BlockDeviceListener } from "../block/registry";
 import { startDevices } from "../devices";
 import { openShare as openShareByTag, type Share, type ShareOptions } from "../fs/index";
 import type { KvOpenOptions, KvStore } from "../kv/store";
@@ -46,6 +47,15 @@ export function serve(handler: Handler | AppServeOptions): AppServer {
 /** The disk with `serial` (`vireo run --disk FILE,serial=NAME`), or the first disk. */
 export function openDisk(serial?: string): BlockDevice {
   return machine.openDisk(serial);
+}
+
+/**
+ * Calls `listener` when a disk appears or goes away while the machine runs (a SCSI unit
+ * hot-plugged or unplugged on a virtio-scsi controller); returns a function that stops it. A
+ * removed disk fails every call with an offline error.
+ */
+export function watchDisks(listener: BlockDeviceListener): () => void {
+  return watchBlockDevices(listener);
 }
 
 /** The key-value store on a disk (see openDisk); a blank disk becomes an empty store. */
@@ -94,6 +104,7 @@ export { AppError, type AppErrorCode } from "./errors";
 export type { AppServeOptions, AppServer, Handler, ListenInfo } from "./server";
 export type { DeviceStatus, MachineStatus, QueueStatus, RingStatus } from "./machine-status";
 export type { BlockDevice } from "../block/device";
+export type { BlockDeviceListener } from "../block/registry";
 export { BlockRequestError } from "../../drivers/block-driver";
 export { BlockOfflineError, BlockTimeoutError } from "../block/errors";
 export { KvError, type KvErrorCode } from "../kv/errors";

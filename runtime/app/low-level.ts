@@ -11,6 +11,8 @@ export { eventLoopScheduler, systemRandom } from "../services";
 export * from "../net/index";
 export * from "../http/index";
 export { BlockDevice } from "../block/device";
+export { blockDevices, watchBlockDevices, type BlockDeviceListener } from "../block/registry";
 export { KvStore } from "../kv/store";
 export { VirtioNet } from "../../drivers/virtio/net/net";
 export { VirtioRng } from "../../drivers/virtio/rng/rng";
+export { VirtioScsi } from "../../drivers/virtio/scsi/scsi";

@@ -3,7 +3,7 @@
 // QEMU name of its virtio devices. The one table of boards.
 import type { KernelEntry } from "../lib/paths";
 
-export type VirtioKind = "rng" | "blk" | "net" | "9p";
+export type VirtioKind = "rng" | "blk" | "net" | "9p" | "scsi";
 
 export interface Board {
   readonly qemuArgs: readonly string[];

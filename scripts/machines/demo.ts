@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from "node:
 import { dirname, join } from "node:path";
 import { BUILD_DIR } from "../lib/paths";
 import { virtioDevice } from "./board";
+import { SCSI_CONTROLLER_ID } from "./scsi";
 import type { Machine, MachineOptions } from "./types";
 
 export const DEMO_DISK = join(BUILD_DIR, "demo-disk.img");
@@ -24,6 +25,8 @@ export interface DemoVariant {
   readonly blkdebugConfig?: string;
   /** A `-netdev` (its id must be net0) in place of user networking with the HTTP port forwarded. */
   readonly netdev?: string;
+  /** The key-value disk as a scsi-hd unit on a virtio-scsi controller instead of a virtio-blk device. */
+  readonly scsi?: boolean;
 }
 
 export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: DemoVariant = {}): Machine {
@@ -31,11 +34,14 @@ export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: 
   const board = options.board ?? "pc";
   // blkdebug under the raw format layer sees the raw layer's block events; errors reach the guest.
   const drive = variant.blkdebugConfig === undefined ? `file=${disk}` : `file=blkdebug:${variant.blkdebugConfig}:${disk},werror=report,rerror=report`;
+  const kvDisk = variant.scsi
+    ? ["-device", `${virtioDevice(board, "scsi")},id=${SCSI_CONTROLLER_ID}`, "-device", `scsi-hd,bus=${SCSI_CONTROLLER_ID}.0,drive=kv,serial=vireo-kv`]
+    : ["-device", `${virtioDevice(board, "blk")},drive=kv,serial=vireo-kv`];
   return {
     qemuArgs: [
       "-device", virtioDevice(board, "rng"),
       "-drive", `${drive},format=raw,if=none,id=kv,cache=writeback`,
-      "-device", `${virtioDevice(board, "blk")},drive=kv,serial=vireo-kv`,
+      ...kvDisk,
       "-netdev", variant.netdev ?? `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
       "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}`,
     ],

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../scripts/lib/qemu";
 import { bootDemo, DEMO_READY_TIMEOUT_MS, send, type Target } from "./lib/demo-guest";
 import { freePort } from "./lib/ports";
-import { qmp } from "./lib/qmp";
+import { blockStatus, throttle } from "./lib/stall";
 
 const BLOCK_TIMEOUT_MS = 3000;
 /** Room over the block timeout for the guest's reset and the HTTP answer under TCG. */
@@ -30,24 +30,6 @@ const disk = join(dir, "kv.img");
 const socket = join(dir, "qmp.sock");
 let target: Target;
 let guest: Guest | undefined;
-
-function throttle(bytesPerSecond: number): Promise<unknown[]> {
-  const limits = { bps: bytesPerSecond, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0 };
-  return qmp(socket, [{ execute: "block_set_io_throttle", arguments: { device: "kv", ...limits } }]);
-}
-
-interface BlockStatus {
-  readonly recoveries: number;
-  readonly offline: string;
-}
-
-async function blockStatus(): Promise<BlockStatus> {
-  const reply = await send(target, "GET", "/status.json");
-  expect(reply.status).toBe(200);
-  const disks = Object.values((JSON.parse(reply.body.toString()) as { block: Record<string, BlockStatus> }).block);
-  expect(disks).toHaveLength(1);
-  return disks[0] as BlockStatus;
-}
 
 beforeAll(async () => {
   target = { host: "127.0.0.1", port: await freePort() };
@@ -64,15 +46,15 @@ describe("demo key-value store on a disk that stalls and recovers", () => {
     const console = () => `guest console:\n${guest?.output ?? ""}`;
     const before = randomBytes(VALUE_BYTES);
     expect((await send(target, "PUT", "/kv/before", before)).status, console()).toBe(201);
-    expect(await blockStatus()).toMatchObject({ recoveries: 0, offline: "no" });
+    expect(await blockStatus(target)).toMatchObject({ recoveries: 0, offline: "no" });
 
-    await throttle(STALLED_BYTES_PER_SECOND);
+    await throttle(socket, "kv", STALLED_BYTES_PER_SECOND);
     const stalled = await send(target, "PUT", "/kv/stalled", randomBytes(VALUE_BYTES), BLOCK_TIMEOUT_MS + ANSWER_SLACK_MS);
-    await throttle(0);
+    await throttle(socket, "kv", 0);
     expect(stalled.status, console()).toBeGreaterThanOrEqual(HTTP_SERVER_ERROR);
     expect(stalled.body.toString(), console()).toMatch(/timeout/);
     expect(stalled.elapsedMs).toBeGreaterThanOrEqual(BLOCK_TIMEOUT_MS);
-    const status = await blockStatus();
+    const status = await blockStatus(target);
     expect(status.recoveries, console()).toBeGreaterThanOrEqual(1);
     expect(status.offline, console()).toBe("no");
 

@@ -6,6 +6,7 @@ import { NINEP_CONFIG } from "../../drivers/virtio/9p/constants";
 import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
 import { CONSOLE_CONFIG } from "../../drivers/virtio/console/constants";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
+import { SCSI_CONFIG } from "../../drivers/virtio/scsi/constants";
 import type { Register } from "../../drivers/virtio/register";
 import { splitRingLayout } from "../../drivers/virtio/ring/split-layout";
 import { ALIGN_AVAIL, ALIGN_DESC, ALIGN_USED, AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "../../drivers/virtio/ring/split-format";
@@ -19,6 +20,7 @@ import { virtio_console_config } from "../sim/virtio/spec/console";
 import type { SpecField, SpecTable } from "../sim/virtio/spec/field";
 import { virtio_mmio_legacy_registers, virtio_mmio_registers } from "../sim/virtio/spec/mmio";
 import { virtio_net_config } from "../sim/virtio/spec/net";
+import { virtio_scsi_config } from "../sim/virtio/spec/scsi";
 import { virtio_pci_cap, virtio_pci_notify_cap } from "../sim/virtio/spec/pci-capability";
 import { virtio_pci_common_cfg } from "../sim/virtio/spec/pci-common-cfg";
 import { virtio_pci_legacy_header, virtio_pci_legacy_msix } from "../sim/virtio/spec/pci-legacy";
@@ -59,6 +61,7 @@ const BLOCKS: readonly Block[] = [
   { name: "virtio_blk_config", driver: BLK_CONFIG, spec: [virtio_blk_config], complete: false },
   { name: "virtio_console_config", driver: CONSOLE_CONFIG, spec: [virtio_console_config], complete: true },
   { name: "virtio_9p_config", driver: NINEP_CONFIG, spec: [virtio_9p_config], complete: true },
+  { name: "virtio_scsi_config", driver: SCSI_CONFIG, spec: [virtio_scsi_config], complete: true },
   {
     name: "virtio_net_config",
     driver: NET_CONFIG,

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { decodeSense, describeSense } from "../../drivers/virtio/scsi/sense";
+import { parseModeSense6, parseReportLuns, parseCapacity16, parseCapacity10 } from "../../drivers/virtio/scsi/unit-data";
+import { senseData, reportLunsData } from "../sim/scsi-target";
+
+describe("virtio-scsi: sense data and unit data parsing", () => {
+  it("decodes fixed and descriptor format sense alike", () => {
+    for (const descriptor of [false, true]) {
+      const bytes = senseData(3, [0x11, 0x02], descriptor);
+      const sense = decodeSense(bytes, bytes.length);
+      expect(sense).toEqual({ key: 3, asc: 0x11, ascq: 0x02, deferred: false });
+      expect(describeSense(sense as never)).toBe("medium-error 11/02");
+    }
+  });
+
+  it("refuses sense it cannot trust: empty, unknown response code, truncated", () => {
+    expect(decodeSense(new Uint8Array(18), 0)).toBe("empty");
+    expect(decodeSense(new Uint8Array(18), 18)).toBe("response-code");
+    expect(decodeSense(new Uint8Array([0x72, 6, 0x29]), 3)).toBe("truncated");
+    expect(decodeSense(new Uint8Array([0x70, 0]), 2)).toBe("truncated");
+  });
+
+  it("reads no ASC/ASCQ beyond the fixed format's additional length or the bytes written", () => {
+    const bytes = senseData(6, [0x29, 0], false);
+    expect(decodeSense(bytes, 8)).toEqual({ key: 6, asc: 0, ascq: 0, deferred: false });
+    bytes[7] = 2;
+    expect(decodeSense(bytes, 18)).toEqual({ key: 6, asc: 0, ascq: 0, deferred: false });
+  });
+
+  it("parses REPORT LUNS within the returned bytes, skipping addresses it cannot use", () => {
+    const data = reportLunsData([0, 5, 300]);
+    expect(parseReportLuns(data, data.length)).toEqual([0, 5, 300]);
+    expect(parseReportLuns(data, 16)).toEqual([0]);
+    data[8 + 8 + 4] = 1;
+    expect(parseReportLuns(data, data.length)).toEqual([0, 300]);
+    expect(parseReportLuns(data, 4)).toMatch(/4 bytes/);
+  });
+
+  it("refuses capacities a disk cannot have", () => {
+    const capacity = new DataView(new ArrayBuffer(32));
+    capacity.setUint32(4, 99);
+    capacity.setUint32(8, 1000);
+    expect(parseCapacity16(new Uint8Array(capacity.buffer), 32)).toMatch(/block length 1000/);
+    capacity.setUint32(8, 4096);
+    expect(parseCapacity16(new Uint8Array(capacity.buffer), 32)).toMatchObject({ blocks: 100, blockSize: 4096 });
+    expect(parseCapacity16(new Uint8Array(capacity.buffer), 12)).toMatch(/12 bytes/);
+    capacity.setUint32(0, 0xffffffff);
+    expect(parseCapacity16(new Uint8Array(capacity.buffer), 32)).toMatch(/too large/);
+    expect(parseCapacity10(new Uint8Array(8), 8)).toMatch(/block length 0/);
+  });
+
+  it("walks mode pages within the mode data length and finds WP and WCE", () => {
+    const data = new Uint8Array([7 + 20 - 4, 0, 0x80, 0, 0x08, 0x12, 0x04, ...new Uint8Array(17)]);
+    expect(parseModeSense6(data, data.length)).toEqual({ writeProtected: true, writeCache: true });
+    // A page length running past the data: the walk stops, nothing beyond is read.
+    data[5] = 0xff;
+    data[0] = 5;
+    expect(parseModeSense6(data, data.length)).toEqual({ writeProtected: true, writeCache: undefined });
+  });
+});
