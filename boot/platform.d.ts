@@ -103,10 +103,11 @@ interface VireoNative {
   /**
    * Starts the sampling profiler's recorder with a sample buffer of `bufferBytes`: from now on
    * every NMI records the interrupted instruction pointer and the JavaScript stack (the caller
-   * routes a timer to the NMI at `hz`). Throws a RangeError when the memory is not free or the
+   * routes a timer to the NMI at `hz`); after `tickLimit` NMIs (0: no limit) the profile is
+   * written out as by profileFinish. Throws a RangeError when the memory is not free or the
    * profiler was started before.
    */
-  profileStart(bufferBytes: number, hz: number): void;
+  profileStart(bufferBytes: number, hz: number, tickLimit: number): void;
   /** Stops recording and writes the profile to the isa-debugcon port (once; exit does it too). */
   profileFinish(): void;
   /** Heap use of the JS engine and the physical page allocator. */

@@ -20,7 +20,7 @@ static const char trailer_magic[MAGIC_BYTES] = {'V', 'P', 'R', 'F', 'D', 'O', 'N
 static struct {
   uint8_t *buffer;
   uint64_t capacity, used;
-  uint32_t samples, dropped, hz, function_count;
+  uint32_t samples, dropped, hz, function_count, ticks, tick_limit;
   struct profile_function *functions;
   /* The last recorded stack, outermost frame first: a sample stores only what differs. */
   struct profile_frame previous[PROFILE_MAX_FRAMES];
@@ -31,7 +31,7 @@ static struct {
 
 static struct profile_frame innermost_first[PROFILE_MAX_FRAMES];
 
-int profiler_start(uint64_t buffer_bytes, uint32_t hz) {
+int profiler_start(uint64_t buffer_bytes, uint32_t hz, uint32_t tick_limit) {
   if (profile.started || !buffer_bytes) return -1;
   uint64_t table_bytes = (uint64_t)PROFILE_FUNCTION_SLOTS * sizeof(struct profile_function);
   uint64_t buffer = pages_alloc(buffer_bytes, PAGE_SIZE, FOUR_GIB);
@@ -45,6 +45,7 @@ int profiler_start(uint64_t buffer_bytes, uint32_t hz) {
   profile.capacity = buffer_bytes;
   profile.functions = (struct profile_function *)(uintptr_t)table;
   profile.hz = hz;
+  profile.tick_limit = tick_limit;
   profile.started = 1;
   profile.recording = 1;
   return 0;
@@ -74,13 +75,21 @@ static uint8_t *put_bytes(uint8_t *at, uint64_t value, int bytes) {
   return at;
 }
 
+static void record(const struct interrupt_frame *frame);
+
 int profiler_nmi(const struct interrupt_frame *frame) {
   if (!profile.started) return 0;
   if (!profile.recording) return 1;
+  record(frame);
+  if (profile.tick_limit && ++profile.ticks >= profile.tick_limit) profiler_finish();
+  return 1;
+}
+
+static void record(const struct interrupt_frame *frame) {
   int count = engine_sample_stack(frame, innermost_first, PROFILE_MAX_FRAMES);
   if (profile.capacity - profile.used < MAX_RECORD_BYTES) {
     profile.dropped++;
-    return 1;
+    return;
   }
   int shared = 0;
   while (shared < count && shared < profile.previous_count &&
@@ -100,7 +109,6 @@ int profiler_nmi(const struct interrupt_frame *frame) {
   profile.previous_count = count;
   profile.used = (uint64_t)(at - profile.buffer);
   profile.samples++;
-  return 1;
 }
 
 static void emit(const void *bytes, uint64_t length) {

@@ -30,8 +30,9 @@ struct profile_frame {
 };
 
 /* Takes `buffer_bytes` for samples and the function table; 0 on success, -1 without memory or
-   when already started. */
-int profiler_start(uint64_t buffer_bytes, uint32_t hz);
+   when already started. After `tick_limit` NMIs (0: no limit) the NMI itself writes the profile
+   out, so a recording ends on time even while JavaScript never yields to the event loop. */
+int profiler_start(uint64_t buffer_bytes, uint32_t hz, uint32_t tick_limit);
 /* Stops recording and writes the profile out (once; later calls do nothing). */
 void profiler_finish(void);
 /* The NMI's work: records one sample and returns 1, or returns 0 when the profiler never started

@@ -2,7 +2,8 @@
  * Starts the sampling profiler: the native recorder takes its buffer, the PIT ticks at the
  * chosen rate, and its line reaches the CPU as an NMI, which interrupts JavaScript too (the
  * kernel runs with interrupts disabled outside its halt). The recording ends after the chosen
- * seconds or when the machine exits; the recorder then writes it out (scripts/profile reads it).
+ * seconds (counted in samples by the recorder) or when the machine exits; the recorder then
+ * writes it out (scripts/profile reads it).
  */
 import type { PortIo } from "../platform";
 import type { ProfileOptions } from "./options";
@@ -14,7 +15,8 @@ const MS_PER_SECOND = 1000;
 
 /** The native side: the sample buffer and the NMI's recording. */
 export interface ProfileRecorder {
-  start(bufferBytes: number, hz: number): void;
+  /** After `tickLimit` samples (0: no limit) the recorder writes the profile out by itself. */
+  start(bufferBytes: number, hz: number, tickLimit: number): void;
   finish(): void;
 }
 
@@ -30,7 +32,10 @@ export interface ProfilerMachine {
 /** Starts recording; returns the function that ends it (also safe to call twice). */
 export function startProfiler(options: ProfileOptions, machine: ProfilerMachine): () => void {
   const divisor = pitDivisor(options.hz);
-  machine.recorder.start(options.bufferBytes, options.hz);
+  // The recorder counts the seconds in ticks itself, as JavaScript that never yields would hold
+  // back the timer below; the timer then only silences the PIT and its NMI.
+  const tickLimit = options.seconds === undefined ? 0 : Math.ceil(options.seconds * options.hz);
+  machine.recorder.start(options.bufferBytes, options.hz, tickLimit);
   const mask = machine.routeIsaIrqAsNmi(PIT_ISA_IRQ);
   startPit(machine.ports, divisor);
   let running = true;

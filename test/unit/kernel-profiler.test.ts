@@ -70,7 +70,7 @@ function fakeMachine() {
   const timers: { callback: () => void; delayMs: number }[] = [];
   const machine: ProfilerMachine = {
     ports,
-    recorder: { start: (bytes, hz) => events.push(`start ${bytes} ${hz}`), finish: () => events.push("finish") },
+    recorder: { start: (bytes, hz, tickLimit) => events.push(`start ${bytes} ${hz} ${tickLimit}`), finish: () => events.push("finish") },
     routeIsaIrqAsNmi: (irq) => router.routeIsaIrqAsNmi(irq),
     setBackgroundTimeout: (callback, delayMs) => timers.push({ callback, delayMs }),
   };
@@ -81,20 +81,20 @@ describe("a recording", () => {
   it("takes the buffer, routes the PIT's line as an edge NMI to this CPU and starts the PIT at the rate", () => {
     const { machine, ioApic, portWrites, events } = fakeMachine();
     startProfiler({ hz: 1000, seconds: undefined, bufferBytes: 4096 }, machine);
-    expect(events).toEqual(["start 4096 1000"]);
+    expect(events).toEqual(["start 4096 1000 0"]);
     expect(ioApic.get(REDIRECTION)).toBe(DELIVERY_NMI);
     expect(ioApic.get(REDIRECTION + 1)).toBe(2 << 24);
     expect(portWrites).toEqual([[PIT_COMMAND, RATE_GENERATOR], [PIT_CHANNEL0, 1193 & 0xff], [PIT_CHANNEL0, 1193 >> 8]]);
   });
 
-  it("ends after the chosen seconds: masks the line, stops the PIT, writes the profile once", () => {
+  it("has the recorder count the chosen seconds in samples; its timer then masks the line, stops the PIT and ends the recording once", () => {
     const { machine, ioApic, portWrites, events, timers } = fakeMachine();
     const stop = startProfiler({ hz: 1000, seconds: 2, bufferBytes: 4096 }, machine);
     expect(timers.map((t) => t.delayMs)).toEqual([2000]);
     portWrites.length = 0;
     timers[0].callback();
     stop();
-    expect(events).toEqual(["start 4096 1000", "finish"]);
+    expect(events).toEqual(["start 4096 1000 2000", "finish"]);
     expect(ioApic.get(REDIRECTION)! & MASKED).toBe(MASKED);
     expect(portWrites[0]).toEqual([PIT_COMMAND, ONE_SHOT]);
   });
