@@ -4,14 +4,14 @@
 //                               [--machine pc|q35] [--port 8080] [--append "k=v"] [--memory M] [-- qemu args]
 // Output: build/apps/<app>/profile.svg (open it in a browser) and profile.folded (folded stacks).
 import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { buildApps } from "./lib/build-apps";
 import { appDir, kernelPath, ROOT } from "./lib/paths";
 import { machineFor } from "./machines/index";
 import { BOARDS, type Board } from "./machines/types";
 import { parseProfileFlags, PROFILE_OPTIONS } from "./profile/flags";
 import { formatReport } from "./profile/report";
-import { ProfileError, profileKernel } from "./profile/session";
+import { builtTarget, ProfileError, profileKernel } from "./profile/session";
 
 const DEFAULT_HTTP_PORT = 8080;
 const EXIT_USAGE = 2;
@@ -43,7 +43,7 @@ const dir = appDir(app);
 console.log(`vireo: profiling ${app} for up to ${flags.seconds} s at ${flags.hz} Hz`);
 try {
   const result = await profileKernel(
-    { kernel: kernelPath(app, machine.entry), debugElf: join(dir, machine.entry === "pvh" ? "kernel.pvh.debug.elf" : "kernel.debug.elf"), sourceMap: join(dir, "app.js.map"), sourceRoot: ROOT, title: app },
+    builtTarget(dir, kernelPath(app, machine.entry), machine.entry ?? "multiboot", ROOT, app),
     { ...flags, outputDir: dir, append: values.append, memory: values.memory, qemuArgs: [...machine.qemuArgs, ...extraQemuArgs], onOutput: (text) => process.stdout.write(text) },
   );
   console.log(`\n${formatReport(result.profile, result.ranked, flags.top).join("\n")}`);

@@ -3,6 +3,7 @@
 // (after the chosen seconds, or at exit), then names the samples and writes the report files.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { KernelEntry } from "../lib/paths";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
 import { flameGraphSvg } from "./flame-graph";
 import { decodeProfile, isComplete, type RawProfile } from "./format";
@@ -31,6 +32,14 @@ export interface ProfileTarget {
   /** Source files are named relative to this folder. */
   readonly sourceRoot: string;
   readonly title: string;
+}
+
+/**
+ * The target of a kernel built into `buildDir` (scripts/lib/build-apps.ts: the bundle's map and
+ * the debug ELFs sit there), booted from `kernel` (the image of `entry`).
+ */
+export function builtTarget(buildDir: string, kernel: string, entry: KernelEntry, sourceRoot: string, title: string): ProfileTarget {
+  return { kernel, debugElf: join(buildDir, entry === "pvh" ? "kernel.pvh.debug.elf" : "kernel.debug.elf"), sourceMap: join(buildDir, "app.js.map"), sourceRoot, title };
 }
 
 export interface ProfileSettings {

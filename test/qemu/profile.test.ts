@@ -7,15 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { appDir, kernelPath, ROOT } from "../../scripts/lib/paths";
-import { profileKernel, type ProfileTarget } from "../../scripts/profile/session";
+import { builtTarget, profileKernel } from "../../scripts/profile/session";
 
 const APP = "profile-target";
 const SOURCE = "images/profile-target/main.ts";
 const HZ = 1000;
 /** Lines of the hot function's body after its first line. */
 const BODY_LINES = 4;
-const dir = appDir(APP);
-const target: ProfileTarget = { kernel: kernelPath(APP), debugElf: join(dir, "kernel.debug.elf"), sourceMap: join(dir, "app.js.map"), sourceRoot: ROOT, title: APP };
+const target = builtTarget(appDir(APP), kernelPath(APP), "multiboot", ROOT, APP);
 const outputs: string[] = [];
 const outputDir = (): string => {
   const folder = mkdtempSync(join(tmpdir(), "vireo-profile-"));
