@@ -15,7 +15,9 @@ enum {
   PROFILE_FUNCTION_UNKNOWN = 0xFFFF,
 };
 
-/* A JavaScript function seen in a sample: its bytecode (the key), name and first bundle line. */
+/* A JavaScript function seen in a sample: its bytecode (the key), name and first bundle line,
+   taken when first seen. Bytecode freed and its memory reused by another function would keep
+   the first one's name; a bundle's functions live as long as it does. */
 struct profile_function {
   const void *key;
   uint32_t line;

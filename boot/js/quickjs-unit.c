@@ -40,26 +40,54 @@ enum {
   /* The general registers an interrupt frame holds, r15 through rax. */
   SAMPLED_REGISTERS = 15,
   ASCII_LIMIT = 0x80,
+  /* Own properties looked at for a function's `name` (it has length, name, maybe prototype). */
+  OWN_PROPERTY_SCAN = 8,
 };
 
 /* The sampling NMI may land while the engine is mid-update: every pointer is checked to lie in
    RAM before it is read, so a stale one ends the walk instead of faulting or touching a device. */
 static int in_ram(const void *p, uint64_t bytes) { return p && memory_is_ram((uint64_t)(uintptr_t)p, bytes); }
 
-static void copy_function_name(JSRuntime *rt, JSAtom atom, struct profile_function *f) {
-  f->name_length = 0;
+/* The string of a function's name atom, or NULL. */
+static const JSString *atom_string(JSRuntime *rt, JSAtom atom) {
   if (atom == JS_ATOM_NULL || __JS_AtomIsTaggedInt(atom) || atom >= (JSAtom)rt->atom_size ||
       !in_ram(rt->atom_array, sizeof(JSAtomStruct *) * (uint64_t)rt->atom_size))
-    return;
+    return NULL;
   JSAtomStruct *s = rt->atom_array[atom];
-  if (atom_is_free(s) || !in_ram(s, sizeof *s)) return;
+  return atom_is_free(s) || !in_ram(s, sizeof *s) ? NULL : s;
+}
+
+/* A function object's own `name` data property, or NULL. Methods and class fields carry their
+   name only there (the engine compiles them without one). A function has a handful of own
+   properties, so a bounded scan replaces the shape's hash chains. */
+static const JSString *own_name(const JSObject *p) {
+  const JSShape *sh = p->shape;
+  if (!in_ram(sh, sizeof *sh)) return NULL;
+  int count = sh->prop_count < OWN_PROPERTY_SCAN ? sh->prop_count : OWN_PROPERTY_SCAN;
+  if (count <= 0 || !in_ram(sh->prop, sizeof(JSShapeProperty) * (uint64_t)count) ||
+      !in_ram(p->prop, sizeof(JSProperty) * (uint64_t)count))
+    return NULL;
+  for (int i = 0; i < count; i++) {
+    if (sh->prop[i].atom != JS_ATOM_name || (sh->prop[i].flags & JS_PROP_TMASK) != JS_PROP_NORMAL) continue;
+    JSValue value = p->prop[i].u.value;
+    const JSString *s = JS_VALUE_GET_PTR(value);
+    return JS_VALUE_GET_TAG(value) == JS_TAG_STRING && in_ram(s, sizeof *s) ? s : NULL;
+  }
+  return NULL;
+}
+
+/* Copies a name as ASCII (other characters as '?'), cut at PROFILE_NAME_BYTES; 0 if none. */
+static int copy_name(const JSString *s, struct profile_function *f) {
+  f->name_length = 0;
+  if (!s || !s->len) return 0;
   uint32_t length = s->len < PROFILE_NAME_BYTES ? s->len : PROFILE_NAME_BYTES;
-  if (!in_ram(s->u.str8, s->is_wide_char ? length * 2 : length)) return;
+  if (!in_ram(s->u.str8, s->is_wide_char ? length * 2 : length)) return 0;
   for (uint32_t i = 0; i < length; i++) {
     uint32_t c = s->is_wide_char ? s->u.str16[i] : s->u.str8[i];
     f->name[i] = c < ASCII_LIMIT ? (char)c : '?';
   }
   f->name_length = (uint8_t)length;
+  return 1;
 }
 
 /* The bytecode offset a frame is at, or -1. The interpreter keeps the running function's pc in
@@ -99,7 +127,7 @@ int engine_sample_stack(const struct interrupt_frame *registers, struct profile_
     int first_line = b->has_debug ? b->debug.line_num : 0;
     if (f && fresh) {
       f->line = (uint32_t)first_line;
-      copy_function_name(rt, b->func_name, f);
+      if (!copy_name(atom_string(rt, b->func_name), f)) copy_name(own_name(p), f);
     }
     int pc = frame_pc(sf, b, innermost);
     int line = pc >= 0 && b->has_debug && in_ram(b->debug.pc2line_buf, (uint64_t)b->debug.pc2line_len)
