@@ -34,7 +34,7 @@ afterAll(() => {
 });
 
 describe("sampling profiler", () => {
-  it("puts the hot TypeScript function on top with its file and line, under its caller, and writes a well-formed flame graph", async () => {
+  it("puts the hot TypeScript function on top with its file and line, under its callers (a method among them), and writes a well-formed flame graph", async () => {
     const result = await profileKernel(target, { hz: HZ, seconds: 60, outputDir: outputDir(), append: "work.ms=2000", qemuArgs: [] });
     expect(result.guest.status, result.guest.output).toBe(0);
     expect(result.profile.hz).toBe(HZ);
@@ -48,7 +48,7 @@ describe("sampling profiler", () => {
     expect(hotLine).toBeLessThanOrEqual(hot + BODY_LINES);
     const caller = result.ranked.find((f) => f.label === `workUntil (${SOURCE}:${lineOf("workUntil")})`);
     expect(caller?.total).toBeGreaterThanOrEqual(top.total);
-    expect(readFileSync(result.foldedPath, "utf8")).toMatch(new RegExp(`workUntil \\([^;]+\\);spinChecksum \\(${SOURCE}:${hot}\\) \\d+\\n`));
+    expect(readFileSync(result.foldedPath, "utf8")).toMatch(new RegExp(`workUntil \\([^;]+\\);run \\(${SOURCE}:\\d+\\);spinChecksum \\(${SOURCE}:${hot}\\) \\d+\\n`));
     execFileSync("python3", ["-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", result.svgPath]);
     expect(readFileSync(result.svgPath, "utf8")).toContain(`spinChecksum (${SOURCE}:${hot})`);
   });
