@@ -9,7 +9,7 @@ import { buildApps } from "./lib/build-apps";
 import { appDir, kernelPath, ROOT } from "./lib/paths";
 import { machineFor } from "./machines/index";
 import { BOARDS, type Board } from "./machines/types";
-import { parseProfileFlags, PROFILE_OPTIONS } from "./profile/flags";
+import { boardProblem, parseProfileFlags, PROFILE_OPTIONS } from "./profile/flags";
 import { formatReport } from "./profile/report";
 import { builtTarget, ProfileError, profileKernel } from "./profile/session";
 
@@ -32,8 +32,9 @@ if (app === undefined || !BOARDS.includes(board)) {
   process.exit(EXIT_USAGE);
 }
 const flags = parseProfileFlags(values);
-if (typeof flags === "string") {
-  console.error(`vireo: ${flags}`);
+const problem = typeof flags === "string" ? flags : boardProblem(board);
+if (typeof flags === "string" || problem !== undefined) {
+  console.error(`vireo: ${problem}`);
   process.exit(EXIT_USAGE);
 }
 await buildApps([app]);

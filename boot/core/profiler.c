@@ -7,9 +7,12 @@ enum {
   PROFILE_PORT = 0xE9,
   PROFILE_VERSION = 1,
   MAGIC_BYTES = 8,
+  /* Field widths of the format (scripts/profile/format.ts decodes it). */
+  HEADER_FIELD_BYTES = 4, COUNT_BYTES = 1, ADDRESS_BYTES = 8, FUNCTION_BYTES = 2, LINE_BYTES = 4,
+  NAME_LENGTH_BYTES = 1,
   /* A sample record: shared frame count, new frame count, the interrupted instruction pointer. */
-  RECORD_HEADER_BYTES = 1 + 1 + 8,
-  FRAME_BYTES = 2 + 4,
+  RECORD_HEADER_BYTES = 2 * COUNT_BYTES + ADDRESS_BYTES,
+  FRAME_BYTES = FUNCTION_BYTES + LINE_BYTES,
   MAX_RECORD_BYTES = RECORD_HEADER_BYTES + PROFILE_MAX_FRAMES * FRAME_BYTES,
 };
 static const char header_magic[MAGIC_BYTES] = {'V', 'I', 'R', 'E', 'O', 'P', 'R', 'F'};
@@ -97,14 +100,14 @@ static void record(const struct interrupt_frame *frame) {
          profile.previous[shared].line == innermost_first[count - 1 - shared].line)
     shared++;
   uint8_t *at = profile.buffer + profile.used;
-  at = put_bytes(at, (uint64_t)shared, 1);
-  at = put_bytes(at, (uint64_t)(count - shared), 1);
-  at = put_bytes(at, frame->rip, 8);
+  at = put_bytes(at, (uint64_t)shared, COUNT_BYTES);
+  at = put_bytes(at, (uint64_t)(count - shared), COUNT_BYTES);
+  at = put_bytes(at, frame->rip, ADDRESS_BYTES);
   for (int i = shared; i < count; i++) {
     struct profile_frame f = innermost_first[count - 1 - i];
     profile.previous[i] = f;
-    at = put_bytes(at, f.function, 2);
-    at = put_bytes(at, f.line, 4);
+    at = put_bytes(at, f.function, FUNCTION_BYTES);
+    at = put_bytes(at, f.line, LINE_BYTES);
   }
   profile.previous_count = count;
   profile.used = (uint64_t)(at - profile.buffer);
@@ -126,19 +129,19 @@ void profiler_finish(void) {
   if (!profile.recording) return;
   profile.recording = 0;
   emit(header_magic, MAGIC_BYTES);
-  emit_number(PROFILE_VERSION, 4);
-  emit_number(profile.hz, 4);
-  emit_number(profile.samples, 4);
-  emit_number(profile.dropped, 4);
-  emit_number(profile.used, 4);
-  emit_number(profile.function_count, 4);
+  emit_number(PROFILE_VERSION, HEADER_FIELD_BYTES);
+  emit_number(profile.hz, HEADER_FIELD_BYTES);
+  emit_number(profile.samples, HEADER_FIELD_BYTES);
+  emit_number(profile.dropped, HEADER_FIELD_BYTES);
+  emit_number(profile.used, HEADER_FIELD_BYTES);
+  emit_number(profile.function_count, HEADER_FIELD_BYTES);
   emit(profile.buffer, profile.used);
   for (uint32_t slot = 0; slot < PROFILE_FUNCTION_SLOTS; slot++) {
     const struct profile_function *f = &profile.functions[slot];
     if (!f->key) continue;
-    emit_number(slot, 2);
-    emit_number(f->line, 4);
-    emit_number(f->name_length, 1);
+    emit_number(slot, FUNCTION_BYTES);
+    emit_number(f->line, LINE_BYTES);
+    emit_number(f->name_length, NAME_LENGTH_BYTES);
     emit(f->name, f->name_length);
   }
   emit(trailer_magic, MAGIC_BYTES);

@@ -1,5 +1,7 @@
 // The profiling flags `npm run profile` and `vireo profile` share.
 import type { ParseArgsConfig } from "node:util";
+import { pitDivisor } from "../../kernel/profiler/pit";
+import type { BoardName } from "../machines/boards";
 import { DEFAULT_TOP } from "./report";
 import { DEFAULT_HZ, DEFAULT_SECONDS } from "./session";
 
@@ -24,6 +26,14 @@ export interface ProfileFlagValues {
   top?: string;
 }
 
+/** Boards with the PIT, the profiler's clock (microvm boots with it off). */
+export const PROFILED_BOARDS: readonly BoardName[] = ["pc", "q35"];
+
+/** Why `board` cannot be profiled, or undefined when it can. */
+export function boardProblem(board: string): string | undefined {
+  return (PROFILED_BOARDS as readonly string[]).includes(board) ? undefined : `--machine ${board}: the profiler's clock is the PIT, which ${PROFILED_BOARDS.join(" and ")} have`;
+}
+
 /** The flags' values, or what is wrong with one. */
 export function parseProfileFlags(values: ProfileFlagValues): ProfileFlags | string {
   const number = (flag: keyof ProfileFlagValues, fallback: number | undefined, integer: boolean): number | undefined | string => {
@@ -37,5 +47,11 @@ export function parseProfileFlags(values: ProfileFlagValues): ProfileFlags | str
   const bufferKib = number("buffer-kib", undefined, true);
   const top = number("top", DEFAULT_TOP, true);
   for (const value of [seconds, hz, bufferKib, top]) if (typeof value === "string") return value;
+  try {
+    pitDivisor(hz as number);
+  } catch (error) {
+    if (error instanceof RangeError) return `--hz ${hz}: ${error.message}`;
+    throw error;
+  }
   return { seconds: seconds as number, hz: hz as number, bufferKib: bufferKib as number | undefined, top: top as number };
 }

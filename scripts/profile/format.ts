@@ -41,6 +41,11 @@ export class ProfileFormatError extends Error {
   override name = "ProfileFormatError";
 }
 
+/** The bytes stop before the profile's end: the guest has not finished writing it. */
+export class ProfileIncompleteError extends ProfileFormatError {
+  override name = "ProfileIncompleteError";
+}
+
 class Reader {
   private at: number;
   constructor(
@@ -55,7 +60,7 @@ class Reader {
   }
 
   private take(count: number): number {
-    if (this.at + count > this.bytes.length) throw new ProfileFormatError(`the profile ends early (at byte ${this.at}, ${count} more wanted)`);
+    if (this.at + count > this.bytes.length) throw new ProfileIncompleteError(`the profile ends early (at byte ${this.at}, ${count} more wanted)`);
     const start = this.at;
     this.at += count;
     return start;
@@ -96,10 +101,16 @@ function findMagic(bytes: Uint8Array, magic: string): number {
   return -1;
 }
 
-/** Whether `bytes` holds a whole profile (the guest has finished writing it). */
+/** Whether `bytes` holds a whole profile (the guest has finished writing it; it may still be malformed). */
 export function isComplete(bytes: Uint8Array): boolean {
-  const start = findMagic(bytes, HEADER_MAGIC);
-  return start >= 0 && findMagic(bytes.subarray(start), TRAILER_MAGIC) >= 0;
+  try {
+    decodeProfile(bytes);
+    return true;
+  } catch (error) {
+    if (error instanceof ProfileIncompleteError) return false;
+    if (error instanceof ProfileFormatError) return true;
+    throw error;
+  }
 }
 
 function readSamples(reader: Reader, count: number, byteLength: number): RawSample[] {
@@ -123,7 +134,7 @@ function readSamples(reader: Reader, count: number, byteLength: number): RawSamp
 /** Decodes the profile in `bytes` (anything before its header is skipped). */
 export function decodeProfile(bytes: Uint8Array): RawProfile {
   const start = findMagic(bytes, HEADER_MAGIC);
-  if (start < 0) throw new ProfileFormatError("no profile (the guest wrote nothing, or was stopped before the end)");
+  if (start < 0) throw new ProfileIncompleteError("no profile (the guest wrote nothing, or was stopped before the end)");
   const reader = new Reader(bytes, start + HEADER_MAGIC.length);
   const version = reader.u32();
   if (version !== FORMAT_VERSION) throw new ProfileFormatError(`profile format ${version}; this decoder reads ${FORMAT_VERSION}`);
@@ -139,6 +150,6 @@ export function decodeProfile(bytes: Uint8Array): RawProfile {
     const line = reader.u32();
     functions.set(index, { line, name: reader.ascii(reader.u8()) });
   }
-  if (reader.ascii(TRAILER_MAGIC.length) !== TRAILER_MAGIC) throw new ProfileFormatError("the profile's trailer is missing (the guest did not finish writing it)");
+  if (reader.ascii(TRAILER_MAGIC.length) !== TRAILER_MAGIC) throw new ProfileFormatError("the profile does not end with its trailer");
   return { hz, samples, dropped, functions };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { KernelEntry } from "../lib/paths";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
 import { flameGraphSvg } from "./flame-graph";
-import { decodeProfile, isComplete, type RawProfile } from "./format";
+import { decodeProfile, isComplete, ProfileFormatError, type RawProfile } from "./format";
 import { NativeSymbols } from "./native-symbols";
 import { formatReport } from "./report";
 import { BundleLines } from "./source-lines";
@@ -114,8 +114,17 @@ async function collect(target: ProfileTarget, settings: ProfileSettings, samples
 }
 
 /** Names the samples of `bytes` and writes profile.folded and profile.svg into `outputDir`. */
+function decode(bytes: Uint8Array): RawProfile {
+  try {
+    return decodeProfile(bytes);
+  } catch (error) {
+    if (error instanceof ProfileFormatError) throw new ProfileError(`the guest's profile is malformed: ${error.message}`);
+    throw error;
+  }
+}
+
 export function analyseProfile(bytes: Uint8Array, target: ProfileTarget, outputDir: string): Omit<ProfileResult, "guest"> {
-  const profile = decodeProfile(bytes);
+  const profile = decode(bytes);
   const symbols = NativeSymbols.fromElf(target.debugElf);
   const lines = BundleLines.fromSourceMap(target.sourceMap, target.sourceRoot);
   const samples = resolveSamples(profile, { native: (address) => symbols.lookup(address), position: (line) => lines.position(line) });

@@ -15,7 +15,7 @@ import { MACHINE_OPTIONS, machineSettings, requireQemu, type MachineSettings } f
 import { createApp } from "./new";
 import { testSummary } from "./summary";
 import { appDir } from "../lib/paths";
-import { parseProfileFlags, PROFILE_OPTIONS } from "../profile/flags";
+import { boardProblem, parseProfileFlags, PROFILE_OPTIONS } from "../profile/flags";
 import { formatReport } from "../profile/report";
 import { builtTarget, ProfileError, profileKernel } from "../profile/session";
 import { buildCache } from "./cache";
@@ -160,6 +160,8 @@ const profileCommand: Command = async (args, progress) => {
   const flags = parseProfileFlags(values);
   if (typeof flags === "string") throw new UsageError(flags);
   const board = boardNamed(values.machine ?? DEFAULT_BOARD);
+  const problem = boardProblem(values.machine ?? DEFAULT_BOARD);
+  if (problem !== undefined) throw new UsageError(problem);
   const settings = machineSettings(values, [DEFAULT_HTTP_FORWARD]);
   requireQemu();
   const entry = resolveEntry(positionals[0]);

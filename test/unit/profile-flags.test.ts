@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseProfileFlags } from "../../scripts/profile/flags";
+import { boardProblem, parseProfileFlags } from "../../scripts/profile/flags";
 import { DEFAULT_TOP } from "../../scripts/profile/report";
 import { DEFAULT_HZ, DEFAULT_SECONDS, profileCommandLine, profileQemuArgs } from "../../scripts/profile/session";
 
@@ -14,6 +14,15 @@ describe("profiling flags", () => {
     expect(parseProfileFlags({ hz: "1e3.5" })).toMatch(/--hz/);
     expect(parseProfileFlags({ hz: "99.5" })).toMatch(/whole number/);
     expect(parseProfileFlags({ top: "-3" })).toMatch(/--top -3/);
+    expect(parseProfileFlags({ hz: "5" })).toMatch(/--hz 5: the PIT cannot tick at 5 Hz/);
+  });
+});
+
+describe("boards", () => {
+  it("are those with the PIT", () => {
+    expect(boardProblem("pc")).toBeUndefined();
+    expect(boardProblem("q35")).toBeUndefined();
+    expect(boardProblem("microvm")).toMatch(/--machine microvm: the profiler's clock is the PIT/);
   });
 });
 

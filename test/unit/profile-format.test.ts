@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeProfile, isComplete, ProfileFormatError, UNKNOWN_FUNCTION } from "../../scripts/profile/format";
+import { decodeProfile, isComplete, ProfileFormatError, ProfileIncompleteError, UNKNOWN_FUNCTION } from "../../scripts/profile/format";
 import { encodeProfile } from "./profile-encoder";
 
 const functions = new Map([
@@ -34,7 +34,15 @@ describe("profile decoder", () => {
     expect(isComplete(whole)).toBe(true);
     expect(isComplete(cut)).toBe(false);
     expect(isComplete(new Uint8Array())).toBe(false);
-    expect(() => decodeProfile(cut)).toThrow(ProfileFormatError);
+    expect(isComplete(whole.subarray(0, whole.length - 1))).toBe(false);
+    expect(() => decodeProfile(cut)).toThrow(ProfileIncompleteError);
+  });
+
+  it("takes a profile whose trailer is wrong as written, and then refuses it", () => {
+    const bytes = encodeProfile([{ rip: 1n, frames: [] }]);
+    bytes[bytes.length - 1] ^= 1;
+    expect(isComplete(bytes)).toBe(true);
+    expect(() => decodeProfile(bytes)).toThrow(/does not end with its trailer/);
   });
 
   it("refuses bytes without a profile, another format version, and a record that shares more frames than there were", () => {
