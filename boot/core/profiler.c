@@ -1,6 +1,7 @@
 #include "profiler.h"
 #include "io.h"
 #include "memory.h"
+#include "time.h"
 
 enum {
   /* QEMU's isa-debugcon default port (the host adds the device with a chardev to a file). */
@@ -9,7 +10,7 @@ enum {
   MAGIC_BYTES = 8,
   /* Field widths of the format (scripts/profile/format.ts decodes it). */
   HEADER_FIELD_BYTES = 4, COUNT_BYTES = 1, ADDRESS_BYTES = 8, FUNCTION_BYTES = 2, LINE_BYTES = 4,
-  NAME_LENGTH_BYTES = 1,
+  NAME_LENGTH_BYTES = 1, ELAPSED_BYTES = 8,
   /* A sample record: shared frame count, new frame count, the interrupted instruction pointer. */
   RECORD_HEADER_BYTES = 2 * COUNT_BYTES + ADDRESS_BYTES,
   FRAME_BYTES = FUNCTION_BYTES + LINE_BYTES,
@@ -24,6 +25,8 @@ static struct {
   uint8_t *buffer;
   uint64_t capacity, used;
   uint32_t samples, dropped, hz, function_count, ticks, tick_limit;
+  /* When the recording began, and the time spent in the NMI taking samples since. */
+  uint64_t start_ns, sampling_ns;
   struct profile_function *functions;
   /* The last recorded stack, outermost frame first: a sample stores only what differs. */
   struct profile_frame previous[PROFILE_MAX_FRAMES];
@@ -49,6 +52,7 @@ int profiler_start(uint64_t buffer_bytes, uint32_t hz, uint32_t tick_limit) {
   profile.functions = (struct profile_function *)(uintptr_t)table;
   profile.hz = hz;
   profile.tick_limit = tick_limit;
+  profile.start_ns = monotonic_ns();
   profile.started = 1;
   profile.recording = 1;
   return 0;
@@ -83,7 +87,9 @@ static void record(const struct interrupt_frame *frame);
 int profiler_nmi(const struct interrupt_frame *frame) {
   if (!profile.started) return 0;
   if (!profile.recording) return 1;
+  uint64_t entered = monotonic_ns();
   record(frame);
+  profile.sampling_ns += monotonic_ns() - entered;
   if (profile.tick_limit && ++profile.ticks >= profile.tick_limit) profiler_finish();
   return 1;
 }
@@ -135,6 +141,8 @@ void profiler_finish(void) {
   emit_number(profile.dropped, HEADER_FIELD_BYTES);
   emit_number(profile.used, HEADER_FIELD_BYTES);
   emit_number(profile.function_count, HEADER_FIELD_BYTES);
+  emit_number(monotonic_ns() - profile.start_ns, ELAPSED_BYTES);
+  emit_number(profile.sampling_ns, ELAPSED_BYTES);
   emit(profile.buffer, profile.used);
   for (uint32_t slot = 0; slot < PROFILE_FUNCTION_SLOTS; slot++) {
     const struct profile_function *f = &profile.functions[slot];

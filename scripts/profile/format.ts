@@ -1,6 +1,7 @@
 // Decodes the profile the guest writes to its isa-debugcon port (boot/core/profiler.c): a header,
 // the sample records, the function table, a trailer. All numbers are little-endian.
-//   header:   "VIREOPRF", u32 version, u32 hz, u32 samples, u32 dropped, u32 sample bytes, u32 functions
+//   header:   "VIREOPRF", u32 version, u32 hz, u32 samples, u32 dropped, u32 sample bytes, u32 functions,
+//             u64 nanoseconds the recording lasted, u64 nanoseconds spent taking samples
 //   sample:   u8 frames shared with the previous sample (outermost first), u8 new frames,
 //             u64 interrupted instruction pointer, new frames x (u16 function, u32 bundle line)
 //   function: u16 index, u32 bundle line where it begins, u8 name length, name (ASCII)
@@ -30,7 +31,12 @@ export interface RawFunction {
 }
 
 export interface RawProfile {
+  /** The rate asked for; a host that falls behind delivers fewer ticks (see elapsedNs). */
   readonly hz: number;
+  /** Guest time from the start of the recording to its end. */
+  readonly elapsedNs: number;
+  /** Guest time the sampling NMI took: what profiling cost the app. */
+  readonly samplingNs: number;
   readonly samples: readonly RawSample[];
   /** Samples the full buffer could not take. */
   readonly dropped: number;
@@ -143,6 +149,8 @@ export function decodeProfile(bytes: Uint8Array): RawProfile {
   const dropped = reader.u32();
   const sampleBytes = reader.u32();
   const functionCount = reader.u32();
+  const elapsedNs = Number(reader.u64());
+  const samplingNs = Number(reader.u64());
   const samples = readSamples(reader, sampleCount, sampleBytes);
   const functions = new Map<number, RawFunction>();
   for (let i = 0; i < functionCount; i++) {
@@ -151,5 +159,5 @@ export function decodeProfile(bytes: Uint8Array): RawProfile {
     functions.set(index, { line, name: reader.ascii(reader.u8()) });
   }
   if (reader.ascii(TRAILER_MAGIC.length) !== TRAILER_MAGIC) throw new ProfileFormatError("the profile does not end with its trailer");
-  return { hz, samples, dropped, functions };
+  return { hz, elapsedNs, samplingNs, samples, dropped, functions };
 }

@@ -10,6 +10,8 @@ export interface EncodedSample {
 export interface EncodeOptions {
   hz?: number;
   dropped?: number;
+  elapsedNs?: number;
+  samplingNs?: number;
   functions?: Map<number, { name: string; line: number }>;
   /** Bytes before the header (what else reached the port). */
   preamble?: number[];
@@ -48,6 +50,8 @@ export function encodeProfile(samples: EncodedSample[], options: EncodeOptions =
     ...u(options.dropped ?? 0, 4),
     ...u(body.length, 4),
     ...u(functions.size, 4),
+    ...u(options.elapsedNs ?? 0, 8),
+    ...u(options.samplingNs ?? 0, 8),
     ...body,
     ...table,
     ...(options.withoutTrailer ? [] : ascii(TRAILER_MAGIC)),

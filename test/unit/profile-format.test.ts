@@ -16,8 +16,10 @@ describe("profile decoder", () => {
       { rip: 0x20_0000n, frames: [] },
       { rip: 0xffff_ffff_8000_0000n, frames: [{ function: 3, line: 12 }, { function: 9, line: 31 }, { function: UNKNOWN_FUNCTION, line: 0 }] },
     ];
-    const profile = decodeProfile(encodeProfile(samples, { hz: 997, dropped: 5, functions }));
+    const profile = decodeProfile(encodeProfile(samples, { hz: 997, dropped: 5, functions, elapsedNs: 4_000_000_123, samplingNs: 70_000_456 }));
     expect(profile.hz).toBe(997);
+    expect(profile.elapsedNs).toBe(4_000_000_123);
+    expect(profile.samplingNs).toBe(70_000_456);
     expect(profile.dropped).toBe(5);
     expect(profile.samples).toEqual(samples);
     expect(profile.functions).toEqual(functions);
@@ -51,7 +53,7 @@ describe("profile decoder", () => {
     bytes[8] = 2;
     expect(() => decodeProfile(bytes)).toThrow(/format 2/);
     const lying = encodeProfile([{ rip: 1n, frames: [] }]);
-    lying[32] = 1;
+    lying[48] = 1;
     expect(() => decodeProfile(lying)).toThrow(/shares 1 frames/);
   });
 

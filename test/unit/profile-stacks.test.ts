@@ -18,7 +18,7 @@ const functions = new Map([
   [3, { name: "", line: 1 }],
   [4, { name: "a;b", line: 40 }],
 ]);
-const profile = (samples: RawProfile["samples"]): RawProfile => ({ hz: 1000, dropped: 0, functions, samples });
+const profile = (samples: RawProfile["samples"]): RawProfile => ({ hz: 1000, elapsedNs: 8_000_000, samplingNs: 120_000, dropped: 0, functions, samples });
 const MAIN = "main (main.ts:110)";
 const HOT = "hot (main.ts:120)";
 
@@ -82,8 +82,9 @@ describe("folding and ranking", () => {
 
   it("reports shares of all samples, with idle time in the summary instead of the table", () => {
     const lines = formatReport(profile(new Array(6).fill({ rip: 0n, frames: [] })), rankFunctions(samples), 2);
-    expect(lines[0]).toBe("6 samples at 1000 Hz (about 0.0 s of guest time), 0 dropped (buffer full); idle 16.7%");
-    expect(lines.slice(2)).toEqual([
+    expect(lines[0]).toBe("6 samples over 0.0 s of guest time (750 per second of 1000 asked), 0 dropped (buffer full); idle 16.7%");
+    expect(lines[1]).toBe("taking them cost 1.5% of guest time (20 us each)");
+    expect(lines.slice(3)).toEqual([
       ` 50.0%  66.7%       3  ${HOT}  [hottest line main.ts:125]`,
       ` 16.7%  83.3%       1  ${MAIN}  [hottest line main.ts:114]`,
     ]);
