@@ -100,6 +100,16 @@ interface VireoNative {
   crc32(bytes: Uint8Array, offset: number, length: number, crc: number): number;
   /** Copies from[fromOffset, +length) to to[toOffset...] and returns `sum` plus their word sum. */
   copySum16(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, length: number, sum: number): number;
+  /**
+   * Starts the sampling profiler's recorder with a sample buffer of `bufferBytes`: from now on
+   * every NMI records the interrupted instruction pointer and the JavaScript stack (the caller
+   * routes a timer to the NMI at `hz`); after `tickLimit` NMIs (0: no limit) the profile is
+   * written out as by profileFinish. Throws a RangeError when the memory is not free or the
+   * profiler was started before.
+   */
+  profileStart(bufferBytes: number, hz: number, tickLimit: number): void;
+  /** Stops recording and writes the profile to the isa-debugcon port (once; exit does it too). */
+  profileFinish(): void;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
   /** The page allocator's free and managed 4 KiB pages (cheap, unlike memoryUsage). */

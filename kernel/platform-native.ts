@@ -1,5 +1,6 @@
 /** The Platform of the real machine, over the native kernel's primitives. */
 import type { InterruptHardware } from "./irq/hardware";
+import type { ProfileRecorder } from "./profiler/start";
 import { allocateReclaiming, machineMemoryPressure, type PageCounts } from "./memory-pressure";
 import { FOUR_GIB, PAGE_SIZE, type DmaOptions, type DmaRegion, type Platform } from "./platform";
 
@@ -58,4 +59,10 @@ export const nativeInterruptHardware: InterruptHardware = {
 export const nativePageCounts: PageCounts = {
   freePages: native.freePages,
   totalPages: native.totalPages,
+};
+
+/** The native sampling profiler's recorder (boot/core/profiler.c). */
+export const nativeProfileRecorder: ProfileRecorder = {
+  start: native.profileStart,
+  finish: native.profileFinish,
 };

@@ -11,9 +11,11 @@ import { setClassDetector } from "./console/inspect";
 import { createEventLoop, type EventLoop } from "./event-loop";
 import { InterruptRouter } from "./irq/router";
 import { PortPciConfig, type PciConfigAccess } from "./pci/config";
-import { nativeInterruptHardware, nativePlatform } from "./platform-native";
+import { nativeInterruptHardware, nativePlatform, nativeProfileRecorder } from "./platform-native";
 import type { Platform } from "./platform";
 import { installPolyfills } from "./polyfills/index";
+import { profileOptions } from "./profiler/options";
+import { startProfiler } from "./profiler/start";
 import { formatUncaught, mapStack } from "./stack-trace";
 import { TextDecoder, TextEncoder } from "./text-encoding";
 import { AbortController, AbortSignal } from "./web/abort";
@@ -85,10 +87,19 @@ vireoNative.setLoopHook(() => {
   return loop.tick();
 });
 vireoNative.setUncaughtHook(reportUncaught);
+const commandLine = new CommandLine(nativePlatform.commandLine);
+const profile = profileOptions(commandLine);
+if (profile !== undefined)
+  startProfiler(profile, {
+    ports: nativePlatform.ports,
+    recorder: nativeProfileRecorder,
+    routeIsaIrqAsNmi: (irq) => interrupts.routeIsaIrqAsNmi(irq),
+    setBackgroundTimeout: (callback, delayMs) => loop.setTimeout(callback, delayMs).unref(),
+  });
 
 export const system: System = {
   platform: nativePlatform,
-  commandLine: new CommandLine(nativePlatform.commandLine),
+  commandLine,
   loop,
   console,
   consoleOutput,

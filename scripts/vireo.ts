@@ -1,4 +1,4 @@
-// The `vireo` command (scripts/vireo.mjs starts it): vireo <new|build|run|test|image> [options].
+// The `vireo` command (scripts/vireo.mjs starts it): vireo <new|build|run|test|image|profile> [options].
 import { COMMANDS } from "./vireo/commands";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, VireoError } from "./vireo/errors";
 import { HELP } from "./vireo/help";

@@ -1,6 +1,7 @@
 #include "cpu.h"
 #include "console.h"
 #include "io.h"
+#include "profiler.h"
 
 enum {
   KERNEL_CODE_SELECTOR = 0x08, TSS_SELECTOR = 0x18, GDT_TSS_SLOT = 3,
@@ -112,6 +113,7 @@ int irq_take_pending(void) {
 }
 
 void machine_exit(int status) {
+  profiler_finish();
   outl(DEBUG_EXIT_PORT, (uint32_t)status);
   outw(ACPI_PM1A_CONTROL, ACPI_SLEEP_S5);
   cpu_halt_forever();
@@ -130,6 +132,13 @@ static const char *const exception_names[32] = {
     "invalid TSS", "segment not present", "stack-segment fault", "general protection fault", "page fault",
     "reserved", "x87 floating-point error", "alignment check", "machine check", "SIMD floating-point error",
     "virtualization exception", "control protection exception"};
+
+void exception_handler(struct interrupt_frame *f);
+void nmi_handler(struct interrupt_frame *f);
+
+void nmi_handler(struct interrupt_frame *f) {
+  if (!profiler_nmi(f)) exception_handler(f);
+}
 
 void exception_handler(struct interrupt_frame *f) {
   const char *name = exception_names[f->vector] ? exception_names[f->vector] : "reserved";

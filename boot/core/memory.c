@@ -120,6 +120,13 @@ void boot_info_read(uint32_t magic, uint32_t info_address) {
 const char *boot_command_line(void) { return command_line; }
 uint64_t boot_memory_bytes(void) { return memory_bytes; }
 
+int memory_is_ram(uint64_t address, uint64_t bytes) {
+  for (int i = 0; i < region_count; i++)
+    if (address >= regions[i].base && bytes <= regions[i].length && address - regions[i].base <= regions[i].length - bytes)
+      return 1;
+  return 0;
+}
+
 /* One bit per 4 KiB page below 4 GiB; set = in use. */
 static uint64_t page_bitmap[MAX_PAGES / 64];
 static uint64_t free_pages, total_pages, search_hint;

@@ -10,6 +10,8 @@
 void boot_info_read(uint32_t magic, uint32_t info_address);
 const char *boot_command_line(void);
 uint64_t boot_memory_bytes(void);
+/* Whether [address, address+bytes) lies in RAM the boot loader reported (safe to read at any time). */
+int memory_is_ram(uint64_t address, uint64_t bytes);
 
 void page_allocator_init(void);
 /* Contiguous zeroed pages aligned to `align` bytes, wholly below `limit`; 0 when none is free. */

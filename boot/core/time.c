@@ -236,7 +236,9 @@ void wait_for_interrupt(int64_t deadline_ns) {
     uint64_t ticks = wait * lapic_ticks_per_ms / 1000000 + 1;
     lapic_write(LAPIC_TIMER_INITIAL, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
   }
-  __asm__ volatile("sti; hlt; cli" ::: "memory");
+  /* An NMI (the sampling profiler's) ends a halt too, with nothing for the caller to do: only an
+     interrupt (a device's, or the timer's at the deadline) ends the wait. */
+  do __asm__ volatile("sti; hlt; cli" ::: "memory");
+  while (!irq_take_pending());
   lapic_write(LAPIC_TIMER_INITIAL, 0);
-  irq_take_pending();
 }

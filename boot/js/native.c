@@ -4,6 +4,7 @@
 #include "../core/console.h"
 #include "../core/cpu.h"
 #include "../core/memory.h"
+#include "../core/profiler.h"
 #include "../core/time.h"
 #include "../core/io.h"
 #include "engine.h"
@@ -291,6 +292,19 @@ static JSValue native_is_class_constructor(JSContext *ctx, JSValueConst this_val
   return JS_NewBool(ctx, engine_is_class_constructor(argv[0]));
 }
 
+static JSValue native_profile_start(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint64_t bytes;
+  uint32_t hz, tick_limit;
+  if (to_u64(ctx, &bytes, argv[0]) || to_u32(ctx, &hz, argv[1]) || to_u32(ctx, &tick_limit, argv[2])) return JS_EXCEPTION;
+  if (profiler_start(bytes, hz, tick_limit)) return JS_ThrowRangeError(ctx, "cannot start the profiler with a %lu-byte buffer", (unsigned long)bytes);
+  return JS_UNDEFINED;
+}
+
+static JSValue native_profile_finish(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  profiler_finish();
+  return JS_UNDEFINED;
+}
+
 static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("inb", 1, native_inb),
     JS_CFUNC_DEF("inw", 1, native_inw),
@@ -329,6 +343,8 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("sum16", 4, native_sum16),
     JS_CFUNC_DEF("crc32", 4, native_crc32),
     JS_CFUNC_DEF("copySum16", 6, native_copy_sum16),
+    JS_CFUNC_DEF("profileStart", 3, native_profile_start),
+    JS_CFUNC_DEF("profileFinish", 0, native_profile_finish),
 };
 
 void native_install(JSContext *ctx) {

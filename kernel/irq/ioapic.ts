@@ -11,6 +11,8 @@ const REDIRECT_ACTIVE_LOW = 1 << 13;
 const REDIRECT_LEVEL = 1 << 15;
 const REDIRECT_MASKED = 1 << 16;
 const DESTINATION_SHIFT = 24;
+/** Delivery mode NMI (bits 8-10): the vector field is ignored and the line must be edge-triggered. */
+const DELIVERY_NMI = 0b100 << 8;
 const VECTOR_MASK = 0xff;
 export const IO_APIC_WINDOW_BYTES = 0x20;
 
@@ -36,8 +38,15 @@ export class IoApic {
 
   /** Routes `gsi` to `vector` on the CPU with `destination` local APIC ID, unmasked. */
   route(gsi: number, vector: number, destination: number, options: RouteOptions): void {
-    const low =
-      (vector & VECTOR_MASK) | (options.levelTriggered ? REDIRECT_LEVEL : 0) | (options.activeLow ? REDIRECT_ACTIVE_LOW : 0);
+    this.program(gsi, (vector & VECTOR_MASK) | (options.levelTriggered ? REDIRECT_LEVEL : 0) | (options.activeLow ? REDIRECT_ACTIVE_LOW : 0), destination);
+  }
+
+  /** Routes edge-triggered `gsi` as a non-maskable interrupt to the CPU with `destination` local APIC ID, unmasked. */
+  routeNmi(gsi: number, destination: number, activeLow: boolean): void {
+    this.program(gsi, DELIVERY_NMI | (activeLow ? REDIRECT_ACTIVE_LOW : 0), destination);
+  }
+
+  private program(gsi: number, low: number, destination: number): void {
     const register = this.redirection(gsi);
     this.write(register, low | REDIRECT_MASKED);
     this.write(register + 1, destination << DESTINATION_SHIFT);

@@ -150,6 +150,19 @@ export class InterruptRouter {
     };
   }
 
+  /**
+   * Delivers a legacy ISA interrupt as an NMI (the sampling profiler's timer), which interrupts
+   * code running with interrupts disabled; returns the function that masks it again.
+   */
+  routeIsaIrqAsNmi(irq: number): () => void {
+    const override = this.loadMadt().overrides.find((o) => o.isaIrq === irq);
+    const gsi = override?.gsi ?? irq;
+    if (override?.levelTriggered) throw new InterruptError(`ISA IRQ ${irq} is level-triggered; an NMI must be edge-triggered`);
+    const ioApic = this.ioApicFor(gsi);
+    ioApic.routeNmi(gsi, this.hardware.localApicId, override?.activeLow ?? false);
+    return () => ioApic.setMasked(gsi, true);
+  }
+
   /** The machine's MADT (parsed on first use), or the conventional layout on a machine without ACPI. */
   loadMadt(): Madt {
     this.madt ??= hasAcpi(this.platform) ? parseMadt(readAcpiTables(this.platform)) : CONVENTIONAL_LAYOUT;

@@ -7,13 +7,18 @@ import { makeIso } from "../lib/iso";
 import { launch, type BootResult, type Guest } from "../lib/qemu";
 import { DEFAULT_BOARD, type Board } from "../machines/boards";
 import type { Progress } from "../lib/build-apps";
-import { buildApp, imageFor, OUTPUT_FOLDER, resolveEntry, resolveFile } from "./build";
+import { buildApp, imageFor, kernelName, OUTPUT_FOLDER, resolveEntry, resolveFile } from "./build";
 import { boardNamed } from "./devices";
-import { UsageError } from "./errors";
+import { UsageError, VireoError } from "./errors";
 import { HELP } from "./help";
 import { MACHINE_OPTIONS, machineSettings, requireQemu, type MachineSettings } from "./machine-flags";
 import { createApp } from "./new";
 import { testSummary } from "./summary";
+import { appDir } from "../lib/paths";
+import { boardProblem, parseProfileFlags, PROFILE_OPTIONS } from "../profile/flags";
+import { formatReport } from "../profile/report";
+import { builtTarget, ProfileError, profileKernel } from "../profile/session";
+import { buildCache } from "./cache";
 
 export type Command = (args: string[], progress: Progress) => Promise<number>;
 
@@ -147,6 +152,44 @@ const testCommand: Command = async (args, progress) => {
   return failedOn.length === 0 ? 0 : 1;
 };
 
+const profileCommand: Command = async (args, progress) => {
+  const [own, extraQemuArgs] = splitQemuArgs(args);
+  const { values, positionals } = parseArgs({ args: own, allowPositionals: true, options: { ...MACHINE_OPTIONS, ...PROFILE_OPTIONS, machine: { type: "string" } } });
+  if (values.help) return help("profile");
+  if (positionals.length > 1) throw new UsageError("vireo profile takes one entry file");
+  const flags = parseProfileFlags(values);
+  if (typeof flags === "string") throw new UsageError(flags);
+  const board = boardNamed(values.machine ?? DEFAULT_BOARD);
+  const problem = boardProblem(values.machine ?? DEFAULT_BOARD);
+  if (problem !== undefined) throw new UsageError(problem);
+  const settings = machineSettings(values, [DEFAULT_HTTP_FORWARD]);
+  requireQemu();
+  const entry = resolveEntry(positionals[0]);
+  const appFolder = dirname(entry);
+  const kind = kindOf(entry);
+  const kernel = await buildEntry(entry, progress);
+  const target = builtTarget(appDir(kernelName(appFolder, kind), buildCache().buildDir), imageFor(kernel, board.entry), board.entry, appFolder, kind);
+  for (const port of settings.ports) progress(`http://127.0.0.1:${port.host} reaches the guest's port ${port.guest}`);
+  progress(`profiling ${relative(process.cwd(), kernel)} for up to ${flags.seconds} s at ${flags.hz} Hz (Ctrl-C stops it)`);
+  try {
+    const result = await profileKernel(target, {
+      ...flags,
+      outputDir: join(appFolder, OUTPUT_FOLDER, `${kind}-profile`),
+      append: settings.append,
+      memory: settings.memory,
+      qemuArgs: [...settings.qemuArgs(board), ...extraQemuArgs],
+      onOutput: (text) => process.stdout.write(text),
+      onLaunch: (guest) => void stoppedBySignals(guest),
+    });
+    console.log(`\n${formatReport(result.profile, result.ranked, flags.top).join("\n")}`);
+    progress(`flame graph: ${relative(process.cwd(), result.svgPath)} (open it in a browser; folded stacks: ${relative(process.cwd(), result.foldedPath)})`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ProfileError) throw new VireoError(error.message);
+    throw error;
+  }
+};
+
 const imageCommand: Command = async (args, progress) => {
   const { values, positionals } = parseArgs({
     args,
@@ -176,4 +219,5 @@ export const COMMANDS: Record<string, Command> = {
   run: runCommand,
   test: testCommand,
   image: imageCommand,
+  profile: profileCommand,
 };

@@ -10,6 +10,7 @@ commands:
   run [entry.ts]       build and boot it in QEMU; serial console here; exit status from the guest
   test [file.test.ts]  boot the app's in-guest tests (default: every *.test.ts) on each machine
   image [entry.ts]     build a bootable ISO (GRUB)
+  profile [entry.ts]   boot it with the sampling profiler: top functions and a flame graph (SVG)
 
 vireo <command> --help shows a command's options.
 `,
@@ -51,6 +52,21 @@ machine, as CI expects.
   --machines a,b                      machines to test on (default pc; known: pc, q35, microvm)
   --disk, --share, --net, --port, --memory, --append   as for vireo run (default --net user, no ports)
   --timeout SECONDS                   per machine (default 120)
+`,
+  profile: `usage: vireo profile [entry.ts] [options] [-- qemu args]
+
+Builds the entry (default ./main.ts) and boots it as vireo run does, with the in-guest sampling
+profiler on: a timer NMI records where the CPU is and the JavaScript stack. After --seconds (or
+when the app exits) it prints the top functions by self and total samples, with their TypeScript
+file:line, and writes a flame graph to build/<entry>-profile/profile.svg (open it in a browser).
+Put load on the app meanwhile (e.g. a curl loop through --port).
+
+  --seconds N      how long to record (default 10); the app may exit sooner
+  --hz N           samples per second (default 1000; 19 to 596591)
+  --buffer-kib N   the guest's sample buffer (default 1024); samples past it are counted as dropped
+  --top N          how many functions to list (default 20)
+  --machine, --disk, --net, --port, --memory, --append   as for vireo run (pc or q35: the
+                   profiler's clock is the PIT)
 `,
   image: `usage: vireo image [entry.ts] [--append "k=v ..."] [--output FILE]
 

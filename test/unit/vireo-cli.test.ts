@@ -151,6 +151,15 @@ describe("the vireo command", () => {
     expect(vireo(["build"], folder)).toMatchObject({ status: 2, stderr: expect.stringContaining("no entry file ./main.ts") });
   });
 
+  it("profile: answers --help, and refuses a board without the PIT and a rate the PIT cannot make with status 2", () => {
+    const folder = scratch();
+    const help = vireo(["profile", "--help"], folder);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("--seconds N");
+    expect(vireo(["profile", "--machine", "microvm"], folder)).toMatchObject({ status: 2, stderr: expect.stringContaining("the profiler's clock is the PIT") });
+    expect(vireo(["profile", "--hz", "5"], folder)).toMatchObject({ status: 2, stderr: expect.stringContaining("--hz 5: the PIT cannot tick at 5 Hz") });
+  });
+
   it("says how to install QEMU when it is missing", () => {
     const path = process.env.PATH;
     process.env.PATH = "";
