@@ -1,4 +1,5 @@
-// The demo's HTTP routes: the status page and a key-value store kept on the virtio-blk disk.
+// The demo's HTTP routes: the status page, a key-value store kept on the virtio-blk disk and a
+// host folder shared over virtio-9p.
 // Kept apart from main.ts (which serves it) so it runs under Node in the unit tests as it is.
 import { Response } from "../../runtime/http/response";
 import type { Request } from "../../runtime/http/request";
@@ -13,7 +14,12 @@ export interface DemoDependencies {
   readonly store?: KvStore;
   /** The machine's side of the status (the app API's machineStatus). */
   status(): MachineStatus;
+  /** Serves FILES_PREFIX (a host folder shared as "www"); undefined when there is none. */
+  readonly files?: (request: Request) => Promise<Response>;
 }
+
+/** Where the demo serves its host folder. */
+export const FILES_PREFIX = "/files";
 
 const KV_PREFIX = "/kv/";
 const HTTP = {
@@ -97,6 +103,9 @@ export function createDemoApp(deps: DemoDependencies): (request: Request) => Pro
         if (error instanceof KvError) return text(KV_ERROR_STATUS[error.code], error.message);
         throw error;
       }
+    }
+    if (pathname === FILES_PREFIX || pathname.startsWith(`${FILES_PREFIX}/`)) {
+      return deps.files === undefined ? text(HTTP.NotFound, "no host folder is shared as www (vireo run --share DIR,tag=www)") : deps.files(request);
     }
     return text(HTTP.NotFound, "not found");
   };

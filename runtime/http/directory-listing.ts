@@ -2,8 +2,9 @@
 import type { FileEntry } from "./file-source";
 import { escapeHtml } from "./html";
 
-export function directoryListing(path: string, entries: readonly FileEntry[], maxEntries: number): string {
-  const title = escapeHtml(`Index of ${path === "/" ? "/" : `${path}/`}`);
+/** `path` is the directory in the source; `urlPath` where it is served (the same without a mount path). */
+export function directoryListing(path: string, entries: readonly FileEntry[], maxEntries: number, urlPath = path): string {
+  const title = escapeHtml(`Index of ${urlPath.endsWith("/") ? urlPath : `${urlPath}/`}`);
   const sorted = [...entries].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind === "directory" ? -1 : 1));
   const shown = sorted.slice(0, maxEntries);
   const rows = shown.map((entry) => {

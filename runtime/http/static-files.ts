@@ -25,6 +25,11 @@ export interface StaticFilesOptions {
   readonly readChunkBytes?: number;
   /** Entries a listing shows at most (default 10,000; the rest are counted). */
   readonly maxListingEntries?: number;
+  /**
+   * The URL path the source's root is served at (default "/"): with "/files", `/files/a.txt` is
+   * the source's `/a.txt`, `/files` is sent to `/files/`, and paths outside it are not found.
+   */
+  readonly mountPath?: string;
 }
 
 /** The source gave fewer bytes than the file's size promised (it changed while being sent). */
@@ -97,6 +102,8 @@ export function staticFiles(source: FileSource, options: StaticFilesOptions = {}
   const chunkBytes = options.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
   const maxListingEntries = options.maxListingEntries ?? DEFAULT_MAX_LISTING_ENTRIES;
   if (!(Number.isInteger(chunkBytes) && chunkBytes > 0)) throw new RangeError(`readChunkBytes ${chunkBytes} is not a positive integer`);
+  const mount = (options.mountPath ?? "/").replace(/\/+$/, "");
+  if (mount !== "" && requestPath(mount)?.path !== mount) throw new RangeError(`mountPath ${JSON.stringify(options.mountPath)} is not a plain absolute path`);
 
   async function serveFile(request: Request, path: string, entry: FileEntry): Promise<Response> {
     const tag = entityTag(entry);
@@ -130,7 +137,7 @@ export function staticFiles(source: FileSource, options: StaticFilesOptions = {}
       if (index?.kind === "file") return serveFile(request, indexPath, index);
     }
     if (!listDirectories) return text(STATUS_NOT_FOUND, "not found");
-    const page = directoryListing(path, await source.list(path), maxListingEntries);
+    const page = directoryListing(path, await source.list(path), maxListingEntries, `${mount}${path}`);
     return new Response(page, { headers: { "content-type": HTML } });
   }
 
@@ -139,7 +146,9 @@ export function staticFiles(source: FileSource, options: StaticFilesOptions = {}
       return new Response("method not allowed\n", { status: STATUS_METHOD_NOT_ALLOWED, headers: { allow: ALLOWED_METHODS } });
     }
     const url = new URL(request.url);
-    const asked = requestPath(url.pathname);
+    if (mount !== "" && url.pathname === mount) return new Response(null, { status: STATUS_MOVED_PERMANENTLY, headers: { location: `${mount}/${url.search}` } });
+    if (!url.pathname.startsWith(`${mount}/`)) return text(STATUS_NOT_FOUND, "not found");
+    const asked = requestPath(url.pathname.slice(mount.length));
     if (asked === null) return text(STATUS_BAD_REQUEST, "bad path");
     const entry = await source.stat(asked.path);
     if (entry === null) return text(STATUS_NOT_FOUND, "not found");

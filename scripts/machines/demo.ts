@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { BUILD_DIR } from "../lib/paths";
 import { virtioDevice } from "./board";
 import { SCSI_CONTROLLER_ID } from "./scsi";
+import { hostFolderArgs } from "./share";
 import type { Machine, MachineOptions } from "./types";
 
 export const DEMO_DISK = join(BUILD_DIR, "demo-disk.img");
@@ -27,6 +28,8 @@ export interface DemoVariant {
   readonly netdev?: string;
   /** The key-value disk as a scsi-hd unit on a virtio-scsi controller instead of a virtio-blk device. */
   readonly scsi?: boolean;
+  /** A host folder shared with mount tag "www": the demo serves it at /files/. */
+  readonly www?: string;
 }
 
 export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: DemoVariant = {}): Machine {
@@ -44,6 +47,7 @@ export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: 
       ...kvDisk,
       "-netdev", variant.netdev ?? `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
       "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}`,
+      ...(variant.www === undefined ? [] : hostFolderArgs(virtioDevice(board, "9p"), { id: "www", dir: variant.www, tag: "www", readonly: true })),
     ],
     banner: `Vireo demo: http://127.0.0.1:${options.httpPort} (Ctrl-C stops the machine)`,
   };

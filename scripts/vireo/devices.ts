@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { BOARDS, type Board } from "../machines/boards";
 import { UsageError } from "./errors";
+import { hostFolderArgs } from "../machines/share";
 
 export interface DiskFlag {
   readonly file: string;
@@ -111,9 +112,7 @@ export function deviceArgs(board: Board, flags: DeviceFlags): string[] {
     args.push("-drive", drive, "-device", `${board.virtioDevice("blk")},drive=${id}${disk.serial === undefined ? "" : `,serial=${disk.serial}`}`);
   });
   (flags.shares ?? []).forEach((share, index) => {
-    const id = `share${index}`;
-    const fsdev = `local,id=${id},path=${share.dir.replace(/,/g, ",,")},security_model=none${share.readonly ? ",readonly=on" : ""}`;
-    args.push("-fsdev", fsdev, "-device", `${board.virtioDevice("9p")},fsdev=${id},mount_tag=${share.tag}`);
+    args.push(...hostFolderArgs(board.virtioDevice("9p"), { id: `share${index}`, dir: share.dir, tag: share.tag, readonly: share.readonly }));
   });
   if (flags.net.kind === "user") {
     const forwards = flags.ports.map((p) => `,hostfwd=tcp:${LOCALHOST}:${p.host}-:${p.guest}`).join("");

@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boot } from "../../scripts/lib/qemu";
 import { MICROVM_MACHINE } from "../../scripts/machines/boards";
+import { hostFolderArgs } from "../../scripts/machines/share";
 
 const BOOT_TIMEOUT_MS = 150_000;
 const MIB = 1024 * 1024;
@@ -46,8 +47,8 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-function shareArgs(id: string, path: string, tag: string): string[] {
-  return ["-fsdev", `local,id=${id},path=${path},security_model=none`, "-device", `virtio-9p-pci,fsdev=${id},mount_tag=${tag}`];
+function shareArgs(id: string, dir: string, tag: string): string[] {
+  return hostFolderArgs("virtio-9p-pci", { id, dir, tag });
 }
 
 function line(output: string, step: string): string {

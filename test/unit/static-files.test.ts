@@ -179,3 +179,27 @@ describe("static files", () => {
     await expect(response.text()).rejects.toBeInstanceOf(StaticFileError);
   });
 });
+
+describe("static files under a mount path", () => {
+  const handler = staticFiles(files(), { mountPath: "/files/" });
+
+  it("serves the source's root at the mount path and nothing outside it", async () => {
+    const file = await get(handler, "/files/docs/a.txt");
+    expect(file.status).toBe(200);
+    expect(new TextDecoder().decode(await bytes(file))).toBe("alpha");
+    expect((await get(handler, "/files/")).status).toBe(200);
+    expect((await get(handler, "/docs/a.txt")).status).toBe(404);
+    expect((await get(handler, "/filesx/docs/a.txt")).status).toBe(404);
+  });
+
+  it("sends the bare mount path and bare directories to their slashed form", async () => {
+    const bare = await get(handler, "/files?x=1");
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get("location")).toBe("/files/?x=1");
+    expect((await get(handler, "/files/docs")).headers.get("location")).toBe("/files/docs/");
+  });
+
+  it("refuses a mount path that is not a plain absolute path", () => {
+    for (const bad of ["files", "/a/../b", "/%2e%2e"]) expect(() => staticFiles(files(), { mountPath: bad })).toThrow(RangeError);
+  });
+});
