@@ -110,6 +110,8 @@ interface VireoNative {
   profileStart(bufferBytes: number, hz: number, tickLimit: number): void;
   /** Stops recording and writes the profile to the isa-debugcon port (once; exit does it too). */
   profileFinish(): void;
+  /** `text` in UTF-8 (a surrogate pair as one 4-byte character; a lone surrogate as 3 bytes). */
+  utf8Encode(text: string): ArrayBuffer;
   /** Heap use of the JS engine and the physical page allocator. */
   memoryUsage(): { heapBytes: number; freePages: number; totalPages: number };
   /** The page allocator's free and managed 4 KiB pages (cheap, unlike memoryUsage). */

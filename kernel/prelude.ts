@@ -17,7 +17,7 @@ import { installPolyfills } from "./polyfills/index";
 import { profileOptions } from "./profiler/options";
 import { startProfiler } from "./profiler/start";
 import { formatUncaught, mapStack } from "./stack-trace";
-import { TextDecoder, TextEncoder } from "./text-encoding";
+import { TextDecoder, TextEncoder, useNativeUtf8 } from "./text-encoding";
 import { AbortController, AbortSignal } from "./web/abort";
 import { structuredClone } from "./web/structured-clone";
 
@@ -58,6 +58,7 @@ export function dieUncaught(error: unknown): never {
 
 installPolyfills();
 setClassDetector(vireoNative.isClassConstructor);
+useNativeUtf8(vireoNative.utf8Encode);
 const loop = createEventLoop(nativePlatform.monotonicNs, dieUncaught);
 const consoleOutput = new ConsoleOutput((text) => nativePlatform.serialWrite(text));
 const console = new Console(consoleOutput.write, { mapStack: mapFrames });

@@ -199,6 +199,15 @@ static JSValue native_source_line(JSContext *ctx, JSValueConst this_val, int arg
   return source_position(line, position, sizeof position) ? JS_NewString(ctx, position) : JS_UNDEFINED;
 }
 
+static JSValue native_utf8_encode(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  size_t length;
+  const char *bytes = JS_ToCStringLen(ctx, &length, argv[0]);
+  if (!bytes) return JS_EXCEPTION;
+  JSValue buffer = JS_NewArrayBufferCopy(ctx, (const uint8_t *)bytes, length);
+  JS_FreeCString(ctx, bytes);
+  return buffer;
+}
+
 static JSValue native_memory_usage(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   JSMemoryUsage usage;
   JS_ComputeMemoryUsage(engine_runtime, &usage);
@@ -335,6 +344,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("setLoopHook", 1, native_set_loop_hook),
     JS_CFUNC_DEF("setUncaughtHook", 1, native_set_uncaught_hook),
     JS_CFUNC_DEF("sourceLine", 1, native_source_line),
+    JS_CFUNC_DEF("utf8Encode", 1, native_utf8_encode),
     JS_CFUNC_DEF("memoryUsage", 0, native_memory_usage),
     JS_CFUNC_DEF("freePages", 0, native_free_pages),
     JS_CFUNC_DEF("totalPages", 0, native_total_pages),

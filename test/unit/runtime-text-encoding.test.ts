@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TextDecoder, TextEncoder } from "../../kernel/text-encoding";
+import { TextDecoder, TextEncoder, useNativeUtf8 } from "../../kernel/text-encoding";
 
 const NodeDecoder = globalThis.TextDecoder;
 const NodeEncoder = globalThis.TextEncoder;
@@ -170,6 +170,48 @@ describe("TextEncoder matches Node", () => {
         return scalar >= 0xd800 && scalar <= 0xdfff ? 0x41 : scalar;
       }));
       expect(new TextDecoder().decode(new TextEncoder().encode(text))).toBe(text);
+    }
+  });
+});
+
+describe("TextEncoder over the engine's UTF-8 conversion", () => {
+  /** What the guest engine's conversion does: UTF-8, but a lone surrogate kept as its 3-byte form. */
+  function engineUtf8(text: string): ArrayBuffer {
+    const out: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      const next = text.charCodeAt(i + 1);
+      if (code >= 0xd800 && code < 0xdc00 && next >= 0xdc00 && next < 0xe000) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      }
+      if (code < 0x80) out.push(code);
+      else if (code < 0x800) out.push(0xc0 | (code >> 6), 0x80 | (code & 0x3f));
+      else if (code < 0x10000) out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
+      else out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 0x3f), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
+    }
+    return Uint8Array.from(out).buffer;
+  }
+
+  it("takes the engine's conversion for well-formed strings and its own loop around lone surrogates", () => {
+    const calls: string[] = [];
+    useNativeUtf8((text) => {
+      calls.push(text);
+      return engineUtf8(text);
+    });
+    try {
+      const encoder = new TextEncoder();
+      for (const text of ["", "plain ascii", "é€😀", "x".repeat(10_000), "a\ud800b", "\udc00", "z\ud83d"]) {
+        expect(encoder.encode(text), JSON.stringify(text)).toEqual(new NodeEncoder().encode(text));
+      }
+      expect(calls).toEqual(["", "plain ascii", "é€😀", "x".repeat(10_000)]);
+      const target = new Uint8Array(16);
+      expect(encoder.encodeInto("é😀", target)).toEqual({ read: 3, written: 6 });
+      expect([...target.subarray(0, 6)]).toEqual([0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80]);
+      // Too small a target for the worst case: the loop stops at the last whole character.
+      expect(encoder.encodeInto("ab😀", new Uint8Array(5))).toEqual({ read: 2, written: 2 });
+    } finally {
+      useNativeUtf8(undefined);
     }
   });
 });
