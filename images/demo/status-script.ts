@@ -24,9 +24,7 @@ export const STATUS_SCRIPT = `
   ids.forEach(function (id) { series[id] = []; });
   function totals(s) {
     var iops = 0;
-    s.devices.forEach(function (d) {
-      if (d.type === "blk") d.queues.forEach(function (q) { iops += q.completions; });
-    });
+    Object.keys(s.block).forEach(function (name) { iops += s.block[name].requests; });
     var n = s.network || {};
     return { t: s.uptimeSeconds, requests: s.http.requests, rx: n.rxBytes || 0, tx: n.txBytes || 0, iops: iops };
   }

@@ -59,8 +59,8 @@ function queueTables(devices: readonly DeviceStatus[]): string {
   return devices
     .filter((d) => d.queues.length > 0)
     .map((d) => {
-      const rows = d.queues.map((q) => [q.index, q.size, q.inFlight, q.completions, q.notifications, q.interrupts, q.deviceErrors].map(String));
-      const head = ["queue", "size", "in flight", "completions", "notifications", "interrupts", "device errors"];
+      const rows = d.queues.map((q) => [q.index, q.size, q.inFlight, q.notifications, q.interrupts, q.deviceErrors].map(String));
+      const head = ["queue", "size", "in flight", "notifications", "interrupts", "device errors"];
       return `<h3>${escapeHtml(`${d.name} (${d.type})`)}</h3>${table(head, rows, "queues")}`;
     })
     .join("\n");

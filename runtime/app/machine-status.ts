@@ -28,8 +28,6 @@ export interface QueueStatus {
   readonly index: number;
   readonly size: number;
   readonly inFlight: number;
-  /** Buffers the device used. */
-  readonly completions: number;
   /** Notifications sent to the device. */
   readonly notifications: number;
   /** Interrupts that reached the queue's handler. */
@@ -101,7 +99,6 @@ export function deviceStatus(probed: ProbedVirtioDevice): DeviceStatus {
       index: queue.index,
       size: queue.size,
       inFlight: queue.inFlightCount,
-      completions: queue.completions,
       notifications: queue.notifications,
       interrupts: device?.queueInterrupts[queue.index] ?? 0,
       deviceErrors: queue.lengthClamps + (queue.broken === undefined ? 0 : 1),
@@ -125,7 +122,13 @@ function networkStatus(network: AppNetwork): Record<string, unknown> {
 }
 
 function diskStatus(disk: BlockDevice): Record<string, unknown> {
-  return { ...disk.info, features: disk.info.features.join(" "), recoveries: disk.recoveries, offline: disk.offline?.code ?? "no" };
+  return {
+    ...disk.info,
+    features: disk.info.features.join(" "),
+    requests: disk.finishedRequests,
+    recoveries: disk.recoveries,
+    offline: disk.offline?.code ?? "no",
+  };
 }
 
 export interface MachineParts {

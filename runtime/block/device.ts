@@ -94,6 +94,11 @@ export class BlockDevice {
   }
 
   /** Device resets that brought the disk back. */
+  /** Device requests that came back (answered or failed) since the disk was opened. */
+  get finishedRequests(): number {
+    return this.scheduler.finishedRequests;
+  }
+
   get recoveries(): number {
     return this.scheduler.recoveries;
   }

@@ -65,6 +65,8 @@ export class BlockScheduler {
   private epoch = 0;
   /** Resets that brought the disk back. */
   recoveries = 0;
+  /** Device requests that came back (answered or failed), for status pages. */
+  finishedRequests = 0;
   /** Inside `onCompletions`, which pumps afterwards. */
   private completing = false;
   /** Runs once at the end of a turn that queued calls or left the disk idle (see the class comment). */
@@ -227,6 +229,7 @@ export class BlockScheduler {
     const op = this.tagOp[tag] as BlockOperation;
     this.tagOp[tag] = undefined;
     this.tracked--;
+    this.finishedRequests++;
     const bounce = this.tagBounce[tag];
     if (bounce !== NO_BOUNCE) {
       if (error === undefined && op.kind === OpKind.Read) {

@@ -211,22 +211,27 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     if (this.broken !== undefined) return Completion.Broken;
     let usedId = 0;
     let usedLength = 0;
+    // Fields read more than once are read once into locals: the interpreter looks each read up.
+    const lastUsed = this.lastUsed;
     if (this.batchRemaining === 0) {
-      const usedIdx = this.ring.getUint16(this.usedBase + USED_IDX, true);
-      if (usedIdx === this.lastUsed) return Completion.None;
+      const ring = this.ring;
+      const usedBase = this.usedBase;
+      const usedIdx = ring.getUint16(usedBase + USED_IDX, true);
+      if (usedIdx === lastUsed) return Completion.None;
       this.platform.barrier();
-      this.usedAhead = (usedIdx - this.lastUsed) & 0xffff;
-      if (this.usedAhead > this.inFlight) {
-        return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${this.lastUsed}`);
+      const ahead = (usedIdx - lastUsed) & 0xffff;
+      this.usedAhead = ahead;
+      if (ahead > this.inFlight) {
+        return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${lastUsed}`);
       }
-      const elem = this.usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (this.lastUsed & this.mask);
-      usedId = this.ring.getUint32(elem, true);
-      usedLength = this.ring.getUint32(elem + USED_ELEM_LEN, true);
+      const elem = usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (lastUsed & this.mask);
+      usedId = ring.getUint32(elem, true);
+      usedLength = ring.getUint32(elem + USED_ELEM_LEN, true);
     }
     const head = this.complete(usedId, usedLength);
     if (head < 0) return Completion.Broken;
     // Every chain completed moves past one used index, in order ones included.
-    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    this.lastUsed = (lastUsed + 1) & 0xffff;
     this.usedAhead--;
     const count = this.chainDescriptors[head];
     this.free += count;

@@ -64,8 +64,6 @@ export interface Virtqueue<T = unknown> {
   readonly lengthClamps: number;
   /** Notifications actually sent by `kick()`. */
   readonly notifications: number;
-  /** Buffers the device used, taken from the ring. */
-  readonly completions: number;
   /** Why the queue stopped, once it did (device fault, or torn down). */
   readonly broken: VirtioRingBrokenError | undefined;
   /** Called once when a device fault breaks the queue (not when it is destroyed). */
@@ -140,7 +138,6 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   abstract readonly maxChainLength: number;
   lengthClamps = 0;
   notifications = 0;
-  completions = 0;
   broken: VirtioRingBrokenError | undefined;
   onBroken: ((error: VirtioRingBrokenError) => void) | undefined;
   completedToken: T | undefined;
@@ -289,7 +286,6 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
     this.chainWritable[id] = NOT_IN_FLIGHT;
     this.tokens[id] = undefined;
     this.inFlight--;
-    this.completions++;
     return id;
   }
 
