@@ -7,7 +7,7 @@ import type { Platform } from "../platform";
 const BIOS_AREA_START = 0xe0000;
 const BIOS_AREA_END = 0x100000;
 const RSDP_ALIGN = 16;
-const RSDP_SIGNATURE = "RSD PTR ";
+const RSDP_SIGNATURE_BYTES = Uint8Array.from("RSD PTR ", (c) => c.charCodeAt(0));
 const RSDP_V1_LENGTH = 20;
 const RSDP_V2_LENGTH = 36;
 const RSDP_REVISION = 15;
@@ -42,10 +42,21 @@ function checksumOk(bytes: Uint8Array): boolean {
   return sum === 0;
 }
 
+function signatureAt(area: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < RSDP_SIGNATURE_BYTES.length; i++) if (area[offset + i] !== RSDP_SIGNATURE_BYTES[i]) return false;
+  return true;
+}
+
+/**
+ * The RSDP in the BIOS area. The engine's native indexOf finds each candidate's first byte, so the
+ * interpreted loop runs only at those few places rather than at all 8192 aligned offsets (a scan
+ * that made a string at each one took a fifth of a second under emulation).
+ */
 function findRsdp(platform: Platform): DataView | undefined {
   const area = new Uint8Array(platform.physicalView(BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START));
-  for (let offset = 0; offset + RSDP_V2_LENGTH <= area.length; offset += RSDP_ALIGN) {
-    if (ascii(area, offset, RSDP_SIGNATURE.length) !== RSDP_SIGNATURE) continue;
+  const first = RSDP_SIGNATURE_BYTES[0];
+  for (let offset = area.indexOf(first); offset >= 0 && offset + RSDP_V2_LENGTH <= area.length; offset = area.indexOf(first, offset + 1)) {
+    if (offset % RSDP_ALIGN !== 0 || !signatureAt(area, offset)) continue;
     if (!checksumOk(area.subarray(offset, offset + RSDP_V1_LENGTH))) continue;
     return new DataView(area.buffer, area.byteOffset + offset, RSDP_V2_LENGTH);
   }
