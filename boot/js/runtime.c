@@ -8,6 +8,7 @@
 #include "../core/cpu.h"
 #include "../core/memory.h"
 #include "../core/time.h"
+#include "allocator.h"
 #include "engine.h"
 #include "linemap.h"
 
@@ -137,7 +138,7 @@ int js_main(int argc, char **argv, char **envp) {
   (void)argc;
   (void)argv;
   (void)envp;
-  engine_runtime = JS_NewRuntime();
+  engine_runtime = JS_NewRuntime2(&engine_malloc_functions, NULL);
   if (!engine_runtime) panic("cannot create the JS runtime");
   JS_SetMaxStackSize(engine_runtime, JS_STACK_LIMIT);
   JS_SetGCThreshold(engine_runtime, INITIAL_GC_THRESHOLD);
