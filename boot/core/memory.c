@@ -138,6 +138,19 @@ void zero_memory(void *p, uint64_t bytes) {
   __asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(0ull) : "memory");
 }
 
+/* Frees the pages [first, last) a bitmap word at a time (a page at a time cost about a
+   millisecond of boot for 128 MiB under emulation); a page already free is not counted again. */
+static void release_pages(uint64_t first, uint64_t last) {
+  while (first < last) {
+    uint64_t bit = first % 64, span = 64 - bit;
+    if (span > last - first) span = last - first;
+    uint64_t mask = (span == 64 ? ~0ull : (1ull << span) - 1) << bit;
+    free_pages += (uint64_t)__builtin_popcountll(page_bitmap[first / 64] & mask);
+    page_bitmap[first / 64] &= ~mask;
+    first += span;
+  }
+}
+
 void page_allocator_init(void) {
   for (uint64_t i = 0; i < MAX_PAGES / 64; i++) page_bitmap[i] = ~0ull;
   uint64_t kernel_first = (uintptr_t)load_start / PAGE_SIZE;
@@ -146,10 +159,10 @@ void page_allocator_init(void) {
     uint64_t first = (regions[i].base + PAGE_SIZE - 1) / PAGE_SIZE;
     uint64_t last = (regions[i].base + regions[i].length) / PAGE_SIZE;
     if (last > MAX_PAGES) last = MAX_PAGES;
-    for (uint64_t p = first; p < last; p++) {
-      if (p < LOW_MEMORY_END / PAGE_SIZE || (p >= kernel_first && p < kernel_last)) continue;
-      if (page_used(p)) { mark(p, 1, 0); free_pages++; }
-    }
+    if (first < LOW_MEMORY_END / PAGE_SIZE) first = LOW_MEMORY_END / PAGE_SIZE;
+    /* The kernel's own pages stay used: free what lies below it and what lies above it. */
+    release_pages(first, last < kernel_first ? last : kernel_first);
+    release_pages(first > kernel_last ? first : kernel_last, last);
   }
   total_pages = free_pages;
   search_hint = kernel_last;
