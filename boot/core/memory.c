@@ -23,6 +23,8 @@ static struct region regions[MAX_REGIONS];
 static int region_count;
 static char command_line[COMMAND_LINE_MAX];
 static uint64_t memory_bytes;
+/* The RSDP's physical address when the boot protocol gives it (PVH); 0 otherwise. */
+static uint64_t rsdp_address;
 
 extern char load_start[], kernel_end[];
 extern uint64_t boot_pml4[ENTRIES_PER_TABLE];
@@ -102,6 +104,7 @@ static void read_pvh(const struct hvm_start_info *info) {
     return;
   }
   if (info->cmdline_paddr) copy_command_line((const char *)(uintptr_t)info->cmdline_paddr, 0);
+  rsdp_address = info->rsdp_paddr;
   if (info->version < HVM_START_MEMMAP_VERSION || !info->memmap_paddr) return;
   const struct hvm_memmap_entry *map = (const void *)(uintptr_t)info->memmap_paddr;
   uint32_t count = info->memmap_entries;
@@ -119,6 +122,7 @@ void boot_info_read(uint32_t magic, uint32_t info_address) {
 
 const char *boot_command_line(void) { return command_line; }
 uint64_t boot_memory_bytes(void) { return memory_bytes; }
+uint64_t boot_rsdp_address(void) { return rsdp_address; }
 
 /* One bit per 4 KiB page below 4 GiB; set = in use. */
 static uint64_t page_bitmap[MAX_PAGES / 64];

@@ -10,6 +10,8 @@
 void boot_info_read(uint32_t magic, uint32_t info_address);
 const char *boot_command_line(void);
 uint64_t boot_memory_bytes(void);
+/* The ACPI RSDP's physical address from the PVH start info (rsdp_paddr); 0 when not given. */
+uint64_t boot_rsdp_address(void);
 
 void page_allocator_init(void);
 /* Contiguous zeroed pages aligned to `align` bytes, wholly below `limit`; 0 when none is free. */

@@ -9,6 +9,8 @@ const BIOS_AREA_BYTES = 0x20000;
 const RSDT_ADDRESS = 0x10_0000;
 /** Where the decoys point: no table there, so taking one fails. */
 const NOWHERE = 0x200_0000;
+/** Where PVH's rsdp_paddr points in these tests: below the BIOS area, as a monitor may place it. */
+const GIVEN_ADDRESS = 0x9_f000;
 const bytesOf = (text: string) => [...text].map((c) => c.charCodeAt(0));
 const le32 = (value: number) => [0, 1, 2, 3].map((i) => (value >>> (8 * i)) & 0xff);
 
@@ -30,15 +32,18 @@ function rsdt(): Uint8Array {
   return bytes;
 }
 
-function platformWith(area: Uint8Array): Platform {
+/** Memory with `area` as the BIOS area, an RSDT, and `given` at GIVEN_ADDRESS, the address the boot protocol passes. */
+function platformWith(area: Uint8Array, given?: Uint8Array): Platform {
   const regions = new Map<number, Uint8Array>([[BIOS_AREA, area], [RSDT_ADDRESS, rsdt()]]);
+  if (given !== undefined) regions.set(GIVEN_ADDRESS, given);
   const physicalView = (address: number, length: number): ArrayBuffer => {
     for (const [base, bytes] of regions) {
       if (address >= base && address + length <= base + bytes.length) return bytes.slice(address - base, address - base + length).buffer;
     }
     throw new RangeError(`nothing at 0x${address.toString(16)}`);
   };
-  return { physicalView, mapPhysical: () => {} } as unknown as Platform;
+  const rsdpAddress = given === undefined ? undefined : GIVEN_ADDRESS;
+  return { physicalView, mapPhysical: () => {}, rsdpAddress } as unknown as Platform;
 }
 
 describe("RSDP search", () => {
@@ -63,5 +68,21 @@ describe("RSDP search", () => {
     const area = new Uint8Array(BIOS_AREA_BYTES);
     area.set(rsdp(RSDT_ADDRESS).slice(0, 32), BIOS_AREA_BYTES - 32);
     expect(hasAcpi(platformWith(area))).toBe(false);
+  });
+});
+
+describe("RSDP from the boot protocol (PVH rsdp_paddr)", () => {
+  it("takes the RSDP at the given address, outside the BIOS area", () => {
+    const platform = platformWith(new Uint8Array(BIOS_AREA_BYTES), Uint8Array.from(rsdp(RSDT_ADDRESS)));
+    expect(hasAcpi(platform)).toBe(true);
+    expect(readAcpiTables(platform)).toEqual([]);
+  });
+
+  it("searches the BIOS area when the given address holds no RSDP (a bad checksum)", () => {
+    const area = new Uint8Array(BIOS_AREA_BYTES);
+    area.set(rsdp(RSDT_ADDRESS), 0x1_0000);
+    const platform = platformWith(area, Uint8Array.from(rsdp(NOWHERE, false)));
+    expect(readAcpiTables(platform)).toEqual([]);
+    expect(hasAcpi(platformWith(new Uint8Array(BIOS_AREA_BYTES), Uint8Array.from(rsdp(NOWHERE, false))))).toBe(false);
   });
 });
