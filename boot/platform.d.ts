@@ -11,6 +11,8 @@ interface VireoNative {
   readonly commandLine: string;
   /** Bytes of usable RAM the boot loader reported. */
   readonly memoryBytes: number;
+  /** The ACPI RSDP's physical address when the boot protocol gave it (PVH's rsdp_paddr); 0 otherwise. */
+  readonly rsdpAddress: number;
   /** The boot CPU's local APIC ID, the destination of MSI messages and I/O APIC routes. */
   readonly localApicId: number;
   /** Interrupt vectors from this one up (to 254) are free for devices. */

@@ -44,6 +44,7 @@ export const nativePlatform: Platform = {
   monotonicNs: native.monotonicNs,
   wallClockMs: native.wallClockMs,
   commandLine: native.commandLine,
+  rsdpAddress: native.rsdpAddress === 0 ? undefined : native.rsdpAddress,
   serialWrite: native.serialWrite,
   exit: native.exit,
   waitForInterrupt: native.waitForInterrupt,

@@ -62,6 +62,11 @@ export interface Platform {
   monotonicNs(): number;
   wallClockMs(): number;
   readonly commandLine: string;
+  /**
+   * Where the ACPI RSDP is when the boot protocol says so (PVH's rsdp_paddr), so it need not be
+   * searched for; undefined otherwise.
+   */
+  readonly rsdpAddress?: number;
   serialWrite(text: string): void;
   exit(status: number): never;
   /** Halts until an interrupt or `deadlineNs` (negative: no deadline). */

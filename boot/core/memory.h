@@ -12,6 +12,8 @@ const char *boot_command_line(void);
 uint64_t boot_memory_bytes(void);
 /* Whether [address, address+bytes) lies in RAM the boot loader reported (safe to read at any time). */
 int memory_is_ram(uint64_t address, uint64_t bytes);
+/* The ACPI RSDP's physical address from the PVH start info (rsdp_paddr); 0 when not given. */
+uint64_t boot_rsdp_address(void);
 
 void page_allocator_init(void);
 /* Contiguous zeroed pages aligned to `align` bytes, wholly below `limit`; 0 when none is free. */

@@ -362,6 +362,7 @@ void native_install(JSContext *ctx) {
   JS_SetPropertyFunctionList(ctx, native, native_functions, sizeof native_functions / sizeof native_functions[0]);
   JS_SetPropertyStr(ctx, native, "commandLine", JS_NewString(ctx, boot_command_line()));
   JS_SetPropertyStr(ctx, native, "memoryBytes", JS_NewFloat64(ctx, (double)boot_memory_bytes()));
+  JS_SetPropertyStr(ctx, native, "rsdpAddress", JS_NewFloat64(ctx, (double)boot_rsdp_address()));
   JS_SetPropertyStr(ctx, native, "localApicId", JS_NewInt32(ctx, (int32_t)local_apic_id()));
   JS_SetPropertyStr(ctx, native, "firstDeviceVector", JS_NewInt32(ctx, DEVICE_VECTOR_FIRST));
   JSValue global = JS_GetGlobalObject(ctx);

@@ -106,9 +106,14 @@ static void run_jobs(JSContext *ctx) {
   if (rejection_count) die_uncaught(ctx, rejections[0].reason, "rejection");
 }
 
+/* The app is one module compiled by the host build of this engine (boot/tools/jsc.c). */
 static void run_app(JSContext *ctx) {
   JSValue code = JS_ReadObject(ctx, app_bytecode, (size_t)(app_bytecode_end - app_bytecode), JS_READ_OBJ_BYTECODE);
-  if (JS_IsException(code)) die_on_exception(ctx);
+  if (JS_IsException(code)) {
+    /* Bytecode is specific to the engine's version and build settings; the reader checks the version. */
+    kprintf("vireo: the app's bytecode does not load (not compiled by this engine's build?)\n");
+    die_on_exception(ctx);
+  }
   JSValue result = JS_EvalFunction(ctx, code);
   if (JS_IsException(result)) die_on_exception(ctx);
   JS_FreeValue(ctx, result);

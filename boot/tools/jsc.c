@@ -1,6 +1,10 @@
-/* Host tool: compiles a script to QuickJS bytecode with the same engine configuration as the
-   kernel, so the image loads bytecode instead of parsing source at boot.
-   Usage: jsc <input.js> <output.bin> <script name shown in stacks> */
+/* Host tool: compiles the app bundle, an ES module, to QuickJS bytecode with the same engine
+   configuration as the kernel, so the image loads bytecode instead of parsing source at boot.
+   A module, not a script: a module's top-level bindings are module variables, which a closure
+   reaches by index, where a script wrapped in one function (an IIFE) keeps them as locals of
+   that function, and the engine searches a frame's captured locals one by one for every closure
+   it creates (a seventh of a boot's instructions for the demo).
+   Usage: jsc <input.js> <output.bin> <module name shown in stacks> */
 #include <stdio.h>
 #include <stdlib.h>
 #include "quickjs.h"
@@ -24,7 +28,7 @@ static char *read_file(const char *path, size_t *length) {
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: jsc <input.js> <output.bin> <script name>\n");
+    fprintf(stderr, "usage: jsc <input.js> <output.bin> <module name>\n");
     return 2;
   }
   size_t length;
@@ -35,7 +39,7 @@ int main(int argc, char **argv) {
   }
   JSRuntime *rt = JS_NewRuntime();
   JSContext *ctx = JS_NewContext(rt);
-  JSValue code = JS_Eval(ctx, source, length, argv[3], JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+  JSValue code = JS_Eval(ctx, source, length, argv[3], JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
   if (JS_IsException(code)) {
     JSValue error = JS_GetException(ctx);
     const char *text = JS_ToCString(ctx, error);

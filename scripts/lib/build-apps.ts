@@ -59,7 +59,8 @@ async function bundle(target: KernelBuild): Promise<void> {
     stdin: { contents: `${imports.join("\n")}\n`, resolveDir: dirname(target.entries[0] ?? ROOT), sourcefile: "image-entry.ts", loader: "ts" },
     outfile,
     bundle: true,
-    format: "iife",
+    // One ES module with no imports left; boot/tools/jsc.c says why not a script.
+    format: "esm",
     target: "es2020",
     platform: "neutral",
     plugins: [thisPackage],
