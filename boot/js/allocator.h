@@ -1,5 +1,0 @@
-/* The allocator the JS runtime is created with (js/allocator.c). */
-#pragma once
-#include "quickjs.h"
-
-extern const JSMallocFunctions engine_malloc_functions;
