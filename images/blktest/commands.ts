@@ -100,6 +100,15 @@ const edge: Command = async (disk) => {
 };
 
 /** 64 writes then 64 reads in flight at once, each with its own data. */
+/**
+ * Resolves once the calls queued in this turn went to the device: the block layer submits them
+ * together at the turn's end, before the loop runs an immediate (and before it takes any
+ * completion interrupt, which comes on a later turn).
+ */
+function submitted(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 const qd64: Command = async (disk) => {
   const info = disk.info;
   const blocksPer = QD_BYTES / info.blockSize;
@@ -114,9 +123,11 @@ const qd64: Command = async (disk) => {
   }
   const lba = (i: number) => ((i * 37) % QD_REQUESTS) * stride + (i % 2) * blocksPer;
   const writes = outs.map((out, i) => disk.write(lba(i), out));
+  await submitted();
   const writesInFlight = disk.inFlight;
   await Promise.all(writes);
   const reads = ins.map((into, i) => disk.read(lba(i), into));
+  await submitted();
   const readsInFlight = disk.inFlight;
   await Promise.all(reads);
   for (let i = 0; i < QD_REQUESTS; i++) check(equalBytes(outs[i], ins[i]), `request ${i} data`);
