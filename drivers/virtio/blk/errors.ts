@@ -1,22 +1,7 @@
-import type { BlockError, BlockFailure } from "../../block-driver";
-import { VirtioDeviceError, VirtioError } from "../errors";
+import { VirtioBlockDeviceError, VirtioBlockRequestError } from "../block-errors";
 
-/**
- * A request the device answered with a failure. `request` describes it ("read sector 8 x16",
- * "flush"), so a message names both the device and what was asked.
- */
-export abstract class BlkRequestError extends VirtioError implements BlockError {
-  abstract readonly failure: BlockFailure;
-
-  constructor(
-    deviceName: string,
-    code: string,
-    readonly request: string,
-    detail: string,
-  ) {
-    super(deviceName, code, `${request}: ${detail}`);
-  }
-}
+/** A request the device answered with a failure (the virtio-blk family of VirtioBlockRequestError). */
+export abstract class BlkRequestError extends VirtioBlockRequestError {}
 
 /** Status IOERR. */
 export class BlkIoError extends BlkRequestError {
@@ -46,15 +31,4 @@ export class BlkReadOnlyError extends BlkRequestError {
 }
 
 /** The device answered with a status byte or used length it may not give; nothing of it is trusted. */
-export class BlkDeviceError extends VirtioDeviceError implements BlockError {
-  readonly failure = "device";
-
-  constructor(
-    deviceName: string,
-    code: string,
-    readonly request: string,
-    detail: string,
-  ) {
-    super(deviceName, code, `${request}: ${detail}`);
-  }
-}
+export class BlkDeviceError extends VirtioBlockDeviceError {}

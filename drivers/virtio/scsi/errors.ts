@@ -1,23 +1,12 @@
-import type { BlockError, BlockFailure } from "../../block-driver";
-import { VirtioDeviceError, VirtioError } from "../errors";
+import type { BlockFailure } from "../../block-driver";
+import { VirtioBlockDeviceError, VirtioBlockRequestError } from "../block-errors";
 import { Asc, SenseKey, describeSense, senseCode, type Sense } from "./sense";
 
 /**
  * A SCSI command that failed, naming the logical unit (`deviceName` "00:05.0/0:1") and the command
  * ("Read10 lba 8 x16"). The failure follows what went wrong so the block layer can act on it.
  */
-export abstract class ScsiCommandError extends VirtioError implements BlockError {
-  abstract readonly failure: BlockFailure;
-
-  constructor(
-    deviceName: string,
-    code: string,
-    readonly request: string,
-    detail: string,
-  ) {
-    super(deviceName, code, `${request}: ${detail}`);
-  }
-}
+export abstract class ScsiCommandError extends VirtioBlockRequestError {}
 
 /** CHECK CONDITION with sense data: the sense key decides the failure. */
 export class ScsiSenseError extends ScsiCommandError {
@@ -70,18 +59,7 @@ export class ScsiOfflineError extends ScsiCommandError {
 }
 
 /** The device answered with lengths or values it may not give (sense length, residual, used length, capacity). */
-export class ScsiDeviceError extends VirtioDeviceError implements BlockError {
-  readonly failure = "device";
-
-  constructor(
-    deviceName: string,
-    code: string,
-    readonly request: string,
-    detail: string,
-  ) {
-    super(deviceName, code, `${request}: ${detail}`);
-  }
-}
+export class ScsiDeviceError extends VirtioBlockDeviceError {}
 
 function senseFailure(sense: Sense): BlockFailure {
   // The unit is gone (virtio 1.2 section 5.6.6.3: the sense form of a hot-unplug).
