@@ -12,13 +12,12 @@ import { BOARDS, type Board } from "./machines/types";
 import { boardProblem, parseProfileFlags, PROFILE_OPTIONS } from "./profile/flags";
 import { formatReport } from "./profile/report";
 import { builtTarget, ProfileError, profileKernel } from "./profile/session";
+import { splitAtQemuArgs } from "./lib/qemu-args";
 
 const DEFAULT_HTTP_PORT = 8080;
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
-const separator = process.argv.indexOf("--");
-const ownArgs = separator < 0 ? process.argv.slice(2) : process.argv.slice(2, separator);
-const extraQemuArgs = separator < 0 ? [] : process.argv.slice(separator + 1);
+const { own: ownArgs, qemu: extraQemuArgs } = splitAtQemuArgs(process.argv.slice(2));
 const { values, positionals } = parseArgs({
   args: ownArgs,
   allowPositionals: true,

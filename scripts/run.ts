@@ -12,11 +12,10 @@ import { boardMachine } from "./machines/board";
 import { machineFor } from "./machines/index";
 import { BOARDS, type Board } from "./machines/types";
 import { boot } from "./lib/qemu";
+import { splitAtQemuArgs } from "./lib/qemu-args";
 
 const DEFAULT_HTTP_PORT = 8080;
-const separator = process.argv.indexOf("--");
-const ownArgs = separator < 0 ? process.argv.slice(2) : process.argv.slice(2, separator);
-const extraQemuArgs = separator < 0 ? [] : process.argv.slice(separator + 1);
+const { own: ownArgs, qemu: extraQemuArgs } = splitAtQemuArgs(process.argv.slice(2));
 const { values, positionals } = parseArgs({
   args: ownArgs,
   allowPositionals: true,
