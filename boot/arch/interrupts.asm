@@ -23,61 +23,26 @@ stub_%1:
     jmp exception_common
 %endmacro
 
-%macro IRQ_STUB 1
-stub_%1:
-    push %1
-    jmp irq_common
+; Every general-purpose register, in the order struct interrupt_frame (core/cpu.h) reads them back.
+%macro PUSH_ALL_GPRS 0
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
 %endmacro
 
-section .text
-exception_common:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-    mov rdi, rsp
-    and rsp, ~15
-    call exception_handler
-.hang:
-    cli
-    hlt
-    jmp .hang
-
-nmi_common:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-    mov rdi, rsp
-    mov rbx, rsp
-    sub rsp, FXSAVE_BYTES
-    and rsp, ~15
-    fxsave [rsp]
-    call nmi_handler
-    fxrstor [rsp]
-    mov rsp, rbx
+%macro POP_ALL_GPRS 0
     pop r15
     pop r14
     pop r13
@@ -93,6 +58,36 @@ nmi_common:
     pop rcx
     pop rbx
     pop rax
+%endmacro
+
+%macro IRQ_STUB 1
+stub_%1:
+    push %1
+    jmp irq_common
+%endmacro
+
+section .text
+exception_common:
+    PUSH_ALL_GPRS
+    mov rdi, rsp
+    and rsp, ~15
+    call exception_handler
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+nmi_common:
+    PUSH_ALL_GPRS
+    mov rdi, rsp
+    mov rbx, rsp
+    sub rsp, FXSAVE_BYTES
+    and rsp, ~15
+    fxsave [rsp]
+    call nmi_handler
+    fxrstor [rsp]
+    mov rsp, rbx
+    POP_ALL_GPRS
     add rsp, 16
     iretq
 
