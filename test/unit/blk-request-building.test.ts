@@ -94,6 +94,15 @@ describe("virtio-blk completions", () => {
     expect(error).toMatchObject({ code: "used-len", detail: "write sector 0 (512 bytes): used length 0, expected 1" });
   });
 
+  it("a used length of 0 is not trusted, whatever the status byte says", () => {
+    const rig = simDisk({ sectors: 64 });
+    rig.model.blkFaults.status = BlkStatus.IoErr;
+    rig.model.faults.usedLengthExtra = -1;
+    const error = completeOne(rig, () => rig.blk.submitWrite(0, dma(rig, 512), 512));
+    expect(error).toBeInstanceOf(BlkDeviceError);
+    expect(error).toMatchObject({ code: "used-len", detail: "write sector 0 (512 bytes): used length 0, expected 1" });
+  });
+
   it("a used length beyond the buffers is clamped and counted by the ring, and the status decides (as Linux does)", () => {
     const rig = simDisk({ sectors: 64 });
     rig.model.faults.usedLengthExtra = 1;

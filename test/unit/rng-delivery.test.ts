@@ -141,6 +141,22 @@ describe("virtio-rng waiting for a slow device", () => {
   });
 });
 
+describe("virtio-rng on a ring that breaks", () => {
+  it("serves the entropy completed before the broken entry, announcing nothing more to the ring", () => {
+    // Two buffers, a pool of two: the device answers each posting at once.
+    const { model, rng } = setUp({ poolSize: 128, bufferSize: 64, buffers: 2, interrupts: false });
+    rng.refill();
+    expect(rng.available).toBe(128);
+    // The answer to the next re-posted buffer carries an impossible id.
+    model.faults.usedId = "out-of-range";
+    expect(rng.getRandomValues(new Uint8Array(64))).toHaveLength(64);
+    // Takes the last good answer, re-posts its buffer, then meets the broken entry.
+    expect(rng.getRandomValues(new Uint8Array(128))).toHaveLength(128);
+    expect(rng.queue.broken).toBeDefined();
+    expect(rng.available).toBe(64);
+  });
+});
+
 describe("virtio-rng set-up", () => {
   it("binds the device's interrupts unless told to poll", () => {
     const polled = setUp({ interrupts: false });
