@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { VirtioTimeoutError, VirtioUsageError } from "../../drivers/virtio/errors";
 import type { SimMachine } from "../sim/machine";
+import { BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
 
 function caught(action: () => unknown): unknown {
@@ -78,6 +79,18 @@ describe("virtio-blk identify", () => {
     expect(error).toBeInstanceOf(VirtioUsageError);
     expect(error).toMatchObject({ code: "identify", detail: "ring full" });
     expect(blk.inFlight).toBe(1);
+  });
+
+  it("a GET_ID answered UNSUPP keeps the serial it had", () => {
+    const { blk, machine, model } = simDisk({ sectors: 64, serial: "disk-A" });
+    expect(blk.serial).toBe("disk-A");
+    // A request held in flight keeps the first identify's slot, so this one gets a fresh slot.
+    model.holdCompletions = true;
+    expect(blk.submitRead(0, machine.allocDma(512).physical, 512)).toBeGreaterThanOrEqual(0);
+    model.holdCompletions = false;
+    model.blkFaults.unsupported.add(BlkRequestType.GetId);
+    expect(blk.identify()).toBe("disk-A");
+    expect(blk.serial).toBe("disk-A");
   });
 
   it("the serial is not touched by other requests' completions", () => {

@@ -2,7 +2,9 @@
 // tells nobody anything more), detach fails what is in flight, and a driver used without hooks
 // takes completions, configuration changes and a broken ring without tripping over them.
 import { describe, expect, it } from "vitest";
-import { virtioBlkDriver } from "../../drivers/virtio/blk/driver";
+import { registerVirtioBlkDriver, virtioBlkDriver } from "../../drivers/virtio/blk/driver";
+import { DeviceType } from "../../drivers/virtio/device-types";
+import { virtioDrivers } from "../../drivers/virtio/registry";
 import { VirtioRingBrokenError, VirtioTimeoutError, VirtioUsageError, type VirtioError } from "../../drivers/virtio/errors";
 import { BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
@@ -118,5 +120,11 @@ describe("virtio-blk without hooks", () => {
 describe("virtio-blk driver registration", () => {
   it("is named virtio-blk", () => {
     expect(virtioBlkDriver.name).toBe("virtio-blk");
+  });
+
+  it("registerVirtioBlkDriver puts it in the registry the boot code probes against", () => {
+    expect(virtioDrivers.find(DeviceType.Block)).toBeUndefined();
+    registerVirtioBlkDriver();
+    expect(virtioDrivers.find(DeviceType.Block)?.name).toBe("virtio-blk");
   });
 });
