@@ -83,6 +83,17 @@ describe("virtio-blk request sizes", () => {
   });
 });
 
+describe("virtio-blk with every request slot taken", () => {
+  it("a discard or write-zeroes is refused with -1, like the other requests", () => {
+    const { blk, model } = simDisk({ sectors: 64, queueSize: 4 });
+    model.holdCompletions = true;
+    for (let i = 0; i < 4; i++) expect(blk.submitFlush()).toBeGreaterThanOrEqual(0);
+    expect(blk.submitRange(BlkRequestType.Discard, 0, 8, 0)).toBe(-1);
+    expect(blk.submitRange(BlkRequestType.WriteZeroes, 0, 8, 0)).toBe(-1);
+    expect(blk.inFlight).toBe(4);
+  });
+});
+
 describe("virtio-blk canSubmit without indirect descriptors", () => {
   it("counts header, data segments and status against the ring's free descriptors", () => {
     const { blk, machine, model } = simDisk({ sectors: 64, indirect: false, queueSize: 4 });
