@@ -6,6 +6,7 @@ import { NO_DEADLINE } from "../../kernel/event-loop";
 import { BlockTimeoutError } from "../../runtime/block/errors";
 import { assertNoViolations } from "../sim/violations";
 import { BlkRequestType, SECTOR_SIZE } from "../sim/virtio/blk-model";
+import { simDisk } from "./blk-harness";
 import { irqMachine } from "./driver-irq-harness";
 
 const SECTORS = 4096;
@@ -164,6 +165,22 @@ describe("virtio-blk completion by interrupt", () => {
       expect(blkModel.disk[last * BLOCK_SECTORS * SECTOR_SIZE]).toBe(9);
       assertNoViolations(rig.machine.violations);
     }
+  });
+
+  it("polled, it asks the device for no interrupts (no EVENT_IDX: the avail ring's NO_INTERRUPT flag)", () => {
+    const { blk, model, machine } = simDisk({ sectors: 64, eventIdx: false });
+    expect(blk.interruptMode).toBe("polling");
+    blk.onComplete = undefined;
+    const buffer = machine.allocDma(512);
+    for (let i = 0; i < 3; i++) {
+      expect(blk.submitRead(i, buffer.physical, 512)).toBeGreaterThanOrEqual(0);
+      blk.kick();
+      expect(blk.complete()).toBe(1);
+    }
+    const queue = model.queue(REQUEST_QUEUE);
+    expect(queue?.interrupts).toBe(0);
+    // GET_ID at start-up and the three reads.
+    expect(queue?.suppressed).toBe(4);
   });
 
   it("polls when asked to, taking no interrupts, and still keeps the machine alive only while busy", async () => {

@@ -2,6 +2,7 @@
 // how each completion is judged: the request named in every error, the status byte, the used
 // length, sectors beyond 32 bits, and the request slots running out.
 import { describe, expect, it } from "vitest";
+import { BlkRangeFlag } from "../../drivers/virtio/blk/constants";
 import { BlkDeviceError, BlkIoError, BlkUnsupportedError } from "../../drivers/virtio/blk/errors";
 import type { VirtioError } from "../../drivers/virtio/errors";
 import { assertNoViolations } from "../sim/violations";
@@ -94,6 +95,15 @@ describe("virtio-blk completions", () => {
     expect(error).toMatchObject({ code: "used-len", detail: "write sector 0 (512 bytes): used length 0, expected 1" });
   });
 
+  it("a used length of 0 is not trusted, whatever the status byte says", () => {
+    const rig = simDisk({ sectors: 64 });
+    rig.model.blkFaults.status = BlkStatus.IoErr;
+    rig.model.faults.usedLengthExtra = -1;
+    const error = completeOne(rig, () => rig.blk.submitWrite(0, dma(rig, 512), 512));
+    expect(error).toBeInstanceOf(BlkDeviceError);
+    expect(error).toMatchObject({ code: "used-len", detail: "write sector 0 (512 bytes): used length 0, expected 1" });
+  });
+
   it("a used length beyond the buffers is clamped and counted by the ring, and the status decides (as Linux does)", () => {
     const rig = simDisk({ sectors: 64 });
     rig.model.faults.usedLengthExtra = 1;
@@ -123,6 +133,38 @@ describe("virtio-blk sectors beyond 32 bits", () => {
     const error = completeOne(rig, () => submit(rig));
     expect(error).toBeInstanceOf(BlkIoError);
     expect((error as BlkIoError).request).toContain(`sector ${BEYOND_32_BITS} `);
+  });
+});
+
+describe("virtio-blk request layout as the device reads it", () => {
+  /** Submits with the device holding the request, and returns the bytes it would read. */
+  function readByDevice(rig: Rig, submit: () => number): DataView {
+    rig.model.holdCompletions = true;
+    expect(submit()).toBeGreaterThanOrEqual(0);
+    rig.blk.kick();
+    const held = rig.model.queue(0)?.held ?? [];
+    expect(held).toHaveLength(1);
+    const bytes = held[0].read();
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  it("a read header: le32 type, le32 reserved 0, le64 sector (beyond 32 bits too)", () => {
+    const rig = simDisk({ sectors: 64 });
+    const view = readByDevice(rig, () => rig.blk.submitRead(BEYOND_32_BITS, dma(rig, 512), 512));
+    expect(view.byteLength).toBe(16);
+    expect(view.getUint32(0, true)).toBe(BlkRequestType.In);
+    expect(view.getUint32(4, true)).toBe(0);
+    expect(view.getBigUint64(8, true)).toBe(BigInt(BEYOND_32_BITS));
+  });
+
+  it("a write-zeroes segment: le64 sector, le32 sectors, le32 flags (UNMAP)", () => {
+    const rig = simDisk({ sectors: 64 });
+    const view = readByDevice(rig, () => rig.blk.submitRange(WRITE_ZEROES, BEYOND_32_BITS, 8, BlkRangeFlag.Unmap));
+    expect(view.byteLength).toBe(32);
+    expect(view.getUint32(0, true)).toBe(WRITE_ZEROES);
+    expect(view.getBigUint64(16, true)).toBe(BigInt(BEYOND_32_BITS));
+    expect(view.getUint32(24, true)).toBe(8);
+    expect(view.getUint32(28, true)).toBe(1);
   });
 });
 

@@ -108,6 +108,9 @@ describe("virtio-blk discard and write-zeroes limits", () => {
     });
     expect(blk.limits.maxDiscardSectors).toBe(64);
     expect(blk.limits.maxWriteZeroesSectors).toBe(96);
+    // In the block layer's units: 4096-byte blocks of 8 sectors each.
+    expect(blk.limits.maxDiscardBlocks).toBe(8);
+    expect(blk.limits.maxWriteZeroesBlocks).toBe(12);
   });
 
   it("an alignment larger than the maximum leaves the maximum (in whole blocks)", () => {
