@@ -6,15 +6,7 @@ import { BlkReadOnlyError, BlkUnsupportedError } from "../../drivers/virtio/blk/
 import { VirtioUsageError } from "../../drivers/virtio/errors";
 import { BlkFeature, BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
-
-function caught(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("nothing was thrown");
-}
+import { caught } from "../harness/caught";
 
 describe("virtio-blk on a read-only device", () => {
   it("refuses a write, naming the request, and puts nothing on the ring", () => {

@@ -5,29 +5,8 @@ import { VirtioTimeoutError, VirtioUsageError } from "../../drivers/virtio/error
 import type { SimMachine } from "../sim/machine";
 import { BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
-
-function caught(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("nothing was thrown");
-}
-
-/** Records every wait: the time the driver last read and the deadline it asked for. */
-function recordWaits(machine: SimMachine): { readonly at: number; readonly until: number }[] {
-  const waits: { at: number; until: number }[] = [];
-  const now = machine.monotonicNs.bind(machine);
-  const wait = machine.waitForInterrupt.bind(machine);
-  let lastRead = 0;
-  machine.monotonicNs = () => (lastRead = now());
-  machine.waitForInterrupt = (deadlineNs: number) => {
-    waits.push({ at: lastRead, until: deadlineNs });
-    wait(deadlineNs);
-  };
-  return waits;
-}
+import { caught } from "../harness/caught";
+import { recordWaits } from "../harness/record-waits";
 
 describe("virtio-blk identify", () => {
   it("waits for a slow answer in steps of at most 100 us", () => {

@@ -8,15 +8,7 @@ import { virtioDrivers } from "../../drivers/virtio/registry";
 import { VirtioRingBrokenError, VirtioTimeoutError, VirtioUsageError, type VirtioError } from "../../drivers/virtio/errors";
 import { BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
-
-function caught(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("nothing was thrown");
-}
+import { caught } from "../harness/caught";
 
 /** A disk whose driver has no hooks, as a user below the block layer would start. */
 function bareDisk() {

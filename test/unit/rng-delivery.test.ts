@@ -1,16 +1,12 @@
 // virtio-rng: every byte the device wrote reaches a caller once, in order, and the waiting for a
 // slow device is paced and bounded as configured.
+import { rngMachine } from "./rng-harness";
 import { describe, expect, it } from "vitest";
-import { VirtioDevice } from "../../drivers/virtio/device";
 import { VirtioTimeoutError } from "../../drivers/virtio/errors";
 import { GET_RANDOM_VALUES_MAX_BYTES, VirtioRng, virtioRngDriver, type RngOptions } from "../../drivers/virtio/rng/rng";
-import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
-import { PortPciConfig } from "../../kernel/pci/config";
-import { enumeratePci } from "../../kernel/pci/enumerate";
-import { SimMachine } from "../sim/machine";
-import { addVirtioPci } from "../sim/virtio/pci-device";
 import type { SimRequest } from "../sim/virtio/request";
 import { RngModel } from "../sim/virtio/rng-model";
+import { recordWaits } from "../harness/record-waits";
 
 /** Writes a running count (1..255, never 0) so the order of the bytes can be checked. */
 class CountingRngModel extends RngModel {
@@ -29,37 +25,13 @@ function expected(from: number, length: number): number[] {
 }
 
 function setUp(options: RngOptions = {}, queueSize = 64) {
-  const machine = new SimMachine();
-  const model = new CountingRngModel(machine.memory, machine.violations, queueSize);
-  addVirtioPci(machine, model, { device: 3, layout: "modern" });
-  const config = new PortPciConfig(machine.ports);
-  const device = new VirtioDevice(machine, createPciTransport(machine, config, enumeratePci(config)[0]));
-  device.acknowledge();
-  device.negotiate(0n);
-  const rng = new VirtioRng(device, options);
-  device.driverOk();
-  rng.start();
-  return { machine, model, rng, device };
+  return rngMachine(options, (machine) => new CountingRngModel(machine.memory, machine.violations, queueSize));
 }
 
 /** Holds the device's answers, then takes everything the pool and the answered buffers had. */
 function drain(model: RngModel, rng: VirtioRng): void {
   model.holdCompletions = true;
   for (rng.refill(); rng.available > 0; rng.refill()) rng.getRandomValues(new Uint8Array(rng.available));
-}
-
-/** Records every wait: the time the driver last read and the deadline it asked for. */
-function recordWaits(machine: SimMachine): { readonly at: number; readonly until: number }[] {
-  const waits: { at: number; until: number }[] = [];
-  const now = machine.monotonicNs.bind(machine);
-  const wait = machine.waitForInterrupt.bind(machine);
-  let lastRead = 0;
-  machine.monotonicNs = () => (lastRead = now());
-  machine.waitForInterrupt = (deadlineNs: number) => {
-    waits.push({ at: lastRead, until: deadlineNs });
-    wait(deadlineNs);
-  };
-  return waits;
 }
 
 describe("virtio-rng delivers the device's bytes", () => {

@@ -1,3 +1,4 @@
+import { rngMachine } from "./rng-harness";
 import { describe, expect, it } from "vitest";
 import { VirtioTimeoutError } from "../../drivers/virtio/errors";
 import { VirtioRng } from "../../drivers/virtio/rng/rng";
@@ -13,19 +14,7 @@ import { SimMachine } from "../sim/machine";
 import { addVirtioPci } from "../sim/virtio/pci-device";
 import { EagerEmptyQueue } from "./eager-empty-queue";
 
-function setUp(options: RngOptions = {}) {
-  const machine = new SimMachine();
-  const model = new RngModel(machine.memory, machine.violations);
-  addVirtioPci(machine, model, { device: 3, layout: "modern" });
-  const config = new PortPciConfig(machine.ports);
-  const device = new VirtioDevice(machine, createPciTransport(machine, config, enumeratePci(config)[0]));
-  device.acknowledge();
-  device.negotiate(0n);
-  const rng = new VirtioRng(device, options);
-  device.driverOk();
-  rng.start();
-  return { machine, model, rng };
-}
+const setUp = (options: RngOptions = {}) => rngMachine(options);
 
 describe("virtio-rng getRandomValues", () => {
   it("serves requests larger than the pool by polling the device", () => {
