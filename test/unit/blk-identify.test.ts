@@ -2,7 +2,6 @@
 // ring cannot take the request or the device does not answer, and a serial that only GET_ID sets.
 import { describe, expect, it } from "vitest";
 import { VirtioTimeoutError, VirtioUsageError } from "../../drivers/virtio/errors";
-import type { SimMachine } from "../sim/machine";
 import { BlkRequestType } from "../sim/virtio/blk-model";
 import { simDisk } from "./blk-harness";
 import { caught } from "../harness/caught";
