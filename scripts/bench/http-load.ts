@@ -1,6 +1,7 @@
-// HTTP load from the host through QEMU's port forward: a new connection per request (busybox
-// httpd closes every connection, so both guests are measured the same way), `concurrency` at a
-// time, every body checked against what the guest should send.
+// HTTP load from the host through QEMU's port forward: `concurrency` requests at a time, every
+// body checked against what the guest should send; a new connection per request unless asked to
+// keep connections alive (busybox httpd closes every one, so the compare bench measures both
+// guests without).
 import { Agent, request } from "node:http";
 
 export interface HttpRate {
@@ -8,9 +9,9 @@ export interface HttpRate {
   readonly bytesPerSecond: number;
 }
 
-function get(port: number, path: string, agent: Agent): Promise<Buffer> {
+function get(port: number, path: string, agent: Agent, keepAlive: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent, headers: { connection: "close" } }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, agent, headers: keepAlive ? {} : { connection: "close" } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: status ${res.statusCode}`))));
@@ -21,14 +22,14 @@ function get(port: number, path: string, agent: Agent): Promise<Buffer> {
   });
 }
 
-export async function httpRate(port: number, path: string, expected: Uint8Array, concurrency: number, total: number): Promise<HttpRate> {
-  const agent = new Agent({ keepAlive: false, maxSockets: concurrency });
+export async function httpRate(port: number, path: string, expected: Uint8Array, concurrency: number, total: number, keepAlive = false): Promise<HttpRate> {
+  const agent = new Agent({ keepAlive, maxSockets: concurrency });
   let bytes = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = 0; i < total / concurrency; i++) {
-        const body = await get(port, path, agent);
+        const body = await get(port, path, agent, keepAlive);
         if (!body.equals(expected)) throw new Error(`GET ${path}: ${body.length} bytes that differ from the ${expected.length} expected`);
         bytes += body.length;
       }

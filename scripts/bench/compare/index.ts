@@ -12,7 +12,7 @@ import { buildApps } from "../../lib/build-apps";
 import { BUILD_DIR } from "../../lib/paths";
 import { boot, launch, type Guest } from "../../lib/qemu";
 import { ratioChart } from "./chart";
-import { httpRate, waitForHttp } from "./http-load";
+import { httpRate, waitForHttp } from "../http-load";
 import { BENCH_SERIAL, LINUX_FIO_DONE, LINUX_READY, prepareLinuxGuest, type FioJob } from "./linux-guest";
 
 const MEMORY = "256M";
