@@ -4,25 +4,19 @@
 // drawn from at least two refreshes, each device's row with its features by name, and the zero
 // counters folded into a <details>.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Guest } from "../../scripts/lib/qemu";
+import { describe, expect, it } from "vitest";
 import { RATE_CHARTS, CHART_HEIGHT } from "../../images/demo/status-script";
-import { bootDemo, DEMO_READY_TIMEOUT_MS, send, type Target } from "./lib/demo-guest";
-import { freePort } from "./lib/ports";
+import { demoForFile, send } from "./lib/demo-guest";
 
 /** Virtual time the page runs for: about four refreshes. */
 const VIRTUAL_TIME_MS = 4500;
 const BROWSER_TIMEOUT_MS = 120_000;
-const dir = mkdtempSync(join(tmpdir(), "vireo-status-page-"));
-let target: Target;
-let guest: Guest | undefined;
 
 /** The DOM after the page's scripts ran for `VIRTUAL_TIME_MS` of virtual time. */
 function renderedDom(url: string): Promise<string> {
-  const profile = mkdtempSync(join(dir, "chromium-"));
+  const profile = mkdtempSync(join(demo.dir, "chromium-"));
   const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
   const browser = spawn("chromium", [...flags, `--user-data-dir=${profile}`, `--virtual-time-budget=${VIRTUAL_TIME_MS}`, "--dump-dom", url], { stdio: ["ignore", "pipe", "pipe"] });
   let dom = "";
@@ -49,26 +43,18 @@ function chartYs(dom: string, id: string): number[] {
   return pairs.map((pair) => Number(pair.split(",")[1]));
 }
 
-beforeAll(async () => {
-  target = { host: "127.0.0.1", port: await freePort() };
-  guest = await bootDemo({ disk: join(dir, "kv.img"), httpPort: target.port });
-}, DEMO_READY_TIMEOUT_MS + 10_000);
-
-afterAll(async () => {
-  await guest?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const demo = demoForFile("vireo-status-page-");
 
 describe("demo status page in headless chromium", () => {
   it("draws live rate charts from /status.json, lists devices with feature names, folds zero counters", async () => {
     // Requests and disk writes go on while the browser watches, so the rates are not all zero.
     let busy = true;
     const load = (async () => {
-      for (let i = 0; busy; i++) expect((await send(target, "PUT", `/kv/load-${i % 8}`, Buffer.alloc(4096, i))).status).toBeLessThan(300);
+      for (let i = 0; busy; i++) expect((await send(demo.target, "PUT", `/kv/load-${i % 8}`, Buffer.alloc(4096, i))).status).toBeLessThan(300);
     })();
     let dom: string;
     try {
-      dom = await renderedDom(`http://${target.host}:${target.port}/`);
+      dom = await renderedDom(`http://${demo.target.host}:${demo.target.port}/`);
     } finally {
       busy = false;
       await load;

@@ -1,7 +1,12 @@
 // The demo image booted for a test, and plain HTTP requests to it with a deadline each.
+import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { launch, type Guest } from "../../../scripts/lib/qemu";
 import { demoMachine, type DemoVariant } from "../../../scripts/machines/demo";
+import { freePort } from "./ports";
 
 export const DEMO_READY = /demo ready: listening on http:\/\/(\d+\.\d+\.\d+\.\d+):80/;
 export const DEMO_READY_TIMEOUT_MS = 60_000;
@@ -59,4 +64,42 @@ export function send(target: Target, method: string, path: string, body?: Buffer
     req.on("error", reject);
     req.end(body);
   });
+}
+
+export interface DemoForFile {
+  /** A temp folder of the file's own (the demo's disk is `kv.img` in it unless `options` says otherwise). */
+  readonly dir: string;
+  readonly target: Target;
+  readonly guest: Guest;
+}
+
+/**
+ * The demo booted once before a test file's tests and stopped after them, its temp folder removed.
+ * `options` gives what the file's machine has besides the defaults (paths may lie in `dir`).
+ */
+export function demoForFile(prefix: string, options: (dir: string) => Partial<Omit<DemoBoot, "httpPort">> = () => ({})): DemoForFile {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let target: Target | undefined;
+  let guest: Guest | undefined;
+  beforeAll(async () => {
+    target = { host: "127.0.0.1", port: await freePort() };
+    guest = await bootDemo({ disk: join(dir, "kv.img"), httpPort: target.port, ...options(dir) });
+  }, DEMO_READY_TIMEOUT_MS + 10_000);
+  afterAll(async () => {
+    await guest?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const booted = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the demo has not booted (its beforeAll failed)");
+    return value;
+  };
+  return {
+    dir,
+    get target() {
+      return booted(target);
+    },
+    get guest() {
+      return booted(guest);
+    },
+  };
 }
