@@ -3,24 +3,23 @@
 // a byte range, a redirect to the slashed folder, and a refused climb out of the share.
 import { randomBytes } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Guest } from "../../scripts/lib/qemu";
-import { bootDemo } from "./lib/demo-guest";
-import { freePort } from "./lib/ports";
+import { describe, expect, it } from "vitest";
+import { demoForFile } from "./lib/demo-guest";
 
 const BROWSER_HEADERS = {
   accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
   "accept-encoding": "gzip, deflate, br",
   "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
 };
-const dir = mkdtempSync(join(tmpdir(), "vireo-demo-files-"));
-const www = join(dir, "www");
+const demo = demoForFile("vireo-demo-files-", () => ({ variant: { www } }));
+const www = join(demo.dir, "www");
 const data = randomBytes(64 * 1024);
-let port = 0;
-let guest: Guest;
+mkdirSync(join(www, "notes"), { recursive: true });
+writeFileSync(join(www, "hello.txt"), "hello from the host\n");
+writeFileSync(join(www, "data.bin"), data);
+writeFileSync(join(www, "notes", "a <b>.md"), "# notes\n");
 
 interface Reply {
   status: number;
@@ -30,33 +29,22 @@ interface Reply {
 
 function browserGet(path: string, method = "GET", headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers: { ...BROWSER_HEADERS, ...headers }, agent: false }, (res) => {
+    const req = httpRequest({ host: demo.target.host, port: demo.target.port, method, path, headers: { ...BROWSER_HEADERS, ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on("error", reject);
     });
-    req.on("error", (error: Error) => reject(new Error(`${method} ${path}: ${error.message}\nguest console:\n${guest?.output ?? ""}`)));
+    req.on("error", (error: Error) => reject(new Error(`${method} ${path}: ${error.message}\nguest console:\n${demo.guest.output}`)));
     req.end();
   });
 }
 
-beforeAll(async () => {
-  mkdirSync(join(www, "notes"), { recursive: true });
-  writeFileSync(join(www, "hello.txt"), "hello from the host\n");
-  writeFileSync(join(www, "data.bin"), data);
-  writeFileSync(join(www, "notes", "a <b>.md"), "# notes\n");
-  port = await freePort();
-  guest = await bootDemo({ disk: join(dir, "kv.img"), httpPort: port, variant: { www } });
-  expect(guest.output).toContain("demo: serving the host folder shared as www at /files/");
-}, 90_000);
-
-afterAll(async () => {
-  await guest?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe("the demo's /files/ (a host folder over virtio-9p)", () => {
+  it("says it serves the share", () => {
+    expect(demo.guest.output).toContain("demo: serving the host folder shared as www at /files/");
+  });
+
   it("lists the folder as an HTML page with escaped links", async () => {
     const reply = await browserGet("/files/");
     expect(reply.status).toBe(200);
