@@ -6,6 +6,7 @@
 import { ENGINE_LINE, ENGINE_WORKLOADS } from "../../images/enginebench/workloads";
 import { buildApps } from "../lib/build-apps";
 import { boot } from "../lib/qemu";
+import { printTable } from "./table";
 
 const GUEST_TIMEOUT_MS = 600_000;
 const NS_PER_S = 1e9;
@@ -48,13 +49,6 @@ function figureOf(figures: Map<string, Figure>, name: string, reference: Figure)
   if (!figure) throw new Error(`enginebench printed no figure for ${name}`);
   if (figure.checksum !== reference.checksum) throw new Error(`${name}: guest checksum ${figure.checksum}, Node ${reference.checksum}`);
   return figure;
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const widths = head.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
-  console.log(line(head));
-  for (const row of rows) console.log(line(row));
 }
 
 export async function benchEngine(): Promise<void> {

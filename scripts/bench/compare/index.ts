@@ -11,6 +11,7 @@ import { webFileBytes } from "../../../images/httpbench/web-files";
 import { buildApps } from "../../lib/build-apps";
 import { BUILD_DIR } from "../../lib/paths";
 import { boot, launch, type Guest } from "../../lib/qemu";
+import { printTable } from "../table";
 import { ratioChart } from "./chart";
 import { httpRate, waitForHttp } from "../http-load";
 import { BENCH_SERIAL, LINUX_FIO_DONE, LINUX_READY, prepareLinuxGuest, type FioJob } from "./linux-guest";
@@ -177,9 +178,8 @@ export async function benchCompare(): Promise<void> {
     const rows = figures(linux, vireo);
     const cells = rows.map((f) => [f.name, f.unit, f.linux.toFixed(f.linux < 100 ? 1 : 0), f.vireo.toFixed(f.vireo < 100 ? 1 : 0), `${ratio(f).toFixed(2)}x`]);
     const head = ["figure", "unit", "Linux guest", "Vireo", "Vireo vs Linux"];
-    const widths = head.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column].length)));
     console.log("compare: QEMU -M pc under TCG, user networking, the same raw disk file (cache=unsafe); ratios above 1 favour Vireo");
-    for (const row of [head, ...cells]) console.log(row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "));
+    printTable(head, cells, 2);
     const chartDir = join(BUILD_DIR, "bench");
     mkdirSync(chartDir, { recursive: true });
     const chart = join(chartDir, "compare.svg");
