@@ -100,15 +100,6 @@ const edge: Command = async (disk) => {
 };
 
 /** 64 writes then 64 reads in flight at once, each with its own data. */
-/**
- * Resolves once the calls queued in this turn went to the device: the block layer submits them
- * together at the turn's end, before the loop runs an immediate (and before it takes any
- * completion interrupt, which comes on a later turn).
- */
-function submitted(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 const qd64: Command = async (disk) => {
   const info = disk.info;
   const blocksPer = QD_BYTES / info.blockSize;
@@ -122,14 +113,13 @@ const qd64: Command = async (disk) => {
     ins.push(disk.allocBuffer(QD_BYTES));
   }
   const lba = (i: number) => ((i * 37) % QD_REQUESTS) * stride + (i % 2) * blocksPer;
-  const writes = outs.map((out, i) => disk.write(lba(i), out));
-  await submitted();
-  const writesInFlight = disk.inFlight;
-  await Promise.all(writes);
-  const reads = ins.map((into, i) => disk.read(lba(i), into));
-  await submitted();
-  const readsInFlight = disk.inFlight;
-  await Promise.all(reads);
+  // The depth is the disk's peak: completions may be taken within the turn that submitted them.
+  disk.resetPeakInFlight();
+  await Promise.all(outs.map((out, i) => disk.write(lba(i), out)));
+  const writesInFlight = disk.peakInFlight;
+  disk.resetPeakInFlight();
+  await Promise.all(ins.map((into, i) => disk.read(lba(i), into)));
+  const readsInFlight = disk.peakInFlight;
   for (let i = 0; i < QD_REQUESTS; i++) check(equalBytes(outs[i], ins[i]), `request ${i} data`);
   return `writes-in-flight=${writesInFlight} reads-in-flight=${readsInFlight}`;
 };

@@ -93,12 +93,12 @@ export class BlockDevice {
     return this.scheduler.offline;
   }
 
-  /** Device resets that brought the disk back. */
   /** Device requests that came back (answered or failed) since the disk was opened. */
   get finishedRequests(): number {
     return this.scheduler.finishedRequests;
   }
 
+  /** Device resets that brought the disk back. */
   get recoveries(): number {
     return this.scheduler.recoveries;
   }
@@ -117,6 +117,18 @@ export class BlockDevice {
   /** Device requests in flight. */
   get inFlight(): number {
     return this.driver.inFlight;
+  }
+
+  /**
+   * The most device requests in flight at once since the disk was opened or `resetPeakInFlight()`:
+   * the queue depth the device actually saw (completions may come back within the same turn).
+   */
+  get peakInFlight(): number {
+    return this.scheduler.peakInFlight;
+  }
+
+  resetPeakInFlight(): void {
+    this.scheduler.peakInFlight = this.driver.inFlight;
   }
 
   /** Fills `into` from block `lba` on; resolves to `into`. */

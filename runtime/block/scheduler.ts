@@ -67,6 +67,8 @@ export class BlockScheduler {
   recoveries = 0;
   /** Device requests that came back (answered or failed), for status pages. */
   finishedRequests = 0;
+  /** The most device requests in flight at once, sampled after each submission pass. */
+  peakInFlight = 0;
   /** Inside `onCompletions`, which pumps afterwards. */
   private completing = false;
   /** Runs once at the end of a turn that queued calls or left the disk idle (see the class comment). */
@@ -144,7 +146,7 @@ export class BlockScheduler {
           break;
         }
         if (!progressed) {
-          if (issued) driver.kick();
+          if (issued) this.submitted(driver);
           this.settleTimer();
           return;
         }
@@ -156,8 +158,14 @@ export class BlockScheduler {
         this.head = 0;
       }
     }
-    if (issued) driver.kick();
+    if (issued) this.submitted(driver);
     this.settleTimer();
+  }
+
+  /** Ends a submission pass that issued requests: one notification, and the depth it reached. */
+  private submitted(driver: BlockDriver): void {
+    driver.kick();
+    if (driver.inFlight > this.peakInFlight) this.peakInFlight = driver.inFlight;
   }
 
   /** Submits the next piece of `op`; false when the device or the bounce pool is full. */

@@ -95,7 +95,20 @@ describe("block API: concurrency", () => {
     expect(results.every((r) => r.status === "fulfilled")).toBe(true);
     for (let i = 0; i < 100; i++) expect(model.disk.subarray(i * 8192, (i + 1) * 8192)).toEqual(pattern(8192, i));
     expect(disk.queued).toBe(0);
+    expect(disk.peakInFlight).toBe(8);
     assertNoViolations(machine.violations);
+  });
+
+  it("reports the depth the device saw after every request came back", async () => {
+    const { disk, loop } = simDisk({ sectors: 2048, queueSize: 64, device: { bounceBuffers: 32, bounceBufferBytes: 8192 } });
+    await settle(loop, [disk.write(0, pattern(4096, 0))]);
+    expect(disk.peakInFlight).toBe(1);
+    disk.resetPeakInFlight();
+    expect(disk.peakInFlight).toBe(0);
+    const writes = Array.from({ length: 20 }, (_, i) => disk.write(i * 16, pattern(8192, i)));
+    await settle(loop, writes);
+    expect(disk.inFlight).toBe(0);
+    expect(disk.peakInFlight).toBe(20);
   });
 
   it("waits for bounce buffers when callers' memory outnumbers them", async () => {
