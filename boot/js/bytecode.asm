@@ -1,4 +1,5 @@
-; The app's QuickJS bytecode, embedded at build time (BYTECODE_FILE is passed by the build).
+; The app's QuickJS bytecode, compressed and embedded at build time (BYTECODE_FILE is passed by the
+; build; boot/js/lz-decode.c reads it).
 global app_bytecode, app_bytecode_end
 section .rodata
 align 16

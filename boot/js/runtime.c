@@ -11,6 +11,7 @@
 #include "engine-heap.h"
 #include "engine.h"
 #include "linemap.h"
+#include "lz-decode.h"
 
 enum {
   EXIT_UNCAUGHT = 1,
@@ -106,9 +107,18 @@ static void run_jobs(JSContext *ctx) {
   if (rejection_count) die_uncaught(ctx, rejections[0].reason, "rejection");
 }
 
-/* The app is one module compiled by the host build of this engine (boot/tools/jsc.c). */
+/* The app is one module compiled by the host build of this engine (boot/tools/jsc.c) and
+   compressed by the build (scripts/lib/lz-compress.ts); the reader copies what it keeps, so the
+   decoded bytecode is freed once read. */
 static void run_app(JSContext *ctx) {
-  JSValue code = JS_ReadObject(ctx, app_bytecode, (size_t)(app_bytecode_end - app_bytecode), JS_READ_OBJ_BYTECODE);
+  size_t packed_length = (size_t)(app_bytecode_end - app_bytecode);
+  int64_t length = lz_decoded_length(app_bytecode, packed_length);
+  if (length < 0) panic("the app's bytecode is not in the image's compressed container");
+  uint8_t *bytecode = malloc((size_t)length + LZ_OUT_SLACK);
+  if (!bytecode) panic("no memory to decode the app's bytecode");
+  if (lz_decode(app_bytecode, packed_length, bytecode, (size_t)length) != 0) panic("the app's compressed bytecode is damaged");
+  JSValue code = JS_ReadObject(ctx, bytecode, (size_t)length, JS_READ_OBJ_BYTECODE);
+  free(bytecode);
   if (JS_IsException(code)) {
     /* Bytecode is specific to the engine's version and build settings; the reader checks the version. */
     kprintf("vireo: the app's bytecode does not load (not compiled by this engine's build?)\n");

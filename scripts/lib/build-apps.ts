@@ -6,10 +6,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "./exec";
 import { lineTableFromSourceMap, lineTableToC } from "./line-table";
+import { lzCompress } from "./lz-compress";
 import { appDir, BOOT_DIR, BUILD_DIR, IMAGES_DIR, kernelPath, QUICKJS_DIR, ROOT } from "./paths";
 
 /** The name QuickJS shows in stacks; boot/js/runtime.c maps "(app.js:N)" back to TypeScript. */
 const BUNDLE_NAME = "app.js";
+/** The engine's bytecode, and the same compressed: the form the image carries. */
+const BYTECODE_NAME = "app.bin";
+const PACKED_BYTECODE_NAME = "app.lz";
 const JOBS = "-j2";
 const PACKAGE_NAME = "vireo";
 
@@ -31,7 +35,7 @@ function makeArgs(target: KernelBuild): string[] {
   const dir = appDir(target.name, target.buildDir);
   return [
     "-C", target.bootDir, "--no-print-directory", JOBS, `QJS=${target.quickjsDir}`, `BUILD=${target.buildDir}`, `APP=${target.name}`,
-    `BYTECODE=${join(dir, "app.bin")}`, `LINE_TABLE=${join(dir, "line-table.c")}`,
+    `BYTECODE=${join(dir, PACKED_BYTECODE_NAME)}`, `LINE_TABLE=${join(dir, "line-table.c")}`,
   ];
 }
 
@@ -93,7 +97,8 @@ export function buildCompiler(buildDir: string, quickjsDir: string, bootDir: str
 export async function buildKernel(target: KernelBuild): Promise<string> {
   await bundle(target);
   const dir = appDir(target.name, target.buildDir);
-  run(join(target.buildDir, "host", "jsc"), [join(dir, BUNDLE_NAME), join(dir, "app.bin"), BUNDLE_NAME]);
+  run(join(target.buildDir, "host", "jsc"), [join(dir, BUNDLE_NAME), join(dir, BYTECODE_NAME), BUNDLE_NAME]);
+  writeFileSync(join(dir, PACKED_BYTECODE_NAME), lzCompress(readFileSync(join(dir, BYTECODE_NAME))));
   run("make", [...makeArgs(target), "kernel"], { stdio: ["ignore", "ignore", "inherit"] });
   return kernelPath(target.name, "multiboot", target.buildDir);
 }
