@@ -1,4 +1,5 @@
 import type { DmaRegion, Platform } from "../../../kernel/platform";
+import { LeWords } from "../le-words";
 
 /**
  * Preallocated indirect descriptor tables, one per buffer id, for either ring layout (both use
@@ -7,7 +8,9 @@ import type { DmaRegion, Platform } from "../../../kernel/platform";
  * more entries than the queue.
  */
 export class IndirectTables {
-  readonly view: DataView;
+  /** The tables' memory as 16- and 32-bit words (`LeWords`). */
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
   private readonly region: DmaRegion;
 
   private constructor(
@@ -18,7 +21,9 @@ export class IndirectTables {
     private readonly entrySize: number,
   ) {
     this.region = platform.allocDma(queueSize * entries * entrySize);
-    this.view = new DataView(this.region.buffer);
+    const words = new LeWords(this.region.buffer);
+    this.u16 = words.u16;
+    this.u32 = words.u32;
   }
 
   /** Tables of up to `wanted` entries, or undefined when they would not hold more than one. */

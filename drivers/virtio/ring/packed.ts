@@ -1,4 +1,5 @@
 import { IndirectTables } from "./indirect-tables";
+import { LeWords, loadU64, storeU64 } from "../le-words";
 import type { DmaRegion, Platform } from "../../../kernel/platform";
 import { VirtioUsageError } from "../errors";
 import { vringNeedEvent } from "./event-idx";
@@ -16,7 +17,6 @@ import { packedRingLayout } from "./packed-layout";
 import { ChainState, Completion, VirtqueueBase, type QueueNotifier, type VirtqueueOptions } from "./virtqueue";
 import type { QueueAddresses } from "../transport/transport";
 
-const TWO_POW_32 = 0x1_0000_0000;
 const NO_ID = -1;
 /** Position of the wrap counter's bit when a position and its wrap share one le16. */
 const WRAP_BIT = 1 << DESC_EVENT_WRAP_SHIFT;
@@ -50,9 +50,13 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   readonly maxChainLength: number;
 
   private readonly region: DmaRegion;
-  private readonly ring: DataView;
-  private readonly driverEvent: number;
-  private readonly deviceEvent: number;
+  /** The ring's memory as 16- and 32-bit words; the indices below are 16-bit word indices. */
+  private readonly ring16: Uint16Array;
+  private readonly ring32: Uint32Array;
+  private readonly driverEventFlags16: number;
+  private readonly driverEventDesc16: number;
+  private readonly deviceEventFlags16: number;
+  private readonly deviceEventDesc16: number;
   private readonly indirect: IndirectTables | undefined;
 
   /** Free buffer ids (a stack) and, per id in flight, the ring slots its chain took. */
@@ -90,9 +94,13 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     super(options);
     const layout = packedRingLayout(size);
     this.region = platform.allocDma(layout.totalSize, { align: 4096 });
-    this.ring = new DataView(this.region.buffer);
-    this.driverEvent = layout.driverEvent;
-    this.deviceEvent = layout.deviceEvent;
+    const words = new LeWords(this.region.buffer);
+    this.ring16 = words.u16;
+    this.ring32 = words.u32;
+    this.driverEventFlags16 = (layout.driverEvent + EventSuppress.Flags) >>> 1;
+    this.driverEventDesc16 = (layout.driverEvent + EventSuppress.Desc) >>> 1;
+    this.deviceEventFlags16 = (layout.deviceEvent + EventSuppress.Flags) >>> 1;
+    this.deviceEventDesc16 = (layout.deviceEvent + EventSuppress.Desc) >>> 1;
     this.addresses = {
       descriptorArea: this.region.physical + layout.desc,
       driverArea: this.region.physical + layout.driverEvent,
@@ -160,13 +168,14 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.tokens[id] = token;
     this.inFlight++;
     if (this.inOrder) this.recordOrder(id);
+    const ring16 = this.ring16;
     let slot = this.nextAvail;
     for (let i = 1; i < slots; i++) {
       slot = slot + 1 === this.size ? 0 : slot + 1;
-      this.ring.setUint16(slot * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[i], true);
+      ring16[(slot * PackedDesc.Size + PackedDesc.Flags) >>> 1] = this.buildFlags[i];
     }
     this.platform.barrier();
-    this.ring.setUint16(this.nextAvail * PackedDesc.Size + PackedDesc.Flags, this.buildFlags[0], true);
+    ring16[(this.nextAvail * PackedDesc.Size + PackedDesc.Flags) >>> 1] = this.buildFlags[0];
     this.nextAvail += slots;
     if (this.nextAvail >= this.size) {
       this.nextAvail -= this.size;
@@ -187,12 +196,12 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     if (this.broken !== undefined) throw this.broken;
     this.addedSinceKick = 0;
     this.platform.barrier();
-    const flags = this.ring.getUint16(this.deviceEvent + EventSuppress.Flags, true) & DESC_EVENT_FLAGS_MASK;
+    const flags = this.ring16[this.deviceEventFlags16] & DESC_EVENT_FLAGS_MASK;
     let wanted: boolean;
     // A whole lap or more since the last kick passed every slot, the named one included.
     if (flags === RingEventFlags.Desc && this.eventIdx && added < this.size) {
       // Positions counted from the start of the current lap; the previous lap is negative.
-      const offWrap = this.ring.getUint16(this.deviceEvent + EventSuppress.Desc, true);
+      const offWrap = this.ring16[this.deviceEventDesc16];
       let event = offWrap & DESC_EVENT_OFF_MASK;
       if (offWrap >>> DESC_EVENT_WRAP_SHIFT !== this.availWrap) event -= this.size;
       wanted = vringNeedEvent(event & 0xffff, this.nextAvail, (this.nextAvail - added) & 0xffff);
@@ -209,20 +218,20 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   disableInterrupts(): void {
     if (this.broken !== undefined || this.driverEventFlags === RingEventFlags.Disable) return;
     this.driverEventFlags = RingEventFlags.Disable;
-    this.ring.setUint16(this.driverEvent + EventSuppress.Flags, RingEventFlags.Disable, true);
+    this.ring16[this.driverEventFlags16] = RingEventFlags.Disable;
   }
 
   /** ENABLE, or with EVENT_IDX DESC naming the next used slot and wrap; then looks again. */
   enableInterrupts(): boolean {
     if (this.broken !== undefined) return false;
     if (this.eventIdx) {
-      this.ring.setUint16(this.driverEvent + EventSuppress.Desc, this.nextUsed | (this.usedWrap === 1 ? WRAP_BIT : 0), true);
+      this.ring16[this.driverEventDesc16] = this.nextUsed | (this.usedWrap === 1 ? WRAP_BIT : 0);
       this.platform.barrier();
       this.driverEventFlags = RingEventFlags.Desc;
     } else {
       this.driverEventFlags = RingEventFlags.Enable;
     }
-    this.ring.setUint16(this.driverEvent + EventSuppress.Flags, this.driverEventFlags, true);
+    this.ring16[this.driverEventFlags16] = this.driverEventFlags;
     this.platform.barrier();
     return this.hasCompletions();
   }
@@ -241,7 +250,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   protected usedWaiting(): boolean {
-    return (this.ring.getUint16(this.nextUsed * PackedDesc.Size + PackedDesc.Flags, true) & AVAIL_AND_USED) === USED_MARK[this.usedWrap];
+    return (this.ring16[(this.nextUsed * PackedDesc.Size + PackedDesc.Flags) >>> 1] & AVAIL_AND_USED) === USED_MARK[this.usedWrap];
   }
 
   nextCompletion(): Completion {
@@ -250,11 +259,12 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     let usedLength = 0;
     if (this.batchRemaining === 0) {
       const at = this.nextUsed * PackedDesc.Size;
-      if ((this.ring.getUint16(at + PackedDesc.Flags, true) & AVAIL_AND_USED) !== USED_MARK[this.usedWrap]) return Completion.None;
+      const ring16 = this.ring16;
+      if ((ring16[(at + PackedDesc.Flags) >>> 1] & AVAIL_AND_USED) !== USED_MARK[this.usedWrap]) return Completion.None;
       this.platform.barrier();
       if (this.inFlight === 0) return this.breakRing("used-ahead", `used descriptor at ${this.nextUsed} with nothing in flight`);
-      usedId = this.ring.getUint16(at + PackedDesc.Id, true);
-      usedLength = this.ring.getUint32(at + PackedDesc.Len, true);
+      usedId = ring16[(at + PackedDesc.Id) >>> 1];
+      usedLength = this.ring32[(at + PackedDesc.Len) >>> 2];
     }
     const id = this.complete(usedId, usedLength);
     if (id < 0) return Completion.Broken;
@@ -285,8 +295,9 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       }
       // Only WRITE is valid in an indirect table; entries follow each other without NEXT.
       const entry = indirect.offset(this.buildId) + this.buildCount * PackedDesc.Size;
-      writeDescriptor(indirect.view, entry, physical, length, 0);
-      indirect.view.setUint16(entry + PackedDesc.Flags, flags, true);
+      const u16 = indirect.u16;
+      writeDescriptor(indirect.u32, u16, entry, physical, length, 0);
+      u16[(entry + PackedDesc.Flags) >>> 1] = flags;
       this.buildCount++;
       return;
     }
@@ -300,7 +311,7 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
       slot -= this.size;
       wrap ^= 1;
     }
-    writeDescriptor(this.ring, slot * PackedDesc.Size, physical, length, this.buildId);
+    writeDescriptor(this.ring32, this.ring16, slot * PackedDesc.Size, physical, length, this.buildId);
     // Flags are kept aside until publish: they hand the slots over, the head's last of all.
     if (this.buildCount > 0) this.buildFlags[this.buildCount - 1] |= PackedDescFlag.Next;
     this.buildFlags[this.buildCount] = flags | AVAIL_MARK[wrap];
@@ -309,17 +320,16 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   /** Writes the one ring descriptor (all but its flags): the single entry itself, or the table. Returns 1 slot. */
   private finishIndirect(indirect: IndirectTables): number {
-    const view = indirect.view;
+    const { u16, u32 } = indirect;
     const table = indirect.offset(this.buildId);
     const at = this.nextAvail * PackedDesc.Size;
     const lap = AVAIL_MARK[this.availWrap];
     if (this.buildCount === 1) {
-      const low = view.getUint32(table + PackedDesc.Addr, true);
-      const high = view.getUint32(table + PackedDesc.Addr + 4, true);
-      writeDescriptor(this.ring, at, high * TWO_POW_32 + low, view.getUint32(table + PackedDesc.Len, true), this.buildId);
-      this.buildFlags[0] = view.getUint16(table + PackedDesc.Flags, true) | lap;
+      const physical = loadU64(u32, (table + PackedDesc.Addr) >>> 2);
+      writeDescriptor(this.ring32, this.ring16, at, physical, u32[(table + PackedDesc.Len) >>> 2], this.buildId);
+      this.buildFlags[0] = u16[(table + PackedDesc.Flags) >>> 1] | lap;
     } else {
-      writeDescriptor(this.ring, at, indirect.physical(this.buildId), this.buildCount * PackedDesc.Size, this.buildId);
+      writeDescriptor(this.ring32, this.ring16, at, indirect.physical(this.buildId), this.buildCount * PackedDesc.Size, this.buildId);
       this.buildFlags[0] = PackedDescFlag.Indirect | lap;
     }
     return 1;
@@ -327,9 +337,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
 }
 
 /** Everything but the flags, which say who owns the slot and are written separately. */
-function writeDescriptor(view: DataView, at: number, physical: number, length: number, id: number): void {
-  view.setUint32(at + PackedDesc.Addr, physical >>> 0, true);
-  view.setUint32(at + PackedDesc.Addr + 4, Math.floor(physical / TWO_POW_32), true);
-  view.setUint32(at + PackedDesc.Len, length, true);
-  view.setUint16(at + PackedDesc.Id, id, true);
+function writeDescriptor(u32: Uint32Array, u16: Uint16Array, at: number, physical: number, length: number, id: number): void {
+  storeU64(u32, (at + PackedDesc.Addr) >>> 2, physical);
+  u32[(at + PackedDesc.Len) >>> 2] = length;
+  u16[(at + PackedDesc.Id) >>> 1] = id;
 }

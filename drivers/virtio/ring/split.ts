@@ -1,4 +1,5 @@
 import { IndirectTables } from "./indirect-tables";
+import { LeWords, loadU64, storeU64 } from "../le-words";
 import type { DmaRegion, Platform } from "../../../kernel/platform";
 import { AVAIL_NO_INTERRUPT, Desc, DescFlag, MAX_QUEUE_SIZE, RING_HEADER_SIZE, USED_ELEM_SIZE, USED_NO_NOTIFY } from "./split-format";
 import { VirtioUsageError } from "../errors";
@@ -16,7 +17,6 @@ const AVAIL_IDX = 2;
 const USED_FLAGS = 0;
 const USED_IDX = 2;
 const USED_ELEM_LEN = 4;
-const TWO_POW_32 = 0x1_0000_0000;
 const NO_HEAD = -1;
 
 /**
@@ -35,11 +35,19 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   private readonly mask: number;
   private readonly region: DmaRegion;
-  private readonly ring: DataView;
-  private readonly availBase: number;
-  private readonly usedBase: number;
-  private readonly usedEventOffset: number;
-  private readonly availEventOffset: number;
+  /** The ring's memory as 16- and 32-bit words; the indices below are word indices into them. */
+  private readonly ring16: Uint16Array;
+  private readonly ring32: Uint32Array;
+  private readonly availFlags16: number;
+  private readonly availIdx16: number;
+  /** avail ring entry 0. */
+  private readonly availRing16: number;
+  private readonly usedFlags16: number;
+  private readonly usedIdx16: number;
+  /** used ring element 0. */
+  private readonly usedRing32: number;
+  private readonly usedEvent16: number;
+  private readonly availEvent16: number;
   private readonly indirect: IndirectTables | undefined;
 
   /** Free-list links, and the links of chains in flight (chains are popped in list order). */
@@ -74,11 +82,17 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.mask = size - 1;
     const layout = splitRingLayout(size, options.placement);
     this.region = platform.allocDma(layout.totalSize, { align: Math.max(options.placement.align, 4096) });
-    this.ring = new DataView(this.region.buffer);
-    this.availBase = layout.avail;
-    this.usedBase = layout.used;
-    this.usedEventOffset = layout.usedEvent;
-    this.availEventOffset = layout.availEvent;
+    const words = new LeWords(this.region.buffer);
+    this.ring16 = words.u16;
+    this.ring32 = words.u32;
+    this.availFlags16 = (layout.avail + AVAIL_FLAGS) >>> 1;
+    this.availIdx16 = (layout.avail + AVAIL_IDX) >>> 1;
+    this.availRing16 = (layout.avail + RING_HEADER_SIZE) >>> 1;
+    this.usedFlags16 = (layout.used + USED_FLAGS) >>> 1;
+    this.usedIdx16 = (layout.used + USED_IDX) >>> 1;
+    this.usedRing32 = (layout.used + RING_HEADER_SIZE) >>> 2;
+    this.usedEvent16 = layout.usedEvent >>> 1;
+    this.availEvent16 = layout.availEvent >>> 1;
     this.addresses = {
       descriptorArea: this.region.physical + layout.desc,
       driverArea: this.region.physical + layout.avail,
@@ -153,10 +167,13 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.tokens[head] = token;
     this.inFlight++;
     if (this.inOrder) this.recordOrder(head);
-    this.ring.setUint16(this.availBase + RING_HEADER_SIZE + 2 * (this.availIdx & this.mask), head, true);
+    const ring16 = this.ring16;
+    const availIdx = this.availIdx;
+    ring16[this.availRing16 + (availIdx & this.mask)] = head;
     this.platform.barrier();
-    this.availIdx = (this.availIdx + 1) & 0xffff;
-    this.ring.setUint16(this.availBase + AVAIL_IDX, this.availIdx, true);
+    const nextIdx = (availIdx + 1) & 0xffff;
+    this.availIdx = nextIdx;
+    ring16[this.availIdx16] = nextIdx;
     return true;
   }
 
@@ -167,8 +184,8 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const oldIdx = this.kickedIdx;
     this.kickedIdx = this.availIdx;
     const wanted = this.eventIdx
-      ? vringNeedEvent(this.ring.getUint16(this.availEventOffset, true), this.availIdx, oldIdx)
-      : (this.ring.getUint16(this.usedBase + USED_FLAGS, true) & USED_NO_NOTIFY) === 0;
+      ? vringNeedEvent(this.ring16[this.availEvent16], this.availIdx, oldIdx)
+      : (this.ring16[this.usedFlags16] & USED_NO_NOTIFY) === 0;
     if (wanted) {
       this.notifications++;
       this.notifier.notify(this.index);
@@ -178,13 +195,13 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
 
   /** Asks the device not to interrupt (best effort: with EVENT_IDX at most one more may come). */
   disableInterrupts(): void {
-    if (this.broken === undefined && !this.eventIdx) this.ring.setUint16(this.availBase + AVAIL_FLAGS, AVAIL_NO_INTERRUPT, true);
+    if (this.broken === undefined && !this.eventIdx) this.ring16[this.availFlags16] = AVAIL_NO_INTERRUPT;
   }
 
   enableInterrupts(): boolean {
     if (this.broken !== undefined) return false;
-    if (this.eventIdx) this.ring.setUint16(this.usedEventOffset, this.lastUsed, true);
-    else this.ring.setUint16(this.availBase + AVAIL_FLAGS, 0, true);
+    if (this.eventIdx) this.ring16[this.usedEvent16] = this.lastUsed;
+    else this.ring16[this.availFlags16] = 0;
     this.platform.barrier();
     return this.hasCompletions();
   }
@@ -204,7 +221,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 
   protected usedWaiting(): boolean {
-    return this.ring.getUint16(this.usedBase + USED_IDX, true) !== this.lastUsed;
+    return this.ring16[this.usedIdx16] !== this.lastUsed;
   }
 
   nextCompletion(): Completion {
@@ -214,9 +231,7 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     // Fields read more than once are read once into locals: the interpreter looks each read up.
     const lastUsed = this.lastUsed;
     if (this.batchRemaining === 0) {
-      const ring = this.ring;
-      const usedBase = this.usedBase;
-      const usedIdx = ring.getUint16(usedBase + USED_IDX, true);
+      const usedIdx = this.ring16[this.usedIdx16];
       if (usedIdx === lastUsed) return Completion.None;
       this.platform.barrier();
       const ahead = (usedIdx - lastUsed) & 0xffff;
@@ -224,9 +239,10 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
       if (ahead > this.inFlight) {
         return this.breakRing("used-idx", `used idx ${usedIdx} is more than ${this.inFlight} past ${lastUsed}`);
       }
-      const elem = usedBase + RING_HEADER_SIZE + USED_ELEM_SIZE * (lastUsed & this.mask);
-      usedId = ring.getUint32(elem, true);
-      usedLength = ring.getUint32(elem + USED_ELEM_LEN, true);
+      const ring32 = this.ring32;
+      const elem = this.usedRing32 + (USED_ELEM_SIZE >>> 2) * (lastUsed & this.mask);
+      usedId = ring32[elem];
+      usedLength = ring32[elem + (USED_ELEM_LEN >>> 2)];
     }
     const head = this.complete(usedId, usedLength);
     if (head < 0) return Completion.Broken;
@@ -260,8 +276,9 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
         return;
       }
       const entry = indirect.offset(this.buildHead) + this.buildCount * Desc.Size;
-      writeDescriptor(indirect.view, entry, physical, length, flags, 0);
-      if (this.buildCount > 0) linkDescriptor(indirect.view, entry - Desc.Size, this.buildCount);
+      const u16 = indirect.u16;
+      writeDescriptor(indirect.u32, u16, entry, physical, length, flags, 0);
+      if (this.buildCount > 0) linkDescriptor(u16, entry - Desc.Size, this.buildCount);
       this.buildCount++;
       return;
     }
@@ -272,23 +289,22 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     const d = this.freeHead;
     this.freeHead = this.next[d];
     this.free--;
-    writeDescriptor(this.ring, d * Desc.Size, physical, length, flags, 0);
-    if (this.buildTail !== NO_HEAD) linkDescriptor(this.ring, this.buildTail * Desc.Size, d);
+    const ring16 = this.ring16;
+    writeDescriptor(this.ring32, ring16, d * Desc.Size, physical, length, flags, 0);
+    if (this.buildTail !== NO_HEAD) linkDescriptor(ring16, this.buildTail * Desc.Size, d);
     this.buildTail = d;
     this.buildCount++;
   }
 
   /** One direct descriptor: the single entry itself, or a pointer to the head's table. */
   private finishIndirect(indirect: IndirectTables, head: number): void {
-    const view = indirect.view;
     const table = indirect.offset(head);
     if (this.buildCount === 1) {
-      const low = view.getUint32(table + Desc.Addr, true);
-      const high = view.getUint32(table + Desc.Addr + 4, true);
-      const flags = view.getUint16(table + Desc.Flags, true);
-      writeDescriptor(this.ring, head * Desc.Size, high * TWO_POW_32 + low, view.getUint32(table + Desc.Len, true), flags, 0);
+      const { u16, u32 } = indirect;
+      const physical = loadU64(u32, (table + Desc.Addr) >>> 2);
+      writeDescriptor(this.ring32, this.ring16, head * Desc.Size, physical, u32[(table + Desc.Len) >>> 2], u16[(table + Desc.Flags) >>> 1], 0);
     } else {
-      writeDescriptor(this.ring, head * Desc.Size, indirect.physical(head), this.buildCount * Desc.Size, DescFlag.Indirect, 0);
+      writeDescriptor(this.ring32, this.ring16, head * Desc.Size, indirect.physical(head), this.buildCount * Desc.Size, DescFlag.Indirect, 0);
     }
     this.freeHead = this.next[head];
     this.free--;
@@ -296,15 +312,16 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
   }
 }
 
-function writeDescriptor(view: DataView, at: number, physical: number, length: number, flags: number, next: number): void {
-  view.setUint32(at + Desc.Addr, physical >>> 0, true);
-  view.setUint32(at + Desc.Addr + 4, Math.floor(physical / TWO_POW_32), true);
-  view.setUint32(at + Desc.Len, length, true);
-  view.setUint16(at + Desc.Flags, flags, true);
-  view.setUint16(at + Desc.Next, next, true);
+/** Writes the 16-byte descriptor at byte offset `at` of the memory `u32` and `u16` view. */
+function writeDescriptor(u32: Uint32Array, u16: Uint16Array, at: number, physical: number, length: number, flags: number, next: number): void {
+  storeU64(u32, (at + Desc.Addr) >>> 2, physical);
+  u32[(at + Desc.Len) >>> 2] = length;
+  u16[(at + Desc.Flags) >>> 1] = flags;
+  u16[(at + Desc.Next) >>> 1] = next;
 }
 
-function linkDescriptor(view: DataView, at: number, next: number): void {
-  view.setUint16(at + Desc.Flags, view.getUint16(at + Desc.Flags, true) | DescFlag.Next, true);
-  view.setUint16(at + Desc.Next, next, true);
+/** Chains the descriptor at byte offset `at` to descriptor `next`. */
+function linkDescriptor(u16: Uint16Array, at: number, next: number): void {
+  u16[(at + Desc.Flags) >>> 1] |= DescFlag.Next;
+  u16[(at + Desc.Next) >>> 1] = next;
 }
