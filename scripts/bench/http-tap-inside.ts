@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch } from "../lib/qemu";
+import { tapNetdev } from "../lib/tap-namespace";
 import { demoMachine } from "../machines/demo";
 import { httpRate } from "./http-load";
 import { TAP_BENCH } from "./http-tap";
@@ -64,8 +65,7 @@ function statusPage(): Promise<{ devices: { type: string; featureNames: string[]
 
 async function measure(deviceOptions: string | undefined): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), "vireo-http-tap-bench-"));
-  const netdev = `tap,id=net0,ifname=${TAP_BENCH.tap},script=no,downscript=no,vnet_hdr=on`;
-  const machine = demoMachine({ httpPort: 0 }, join(dir, "kv.img"), { netdev, netDeviceOptions: deviceOptions });
+  const machine = demoMachine({ httpPort: 0 }, join(dir, "kv.img"), { netdev: tapNetdev(TAP_BENCH.tap), netDeviceOptions: deviceOptions });
   const append = `ip=${TAP_BENCH.guestAddress}/${TAP_BENCH.prefix} gw=${TAP_BENCH.hostAddress} dns=${TAP_BENCH.hostAddress}`;
   const guest = launch({ app: "demo", append, qemuArgs: [...machine.qemuArgs] });
   try {

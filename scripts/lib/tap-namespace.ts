@@ -8,6 +8,11 @@ const execFileAsync = promisify(execFile);
 const COMMAND_TIMEOUT_MS = 300_000;
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
+/** QEMU's `-netdev` (id net0) for tap device `tap`, with the virtio-net header (offloads) on. */
+export function tapNetdev(tap: string): string {
+  return `tap,id=net0,ifname=${tap},script=no,downscript=no,vnet_hdr=on`;
+}
+
 export interface TapNamespaceOptions {
   readonly name: string;
   readonly tap: string;
@@ -34,9 +39,9 @@ export class TapNamespace {
     return namespace;
   }
 
-  /** The `-netdev` for QEMU (id net0) on this tap device, with the virtio-net header (offloads) on. */
+  /** The `-netdev` for QEMU on this namespace's tap device; see tapNetdev. */
   get netdev(): string {
-    return `tap,id=net0,ifname=${this.options.tap},script=no,downscript=no,vnet_hdr=on`;
+    return tapNetdev(this.options.tap);
   }
 
   /** Prefix for commands (QEMU) that must run inside. */

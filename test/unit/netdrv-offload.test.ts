@@ -201,6 +201,15 @@ describe("the simulator judges the driver's segmentation headers (5.1.6.2.1)", (
     expect(entries.join("\n")).toMatch(pattern);
   });
 
+  it("a TCP checksum field that does not hold the pseudo-header sum", () => {
+    const { machine, net } = offloadRig(OFFLOADS);
+    const frame = tcpFrame(net.allocateFrame(HEADERS + 4000) as Uint8Array, 4000);
+    frame[ETHERNET + IP + 16] ^= 0x40;
+    net.transmitAllocated(frame, { start: ETHERNET + IP, offset: 16, segmentSize: MSS, headerLength: HEADERS });
+    net.flush();
+    expect(machine.violations.entries.join("\n")).toMatch(/TCP checksum field does not hold the pseudo-header sum/);
+  });
+
   it("a segmented frame that is more than one IPv4 packet", () => {
     const { machine, net } = offloadRig(OFFLOADS);
     const frame = tcpFrame(net.allocateFrame(HEADERS + 4000) as Uint8Array, 4000);
