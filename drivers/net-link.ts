@@ -11,6 +11,15 @@
 export interface ChecksumOffload {
   readonly start: number;
   readonly offset: number;
+  /**
+   * TCP segmentation offload, only on a link with a `segmentationLimit`: the link sends the frame
+   * (TCP over IPv4) as segments of at most this many payload bytes, each behind a copy of the
+   * frame's first `headerLength` bytes (Ethernet, IPv4 and TCP headers) with lengths, sequence
+   * numbers, flags and checksums fixed up. The pseudo-header sum in the checksum field covers the
+   * whole frame's TCP length. Absent or 0: the frame goes out as it is.
+   */
+  readonly segmentSize?: number;
+  readonly headerLength?: number;
 }
 
 export interface RxInfo {
@@ -18,7 +27,10 @@ export interface RxInfo {
   readonly checksumValidated: boolean;
 }
 
-/** Valid only for the duration of the call: the driver may reuse `frame` afterwards. */
+/**
+ * Valid only for the duration of the call: the driver may reuse `frame` afterwards. A link that
+ * takes large receives may hand over TCP segments the device coalesced beyond the MTU.
+ */
 export type FrameHandler = (frame: Uint8Array, info: RxInfo) => void;
 
 export interface NetLink {
@@ -29,6 +41,11 @@ export interface NetLink {
   readonly linkUp: boolean;
   /** Whether transmit() honours its `offload` argument. */
   readonly checksumOffload: boolean;
+  /**
+   * With TCP segmentation offload, the largest Ethernet payload (IPv4 packet, as for `mtu`) the
+   * link takes with `offload.segmentSize`; absent or 0 without it.
+   */
+  readonly segmentationLimit?: number;
   /**
    * Queues a frame. On true the link owns `frame` (the stack never touches it again); false means
    * the transmit ring is full and nothing was queued.

@@ -64,6 +64,14 @@ export class Ethernet {
     return frame;
   }
 
+  /** Like allocate(), but only from the link's transmit memory: undefined when it has none free. */
+  allocateInLink(length: number): Uint8Array | undefined {
+    const frame = this.link.allocateFrame(length);
+    this.allocated = frame;
+    frame?.fill(0);
+    return frame;
+  }
+
   /** Whether `frame` lives in the link's transmit memory, which is reused: keep a copy instead. */
   inLinkMemory(frame: Uint8Array): boolean {
     return frame === this.allocated;

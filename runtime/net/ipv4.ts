@@ -86,6 +86,15 @@ export class Ipv4 {
     return this.link.mtu - IPV4_HEADER_LENGTH;
   }
 
+  /**
+   * Largest transport payload sent as one datagram that the link cuts into segments (TCP
+   * segmentation offload; the link also checksums); 0 when the link does not.
+   */
+  get maxSegmentedPayload(): number {
+    const limit = this.link.segmentationLimit ?? 0;
+    return limit > this.link.mtu && this.link.checksumOffload ? Math.min(limit, IPV4_MAX_DATAGRAM) - IPV4_HEADER_LENGTH : 0;
+  }
+
   register(protocol: number, handler: ProtocolHandler): void {
     this.handlers.set(protocol, handler);
   }
@@ -100,6 +109,15 @@ export class Ipv4 {
     return payloadLength <= this.maxUnfragmentedPayload ? this.ethernet.allocate(length) : new Uint8Array(length);
   }
 
+  /**
+   * A zero-filled frame in the link's transmit memory for a payload up to maxSegmentedPayload, to
+   * be sent with a segment size; undefined when the link has none free (send smaller datagrams then).
+   */
+  allocateSegmented(payloadLength: number): Uint8Array | undefined {
+    if (payloadLength > this.maxSegmentedPayload) return undefined;
+    return this.ethernet.allocateInLink(IPV4_PAYLOAD_OFFSET + payloadLength);
+  }
+
   /** Copies `payload` into a new frame and sends it; see sendFrame. */
   send(destination: Ipv4Address, protocol: number, payload: Uint8Array, checksumOffset = NO_CHECKSUM): SendStatus {
     const frame = this.allocate(payload.length);
@@ -112,9 +130,20 @@ export class Ipv4 {
    * within the payload: the IP layer fills it in over the pseudo-header, or has the link do so.
    * Datagrams beyond the MTU are fragmented. A caller that already has the word sum of the
    * payload's last `summedLength` bytes (from copying them in; they start at an even payload
-   * offset) passes it as `summed`, so that those bytes are not read again.
+   * offset) passes it as `summed`, so that those bytes are not read again. A frame from
+   * allocateSegmented() goes with `segmentSize` (TCP: the MSS) and `transportHeaderLength`: the
+   * link sends it as segments of that much payload each.
    */
-  sendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM, summedLength = 0, summed = 0): SendStatus {
+  sendFrame(
+    frame: Uint8Array,
+    destination: Ipv4Address,
+    protocol: number,
+    checksumOffset = NO_CHECKSUM,
+    summedLength = 0,
+    summed = 0,
+    segmentSize = 0,
+    transportHeaderLength = 0,
+  ): SendStatus {
     const payloadLength = frame.length - IPV4_PAYLOAD_OFFSET;
     if (payloadLength + IPV4_HEADER_LENGTH > IPV4_MAX_DATAGRAM) {
       this.counters.drop("ipv4.tooLarge");
@@ -127,14 +156,18 @@ export class Ipv4 {
       return "dropped";
     }
     const source = this.interfaceConfig.config.address;
-    const fits = payloadLength <= this.maxUnfragmentedPayload;
+    const segmented = segmentSize > 0 && checksumOffset !== NO_CHECKSUM && payloadLength > this.maxUnfragmentedPayload && payloadLength <= this.maxSegmentedPayload;
+    const fits = segmented || payloadLength <= this.maxUnfragmentedPayload;
     let offload: ChecksumOffload | undefined;
     if (checksumOffset !== NO_CHECKSUM) {
       const field = IPV4_PAYLOAD_OFFSET + checksumOffset;
+      // For a segmented datagram the sum covers its whole length; the link adjusts it per segment.
       const pseudo = pseudoHeaderSum(source, destination, protocol, payloadLength);
       if (fits && this.link.checksumOffload) {
         write16(frame, field, foldSum(pseudo));
-        offload = { start: IPV4_PAYLOAD_OFFSET, offset: checksumOffset };
+        offload = segmented
+          ? { start: IPV4_PAYLOAD_OFFSET, offset: checksumOffset, segmentSize, headerLength: IPV4_PAYLOAD_OFFSET + transportHeaderLength }
+          : { start: IPV4_PAYLOAD_OFFSET, offset: checksumOffset };
       } else {
         write16(frame, field, 0);
         // All-zero would mean "no checksum" to UDP; all-ones is the same value in one's complement.

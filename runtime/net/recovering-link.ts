@@ -57,6 +57,10 @@ export class RecoveringLink implements NetLink {
     return this.current.checksumOffload;
   }
 
+  get segmentationLimit(): number {
+    return this.current.segmentationLimit ?? 0;
+  }
+
   get linkUp(): boolean {
     return this.pending === undefined && this.offline === undefined && this.current.linkUp;
   }

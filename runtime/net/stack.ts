@@ -129,12 +129,31 @@ export class NetStack implements ConfigSource {
     return this.ipv4.allocate(payloadLength);
   }
 
+  /** Largest transport payload one segmented datagram carries (TCP segmentation offload); 0 without it. */
+  get maxSegmentedPayload(): number {
+    return this.ipv4.maxSegmentedPayload;
+  }
+
+  /** A frame for a segmented datagram, or undefined; see Ipv4.allocateSegmented(). */
+  ipAllocateSegmented(payloadLength: number): Uint8Array | undefined {
+    return this.ipv4.allocateSegmented(payloadLength);
+  }
+
   /**
-   * Sends a frame from ipAllocate() without copying it; `checksumOffset` as for ipSend(), and
-   * `summedLength`/`summed` as for Ipv4.sendFrame().
+   * Sends a frame from ipAllocate() or ipAllocateSegmented() without copying it; `checksumOffset`
+   * as for ipSend(), the rest as for Ipv4.sendFrame().
    */
-  ipSendFrame(frame: Uint8Array, destination: Ipv4Address, protocol: number, checksumOffset = NO_CHECKSUM, summedLength = 0, summed = 0): SendStatus {
-    return this.ipv4.sendFrame(frame, destination, protocol, checksumOffset, summedLength, summed);
+  ipSendFrame(
+    frame: Uint8Array,
+    destination: Ipv4Address,
+    protocol: number,
+    checksumOffset = NO_CHECKSUM,
+    summedLength = 0,
+    summed = 0,
+    segmentSize = 0,
+    transportHeaderLength = 0,
+  ): SendStatus {
+    return this.ipv4.sendFrame(frame, destination, protocol, checksumOffset, summedLength, summed, segmentSize, transportHeaderLength);
   }
 
   private apply(config: InterfaceConfig): void {

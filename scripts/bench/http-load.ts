@@ -4,14 +4,16 @@
 // guests without).
 import { Agent, request } from "node:http";
 
+const LOOPBACK = "127.0.0.1";
+
 export interface HttpRate {
   readonly requestsPerSecond: number;
   readonly bytesPerSecond: number;
 }
 
-function get(port: number, path: string, agent: Agent, keepAlive: boolean): Promise<Buffer> {
+function get(host: string, port: number, path: string, agent: Agent, keepAlive: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent, headers: keepAlive ? {} : { connection: "close" } }, (res) => {
+    const req = request({ host, port, path, agent, headers: keepAlive ? {} : { connection: "close" } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: status ${res.statusCode}`))));
@@ -22,14 +24,15 @@ function get(port: number, path: string, agent: Agent, keepAlive: boolean): Prom
   });
 }
 
-export async function httpRate(port: number, path: string, expected: Uint8Array, concurrency: number, total: number, keepAlive = false): Promise<HttpRate> {
+/** `host` is the address the guest's HTTP port is reached at: QEMU's port forward on the loopback by default. */
+export async function httpRate(port: number, path: string, expected: Uint8Array, concurrency: number, total: number, keepAlive = false, host = LOOPBACK): Promise<HttpRate> {
   const agent = new Agent({ keepAlive, maxSockets: concurrency });
   let bytes = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = 0; i < total / concurrency; i++) {
-        const body = await get(port, path, agent, keepAlive);
+        const body = await get(host, port, path, agent, keepAlive);
         if (!body.equals(expected)) throw new Error(`GET ${path}: ${body.length} bytes that differ from the ${expected.length} expected`);
         bytes += body.length;
       }

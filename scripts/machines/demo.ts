@@ -26,6 +26,8 @@ export interface DemoVariant {
   readonly blkdebugConfig?: string;
   /** A `-netdev` (its id must be net0) in place of user networking with the HTTP port forwarded. */
   readonly netdev?: string;
+  /** Properties appended to the virtio-net device (e.g. `host_tso4=off,guest_tso4=off`). */
+  readonly netDeviceOptions?: string;
   /** The key-value disk as a scsi-hd unit on a virtio-scsi controller instead of a virtio-blk device. */
   readonly scsi?: boolean;
   /** A host folder shared with mount tag "www": the demo serves it at /files/. */
@@ -46,7 +48,7 @@ export function demoMachine(options: MachineOptions, disk = DEMO_DISK, variant: 
       "-drive", `${drive},format=raw,if=none,id=kv,cache=writeback`,
       ...kvDisk,
       "-netdev", variant.netdev ?? `user,id=net0,hostfwd=tcp:127.0.0.1:${options.httpPort}-:${DEMO_GUEST_HTTP_PORT}`,
-      "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}`,
+      "-device", `${virtioDevice(board, "net")},netdev=net0,mac=${DEMO_MAC}${variant.netDeviceOptions === undefined ? "" : `,${variant.netDeviceOptions}`}`,
       ...(variant.www === undefined ? [] : hostFolderArgs(virtioDevice(board, "9p"), { id: "www", dir: variant.www, tag: "www", readonly: true })),
     ],
     banner: `Vireo demo: http://127.0.0.1:${options.httpPort} (Ctrl-C stops the machine)`,

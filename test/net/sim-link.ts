@@ -15,6 +15,8 @@ export class SimLink implements NetLink {
   readonly mtu: number;
   linkUp = true;
   checksumOffload = false;
+  /** Set above the MTU to take TCP segments the link would cut up (frames then carry a segment size). */
+  segmentationLimit = 0;
   /** Delay before a transmitted frame reaches the peer. */
   latencyMs = 0;
   /** While true, transmit() reports a full ring. */

@@ -3,12 +3,12 @@
 // namespace (peer/hostile_peer.py) that stores values, then sends malformed frames, a SYN flood,
 // a handshake announcing MSS 0, zero-window holds and slow-loris heads and bodies. While those
 // connections are held, a clean request must be answered and every stored value read back.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../scripts/lib/qemu";
+import { TapNamespace } from "../../scripts/lib/tap-namespace";
 import { DEMO_MAC } from "../../scripts/machines/demo";
 import { bootDemo, DEMO_READY_TIMEOUT_MS } from "./lib/demo-guest";
 
@@ -19,27 +19,10 @@ const GUEST_ADDRESS = "10.77.0.2";
 const PREFIX = 24;
 const SEED = 1127;
 const PEER = join(import.meta.dirname, "peer", "hostile_peer.py");
-const PEER_TIMEOUT_MS = 80_000;
 
-function inNamespace(...command: string[]): string {
-  return execFileSync("ip", ["netns", "exec", NAMESPACE, ...command], { encoding: "utf8", timeout: PEER_TIMEOUT_MS });
-}
-
-/** Creates the namespace with its tap device, or says why this machine cannot. */
-function createNetwork(): string | undefined {
-  try {
-    execFileSync("ip", ["netns", "add", NAMESPACE], { stdio: "pipe" });
-  } catch (error) {
-    return `cannot create a network namespace: ${(error as Error).message.split("\n")[0]}`;
-  }
-  inNamespace("ip", "link", "set", "lo", "up");
-  inNamespace("ip", "tuntap", "add", "dev", TAP, "mode", "tap");
-  inNamespace("ip", "addr", "add", `${HOST_ADDRESS}/${PREFIX}`, "dev", TAP);
-  inNamespace("ip", "link", "set", TAP, "up");
-  return undefined;
-}
-
-const unavailable = createNetwork();
+const namespace = TapNamespace.create({ name: NAMESPACE, tap: TAP, hostAddress: HOST_ADDRESS, prefix: PREFIX });
+const unavailable = typeof namespace === "string" ? namespace : undefined;
+const tap = typeof namespace === "string" ? undefined : namespace;
 const dir = mkdtempSync(join(tmpdir(), "vireo-hostile-peer-"));
 let guest: Guest | undefined;
 
@@ -49,14 +32,16 @@ beforeAll(async () => {
     disk: join(dir, "kv.img"),
     httpPort: 0,
     append: `ip=${GUEST_ADDRESS}/${PREFIX} gw=${HOST_ADDRESS} dns=${HOST_ADDRESS}`,
-    variant: { netdev: `tap,id=net0,ifname=${TAP},script=no,downscript=no` },
-    wrapper: ["ip", "netns", "exec", NAMESPACE],
+    // The peer reads segment sizes off a packet socket on the tap device, which sees a large
+    // segment before the host cuts it up: the guest is kept from segmentation offload here.
+    variant: { netdev: `tap,id=net0,ifname=${TAP},script=no,downscript=no`, netDeviceOptions: "host_tso4=off" },
+    wrapper: tap?.wrapper,
   });
 }, DEMO_READY_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {
   await guest?.stop();
-  if (unavailable === undefined) execFileSync("ip", ["netns", "del", NAMESPACE]);
+  tap?.delete();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -74,7 +59,7 @@ interface PeerReport {
 
 describe.skipIf(unavailable !== undefined)(`demo on a tap device facing a hostile peer${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
   it("answers a clean request and keeps its data through malformed frames, a SYN flood, MSS 0, zero-window holds and slow loris", () => {
-    const output = inNamespace("/usr/bin/python3", PEER, GUEST_ADDRESS, TAP, DEMO_MAC, String(SEED));
+    const output = (tap as TapNamespace).runSync("/usr/bin/python3", PEER, GUEST_ADDRESS, TAP, DEMO_MAC, String(SEED));
     const report = JSON.parse(output) as PeerReport;
     const context = `${JSON.stringify(report)}\nguest console:\n${guest?.output ?? ""}`;
     expect(Object.values(report.stored).every((status) => status === 201), context).toBe(true);

@@ -6,6 +6,14 @@ export const NetFeature = {
   GuestCsum: 1,
   Mtu: 3,
   Mac: 5,
+  GuestTso4: 7,
+  GuestTso6: 8,
+  GuestEcn: 9,
+  GuestUfo: 10,
+  HostTso4: 11,
+  HostTso6: 12,
+  HostEcn: 13,
+  HostUfo: 14,
   MrgRxbuf: 15,
   Status: 16,
   CtrlVq: 17,
@@ -20,6 +28,14 @@ export const NET_FEATURE_NAMES: readonly (readonly [number, string])[] = [
   [NetFeature.GuestCsum, "guest-csum"],
   [NetFeature.Mtu, "mtu"],
   [NetFeature.Mac, "mac"],
+  [NetFeature.GuestTso4, "guest-tso4"],
+  [NetFeature.GuestTso6, "guest-tso6"],
+  [NetFeature.GuestEcn, "guest-ecn"],
+  [NetFeature.GuestUfo, "guest-ufo"],
+  [NetFeature.HostTso4, "host-tso4"],
+  [NetFeature.HostTso6, "host-tso6"],
+  [NetFeature.HostEcn, "host-ecn"],
+  [NetFeature.HostUfo, "host-ufo"],
   [NetFeature.MrgRxbuf, "mrg-rxbuf"],
   [NetFeature.Status, "status"],
   [NetFeature.CtrlVq, "ctrl-vq"],
@@ -30,6 +46,17 @@ export const NET_FEATURE_NAMES: readonly (readonly [number, string])[] = [
 
 /** Features that are only meaningful (and may only be accepted) together with CTRL_VQ. */
 export const CTRL_DEPENDENT_FEATURES: readonly number[] = [NetFeature.CtrlRx, NetFeature.Mq, NetFeature.CtrlMacAddr];
+
+/**
+ * Offloads the driver accepts only together with others (virtio 1.2 section 5.1.3.1 for the
+ * checksum ones): segmentation on transmit needs the device to checksum (CSUM); large receives need
+ * the driver to take partial checksums (GUEST_CSUM) and, here, merged buffers, since receive buffers
+ * are one page-sized slab slot each rather than 64 KiB apiece.
+ */
+export const OFFLOAD_REQUIRES: readonly (readonly [number, readonly number[]])[] = [
+  [NetFeature.HostTso4, [NetFeature.Csum]],
+  [NetFeature.GuestTso4, [NetFeature.GuestCsum, NetFeature.MrgRxbuf]],
+];
 
 export const MAC_LENGTH = 6;
 
@@ -69,7 +96,11 @@ export const NetHeader = {
 export const NET_HEADER_SIZE = 12;
 export const NET_HEADER_SIZE_LEGACY = 10;
 export const NetHeaderFlag = { NeedsCsum: 1, DataValid: 2 } as const;
+/** gso_type values: no segmentation, or TCP over IPv4 cut into gso_size payloads. */
 export const GSO_NONE = 0;
+export const GSO_TCPV4 = 1;
+/** An IPv4 datagram's total length is 16 bits: the largest packet segmentation carries. */
+export const MAX_GSO_PACKET = 0xffff;
 
 /** Queue indices: rx of pair 0, tx of pair 0; the control queue follows every pair. */
 export const RX_QUEUE = 0;

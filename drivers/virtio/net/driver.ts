@@ -2,7 +2,7 @@ import { DeviceType } from "../device-types";
 import { FeatureBit, feature, hasFeature } from "../features";
 import type { VirtioDriver } from "../registry";
 import { VirtioFeatureError } from "../errors";
-import { CTRL_DEPENDENT_FEATURES, NetFeature } from "./constants";
+import { CTRL_DEPENDENT_FEATURES, NetFeature, OFFLOAD_REQUIRES } from "./constants";
 import { VirtioNet, type VirtioNetOptions } from "./net";
 
 /** Everything the driver can use; the device's offer decides what is negotiated. */
@@ -11,6 +11,8 @@ export const VIRTIO_NET_FEATURES = [
   NetFeature.GuestCsum,
   NetFeature.Mtu,
   NetFeature.Mac,
+  NetFeature.HostTso4,
+  NetFeature.GuestTso4,
   NetFeature.MrgRxbuf,
   NetFeature.Status,
   NetFeature.CtrlVq,
@@ -26,7 +28,8 @@ export const VIRTIO_NET_FEATURES = [
 
 /**
  * A device offering features that need the control queue without offering one is refused before
- * FEATURES_OK, so that they are never accepted (as Linux's virtnet_validate_features does).
+ * FEATURES_OK, so that they are never accepted (as Linux's virtnet_validate_features does). An
+ * offload offered without what it depends on is simply not accepted: the device works without it.
  */
 function featuresFor(offered: bigint, deviceName: string): bigint {
   if (!hasFeature(offered, NetFeature.CtrlVq)) {
@@ -34,7 +37,11 @@ function featuresFor(offered: bigint, deviceName: string): bigint {
       if (hasFeature(offered, bit)) throw new VirtioFeatureError(deviceName, "ctrl-vq-missing", `feature ${bit} offered without CTRL_VQ`);
     }
   }
-  return VIRTIO_NET_FEATURES;
+  let wanted = VIRTIO_NET_FEATURES;
+  for (const [bit, requires] of OFFLOAD_REQUIRES) {
+    if (!requires.every((required) => hasFeature(offered, required))) wanted &= ~feature(bit);
+  }
+  return wanted;
 }
 
 /** The virtio-net driver for the registry; `options.loop` makes devices poll from the event loop. */

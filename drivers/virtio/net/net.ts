@@ -10,7 +10,9 @@ import {
   CtrlMacCommand,
   CtrlMqCommand,
   CtrlRxCommand,
+  ETHERNET_HEADER_LENGTH,
   MAC_LENGTH,
+  MAX_GSO_PACKET,
   NET_CONFIG,
   NetFeature,
   RX_QUEUE,
@@ -50,6 +52,8 @@ export interface VirtioNetOptions {
   /** Receive buffer size with MRG_RXBUF; without it each buffer holds a whole frame. */
   readonly rxBufferSize?: number;
   readonly txBuffers?: number;
+  /** Transmit slots for frames the device segments (HOST_TSO4), 64 KiB each. */
+  readonly segmentedTxBuffers?: number;
   readonly txBatch?: number;
   /** Receive buffers consumed per poll at most. */
   readonly rxBudget?: number;
@@ -62,6 +66,7 @@ const DEFAULTS = {
   rxBuffers: 256,
   rxBufferSize: 2048,
   txBuffers: 256,
+  segmentedTxBuffers: 8,
   txBatch: 32,
   rxBudget: 64,
   configPollIntervalNs: 10_000_000,
@@ -87,6 +92,8 @@ export class VirtioNet implements NetLink {
   readonly mac: Uint8Array;
   readonly mtu: number;
   readonly checksumOffload: boolean;
+  /** With HOST_TSO4 the largest IPv4 packet handed over for segmentation, else 0. */
+  readonly segmentationLimit: number;
   /** max_virtqueue_pairs (1 without MQ); one pair is used. */
   readonly maxPairs: number;
   readonly layout: NetLayout;
@@ -122,6 +129,8 @@ export class VirtioNet implements NetLink {
     this.mtu = config.mtu;
     this.maxPairs = config.maxPairs;
     this.checksumOffload = device.has(NetFeature.Csum);
+    const segmentedTxBuffers = device.has(NetFeature.HostTso4) ? (options.segmentedTxBuffers ?? DEFAULTS.segmentedTxBuffers) : 0;
+    this.segmentationLimit = segmentedTxBuffers > 0 ? MAX_GSO_PACKET : 0;
     this.rxBudget = options.rxBudget ?? DEFAULTS.rxBudget;
     const layout = netLayout(device, config.mtu);
     this.layout = layout;
@@ -149,9 +158,12 @@ export class VirtioNet implements NetLink {
       buffers: Math.min(options.rxBuffers ?? DEFAULTS.rxBuffers, perRing(rxQueue)),
       bufferSize: layout.mergeable ? (options.rxBufferSize ?? DEFAULTS.rxBufferSize) : layout.headerSize + layout.maxFrame,
       guestCsum: device.has(NetFeature.GuestCsum),
+      largeReceive: device.has(NetFeature.GuestTso4),
     });
     this.tx = new NetTransmitter(device.platform, txQueue, layout, this.counters, {
       buffers: Math.min(options.txBuffers ?? DEFAULTS.txBuffers, perRing(txQueue)),
+      segmentedBuffers: segmentedTxBuffers,
+      segmentedFrame: ETHERNET_HEADER_LENGTH + this.segmentationLimit,
       batch: options.txBatch ?? DEFAULTS.txBatch,
       interrupts,
     });
@@ -179,7 +191,7 @@ export class VirtioNet implements NetLink {
   /** False when the ring is full; `onTransmitReady` then tells when to try again. */
   transmit(frame: Uint8Array, offload?: ChecksumOffload): boolean {
     if (this.stopped) return false;
-    return this.transmitted(this.tx.transmit(frame, this.checksumOffload ? offload : undefined));
+    return this.transmitted(this.tx.transmit(frame, this.offloadFor(offload)));
   }
 
   allocateFrame(length: number): Uint8Array | undefined {
@@ -189,7 +201,12 @@ export class VirtioNet implements NetLink {
 
   transmitAllocated(frame: Uint8Array, offload?: ChecksumOffload): boolean {
     if (this.stopped) return false;
-    return this.transmitted(this.tx.transmitAllocated(frame, this.checksumOffload ? offload : undefined));
+    return this.transmitted(this.tx.transmitAllocated(frame, this.offloadFor(offload)));
+  }
+
+  /** The stack's offload request, when the device checksums (CSUM); the transmitter segments only with HOST_TSO4. */
+  private offloadFor(offload: ChecksumOffload | undefined): ChecksumOffload | undefined {
+    return this.checksumOffload ? offload : undefined;
   }
 
   /** After queueing a frame: a flush on the next loop turn, or when the ring was full a wait for room. */

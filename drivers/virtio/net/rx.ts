@@ -3,7 +3,7 @@ import type { Platform } from "../../../kernel/platform";
 import type { FrameHandler, RxInfo } from "../../net-link";
 import { VirtioDeviceError } from "../errors";
 import { Completion, type Virtqueue } from "../ring/virtqueue";
-import { ETHERNET_HEADER_LENGTH, GSO_NONE, NetHeader, NetHeaderFlag } from "./constants";
+import { ETHERNET_HEADER_LENGTH, GSO_NONE, GSO_TCPV4, MAX_GSO_PACKET, NetHeader, NetHeaderFlag, VLAN_TAG_LENGTH } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
 
@@ -17,6 +17,8 @@ export interface ReceiverOptions {
   readonly bufferSize: number;
   /** GUEST_CSUM negotiated: header flags may mark the checksum as verified. */
   readonly guestCsum: boolean;
+  /** GUEST_TSO4 negotiated: the device may coalesce TCP segments into frames of up to 64 KiB. */
+  readonly largeReceive: boolean;
 }
 
 /**
@@ -34,6 +36,10 @@ export class NetReceiver {
   private remaining = 0;
   private gatherInfo = NOT_VALIDATED;
   private gatherOverflow = false;
+  /** The frame being gathered is a coalesced TCP segment (gso_type TCPV4). */
+  private gatherSegmented = false;
+  /** Largest frame gathered: the MTU's, or a coalesced segment's. */
+  private gatherLimit = 0;
   /** State of the `drain` in progress, kept in fields so the drain allocates nothing. */
   private drainHandler: FrameHandler | null = null;
   private drainBudget = 0;
@@ -47,7 +53,7 @@ export class NetReceiver {
   ) {
     this.slab = new DmaSlab(platform, options.buffers, options.bufferSize);
     this.frameViews = new Array<Uint8Array | undefined>(options.buffers).fill(undefined);
-    this.gathered = new Uint8Array(layout.maxFrame);
+    this.gathered = new Uint8Array(options.largeReceive ? ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH + MAX_GSO_PACKET : layout.maxFrame);
     this.gatheredView = this.gathered;
   }
 
@@ -104,22 +110,46 @@ export class NetReceiver {
       this.badHeader("num-buffers", `num_buffers ${buffers} is outside 1..${this.slab.count}`);
       return;
     }
-    const gsoOk = bytes[NetHeader.GsoType] === GSO_NONE;
-    if (!gsoOk) this.badHeader("gso-type", `gso_type ${bytes[NetHeader.GsoType]} was not negotiated`);
+    const segmented = this.segmentedHeader(bytes);
+    const gsoOk = segmented !== undefined;
     const info = this.options.guestCsum && (bytes[NetHeader.Flags] & CHECKSUM_TRUSTED) !== 0 ? VALIDATED : NOT_VALIDATED;
     if (buffers > 1) {
       this.remaining = buffers;
       this.gatheredLength = 0;
       this.gatherInfo = info;
       this.gatherOverflow = !gsoOk;
+      this.gatherSegmented = segmented === true;
+      this.gatherLimit = segmented === true ? this.gathered.length : this.layout.maxFrame;
       return this.gather(bytes, headerSize, length, handler);
     }
-    if (gsoOk) this.deliver(this.slotView(slot, bytes, headerSize, length - headerSize), handler, info);
+    if (!gsoOk) return;
+    if (segmented) this.counters.rxSegmented++;
+    this.deliver(this.slotView(slot, bytes, headerSize, length - headerSize), handler, info);
+  }
+
+  /**
+   * Checks gso_type and what goes with it: true for a coalesced TCP segment (GUEST_TSO4 only, with
+   * NEEDS_CSUM and a gso_size, as the device must set them), false for a plain frame, undefined
+   * (reported) for anything else.
+   */
+  private segmentedHeader(bytes: Uint8Array): boolean | undefined {
+    const gsoType = bytes[NetHeader.GsoType];
+    if (gsoType === GSO_NONE) return false;
+    if (gsoType !== GSO_TCPV4 || !this.options.largeReceive) {
+      this.badHeader("gso-type", `gso_type ${gsoType} was not negotiated`);
+      return undefined;
+    }
+    const gsoSize = bytes[NetHeader.GsoSize] | (bytes[NetHeader.GsoSize + 1] << 8);
+    if ((bytes[NetHeader.Flags] & NetHeaderFlag.NeedsCsum) === 0 || gsoSize === 0) {
+      this.badHeader("gso-header", `gso_type TCPV4 with flags ${bytes[NetHeader.Flags]} and gso_size ${gsoSize}`);
+      return undefined;
+    }
+    return true;
   }
 
   private gather(bytes: Uint8Array, from: number, length: number, handler: FrameHandler | null): void {
     const count = length - from;
-    if (this.gatheredLength + count > this.gathered.length) this.gatherOverflow = true;
+    if (this.gatheredLength + count > this.gatherLimit) this.gatherOverflow = true;
     else this.gathered.set(bytes.subarray(from, length), this.gatheredLength);
     this.gatheredLength += count;
     if (--this.remaining > 0) return;
@@ -128,6 +158,7 @@ export class NetReceiver {
       return;
     }
     this.counters.rxMerged++;
+    if (this.gatherSegmented) this.counters.rxSegmented++;
     if (this.gatheredView.length !== this.gatheredLength) this.gatheredView = this.gathered.subarray(0, this.gatheredLength);
     this.deliver(this.gatheredView, handler, this.gatherInfo);
   }

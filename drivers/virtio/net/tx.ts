@@ -2,12 +2,19 @@ import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
 import type { ChecksumOffload } from "../../net-link";
 import { Completion, type Virtqueue } from "../ring/virtqueue";
-import { NetHeader, NetHeaderFlag } from "./constants";
+import { GSO_TCPV4, NetHeader, NetHeaderFlag } from "./constants";
 import type { VirtioNetCounters } from "./counters";
 import type { NetLayout } from "./layout";
 
 export interface TransmitterOptions {
   readonly buffers: number;
+  /**
+   * Slots for frames beyond the MTU that the device segments (HOST_TSO4), each `segmentedFrame`
+   * bytes; 0 without segmentation offload.
+   */
+  readonly segmentedBuffers: number;
+  /** Largest frame a segmented slot holds (Ethernet header and the largest IPv4 packet). */
+  readonly segmentedFrame: number;
   /** Frames published before the device is notified without waiting for `flush`. */
   readonly batch: number;
   /** The queue's interrupt is bound: it is armed while a sender waits for room, suppressed otherwise. */
@@ -16,20 +23,26 @@ export interface TransmitterOptions {
 
 const SLOT_ALIGN = 64;
 
-/** A transmit slot's header: not yet written, all zero, or zero but for the checksum request. */
-const HeaderState = { Unknown: 0, Zero: 1, Checksum: 2 } as const;
+/** A transmit slot's header: not yet written, all zero, the checksum request alone, or a segmentation request. */
+const HeaderState = { Unknown: 0, Zero: 1, Checksum: 2, Segmented: 3 } as const;
 
 /**
  * The transmit queue: frames are built in DMA slab slots behind their header (or copied there);
- * slots the device has finished with are reclaimed when the free ones run out. Publication is batched: one notification per
- * `flush` (or per full batch). The device is asked not to interrupt for sent frames; only after a
- * send found the ring full is the interrupt armed (`awaitRoom`), and `roomAfterWait` tells when
- * that sender may try again.
+ * slots the device has finished with are reclaimed when the free ones run out. Frames up to the
+ * MTU take a slot of the regular slab; with segmentation offload, larger ones (which the device
+ * cuts into MSS-sized segments) take one of a few big slots. Slot numbers run over the regular
+ * slots first, then the big ones, and are the chains' tokens. Publication is batched: one
+ * notification per `flush` (or per full batch). The device is asked not to interrupt for sent
+ * frames; only after a send found the ring full is the interrupt armed (`awaitRoom`), and
+ * `roomAfterWait` tells when that sender may try again.
  */
 export class NetTransmitter {
   private readonly slab: DmaSlab;
+  private readonly segmentedSlab: DmaSlab | undefined;
   private readonly freeSlots: Uint16Array;
   private freeTop: number;
+  private readonly freeSegmented: Uint16Array;
+  private segmentedTop: number;
   /** Per slot, what its virtio-net header holds, so that an unchanged header is not rewritten. */
   private readonly headerStates: Uint8Array;
   /** Per slot, the frame view last handed out (reused while frames keep their length). */
@@ -44,51 +57,81 @@ export class NetTransmitter {
     private readonly counters: VirtioNetCounters,
     private readonly options: TransmitterOptions,
   ) {
-    const slotSize = Math.ceil((layout.headerSize + layout.maxFrame) / SLOT_ALIGN) * SLOT_ALIGN;
+    const slotSize = alignSlot(layout.headerSize + layout.maxFrame);
     this.slab = new DmaSlab(platform, options.buffers, slotSize);
     this.freeSlots = new Uint16Array(options.buffers);
     for (let i = 0; i < options.buffers; i++) this.freeSlots[i] = i;
     this.freeTop = options.buffers;
-    this.headerStates = new Uint8Array(options.buffers).fill(HeaderState.Unknown);
-    this.frames = new Array<Uint8Array | undefined>(options.buffers).fill(undefined);
+    const segmented = options.segmentedBuffers;
+    this.segmentedSlab = segmented > 0 ? new DmaSlab(platform, segmented, alignSlot(layout.headerSize + options.segmentedFrame)) : undefined;
+    this.freeSegmented = new Uint16Array(segmented);
+    for (let i = 0; i < segmented; i++) this.freeSegmented[i] = options.buffers + i;
+    this.segmentedTop = segmented;
+    this.headerStates = new Uint8Array(options.buffers + segmented).fill(HeaderState.Unknown);
+    this.frames = new Array<Uint8Array | undefined>(options.buffers + segmented).fill(undefined);
+  }
+
+  /** Largest frame allocate() hands out: the MTU's, or with segmentation offload the big slots'. */
+  get frameLimit(): number {
+    return this.segmentedSlab === undefined ? this.layout.maxFrame : this.options.segmentedFrame;
   }
 
   /**
    * The frame area of the next free slot, `length` bytes behind its header; undefined when the
-   * frame is too large or every slot is in flight. The slot is taken by transmitAllocated().
+   * frame is too large or every slot of its size is in flight. The slot is taken by transmitAllocated().
    */
   allocate(length: number): Uint8Array | undefined {
-    if (length > this.layout.maxFrame) return undefined;
+    const segmented = length > this.layout.maxFrame;
+    if (segmented && length > this.frameLimit) return undefined;
     // Completions are collected only once they are needed, in one batch.
-    if (this.freeTop === 0 && this.reclaim() === 0) return undefined;
+    if (this.freeCount(segmented) === 0) {
+      this.reclaim();
+      if (this.freeCount(segmented) === 0) return undefined;
+    }
     // Reclaiming may have found the ring broken: it takes nothing more.
     if (this.queue.broken !== undefined) return undefined;
-    const slot = this.freeSlots[this.freeTop - 1];
+    const slot = segmented ? this.freeSegmented[this.segmentedTop - 1] : this.freeSlots[this.freeTop - 1];
     const view = this.frames[slot];
     if (view !== undefined && view.length === length) return view;
     const headerSize = this.layout.headerSize;
-    return (this.frames[slot] = this.slab.bytes(slot).subarray(headerSize, headerSize + length));
+    return (this.frames[slot] = this.bytes(slot).subarray(headerSize, headerSize + length));
   }
 
-  /** Publishes the frame from the last allocate(); false when the ring had no room for it. */
+  /**
+   * Publishes the frame from the last allocate(); false when the ring had no room for it. An
+   * offload with a segment size asks the device to cut the frame (TCP over IPv4) into segments.
+   */
   transmitAllocated(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
-    const slot = this.freeSlots[this.freeTop - 1];
-    const bytes = this.slab.bytes(slot);
-    const headerSize = this.layout.headerSize;
     const length = frame.length;
+    const segmented = length > this.layout.maxFrame;
+    const slot = segmented ? this.freeSegmented[this.segmentedTop - 1] : this.freeSlots[this.freeTop - 1];
+    const bytes = this.bytes(slot);
+    const headerSize = this.layout.headerSize;
     const state = this.headerStates[slot];
+    // Without segmentation offload (no big slots) a segment size is never passed on to the device.
+    const segmentSize = this.segmentedSlab === undefined ? 0 : (offload?.segmentSize ?? 0);
+    if (segmented && segmentSize === 0) {
+      // Beyond the MTU only as segments: consumed and counted, as an oversized copy would be.
+      this.counters.txOversize++;
+      return true;
+    }
     if (offload === undefined) {
       if (state !== HeaderState.Zero) bytes.fill(0, 0, headerSize);
       this.headerStates[slot] = HeaderState.Zero;
     } else {
-      if (state === HeaderState.Unknown) bytes.fill(0, 0, headerSize);
+      if (state === HeaderState.Unknown || (state === HeaderState.Segmented && segmentSize === 0)) bytes.fill(0, 0, headerSize);
       bytes[NetHeader.Flags] = NetHeaderFlag.NeedsCsum;
       writeLe16(bytes, NetHeader.CsumStart, offload.start);
       writeLe16(bytes, NetHeader.CsumOffset, offload.offset);
-      this.headerStates[slot] = HeaderState.Checksum;
+      if (segmentSize > 0) {
+        bytes[NetHeader.GsoType] = GSO_TCPV4;
+        writeLe16(bytes, NetHeader.HdrLen, offload.headerLength ?? 0);
+        writeLe16(bytes, NetHeader.GsoSize, segmentSize);
+      }
+      this.headerStates[slot] = segmentSize > 0 ? HeaderState.Segmented : HeaderState.Checksum;
     }
     const queue = this.queue;
-    const physical = this.slab.physical(slot);
+    const physical = this.physical(slot);
     queue.begin();
     if (this.layout.splitHeader) {
       queue.addReadable(physical, headerSize);
@@ -100,16 +143,18 @@ export class NetTransmitter {
       this.counters.txRingFull++;
       return false;
     }
-    this.freeTop--;
+    if (segmented) this.segmentedTop--;
+    else this.freeTop--;
     this.counters.txFrames++;
     this.counters.txBytes += length;
+    if (segmentSize > 0) this.counters.txSegmented++;
     if (++this.unkicked >= this.options.batch) this.flush();
     return true;
   }
 
   /** Copies a frame into a slot and publishes it; false when every slot or descriptor is in flight. */
   transmit(frame: Uint8Array, offload: ChecksumOffload | undefined): boolean {
-    if (frame.length > this.layout.maxFrame) {
+    if (frame.length > (offload?.segmentSize !== undefined && offload.segmentSize > 0 ? this.frameLimit : this.layout.maxFrame)) {
       // Not back-pressure: retrying cannot help, so the frame is consumed and counted.
       this.counters.txOversize++;
       return true;
@@ -160,13 +205,34 @@ export class NetTransmitter {
   /** Slots the device has consumed go back on the free stack; returns how many. */
   private readonly reclaim = (): number => {
     const queue = this.queue;
+    const regular = this.options.buffers;
     let count = 0;
     while (queue.nextCompletion() === Completion.Taken) {
-      this.freeSlots[this.freeTop++] = queue.completedToken as number;
+      const slot = queue.completedToken as number;
+      if (slot < regular) this.freeSlots[this.freeTop++] = slot;
+      else this.freeSegmented[this.segmentedTop++] = slot;
       count++;
     }
     return count;
   };
+
+  private freeCount(segmented: boolean): number {
+    return segmented ? this.segmentedTop : this.freeTop;
+  }
+
+  private bytes(slot: number): Uint8Array {
+    const regular = this.options.buffers;
+    return slot < regular ? this.slab.bytes(slot) : (this.segmentedSlab as DmaSlab).bytes(slot - regular);
+  }
+
+  private physical(slot: number): number {
+    const regular = this.options.buffers;
+    return slot < regular ? this.slab.physical(slot) : (this.segmentedSlab as DmaSlab).physical(slot - regular);
+  }
+}
+
+function alignSlot(bytes: number): number {
+  return Math.ceil(bytes / SLOT_ALIGN) * SLOT_ALIGN;
 }
 
 function writeLe16(bytes: Uint8Array, offset: number, value: number): void {

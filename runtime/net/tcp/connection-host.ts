@@ -13,10 +13,23 @@ export interface ConnectionHost {
   readonly options: TcpOptions;
   /** Largest segment payload our link carries unfragmented. */
   readonly ourMss: number;
+  /**
+   * Most payload bytes one segment may carry when the link cuts it into MSS-sized ones (TCP
+   * segmentation offload); 0 when it does not.
+   */
+  readonly maxSegmentedPayload: number;
   /** A new frame holding the header for `fields`, with `payloadLength` bytes at its end for the caller. */
   segmentFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array;
-  /** Sends a frame from segmentFrame(), given the word sum of its `payloadLength` payload bytes. */
-  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength?: number, payloadSum?: number): void;
+  /**
+   * As segmentFrame(), for a payload of up to maxSegmentedPayload bytes that the link segments;
+   * undefined when the link has no room for one now.
+   */
+  segmentedFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array | undefined;
+  /**
+   * Sends a frame from segmentFrame() or segmentedFrame(), given the word sum of its
+   * `payloadLength` payload bytes; a segmented frame goes with the `segmentSize` (the MSS).
+   */
+  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength?: number, payloadSum?: number, segmentSize?: number): void;
   /** The handshake completed. */
   established(connection: TcpConnection): void;
   /** The connection entered TIME_WAIT (it stays in the tables until released). */

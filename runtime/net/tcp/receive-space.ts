@@ -82,7 +82,8 @@ export class ReceiveSpace {
         const filling = this.outOfOrder.size > 0;
         this.accept(segment.bytes, offset, length);
         this.nxt = this.outOfOrder.drain(this.nxt, (data, start, count) => this.accept(data, start, count));
-        this.owedAcks += filling ? SEGMENTS_PER_ACK : 1;
+        // A segment beyond our MSS was coalesced by the link from several: it owes an ACK at once.
+        this.owedAcks += filling || length > this.ourMss ? SEGMENTS_PER_ACK : 1;
       } else {
         if (!this.outOfOrder.add(seq, segment.bytes, offset, length)) this.counters.drop("tcp.outOfOrderFull");
         // RFC 5681 4.2: out-of-order data is acknowledged at once, which the sender counts as a duplicate.

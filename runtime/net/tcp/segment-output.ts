@@ -76,26 +76,33 @@ export class SegmentOutput {
     }
     const finReady = snd.finReady;
     const finSeq = snd.finSeq;
+    // With segmentation offload one segment may carry many MSS (the link cuts it up); the
+    // windows count it by its bytes like any other.
+    const maxLength = Math.max(snd.mss, this.host.maxSegmentedPayload);
     for (;;) {
       const unsent = Math.max(0, snd.unsent);
       const inFlight = snd.flightSize;
       const usable = Math.min(snd.wnd, this.congestion.cwnd) - inFlight;
-      const length = Math.max(0, Math.min(snd.mss, unsent, usable));
+      let length = Math.max(0, Math.min(maxLength, unsent, usable));
+      // Nagle holds a partial segment back: a large one leaves its tail for later unless the
+      // tail is the end of the data and may go now.
+      const tailMayGo = length === unsent && (!this.nagle || inFlight === 0);
+      if (length > snd.mss && !tailMayGo) length -= length % snd.mss;
       const fin = finReady && seqAdd(snd.nxt, length) === finSeq && length === unsent;
       const resending = seqLt(snd.nxt, snd.max);
       const worthIt =
         fin ||
-        (length > 0 &&
-          (length === snd.mss || resending || (length === unsent && (!this.nagle || inFlight === 0)) || length * SWS_WINDOW_FRACTION >= snd.maxWnd));
+        (length > 0 && (length >= snd.mss || resending || tailMayGo || length * SWS_WINDOW_FRACTION >= snd.maxWnd));
       if (!worthIt) {
         // Stuck behind a closed or silly window with nothing in flight to bring an ACK: probe.
         if (unsent > 0 && inFlight === 0) this.persistTimer.ensure(this.persistInterval());
         break;
       }
-      this.send(snd.nxt, length, FLAG_ACK | (length > 0 && length === unsent ? FLAG_PSH : 0) | (fin ? FLAG_FIN : 0));
+      const sent = this.send(snd.nxt, length, FLAG_ACK | (length > 0 && length === unsent ? FLAG_PSH : 0) | (fin ? FLAG_FIN : 0));
       if (resending) this.host.counters.tcp.retransmits++;
-      snd.advance(seqAdd(snd.nxt, length + (fin ? 1 : 0)));
-      if (fin) break;
+      const finSent = fin && sent === length;
+      snd.advance(seqAdd(snd.nxt, sent + (finSent ? 1 : 0)));
+      if (finSent) break;
     }
   }
 
@@ -161,8 +168,12 @@ export class SegmentOutput {
     this.delayedAckTimer.stop();
   }
 
-  /** Builds and transmits one segment, carrying the current ACK and window. */
-  private send(seq: number, length: number, flags: number): void {
+  /**
+   * Builds and transmits one segment, carrying the current ACK and window; returns the payload
+   * bytes sent. More than an MSS goes as one segment the link cuts up; when the link has no room
+   * for such a frame, one MSS goes instead, without PSH and FIN, which belong to the end.
+   */
+  private send(seq: number, length: number, flags: number): number {
     const { host, snd } = this;
     const syn = (flags & FLAG_SYN) !== 0;
     const acking = (flags & FLAG_ACK) !== 0;
@@ -173,18 +184,28 @@ export class SegmentOutput {
     fields.window = this.rcv.advertisedWindow(syn);
     fields.mss = syn ? host.ourMss : OPTION_ABSENT;
     fields.windowScale = syn && this.offersWindowScale() ? windowScaleFor(host.options.receiveBufferBytes) : OPTION_ABSENT;
-    const frame = host.segmentFrame(fields, length);
+    let frame = length > snd.mss ? host.segmentedFrame(fields, length) : undefined;
+    const segmentSize = frame === undefined ? 0 : snd.mss;
+    if (frame === undefined) {
+      if (length > snd.mss) {
+        length = snd.mss;
+        flags &= ~(FLAG_PSH | FLAG_FIN);
+        fields.flags = flags;
+      }
+      frame = host.segmentFrame(fields, length);
+    }
     // The payload goes straight from the send buffer into the outgoing frame (normally the link's
     // transmit memory), summed for the checksum on the way.
     const payloadSum = snd.buffer.peek(seqDiff(seq, snd.bufferStart), length, frame, frame.length - length);
-    host.transmit(this.endpoints.remoteAddress, frame, length, payloadSum);
+    host.transmit(this.endpoints.remoteAddress, frame, length, payloadSum, segmentSize);
     if (acking) {
       this.rcv.owedAcks = 0;
       this.delayedAckTimer.stop();
     }
     const occupies = length + (syn ? 1 : 0) + ((flags & FLAG_FIN) !== 0 ? 1 : 0);
-    if (occupies === 0 || (flags & FLAG_RST) !== 0) return;
+    if (occupies === 0 || (flags & FLAG_RST) !== 0) return length;
     this.clock.sent(seq, occupies, snd.max);
+    return length;
   }
 
   /** Our SYN offers scaling when configured; our SYN-ACK only in answer to an offer. */

@@ -72,6 +72,11 @@ export class Tcp implements ConnectionHost {
     return this.stack.maxUnfragmentedPayload - TCP_HEADER_LENGTH;
   }
 
+  get maxSegmentedPayload(): number {
+    const payload = this.stack.maxSegmentedPayload;
+    return payload > 0 ? payload - TCP_HEADER_LENGTH : 0;
+  }
+
   /** Connections in any state but CLOSED, TIME_WAIT included. */
   get connections(): number {
     return this.counters.tcp.connections;
@@ -114,8 +119,15 @@ export class Tcp implements ConnectionHost {
     return frame;
   }
 
-  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength = 0, payloadSum = 0): void {
-    this.stack.ipSendFrame(frame, destination, PROTOCOL_TCP, CHECKSUM_OFFSET, payloadLength, payloadSum);
+  segmentedFrame(fields: OutgoingSegment, payloadLength: number): Uint8Array | undefined {
+    const frame = this.stack.ipAllocateSegmented(segmentHeaderLength(fields) + payloadLength);
+    if (frame !== undefined) writeSegmentHeader(frame, IPV4_PAYLOAD_OFFSET, fields);
+    return frame;
+  }
+
+  transmit(destination: Ipv4Address, frame: Uint8Array, payloadLength = 0, payloadSum = 0, segmentSize = 0): void {
+    const headerLength = frame.length - IPV4_PAYLOAD_OFFSET - payloadLength;
+    this.stack.ipSendFrame(frame, destination, PROTOCOL_TCP, CHECKSUM_OFFSET, payloadLength, payloadSum, segmentSize, headerLength);
     this.counters.tcp.segmentsOut++;
   }
 

@@ -3,6 +3,7 @@ import type { ViolationLog } from "../violations";
 import { PARK, VirtioDeviceModel } from "./device-model";
 import type { RequestResult } from "./device-model";
 import type { SimRequest } from "./request";
+import { MAX_IPV4_PACKET, TCP_CHECKSUM, coalesceTcp, holdsPseudoHeaderSum, segmentTcp, tcpFrameLayout } from "./tcp-offload";
 import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
 import { VIRTIO_F, featureMask } from "./spec/feature-bits";
 import {
@@ -13,6 +14,7 @@ import {
   VIRTIO_NET_F,
   VIRTIO_NET_F_REQUIRES,
   VIRTIO_NET_HDR_F,
+  VIRTIO_NET_HDR_GSO,
   VIRTIO_NET_HDR_SIZE,
   VIRTIO_NET_HDR_SIZE_LEGACY,
   VIRTIO_NET_MAC_LENGTH,
@@ -30,6 +32,14 @@ export const NetFeature = {
   GuestCsum: VIRTIO_NET_F.GUEST_CSUM,
   Mtu: VIRTIO_NET_F.MTU,
   Mac: VIRTIO_NET_F.MAC,
+  GuestTso4: VIRTIO_NET_F.GUEST_TSO4,
+  GuestTso6: VIRTIO_NET_F.GUEST_TSO6,
+  GuestEcn: VIRTIO_NET_F.GUEST_ECN,
+  GuestUfo: VIRTIO_NET_F.GUEST_UFO,
+  HostTso4: VIRTIO_NET_F.HOST_TSO4,
+  HostTso6: VIRTIO_NET_F.HOST_TSO6,
+  HostEcn: VIRTIO_NET_F.HOST_ECN,
+  HostUfo: VIRTIO_NET_F.HOST_UFO,
   MrgRxbuf: VIRTIO_NET_F.MRG_RXBUF,
   Status: VIRTIO_NET_F.STATUS,
   CtrlVq: VIRTIO_NET_F.CTRL_VQ,
@@ -59,6 +69,13 @@ export const NET_CTRL_OK = VIRTIO_NET_OK;
 export const NET_CTRL_ERR = VIRTIO_NET_ERR;
 export const NetQueue = { Rx: VIRTIO_NET_QUEUE.receiveq1, Tx: VIRTIO_NET_QUEUE.transmitq1, Ctrl: VIRTIO_NET_CONTROLQ_SINGLE_PAIR } as const;
 export const NetHeaderFlag = { NeedsCsum: VIRTIO_NET_HDR_F.NEEDS_CSUM, DataValid: VIRTIO_NET_HDR_F.DATA_VALID } as const;
+export const NetGso = { None: VIRTIO_NET_HDR_GSO.NONE, TcpV4: VIRTIO_NET_HDR_GSO.TCPV4, Udp: VIRTIO_NET_HDR_GSO.UDP, TcpV6: VIRTIO_NET_HDR_GSO.TCPV6, Ecn: VIRTIO_NET_HDR_GSO.ECN } as const;
+/** The host-side offload each gso_type needs negotiated before a driver may send it (section 5.1.6.2.1). */
+const GSO_FEATURE: Readonly<Record<number, number>> = {
+  [VIRTIO_NET_HDR_GSO.TCPV4]: VIRTIO_NET_F.HOST_TSO4,
+  [VIRTIO_NET_HDR_GSO.TCPV6]: VIRTIO_NET_F.HOST_TSO6,
+  [VIRTIO_NET_HDR_GSO.UDP]: VIRTIO_NET_F.HOST_UFO,
+};
 const DEFAULT_FEATURES = [VIRTIO_NET_F.MTU, VIRTIO_NET_F.MAC, VIRTIO_NET_F.STATUS, VIRTIO_NET_F.CTRL_VQ, VIRTIO_NET_F.CTRL_RX, VIRTIO_NET_F.MRG_RXBUF];
 
 export interface NetOptions {
@@ -83,6 +100,12 @@ export interface InjectOptions {
   /** virtio-net header flags (DATA_VALID, NEEDS_CSUM). */
   readonly flags?: number;
   readonly gsoType?: number;
+  readonly gsoSize?: number;
+  readonly hdrLen?: number;
+  readonly csumStart?: number;
+  readonly csumOffset?: number;
+  /** Write this num_buffers instead of the count of buffers used. */
+  readonly numBuffers?: number;
   /** With MRG_RXBUF: fill at most this many bytes of each buffer, spreading the frame further. */
   readonly maxBufferBytes?: number;
 }
@@ -101,8 +124,14 @@ export class NetModel extends VirtioDeviceModel {
   /** The virtio-net header of each transmitted frame. */
   readonly transmittedHeaders: Uint8Array[] = [];
   readonly controlCommands: ControlCommand[] = [];
-  /** Called for each transmitted frame (wire the device to a peer). */
+  /** Called for each frame put on the wire (wire the device to a peer): a segmented send gives several. */
   onTransmit: ((frame: Uint8Array) => void) | undefined;
+  /** Transmitted frames the device segmented (gso_type TCPV4), and the segments they made. */
+  segmentedSends = 0;
+  segmentsOut = 0;
+  /** Coalesced segments delivered with gso_type TCPV4, and the received segments they held. */
+  coalescedReceives = 0;
+  coalescedParts = 0;
   /** When set, every control command is answered with this ack byte. */
   controlAck: number | undefined;
   rxDropped = 0;
@@ -175,8 +204,13 @@ export class NetModel extends VirtioDeviceModel {
     const parked = this.queue(NetQueue.Rx)?.parked ?? [];
     const header = this.headerSize;
     const bytes = new Uint8Array(header + frame.length);
+    const view = new DataView(bytes.buffer);
     bytes[virtio_net_hdr.flags.offset] = options.flags ?? 0;
     bytes[virtio_net_hdr.gso_type.offset] = options.gsoType ?? 0;
+    view.setUint16(virtio_net_hdr.hdr_len.offset, options.hdrLen ?? 0, true);
+    view.setUint16(virtio_net_hdr.gso_size.offset, options.gsoSize ?? 0, true);
+    view.setUint16(virtio_net_hdr.csum_start.offset, options.csumStart ?? 0, true);
+    view.setUint16(virtio_net_hdr.csum_offset.offset, options.csumOffset ?? 0, true);
     bytes.set(frame, header);
     const mergeable = this.negotiated(VIRTIO_NET_F.MRG_RXBUF);
     const limit = options.maxBufferBytes ?? Number.POSITIVE_INFINITY;
@@ -192,7 +226,7 @@ export class NetModel extends VirtioDeviceModel {
       this.rxDropped++;
       return false;
     }
-    if (header === VIRTIO_NET_HDR_SIZE) new DataView(bytes.buffer).setUint16(virtio_net_hdr.num_buffers.offset, chunks.length, true);
+    if (header === VIRTIO_NET_HDR_SIZE) view.setUint16(virtio_net_hdr.num_buffers.offset, options.numBuffers ?? chunks.length, true);
     parked.splice(0, chunks.length);
     at = 0;
     for (const [request, take] of chunks) {
@@ -200,6 +234,40 @@ export class NetModel extends VirtioDeviceModel {
       at += take;
     }
     return true;
+  }
+
+  /**
+   * Frames from the wire, as a host with receive coalescing hands them over: with GUEST_TSO4
+   * negotiated, runs of in-order segments of one TCP flow become one segment with gso_type TCPV4
+   * (NEEDS_CSUM, the pseudo-header sum in the checksum field, gso_size the parts' MSS); the rest,
+   * and everything without GUEST_TSO4, arrives as it came. Returns the frames that did not fit.
+   */
+  receiveFromWire(frames: readonly Uint8Array[]): number {
+    let dropped = 0;
+    if (!this.negotiated(VIRTIO_NET_F.GUEST_TSO4)) {
+      for (const frame of frames) if (!this.injectFrame(frame)) dropped++;
+      return dropped;
+    }
+    for (const { frame, mss, parts } of coalesceTcp(frames)) {
+      const layout = mss > 0 ? tcpFrameLayout(frame) : undefined;
+      const delivered =
+        layout === undefined
+          ? this.injectFrame(frame)
+          : this.injectFrame(frame, {
+              flags: VIRTIO_NET_HDR_F.NEEDS_CSUM,
+              gsoType: VIRTIO_NET_HDR_GSO.TCPV4,
+              gsoSize: mss,
+              hdrLen: layout.payload,
+              csumStart: layout.tcp,
+              csumOffset: TCP_CHECKSUM,
+            });
+      if (!delivered) dropped++;
+      else if (layout !== undefined) {
+        this.coalescedReceives++;
+        this.coalescedParts += parts;
+      }
+    }
+    return dropped;
   }
 
   /** Writes `bytes` (header included) into the next posted rx buffer and reports `usedLength`. */
@@ -241,11 +309,53 @@ export class NetModel extends VirtioDeviceModel {
     }
     const headerBytes = bytes.slice(0, this.headerSize);
     const frame = bytes.slice(this.headerSize);
-    if (headerBytes[virtio_net_hdr.flags.offset] & VIRTIO_NET_HDR_F.NEEDS_CSUM) this.fillChecksum(headerBytes, frame);
     this.transmittedHeaders.push(headerBytes);
     this.transmitted.push(frame);
+    if (headerBytes[virtio_net_hdr.gso_type.offset] !== VIRTIO_NET_HDR_GSO.NONE) {
+      for (const segment of this.segment(headerBytes, frame)) {
+        this.segmentsOut++;
+        this.onTransmit?.(segment);
+      }
+      return 0;
+    }
+    if (headerBytes[virtio_net_hdr.flags.offset] & VIRTIO_NET_HDR_F.NEEDS_CSUM) this.fillChecksum(headerBytes, frame);
     this.onTransmit?.(frame);
     return 0;
+  }
+
+  /**
+   * A transmitted frame with gso_type set, checked against the driver requirements of section
+   * 5.1.6.2.1, cut into segments as the host would; nothing goes on the wire for a bad one.
+   */
+  private segment(header: Uint8Array, frame: Uint8Array): Uint8Array[] {
+    const view = new DataView(header.buffer);
+    const gsoType = header[virtio_net_hdr.gso_type.offset];
+    const base = gsoType & ~VIRTIO_NET_HDR_GSO.ECN;
+    const feature = GSO_FEATURE[base];
+    if (feature === undefined || !this.negotiated(feature)) return this.refuse(`gso_type ${gsoType} without the offload negotiated`);
+    if ((gsoType & VIRTIO_NET_HDR_GSO.ECN) !== 0 && !this.negotiated(VIRTIO_NET_F.HOST_ECN)) return this.refuse("gso_type has the ECN bit without HOST_ECN");
+    if ((header[virtio_net_hdr.flags.offset] & VIRTIO_NET_HDR_F.NEEDS_CSUM) === 0) return this.refuse("gso_type set without NEEDS_CSUM");
+    const gsoSize = view.getUint16(virtio_net_hdr.gso_size.offset, true);
+    if (gsoSize === 0) return this.refuse("gso_type set with gso_size 0");
+    if (base !== VIRTIO_NET_HDR_GSO.TCPV4) return this.refuse(`gso_type ${gsoType}: only TCPV4 is modelled`);
+    const layout = tcpFrameLayout(frame);
+    if (layout === undefined) return this.refuse("gso_type TCPV4 on a frame that is not unfragmented TCP over IPv4");
+    if (layout.end - layout.ip > MAX_IPV4_PACKET || layout.end !== frame.length) return this.refuse(`segmented frame of ${frame.length} bytes is not one IPv4 packet of at most 64 KiB`);
+    const csumStart = view.getUint16(virtio_net_hdr.csum_start.offset, true);
+    const csumOffset = view.getUint16(virtio_net_hdr.csum_offset.offset, true);
+    if (csumStart !== layout.tcp || csumOffset !== TCP_CHECKSUM) return this.refuse(`csum_start ${csumStart}/csum_offset ${csumOffset} do not point at the TCP checksum`);
+    // A SHOULD without GUEST_HDRLEN, but a device segments by it: less than the headers is taken as wrong.
+    const hdrLen = view.getUint16(virtio_net_hdr.hdr_len.offset, true);
+    if (hdrLen < layout.payload) return this.refuse(`hdr_len ${hdrLen} is less than the ${layout.payload} bytes of headers`);
+    // The checksum field must hold the pseudo-header sum (for the whole TCP length) and nothing else.
+    if (!holdsPseudoHeaderSum(frame, layout)) return this.refuse("TCP checksum field does not hold the pseudo-header sum");
+    this.segmentedSends++;
+    return segmentTcp(frame, layout, gsoSize);
+  }
+
+  private refuse(message: string): Uint8Array[] {
+    this.report(message);
+    return [];
   }
 
   /** What a device does for NEEDS_CSUM: sums frame[csum_start..] and stores it at csum_offset. */
