@@ -17,7 +17,9 @@ enum {
   RTC_STATUS_C = 0x0C, RTC_RATE_MASK = 0x0F, RTC_PERIODIC_ENABLE = 0x40, RTC_PERIODIC_FLAG = 0x40,
   RTC_RATE_8192_HZ = 3, RTC_PERIODIC_HZ = 8192, CALIBRATION_PERIODS = 16, RTC_ABSENT = 0xFF,
   /* Port reads before the RTC counts as silent: each costs at least a microsecond, so about
-     a second, far beyond one 122 us period. */
+     a second, far beyond one 122 us period. Where each read is an exit to a monitor's own
+     process (an RTC without the periodic flag: Cloud Hypervisor) they cost several times more,
+     so the wait is also bounded by TSC ticks: 2^31 are at least 0.2 s for a TSC below 10 GHz. */
   RTC_MAX_POLLS = 1000000,
   PIT_HZ = 1193182, PIT_CHANNEL2 = 0x42, PIT_COMMAND = 0x43, PIT_CHANNEL2_ONESHOT = 0xB0,
   PIT_LATCH_CHANNEL2 = 0x80, PIT_COUNT_MAX = 0xFFFF,
@@ -46,6 +48,7 @@ enum {
 #define NS_PER_SECOND 1000000000ull
 /* Longer waits are split: the caller re-checks its deadline after each wake. */
 #define MAX_SINGLE_WAIT_NS (10 * NS_PER_SECOND)
+#define RTC_MAX_WAIT_TSC_TICKS (1ull << 31)
 
 extern uint64_t boot_entry_tsc;
 static uint64_t tsc_frequency, ns_per_tsc_q32, lapic_ticks_per_ms;
@@ -152,7 +155,8 @@ static void cmos_write(uint8_t reg, uint8_t value) {
 
 /* Waits for the next periodic flag (reading register C clears it); 0 if it never came. */
 static int rtc_next_period(void) {
-  for (uint32_t i = 0; i < RTC_MAX_POLLS; i++)
+  uint64_t start = rdtsc();
+  for (uint32_t i = 0; i < RTC_MAX_POLLS && rdtsc() - start < RTC_MAX_WAIT_TSC_TICKS; i++)
     if (cmos(RTC_STATUS_C) & RTC_PERIODIC_FLAG) return 1;
   return 0;
 }
