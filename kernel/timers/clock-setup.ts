@@ -72,6 +72,7 @@ export function establishClock(hardware: ClockHardware, tscKhzOption: string | u
   const warnings = wallClockKnown ? [] : ["no CMOS RTC: the wall clock (Date) counts from the Unix epoch"];
   if (hardware.calibration !== "none") {
     const source = hardware.calibration;
+    if (tscKhzOption !== undefined) warnings.push(`${TSC_KHZ_OPTION}=${tscKhzOption} is ignored: the clock is calibrated against the ${source.toUpperCase()}`);
     return { source, tscHz: hardware.tscHz(), apicBusHz: hardware.apicBusHz(), apicBusSource: source, wallClockKnown, warnings };
   }
   const { clock, absent } = findDeclaredClock(hardware.cpuid, tscKhzOption);

@@ -40,14 +40,17 @@ function hardware(options: Partial<Pick<ClockHardware, "calibration" | "wallCloc
 }
 
 describe("establishClock", () => {
-  it("keeps the PIT's or RTC's calibration and reports it, whatever CPUID or the command line declare", () => {
+  it("keeps the PIT's or RTC's calibration and reports it, whatever CPUID or the command line declare (a tsc-khz= ignored is said so)", () => {
     const { model, state } = hardware({ calibration: "pit", wallClockKnown: true, cpuid: KVM_TIMING });
     state.tscHz = 2_096_023_000;
     state.apicBusHz = 1e9;
-    const report = establishClock(model, "1000000");
+    const report = establishClock(model, undefined);
     expect(report).toEqual({ source: "pit", tscHz: 2_096_023_000, apicBusHz: 1e9, apicBusSource: "pit", wallClockKnown: true, warnings: [] });
     expect(state.measurements).toBe(0);
     expect(clockReportLines(report)).toEqual(["clock source=pit tsc-hz=2096023000 apic-bus-hz=1000000000 apic-bus-source=pit wall=rtc"]);
+    const withOption = establishClock(model, "1000000");
+    expect(state).toEqual({ tscHz: 2_096_023_000, apicBusHz: 1e9, measurements: 0 });
+    expect(withOption.warnings).toEqual(["tsc-khz=1000000 is ignored: the clock is calibrated against the PIT"]);
   });
 
   it("sets a declared TSC and measures the APIC bus against it when the source declares no bus rate", () => {
