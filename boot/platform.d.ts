@@ -57,10 +57,32 @@ interface VireoNative {
 
   /** A full memory fence (mfence). */
   memoryBarrier(): void;
-  /** Nanoseconds since kernel entry (TSC calibrated against the PIT). */
+  /**
+   * Nanoseconds since kernel entry (TSC calibrated against the PIT or RTC, or at the rate set by
+   * setTscHz); 0 while the TSC rate is unknown.
+   */
   monotonicNs(): number;
   /** Milliseconds since the Unix epoch (CMOS RTC read at boot plus the monotonic clock). */
   wallClockMs(): number;
+  /**
+   * What the kernel calibrated the clock against at boot: "pit", "rtc", or "none" (neither exists,
+   * or the RTC sets no periodic flag).
+   */
+  readonly clockCalibration: "pit" | "rtc" | "none";
+  /** Whether the wall clock was read from an RTC; without one it counts from the Unix epoch. */
+  readonly wallClockKnown: boolean;
+  /** CPUID of `leaf` and `subleaf`: [eax, ebx, ecx, edx] as unsigned 32-bit numbers. */
+  cpuid(leaf: number, subleaf: number): [number, number, number, number];
+  /** The TSC rate the monotonic clock counts with (0 while unknown). */
+  tscHz(): number;
+  /** The APIC bus clock the LAPIC timer counts before its divider (0 while unknown). */
+  apicBusHz(): number;
+  /** Sets a declared TSC rate (0 is ignored). */
+  setTscHz(hz: number): void;
+  /** Sets a declared APIC bus rate (values below 16 kHz are ignored). */
+  setApicBusHz(hz: number): void;
+  /** The APIC bus clock measured over 2 ms of the TSC at its current rate; 0 if it cannot be. */
+  measureApicBusHz(): number;
 
   serialWrite(text: string): void;
   /** Ends the machine with `status` (0 = success). */

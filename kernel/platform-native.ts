@@ -1,6 +1,7 @@
 /** The Platform of the real machine, over the native kernel's primitives. */
 import type { InterruptHardware } from "./irq/hardware";
 import type { ProfileRecorder } from "./profiler/start";
+import type { ClockHardware } from "./timers/clock-setup";
 import { allocateReclaiming, machineMemoryPressure, type PageCounts } from "./memory-pressure";
 import { FOUR_GIB, PAGE_SIZE, type DmaOptions, type DmaRegion, type Platform } from "./platform";
 
@@ -66,4 +67,16 @@ export const nativePageCounts: PageCounts = {
 export const nativeProfileRecorder: ProfileRecorder = {
   start: native.profileStart,
   finish: native.profileFinish,
+};
+
+/** The native clock's calibration and rate primitives (boot/core/time.c). */
+export const nativeClockHardware: ClockHardware = {
+  calibration: native.clockCalibration,
+  wallClockKnown: native.wallClockKnown,
+  cpuid: native.cpuid,
+  tscHz: native.tscHz,
+  apicBusHz: native.apicBusHz,
+  setTscHz: native.setTscHz,
+  setApicBusHz: native.setApicBusHz,
+  measureApicBusHz: native.measureApicBusHz,
 };

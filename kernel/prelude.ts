@@ -11,7 +11,7 @@ import { setClassDetector } from "./console/inspect";
 import { createEventLoop, type EventLoop } from "./event-loop";
 import { InterruptRouter } from "./irq/router";
 import { PortPciConfig, type PciConfigAccess } from "./pci/config";
-import { nativeInterruptHardware, nativePlatform, nativeProfileRecorder } from "./platform-native";
+import { nativeClockHardware, nativeInterruptHardware, nativePlatform, nativeProfileRecorder } from "./platform-native";
 import type { Platform } from "./platform";
 import { installPolyfills } from "./polyfills/index";
 import { profileOptions } from "./profiler/options";
@@ -20,8 +20,14 @@ import { formatUncaught, mapStack } from "./stack-trace";
 import { TextDecoder, TextEncoder, useNativeUtf8 } from "./text-encoding";
 import { AbortController, AbortSignal } from "./web/abort";
 import { structuredClone } from "./web/structured-clone";
+import { startBootClock } from "./timers/boot-clock";
+import { TSC_KHZ_OPTION } from "./timers/declared-clock";
 
-/** When the prelude's own code began (its imports evaluate just before it): the first TypeScript. */
+const commandLine = new CommandLine(nativePlatform.commandLine);
+// Before anything reads the clock: on a machine without PIT and RTC its rate is set only here.
+startBootClock(nativeClockHardware, commandLine.get(TSC_KHZ_OPTION), nativePlatform);
+
+/** When the prelude's own code began (its imports evaluate just before it, the clock is set just before): the first TypeScript. */
 const preludeStartNs = nativePlatform.monotonicNs();
 
 /** The name the build gives the bundle; QuickJS stacks show "(app.js:N)". */
@@ -88,7 +94,6 @@ vireoNative.setLoopHook(() => {
   return loop.tick();
 });
 vireoNative.setUncaughtHook(reportUncaught);
-const commandLine = new CommandLine(nativePlatform.commandLine);
 const profile = profileOptions(commandLine);
 if (profile !== undefined)
   startProfiler(profile, {

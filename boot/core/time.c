@@ -9,12 +9,22 @@
    without its PIT) it is calibrated against the CMOS RTC's periodic flag, which every QEMU x86
    machine has: set at a fixed rate from the RTC's 32.768 kHz crystal while the periodic interrupt
    is enabled (the interrupt itself stays masked in the PIC and I/O APIC). A flag seen late counts
-   the delay as RTC time, so the PIT is preferred where it can be gated. */
+   the delay as RTC time, so the PIT is preferred where it can be gated. A machine with neither
+   (microvm with pit=off,rtc=off; a monitor without them) leaves the clock uncalibrated here:
+   TypeScript then sets the rates from what the CPU or the command line declares
+   (kernel/timers/clock-setup.ts), and the monotonic clock reads 0 until it does. */
 enum {
   RTC_STATUS_C = 0x0C, RTC_RATE_MASK = 0x0F, RTC_PERIODIC_ENABLE = 0x40, RTC_PERIODIC_FLAG = 0x40,
-  RTC_RATE_8192_HZ = 3, RTC_PERIODIC_HZ = 8192, CALIBRATION_PERIODS = 16, RTC_ABSENT = 0xFF,
+  RTC_RATE_8192_HZ = 3, RTC_PERIODIC_HZ = 8192, RTC_ABSENT = 0xFF,
+  /* The periodic flags of 4 ms, each sighting timed: an emulator that sets a flag late (its timer
+     thread descheduled) makes one period long and the next short, or swallows periods, so counting
+     sightings put a loaded host's 2.1 GHz TSC at 1.9 to 8.8 GHz. The median period tells how many
+     periods the whole window really held. */
+  CALIBRATION_PERIODS = 32,
   /* Port reads before the RTC counts as silent: each costs at least a microsecond, so about
-     a second, far beyond one 122 us period. */
+     a second, far beyond one 122 us period. Where each read is an exit to a monitor's own
+     process (an RTC without the periodic flag: Cloud Hypervisor) they cost several times more,
+     so the wait is also bounded by TSC ticks: 2^31 are at least 0.2 s for a TSC below 10 GHz. */
   RTC_MAX_POLLS = 1000000,
   PIT_HZ = 1193182, PIT_CHANNEL2 = 0x42, PIT_COMMAND = 0x43, PIT_CHANNEL2_ONESHOT = 0xB0,
   PIT_LATCH_CHANNEL2 = 0x80, PIT_COUNT_MAX = 0xFFFF,
@@ -32,16 +42,25 @@ enum {
   LAPIC_TIMER_INITIAL = 0x380, LAPIC_TIMER_CURRENT = 0x390, LAPIC_TIMER_DIVIDE = 0x3E0,
   LAPIC_SVR_ENABLE = 0x100, LAPIC_DIVIDE_16 = 0x3, LAPIC_LVT_MASKED = 1 << 16,
   TIMER_VECTOR = IRQ_VECTOR_FIRST, SPURIOUS_VECTOR = 0xFF,
+  /* The timer counts the APIC bus clock divided by LAPIC_DIVIDE_16. */
+  LAPIC_DIVIDER = 16, MS_PER_SECOND = 1000,
+  /* Measuring the LAPIC timer against a TSC of declared rate: a 2 ms window, both clocks read back
+     to back at each end. Each spin reads the LAPIC (at least a few hundred nanoseconds under
+     emulation), so the bound is seconds, far beyond the window. */
+  APIC_WINDOWS_PER_SECOND = 500, APIC_MEASURE_MAX_SPINS = 10000000,
 };
 #define LAPIC_BASE_MASK 0xFFFFF000ull
 #define NS_PER_SECOND 1000000000ull
 /* Longer waits are split: the caller re-checks its deadline after each wake. */
 #define MAX_SINGLE_WAIT_NS (10 * NS_PER_SECOND)
+#define RTC_MAX_WAIT_TSC_TICKS (1ull << 31)
 
 extern uint64_t boot_entry_tsc;
 static uint64_t tsc_frequency, ns_per_tsc_q32, lapic_ticks_per_ms;
 static volatile uint32_t *lapic;
 static uint64_t boot_wall_ms;
+static int rtc_present;
+static const char *calibration_source = "none";
 
 static uint32_t lapic_read(uint32_t reg) { return lapic[reg / 4]; }
 static void lapic_write(uint32_t reg, uint32_t v) { lapic[reg / 4] = v; }
@@ -141,39 +160,74 @@ static void cmos_write(uint8_t reg, uint8_t value) {
 
 /* Waits for the next periodic flag (reading register C clears it); 0 if it never came. */
 static int rtc_next_period(void) {
-  for (uint32_t i = 0; i < RTC_MAX_POLLS; i++)
+  uint64_t start = rdtsc();
+  for (uint32_t i = 0; i < RTC_MAX_POLLS && rdtsc() - start < RTC_MAX_WAIT_TSC_TICKS; i++)
     if (cmos(RTC_STATUS_C) & RTC_PERIODIC_FLAG) return 1;
   return 0;
 }
 
-static void calibrate_against_rtc(void) {
+/* The middle value of `count` values (sorted in place; count is small and fixed). */
+static uint64_t median(uint64_t *values, int count) {
+  for (int i = 1; i < count; i++)
+    for (int j = i; j > 0 && values[j - 1] > values[j]; j--) {
+      uint64_t t = values[j];
+      values[j] = values[j - 1];
+      values[j - 1] = t;
+    }
+  return values[count / 2];
+}
+
+/* 0 when the periodic flag never came (an RTC that keeps the date but no periodic flag, as Cloud
+   Hypervisor's): the clock is then left to the declared rates, as without an RTC. */
+static int calibrate_against_rtc(void) {
+  uint64_t tsc_period[CALIBRATION_PERIODS], lapic_period[CALIBRATION_PERIODS];
   uint8_t status_a = cmos(RTC_STATUS_A), status_b = cmos(RTC_STATUS_B);
-  if (status_a == RTC_ABSENT) panic("no CMOS RTC to calibrate the clock against");
   cmos_write(RTC_STATUS_A, (uint8_t)((status_a & ~RTC_RATE_MASK) | RTC_RATE_8192_HZ));
   cmos_write(RTC_STATUS_B, status_b | RTC_PERIODIC_ENABLE);
   lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
   lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
   cmos(RTC_STATUS_C);
   int ticking = rtc_next_period();
-  uint64_t start = rdtsc();
-  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
-  for (int i = 0; i < CALIBRATION_PERIODS && ticking; i++) ticking = rtc_next_period();
-  uint64_t elapsed = rdtsc() - start;
-  uint32_t lapic_elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
+  uint64_t tsc = rdtsc();
+  uint32_t count = lapic_read(LAPIC_TIMER_CURRENT);
+  for (int i = 0; i < CALIBRATION_PERIODS && ticking; i++) {
+    ticking = rtc_next_period();
+    uint64_t tsc_now = rdtsc();
+    uint32_t count_now = lapic_read(LAPIC_TIMER_CURRENT);
+    tsc_period[i] = tsc_now - tsc;
+    lapic_period[i] = count - count_now;
+    tsc = tsc_now;
+    count = count_now;
+  }
   lapic_write(LAPIC_TIMER_INITIAL, 0);
   cmos_write(RTC_STATUS_B, status_b);
   cmos_write(RTC_STATUS_A, status_a);
   cmos(RTC_STATUS_C);
-  if (!ticking) panic("the CMOS RTC's periodic flag never came");
-  tsc_frequency = elapsed * RTC_PERIODIC_HZ / CALIBRATION_PERIODS;
+  if (!ticking) return 0;
+  uint64_t window_tsc = 0, window_lapic = 0;
+  for (int i = 0; i < CALIBRATION_PERIODS; i++) {
+    window_tsc += tsc_period[i];
+    window_lapic += lapic_period[i];
+  }
+  uint64_t typical = median(tsc_period, CALIBRATION_PERIODS);
+  uint64_t periods = typical ? (window_tsc + typical / 2) / typical : 0;
+  if (!periods) return 0;
+  tsc_frequency = window_tsc * RTC_PERIODIC_HZ / periods;
   ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
-  lapic_ticks_per_ms = (uint64_t)lapic_elapsed * RTC_PERIODIC_HZ / CALIBRATION_PERIODS / 1000;
+  lapic_ticks_per_ms = window_lapic * RTC_PERIODIC_HZ / periods / MS_PER_SECOND;
   if (!lapic_ticks_per_ms) lapic_ticks_per_ms = 1;
+  return 1;
 }
 
 static void calibrate(void) {
-  if (inb(PORT_B) != PORT_ABSENT) calibrate_against_pit();
-  else calibrate_against_rtc();
+  rtc_present = cmos(RTC_STATUS_A) != RTC_ABSENT;
+  if (inb(PORT_B) != PORT_ABSENT) {
+    calibrate_against_pit();
+    calibration_source = "pit";
+  } else if (rtc_present && calibrate_against_rtc()) {
+    calibration_source = "rtc";
+  }
 }
 
 static uint64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -215,10 +269,48 @@ void time_init(void) {
   irq_acknowledge = lapic_eoi;
   calibrate();
   lapic_write(LAPIC_LVT_TIMER, TIMER_VECTOR);
-  boot_wall_ms = read_rtc_ms() - monotonic_ns() / 1000000;
+  /* Without an RTC the wall clock starts at the Unix epoch (TypeScript warns about it). */
+  if (rtc_present) boot_wall_ms = read_rtc_ms() - monotonic_ns() / 1000000;
 }
 
 uint64_t tsc_hz(void) { return tsc_frequency; }
+
+const char *clock_calibration_source(void) { return calibration_source; }
+
+int wall_clock_known(void) { return rtc_present; }
+
+void clock_set_tsc_hz(uint64_t hz) {
+  if (!hz) return;
+  tsc_frequency = hz;
+  ns_per_tsc_q32 = (uint64_t)(((__uint128_t)NS_PER_SECOND << 32) / tsc_frequency);
+}
+
+uint64_t apic_bus_hz(void) { return lapic_ticks_per_ms * MS_PER_SECOND * LAPIC_DIVIDER; }
+
+void clock_set_apic_bus_hz(uint64_t hz) {
+  uint64_t per_ms = hz / LAPIC_DIVIDER / MS_PER_SECOND;
+  if (per_ms) lapic_ticks_per_ms = per_ms;
+}
+
+uint64_t clock_measure_apic_bus_hz(void) {
+  if (!tsc_frequency) return 0;
+  uint64_t window = tsc_frequency / APIC_WINDOWS_PER_SECOND, start_tsc, end_tsc = 0;
+  uint32_t start_count, end_count = 0;
+  lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+  lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+  lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+  start_tsc = rdtsc();
+  start_count = lapic_read(LAPIC_TIMER_CURRENT);
+  for (uint32_t i = 0; i < APIC_MEASURE_MAX_SPINS; i++) {
+    end_tsc = rdtsc();
+    end_count = lapic_read(LAPIC_TIMER_CURRENT);
+    if (end_tsc - start_tsc >= window) break;
+  }
+  lapic_write(LAPIC_TIMER_INITIAL, 0);
+  lapic_write(LAPIC_LVT_TIMER, TIMER_VECTOR);
+  if (end_tsc - start_tsc < window) return 0;
+  return (uint64_t)(start_count - end_count) * LAPIC_DIVIDER * tsc_frequency / (end_tsc - start_tsc);
+}
 
 uint64_t monotonic_ns(void) {
   return (uint64_t)(((__uint128_t)(rdtsc() - boot_entry_tsc) * ns_per_tsc_q32) >> 32);

@@ -154,6 +154,41 @@ static JSValue native_wall_clock_ms(JSContext *ctx, JSValueConst this_val, int a
   return JS_NewFloat64(ctx, (double)wall_clock_ms());
 }
 
+static JSValue native_cpuid(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint32_t leaf, subleaf, regs[4];
+  if (to_u32(ctx, &leaf, argv[0]) || to_u32(ctx, &subleaf, argv[1])) return JS_EXCEPTION;
+  cpuid(leaf, subleaf, regs);
+  JSValue out = JS_NewArray(ctx);
+  for (uint32_t i = 0; i < 4; i++) JS_SetPropertyUint32(ctx, out, i, js_unsigned(ctx, regs[i]));
+  return out;
+}
+
+static JSValue native_tsc_hz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)tsc_hz());
+}
+
+static JSValue native_apic_bus_hz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)apic_bus_hz());
+}
+
+static JSValue native_set_tsc_hz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint64_t hz;
+  if (to_u64(ctx, &hz, argv[0])) return JS_EXCEPTION;
+  clock_set_tsc_hz(hz);
+  return JS_UNDEFINED;
+}
+
+static JSValue native_set_apic_bus_hz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  uint64_t hz;
+  if (to_u64(ctx, &hz, argv[0])) return JS_EXCEPTION;
+  clock_set_apic_bus_hz(hz);
+  return JS_UNDEFINED;
+}
+
+static JSValue native_measure_apic_bus_hz(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)clock_measure_apic_bus_hz());
+}
+
 static JSValue native_serial_write(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   size_t length;
   const char *text = JS_ToCStringLen(ctx, &length, argv[0]);
@@ -338,6 +373,12 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("memoryBarrier", 0, native_memory_barrier),
     JS_CFUNC_DEF("monotonicNs", 0, native_monotonic_ns),
     JS_CFUNC_DEF("wallClockMs", 0, native_wall_clock_ms),
+    JS_CFUNC_DEF("cpuid", 2, native_cpuid),
+    JS_CFUNC_DEF("tscHz", 0, native_tsc_hz),
+    JS_CFUNC_DEF("apicBusHz", 0, native_apic_bus_hz),
+    JS_CFUNC_DEF("setTscHz", 1, native_set_tsc_hz),
+    JS_CFUNC_DEF("setApicBusHz", 1, native_set_apic_bus_hz),
+    JS_CFUNC_DEF("measureApicBusHz", 0, native_measure_apic_bus_hz),
     JS_CFUNC_DEF("serialWrite", 1, native_serial_write),
     JS_CFUNC_DEF("exit", 1, native_exit),
     JS_CFUNC_DEF("waitForInterrupt", 1, native_wait_for_interrupt),
@@ -365,6 +406,8 @@ void native_install(JSContext *ctx) {
   JS_SetPropertyStr(ctx, native, "rsdpAddress", JS_NewFloat64(ctx, (double)boot_rsdp_address()));
   JS_SetPropertyStr(ctx, native, "localApicId", JS_NewInt32(ctx, (int32_t)local_apic_id()));
   JS_SetPropertyStr(ctx, native, "firstDeviceVector", JS_NewInt32(ctx, DEVICE_VECTOR_FIRST));
+  JS_SetPropertyStr(ctx, native, "clockCalibration", JS_NewString(ctx, clock_calibration_source()));
+  JS_SetPropertyStr(ctx, native, "wallClockKnown", JS_NewBool(ctx, wall_clock_known()));
   JSValue global = JS_GetGlobalObject(ctx);
   JS_DefinePropertyValueStr(ctx, global, "vireoNative", native, 0);
   JS_FreeValue(ctx, global);
