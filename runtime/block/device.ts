@@ -133,17 +133,19 @@ export class BlockDevice {
 
   /** Fills `into` from block `lba` on; resolves to `into`. */
   read(lba: number, into: Uint8Array): Promise<Uint8Array> {
-    return this.transfer(OpKind.Read, "read", lba, into).then(() => into);
+    // A read operation resolves to its buffer itself: no second promise per read.
+    return this.transfer(OpKind.Read, "read", lba, into) as Promise<Uint8Array>;
   }
 
   write(lba: number, data: Uint8Array): Promise<void> {
-    return this.transfer(OpKind.Write, "write", lba, data);
+    // Resolves to undefined: only reads resolve to their buffer.
+    return this.transfer(OpKind.Write, "write", lba, data) as Promise<void>;
   }
 
   /** Makes every write that completed before this call durable (a no-op without a write cache). */
   flush(): Promise<void> {
     if (!this.currentInfo.flush) return Promise.resolve();
-    return this.scheduler.enqueue(new BlockOperation(OpKind.Flush, 0, 1, undefined, NOT_DMA, false));
+    return this.scheduler.enqueue(new BlockOperation(OpKind.Flush, 0, 1, undefined, NOT_DMA, false)) as Promise<void>;
   }
 
   /** Tells the device `count` blocks from `lba` are unused; their contents become undefined. */
@@ -172,11 +174,11 @@ export class BlockDevice {
     };
   }
 
-  private transfer(kind: OpKindValue, what: string, lba: number, buffer: Uint8Array): Promise<void> {
+  private transfer(kind: OpKindValue, what: string, lba: number, buffer: Uint8Array): Promise<Uint8Array | undefined> {
     const info = this.info;
     const error = checkTransfer(info, what, lba, buffer.length) ?? this.writeCheck(kind, what, lba);
     if (error !== undefined) return Promise.reject(error);
-    if (buffer.length === 0) return Promise.resolve();
+    if (buffer.length === 0) return Promise.resolve(kind === OpKind.Read ? buffer : undefined);
     return this.scheduler.enqueue(new BlockOperation(kind, lba, buffer.length, buffer, this.directPhysical(buffer), false));
   }
 
@@ -193,7 +195,7 @@ export class BlockDevice {
     const error = checkBlocks(info, what, lba, count) ?? this.writeCheck(kind, what, lba);
     if (error !== undefined) return Promise.reject(error);
     if (count === 0) return Promise.resolve();
-    return this.scheduler.enqueue(new BlockOperation(kind, lba, count, undefined, NOT_DMA, unmap));
+    return this.scheduler.enqueue(new BlockOperation(kind, lba, count, undefined, NOT_DMA, unmap)) as Promise<void>;
   }
 
   /** Refuses modifications of a read-only disk before anything reaches the driver. */

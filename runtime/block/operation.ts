@@ -15,8 +15,9 @@ export class BlockOperation {
   error: Error | undefined;
   /** Scheduler time (ms) by which the call must have reached the device; set when queued. */
   deadline = 0;
-  readonly promise: Promise<void>;
-  private resolve!: () => void;
+  /** Resolves to the caller's buffer for a read (what `read()` returns), to undefined otherwise. */
+  readonly promise: Promise<Uint8Array | undefined>;
+  private resolve!: (value: Uint8Array | undefined) => void;
   private reject!: (error: Error) => void;
   private settled = false;
 
@@ -33,7 +34,7 @@ export class BlockOperation {
     /** Write-zeroes: the device may deallocate the blocks. */
     readonly unmap: boolean,
   ) {
-    this.promise = new Promise<void>((resolve, reject) => {
+    this.promise = new Promise<Uint8Array | undefined>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
@@ -53,7 +54,7 @@ export class BlockOperation {
   settleIfDone(): void {
     if (this.settled || this.outstanding > 0 || !this.fullyIssued) return;
     this.settled = true;
-    if (this.error === undefined) this.resolve();
+    if (this.error === undefined) this.resolve(this.kind === OpKind.Read ? this.buffer : undefined);
     else this.reject(this.error);
   }
 }

@@ -103,7 +103,7 @@ export class BlockScheduler {
     return this.fifo.length - this.head;
   }
 
-  enqueue(op: BlockOperation): Promise<void> {
+  enqueue(op: BlockOperation): Promise<Uint8Array | undefined> {
     if (this.offlineError !== undefined) return Promise.reject(this.offlineError);
     op.deadline = this.options.time.now() + this.options.requestTimeoutMs;
     this.fifo.push(op);
