@@ -19,7 +19,7 @@ import { prepareLinuxGuest, type LinuxGuest } from "./linux-guest";
 import { runLinux } from "./linux-run";
 import { HTTP_PORT, LARGE, NET_DEVICE, SMALL, type CompareNetwork, type GuestRun } from "./machine";
 import { compareRows, ratio, tableCells, type Side } from "./rows";
-import { createTapNamespace, tapNetwork } from "./tap";
+import { TAP_NETWORK_NAME, createTapNamespace, tapNetwork } from "./tap";
 import { runVireoBlk, runVireoHttp } from "./vireo-run";
 
 const LOOPBACK = "127.0.0.1";
@@ -81,7 +81,7 @@ export async function benchCompare(): Promise<void> {
     record(USER_NETWORK, linux, await runVireoHttp(disk, USER_NETWORK), sides, progress);
     const tapSkipped = await runOverTap(guest, disk, sides, progress);
     if (tapSkipped) progress(`the tap rows were skipped: ${tapSkipped}`);
-    const rows = compareRows(sides.linux, sides.vireo, tapSkipped ? ["user"] : ["user", "tap"]);
+    const rows = compareRows(sides.linux, sides.vireo, [USER_NETWORK.name, TAP_NETWORK_NAME]);
     const head = ["figure", "unit", "Linux guest", "Vireo", "Vireo vs Linux"];
     console.log("compare: QEMU -M pc under TCG, user networking (tap: the host's TCP stack through a tap device), the same raw disk file (cache=unsafe); ratios above 1 favour Vireo");
     printTable(head, rows.map(tableCells), 2);

@@ -9,6 +9,8 @@ import type { Side } from "./rows";
 
 const COMPARE_TAP = { tap: "tap0", hostAddress: "10.79.1.1", guestAddress: "10.79.1.2", prefix: 24 } as const;
 const GUEST_HTTP_PORT = 80;
+/** The suffix of the tap rows' names. */
+export const TAP_NETWORK_NAME = "tap";
 const INSIDE = join(import.meta.dirname, "http-inside.ts");
 
 /** Creates the namespace and its tap device, or returns why this machine cannot (no root, no ip netns). */
@@ -18,7 +20,7 @@ export function createTapNamespace(): TapNamespace | string {
 
 export function tapNetwork(namespace: TapNamespace): CompareNetwork {
   return {
-    name: "tap",
+    name: TAP_NETWORK_NAME,
     netdev: namespace.netdev,
     wrapper: namespace.wrapper,
     guestAddress: `${COMPARE_TAP.guestAddress}/${COMPARE_TAP.prefix}`,
