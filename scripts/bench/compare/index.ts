@@ -17,12 +17,14 @@ import { ratioChart } from "./chart";
 import { measureHttp } from "./http-workloads";
 import { prepareLinuxGuest, type LinuxGuest } from "./linux-guest";
 import { runLinux } from "./linux-run";
-import { HTTP_PORT, LARGE, NET_DEVICE, SMALL, type CompareNetwork, type GuestRun } from "./machine";
+import { LARGE, NET_DEVICE, SMALL, type CompareNetwork, type GuestRun } from "./machine";
 import { compareRows, ratio, tableCells, type Side } from "./rows";
 import { TAP_NETWORK_NAME, createTapNamespace, tapNetwork } from "./tap";
 import { runVireoBlk, runVireoHttp } from "./vireo-run";
 
 const LOOPBACK = "127.0.0.1";
+/** The host port user networking forwards to the guest's HTTP port. */
+const HTTP_PORT = 18490;
 const GUEST_HTTP_PORT = 80;
 
 const USER_NETWORK: CompareNetwork = {

@@ -7,7 +7,6 @@ import type { Side } from "./rows";
 import { BENCH_SERIAL } from "./linux-guest";
 
 export const MEMORY = "256M";
-export const HTTP_PORT = 18490;
 export const SMALL_BYTES = 13;
 export const LARGE_BYTES = 1024 * 1024;
 export const SEED = 0x5eed;
