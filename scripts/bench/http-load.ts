@@ -1,7 +1,7 @@
-// HTTP load from the host through QEMU's port forward: `concurrency` requests at a time, every
-// body checked against what the guest should send; a new connection per request unless asked to
-// keep connections alive (busybox httpd closes every one, so the compare bench measures both
-// guests without).
+// HTTP load from the host, through QEMU's port forward or to the guest's own address (tap):
+// `concurrency` requests at a time, every body checked against what the guest should send; a new
+// connection per request unless asked to keep connections alive (busybox httpd closes every one,
+// so the compare bench measures both guests without).
 import { Agent, request } from "node:http";
 
 const LOOPBACK = "127.0.0.1";
@@ -44,11 +44,11 @@ export async function httpRate(port: number, path: string, expected: Uint8Array,
 }
 
 /** Retries a first request until the guest answers (a port forward accepts before the guest listens). */
-export async function waitForHttp(port: number, path: string, expected: Uint8Array, timeoutMs: number): Promise<void> {
+export async function waitForHttp(port: number, path: string, expected: Uint8Array, timeoutMs: number, host = LOOPBACK): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await httpRate(port, path, expected, 1, 1);
+      await httpRate(port, path, expected, 1, 1, false, host);
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;

@@ -29,7 +29,9 @@ export class TapNamespace {
     try {
       execFileSync("ip", ["netns", "add", options.name], { stdio: "pipe" });
     } catch (error) {
-      return `cannot create a network namespace: ${(error as Error).message.split("\n")[0]}`;
+      // ip's own complaint (e.g. "mkdir /run/netns failed: Permission denied") says more than the exit status.
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+      return `cannot create a network namespace: ${stderr || (error as Error).message.split("\n")[0]}`;
     }
     const namespace = new TapNamespace(options);
     namespace.runSync("ip", "link", "set", "lo", "up");

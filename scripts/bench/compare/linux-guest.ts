@@ -1,14 +1,17 @@
 // A stock Linux guest for `npm run bench -- compare`: Debian's kernel, an initramfs with busybox,
 // the kernel's own virtio modules and an init script, and a read-only ext2 disk holding fio and
 // the libraries it links (84 MB: kept off the initramfs so that unpacking it does not count as
-// boot time). The init script brings the network up, starts busybox httpd on the same files the
-// Vireo side serves, prints LINUX_READY, runs the fio jobs it is given on the disk whose serial is
-// BENCH_SERIAL (one JSON report each, between markers), prints LINUX_FIO_DONE and waits.
+// boot time). The init script brings the network up with the address its kernel command line
+// gives (linuxGuestOptions), prints the NIC's negotiated virtio features, starts busybox httpd on
+// the same files the Vireo side serves, prints LINUX_READY, runs the fio jobs it is given (unless
+// told not to) on the disk whose serial is BENCH_SERIAL (one JSON report each, between markers),
+// prints LINUX_FIO_DONE and waits.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { cpioArchive, type CpioEntry } from "../../lib/cpio";
 import { ensureDebianPackages } from "../../lib/setup-steps";
+import { LINUX_NET_FEATURES } from "./offloads";
 
 export const LINUX_GUEST_PACKAGES = ["linux-image-amd64", "busybox-static", "fio", "e2fsprogs"];
 export const LINUX_READY = "compare: linux ready";
@@ -19,9 +22,26 @@ const TOOLS_SERIAL = "tools";
 const MODULES = ["virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4"];
 const BUSYBOX = "/bin/busybox";
 const FIO = "/usr/bin/fio";
-/** The guest's user-networking address (QEMU's default 10.0.2.0/24 network). */
-const GUEST_ADDRESS = "10.0.2.15/24";
-const GATEWAY = "10.0.2.2";
+
+/** Kernel command-line options the init script reads (from /proc/cmdline; the kernel takes a dotted name for a module's and passes it to no one). */
+const ADDRESS_OPTION = "compare.ip";
+const GATEWAY_OPTION = "compare.gw";
+const FIO_OPTION = "compare.fio";
+
+/** What one boot of the guest does. */
+export interface LinuxGuestRun {
+  /** The NIC's address and prefix length, e.g. 10.0.2.15/24. */
+  readonly address: string;
+  /** The default gateway; without it, no default route. */
+  readonly gateway?: string;
+  /** Whether to run the fio jobs after serving HTTP starts (the tap rows need no block figures). */
+  readonly fio: boolean;
+}
+
+/** The kernel command-line options that tell the init script what `run` is. */
+export function linuxGuestOptions(run: LinuxGuestRun): string {
+  return [`${ADDRESS_OPTION}=${run.address}`, ...(run.gateway ? [`${GATEWAY_OPTION}=${run.gateway}`] : []), ...(run.fio ? [] : [`${FIO_OPTION}=off`])].join(" ");
+}
 
 export interface FioJob {
   readonly name: string;
@@ -80,12 +100,24 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 ${modules.map((file) => `insmod /modules/${file.split("/").at(-1)} || echo "insmod ${file} failed"`).join("\n")}
+address=
+gateway=
+fio=on
+for option in $(cat /proc/cmdline); do
+  case "$option" in
+    ${ADDRESS_OPTION}=*) address=\${option#*=} ;;
+    ${GATEWAY_OPTION}=*) gateway=\${option#*=} ;;
+    ${FIO_OPTION}=off) fio=off ;;
+  esac
+done
 ip link set lo up
 ip link set eth0 up
-ip addr add ${GUEST_ADDRESS} dev eth0
-ip route add default via ${GATEWAY}
+ip addr add $address dev eth0
+if [ -n "$gateway" ]; then ip route add default via $gateway; fi
+echo "${LINUX_NET_FEATURES} $(cat /sys/class/net/eth0/device/features)"
 httpd -p 80 -h /www
 echo "${LINUX_READY}"
+if [ "$fio" = off ]; then exec sleep 100000; fi
 disk=
 for dev in /sys/block/vd*; do
   serial=$(cat $dev/serial 2>/dev/null)
