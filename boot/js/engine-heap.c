@@ -78,11 +78,23 @@ static void block_free(void *payload) {
   free_lists[capacity / GRANULE - 1] = block;
 }
 
+/* Small blocks refused since boot. A large block can be refused and the engine carry on (a
+   RangeError for a huge ArrayBuffer); a small one means the heap is exhausted, and then the engine
+   throws null rather than an error it cannot allocate, or drops promise jobs it cannot queue. */
+static size_t small_refusals;
+
+size_t engine_heap_exhausted(void) { return small_refusals; }
+
+static void *refuse(size_t capacity) {
+  if (capacity <= SMALL_LIMIT) small_refusals++;
+  return NULL;
+}
+
 static void *heap_malloc(JSMallocState *state, size_t size) {
   size_t capacity = rounded_capacity(size ? size : 1);
-  if (state->malloc_size + capacity + HEADER_BYTES > state->malloc_limit) return NULL;
+  if (state->malloc_size + capacity + HEADER_BYTES > state->malloc_limit) return refuse(capacity);
   void *payload = capacity <= SMALL_LIMIT ? small_alloc(capacity) : large_alloc(capacity);
-  if (!payload) return NULL;
+  if (!payload) return refuse(capacity);
   state->malloc_count++;
   state->malloc_size += capacity + HEADER_BYTES;
   return payload;
@@ -105,16 +117,16 @@ static void *heap_realloc(JSMallocState *state, void *payload, size_t size) {
   size_t capacity = rounded_capacity(size);
   /* A block shrinks in place unless that would strand most of a large one. */
   if (capacity <= old_capacity && (old_capacity <= SMALL_LIMIT || capacity > old_capacity / 2)) return payload;
-  if (state->malloc_size + capacity - old_capacity > state->malloc_limit) return NULL;
+  if (state->malloc_size + capacity - old_capacity > state->malloc_limit) return refuse(capacity);
   if (old_capacity > SMALL_LIMIT && capacity > SMALL_LIMIT) {
     Header *header = realloc(header_of(payload), HEADER_BYTES + capacity);
-    if (!header) return NULL;
+    if (!header) return refuse(capacity);
     header->capacity = capacity;
     state->malloc_size += capacity - old_capacity;
     return (uint8_t *)header + HEADER_BYTES;
   }
   void *moved = capacity <= SMALL_LIMIT ? small_alloc(capacity) : large_alloc(capacity);
-  if (!moved) return NULL;
+  if (!moved) return refuse(capacity);
   memcpy(moved, payload, old_capacity < capacity ? old_capacity : capacity);
   block_free(payload);
   state->malloc_size += capacity - old_capacity;

@@ -4,3 +4,5 @@
 
 /* The size-class heap's functions, for JS_NewRuntime2. */
 const JSMallocFunctions *engine_heap_functions(void);
+/* How many small blocks the heap refused since boot: non-zero once memory ran out. */
+size_t engine_heap_exhausted(void);

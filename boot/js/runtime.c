@@ -64,7 +64,18 @@ static void print_uncaught_fallback(JSContext *ctx, JSValueConst error) {
   JS_FreeValue(ctx, stack);
 }
 
+/* Ends the machine after the engine's heap was exhausted, without allocating. */
+static void die_out_of_memory(void) {
+  kprintf("Uncaught InternalError: out of memory (the engine's heap could not grow: %lu small blocks refused). "
+          "Give the machine more memory (QEMU -m).\n", (uint64_t)engine_heap_exhausted());
+  fflush(stdout);
+  machine_exit(EXIT_UNCAUGHT);
+}
+
 static void die_uncaught(JSContext *ctx, JSValue error, const char *origin) {
+  /* Out of memory, the engine throws null rather than an error it could not allocate; the
+     TypeScript reporter would print "Uncaught null" (and need memory to do so). */
+  if (JS_IsNull(error) && engine_heap_exhausted()) die_out_of_memory();
   int reported = 0;
   if (JS_IsFunction(ctx, engine_uncaught_hook)) {
     JSValue args[2] = {error, JS_NewString(ctx, origin)};
@@ -173,6 +184,9 @@ int js_main(int argc, char **argv, char **envp) {
   native_install(engine_context);
   run_app(engine_context);
   event_loop(engine_context);
+  /* Work can end for lack of memory too: the engine drops the promise jobs it cannot queue, so an
+     exhausted heap can leave nothing to run and no error reported. */
+  if (engine_heap_exhausted()) die_out_of_memory();
   fflush(stdout);
   return 0;
 }

@@ -1,5 +1,5 @@
 // Deliberate failures, chosen on the kernel command line, to test the panic and uncaught-error
-// reports: fault=page | fault=throw | fault=reject | fault=none (prints the command line).
+// reports: fault=page | throw | reject | exhaust (memory) | none (prints the command line).
 import { start } from "../../kernel/start";
 
 /** Above the boot identity map and never mapped: reading it must page-fault. */
@@ -12,6 +12,17 @@ function readUnmappedMemory(read: (address: number) => number): number {
 function failDeepInside(depth: number): never {
   if (depth === 0) throw new Error("deliberate failure from TypeScript");
   return failDeepInside(depth - 1);
+}
+
+interface Link {
+  readonly next: Link | undefined;
+  readonly index: number;
+}
+
+/** Keeps allocating small objects, all reachable: only running out of memory ends it. */
+function exhaustMemory(): never {
+  let head: Link | undefined;
+  for (let index = 0; ; index++) head = { next: head, index };
 }
 
 async function rejectLater(): Promise<void> {
@@ -31,6 +42,8 @@ start(({ platform, commandLine }) => {
     case "reject":
       void rejectLater();
       return undefined;
+    case "exhaust":
+      return exhaustMemory();
     case "none":
       return 0;
     default:

@@ -44,6 +44,15 @@ describe("booting the image", () => {
   });
 });
 
+describe("running out of memory", () => {
+  it("says the engine ran out of memory (not \"Uncaught null\") and exits non-zero", async () => {
+    const result = await boot({ app: "faults", append: "fault=exhaust", memory: "16M", timeoutMs: BOOT_TIMEOUT_MS });
+    expect(result.status, result.output).toBe(UNCAUGHT_STATUS);
+    expect(result.output).toMatch(/Uncaught InternalError: out of memory/);
+    expect(result.output).not.toContain("Uncaught null");
+  });
+});
+
 describe("the ISO image", () => {
   it("boots through GRUB (multiboot2) with its command line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vireo-iso-"));
