@@ -30,6 +30,7 @@ import { formatPciFunction } from "../kernel/pci/report";
 import { discoverVirtioMmio, formatMmioProblems, formatMmioWindow } from "../kernel/mmio/discover";
 import type { System } from "../kernel/start";
 import type { BlockDevice, BlockDeviceOptions } from "./block/device";
+import { bounceOptions } from "./block/bounce-size";
 import { randomUuid } from "./crypto/uuid";
 import { adoptBlockDevices, blockDevices } from "./block/registry";
 import { adoptShares } from "./fs/directory";
@@ -74,11 +75,12 @@ function installCrypto(rng: VirtioRng): void {
 }
 
 /** Block options from the command line; a timeout that is not a positive whole number is refused. */
-function blockOptions(timeout: string | undefined): BlockDeviceOptions {
-  if (timeout === undefined) return {};
+function blockOptions(timeout: string | undefined, totalPages: number): BlockDeviceOptions {
+  const bounce = bounceOptions(totalPages);
+  if (timeout === undefined) return bounce;
   const requestTimeoutMs = Number(timeout);
   if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new RangeError(`${BLOCK_TIMEOUT_KEY}=${timeout} is not a positive whole number of milliseconds`);
-  return { requestTimeoutMs };
+  return { ...bounce, requestTimeoutMs };
 }
 
 export function startDevices(system: System, options: DeviceOptions = {}): Devices {
@@ -107,7 +109,7 @@ export function startDevices(system: System, options: DeviceOptions = {}): Devic
   if (options.print ?? true) for (const line of report) console.log(line);
   const rng = driverInstances({ virtio }, VirtioRng)[0];
   if (rng !== undefined) installCrypto(rng);
-  const diskOptions = blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY));
+  const diskOptions = blockOptions(system.commandLine.get(BLOCK_TIMEOUT_KEY), nativePageCounts.totalPages());
   adoptBlockDevices(virtio, system.loop, diskOptions);
   adoptScsiDisks(virtio, system.loop, diskOptions);
   // The live list: hot-plugged SCSI units join it, hot-unplugged ones leave it.

@@ -17,8 +17,11 @@ enum {
   EXIT_UNCAUGHT = 1,
   JS_STACK_LIMIT = 768 * 1024,
   /* The engine collects every 256 KiB of allocation by default; loading the app's bytecode and
-     modules alone crosses that several times, each a full collection of a heap still growing. */
+     modules alone crosses that several times, each a full collection of a heap still growing.
+     A machine with less than 8 times this collects at an eighth of its memory instead, so that
+     garbage cannot fill it before the first collection. */
   INITIAL_GC_THRESHOLD = 4 * 1024 * 1024,
+  GC_THRESHOLD_MEMORY_SHARE = 8,
   MAX_TRACKED_REJECTIONS = 256,
   POSITION_BUFFER = 160,
 };
@@ -177,7 +180,8 @@ int js_main(int argc, char **argv, char **envp) {
   engine_runtime = boot_option("engine.malloc=libc") ? JS_NewRuntime() : JS_NewRuntime2(engine_heap_functions(), NULL);
   if (!engine_runtime) panic("cannot create the JS runtime");
   JS_SetMaxStackSize(engine_runtime, JS_STACK_LIMIT);
-  JS_SetGCThreshold(engine_runtime, INITIAL_GC_THRESHOLD);
+  uint64_t memory_share = pages_total_count() * PAGE_SIZE / GC_THRESHOLD_MEMORY_SHARE;
+  JS_SetGCThreshold(engine_runtime, memory_share < INITIAL_GC_THRESHOLD ? (size_t)memory_share : INITIAL_GC_THRESHOLD);
   JS_SetHostPromiseRejectionTracker(engine_runtime, track_rejection, NULL);
   engine_context = JS_NewContext(engine_runtime);
   if (!engine_context) panic("cannot create the JS context");

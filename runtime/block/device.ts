@@ -31,7 +31,7 @@ export interface BlockDeviceOptions {
 }
 
 const DEFAULT_BOUNCE_BUFFERS = 8;
-const DEFAULT_BOUNCE_BYTES = 256 * 1024;
+export const DEFAULT_BOUNCE_BUFFER_BYTES = 256 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_RECOVERIES_PER_MINUTE = 3;
 
@@ -66,7 +66,7 @@ export class BlockDevice {
   ) {
     this.name = driver.name;
     this.currentInfo = blockInfo(driver);
-    const bounceBytes = Math.min(options.bounceBufferBytes ?? DEFAULT_BOUNCE_BYTES, driver.limits.maxTransferBytes);
+    const bounceBytes = Math.min(options.bounceBufferBytes ?? DEFAULT_BOUNCE_BUFFER_BYTES, driver.limits.maxTransferBytes);
     const bounce = new BouncePool(platform, options.bounceBuffers ?? DEFAULT_BOUNCE_BUFFERS, bounceBytes - (bounceBytes % this.currentInfo.blockSize));
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(requestTimeoutMs > 0)) throw new RangeError(`request timeout ${requestTimeoutMs} ms is not positive`);
