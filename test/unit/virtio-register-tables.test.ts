@@ -130,6 +130,15 @@ describe("register accessors", () => {
     expect(() => readRegister(port, NET_CONFIG.status, 1)).toThrow(RangeError);
   });
 
+  it("refuse a negative or fractional element index, naming the field and its length", () => {
+    const port = recordingPort();
+    expect(() => readRegister(port, NET_CONFIG.mac, -1)).toThrow(RangeError);
+    expect(() => readRegister(port, NET_CONFIG.mac, -1)).toThrow(/mac\[-1\].* 6 element/);
+    expect(() => writeRegister(port, NET_CONFIG.mac, 0, 1.5)).toThrow(/mac\[1\.5\].* 6 element/);
+    expect(() => readRegister(port, NET_CONFIG.status, 2)).toThrow(/status\[2\].* 1 element/);
+    expect(port.log).toEqual([]);
+  });
+
   it("refuse, in the types, writes to read-only entries and reads of write-only ones", () => {
     const port = recordingPort();
     // Never called: the checks are the compiler's.
