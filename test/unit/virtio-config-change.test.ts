@@ -2,6 +2,7 @@
 // (MSI-X vector or ISR bit 1 on INTx), or when polled from config_generation (modern) or the ISR
 // config bit (legacy); each change reaches the driver's configChanged exactly once.
 import { describe, expect, it } from "vitest";
+import { SIM_CLOCK_STEP_NS } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import { echoRig } from "./virtio-interrupts-harness";
 
@@ -33,6 +34,40 @@ describe("configuration changes", () => {
     model.changeConfig((view) => view.setUint8(0, 1));
     expect(device.checkConfig(1e12)).toBe(false);
     expect(device.checkConfig()).toBe(true);
+  });
+
+  it("polled: checks again once the interval has passed", () => {
+    const { machine, devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    const interval = 10 * SIM_CLOCK_STEP_NS;
+    // Each clock read moves the simulated clock one step: the check reads it once.
+    const checkedAt = machine.monotonicNs() + SIM_CLOCK_STEP_NS;
+    expect(device.checkConfig(interval)).toBe(false);
+    model.changeConfig((view) => view.setUint8(0, 1));
+    machine.waitForInterrupt(checkedAt + interval - 2 * SIM_CLOCK_STEP_NS);
+    expect(device.checkConfig(interval)).toBe(false);
+    machine.waitForInterrupt(checkedAt + interval - SIM_CLOCK_STEP_NS);
+    expect(device.checkConfig(interval)).toBe(true);
+    expect(instance.events).toEqual(["config"]);
+  });
+
+  it("polled: a recovered device is checked at once, whatever interval the old one was waiting out", () => {
+    const { devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    expect(device.checkConfig(1e12)).toBe(false);
+    expect(device.recover()).toBe(true);
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(device.checkConfig(1e12)).toBe(true);
+  });
+
+  it("polled modern device: a change made before the driver claimed the device is none to it", () => {
+    const { machine, devices } = echoRig([{ queues: 1, bind: false, prepare: (model) => model.changeConfig((view) => view.setUint8(0, 1)) }]);
+    const [{ instance }] = devices;
+    expect(instance.device.checkConfig()).toBe(false);
+    expect(instance.events).toEqual([]);
+    assertNoViolations(machine.violations);
   });
 
   it.each([
