@@ -209,6 +209,26 @@ describe("interrupt mistakes are caught", () => {
     expect(machine.violations.entries.join("\n")).toMatch(/polarity differs/);
   });
 
+  it("counts the interrupts that reach each queue, across a recovery", () => {
+    const { machine, router, devices } = echoRig([{ queues: QUEUES, msixVectors: 4 }]);
+    const [{ instance }] = devices;
+    const device = instance.device;
+    for (const [queue, token] of [[1, 1], [1, 2], [2, 3]]) {
+      submit(machine, instance.queues[queue], token);
+      router.dispatcher.dispatch();
+      expect(takeAll(instance.queues[queue])).toEqual([token]);
+      instance.queues[queue].enableInterrupts();
+    }
+    expect(device.queueInterrupts).toEqual([0, 2, 1]);
+    expect(device.recover()).toBe(true);
+    const fresh = device.instance as typeof instance;
+    submit(machine, fresh.queues[1], 4);
+    router.dispatcher.dispatch();
+    expect(fresh.events).toEqual(["q1"]);
+    expect(device.queueInterrupts).toEqual([0, 3, 1]);
+    assertNoViolations(machine.violations);
+  });
+
   it("binding after a queue was created, or twice, is a usage error", () => {
     const { devices } = echoRig([{ queues: 1 }, { queues: 1, bind: false }]);
     const [bound, unbound] = devices.map((d) => d.instance.device);
