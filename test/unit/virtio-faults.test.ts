@@ -64,6 +64,9 @@ describe("misbehaving devices fail alone with a typed error", () => {
     ["FEATURES_OK refused", (s: Slot): void => {
       s.model.faults.refuseFeaturesOk = true;
     }, VirtioFeatureError, "features-ok"],
+    ["modern interface without VERSION_1", (s: Slot): void => {
+      s.model.faults.withholdVersion1 = true;
+    }, VirtioFeatureError, "version-1"],
     ["queue size 0", (s: Slot): void => {
       s.model.faults.queueMaxSizes = [0];
     }, VirtioQueueError, "queue-absent"],
