@@ -48,6 +48,20 @@ describe("virtio probe and boot report", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("names the driver that claimed each device, and claims no device twice", () => {
+    const { machine, config, functions } = machineWithMixedDevices();
+    const registry = new VirtioDriverRegistry();
+    registry.register(virtioRngDriver);
+    const [net, , rng] = probeVirtioPci(machine, config, functions, registry).devices;
+    expect(rng.driver).toBe(virtioRngDriver);
+    expect(net.driver).toBeUndefined();
+    const instance = rng.instance;
+    expect(claimVirtioDevice(rng, virtioRngDriver as VirtioDriver)).toBe(false);
+    expect(rng.state).toBe("ready");
+    expect(rng.instance).toBe(instance);
+    assertNoViolations(machine.violations);
+  });
+
   it("lets a driver registered later claim an unclaimed device, and a failing attach fails only it", () => {
     const { machine, blk, config, functions } = machineWithMixedDevices();
     const result = probeVirtioPci(machine, config, functions, new VirtioDriverRegistry());
