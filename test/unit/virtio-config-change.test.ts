@@ -87,6 +87,23 @@ describe("configuration changes", () => {
     assertNoViolations(machine.violations);
   });
 
+  it.each([
+    ["MSI-X", {}],
+    ["INTx", { msixVectors: 0 }],
+  ] as const)("with interrupts bound (%s), a device that needs a reset brings no change: its queues break", (_, pci) => {
+    const { router, devices } = echoRig([{ queues: 1, ...pci }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    model.enterNeedsReset();
+    router.dispatcher.dispatch();
+    expect(instance.events).toEqual([]);
+    expect(device.configChanges).toBe(0);
+    expect(device.needsResets).toBe(1);
+    // The echo driver has no ringBroken hook: the device is failed.
+    expect(device.state).toBe("failed");
+    expect(device.error?.code).toBe("device-needs-reset");
+  });
+
   it("a change after detach reaches no driver", () => {
     const { devices } = echoRig([{ queues: 1, bind: false }]);
     const [{ model, instance }] = devices;
