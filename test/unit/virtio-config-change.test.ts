@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { SIM_CLOCK_STEP_NS } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
-import { echoRig } from "./virtio-interrupts-harness";
+import type { VirtioDriver } from "../../drivers/virtio/registry";
+import { echoDriver, echoRig } from "./virtio-interrupts-harness";
 
 describe("configuration changes", () => {
   it.each([
@@ -102,6 +103,30 @@ describe("configuration changes", () => {
     // The echo driver has no ringBroken hook: the device is failed.
     expect(device.state).toBe("failed");
     expect(device.error?.code).toBe("device-needs-reset");
+  });
+
+  it("polled modern device: a device that needs a reset is noticed by the check, and breaks the queues", () => {
+    const { devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    model.enterNeedsReset();
+    expect(device.checkConfig()).toBe(true);
+    expect(device.needsResets).toBe(1);
+    expect(device.error?.code).toBe("device-needs-reset");
+    expect(device.error?.detail).toMatch(/DEVICE_NEEDS_RESET/);
+  });
+
+  it("a driver without a configChanged hook takes changes without an error", () => {
+    const { devices } = echoRig([{ queues: 1, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    device.detach();
+    const { configChanged: _, ...withoutHook } = echoDriver(1, false);
+    expect(device.claim(withoutHook as VirtioDriver)).toBe(true);
+    model.changeConfig((view) => view.setUint8(0, 1));
+    expect(device.checkConfig()).toBe(true);
+    expect(device.configChanges).toBe(1);
+    expect(device.configErrors).toBe(0);
   });
 
   it("a change after detach reaches no driver", () => {
