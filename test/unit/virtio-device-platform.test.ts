@@ -154,6 +154,7 @@ describe("a device's platform", () => {
     platform.returnPages(run, 1);
     machine.clear();
     expect(() => platform.returnPages(run, 1)).toThrow(RangeError);
+    expect(() => platform.returnPages(run, 1)).toThrow(`0x${run.toString(16)}`);
     expect(() => platform.returnPages(run + 3 * PAGE_SIZE, 2)).toThrow(RangeError);
     expect(() => platform.returnPages(run + 4 * PAGE_SIZE, 1)).toThrow(RangeError);
     expect(machine.named("returnPages")).toEqual([]);
