@@ -67,6 +67,12 @@ describe("queue sizes", () => {
     expect(error.detail).toMatch(/queue 0: .*100.* power of two/);
   });
 
+  it("refuses a packed queue larger than a packed ring can be, naming the size", () => {
+    const { device } = negotiated(40000, "modern", { packed: true });
+    const error = virtioFailure(VirtioQueueError, "queue-size", () => device.createQueue(0));
+    expect(error.detail).toMatch(/queue 0: .*40000.* size <= 32768/);
+  });
+
   it("uses the device's size on the legacy interface, which cannot choose another", () => {
     const { machine, model, device } = negotiated(16, "legacy");
     expect(device.createQueue(0, { maxSize: 4 }).size).toBe(16);
