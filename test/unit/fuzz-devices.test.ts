@@ -94,6 +94,7 @@ describe("findings of the device fuzzer", () => {
     expect(probed.state).toBe("failed");
     expect(probed.error).toBeInstanceOf(VirtioQueueError);
     expect(probed.error?.code).toBe("queue-memory");
+    expect(probed.error?.detail).toMatch(/^queue 0 of 32768 entries: /);
     assertNoViolations(machine.violations);
   });
 

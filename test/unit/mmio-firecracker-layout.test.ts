@@ -1,6 +1,7 @@
 // The device layout Firecracker gives an x86-64 guest, on the simulated machine: virtio-mmio
 // version 2 windows of 4 KiB from 0xd0000000, named on the command line from IRQ 5 up. The
 // command line is discovered as on the real image, and every device is probed on it.
+import type { Platform } from "../../kernel/platform";
 import { describe, expect, it } from "vitest";
 import { createVirtioBlkDriver } from "../../drivers/virtio/blk/driver";
 import { createVirtioNetDriver } from "../../drivers/virtio/net/driver";
@@ -58,12 +59,21 @@ describe("Firecracker's virtio-mmio layout", () => {
       "mmio 0xd0001000 size=4096 gsi=6 level active-high source=command-line",
       "mmio 0xd0002000 size=4096 gsi=7 level active-high source=command-line",
     ]);
+    const mappings: string[] = [];
+    const platform: Platform = machine;
+    const mapPhysical = platform.mapPhysical.bind(machine);
+    platform.mapPhysical = (address, length, device) => {
+      mappings.push(`0x${address.toString(16)}+${length}${device ? " device" : ""}`);
+      mapPhysical(address, length, device);
+    };
     const probe = probeVirtioMmio(machine, found.windows, registry());
     expect(probe.devices.map((d) => [d.name, d.state])).toEqual([
       ["mmio@0xd0000000", "ready"],
       ["mmio@0xd0001000", "ready"],
       ["mmio@0xd0002000", "ready"],
     ]);
+    // Register windows are device memory (uncached on the real machine).
+    expect(mappings).toEqual(["0xd0000000+4096 device", "0xd0001000+4096 device", "0xd0002000+4096 device"]);
     expect(probe.lines.filter((line) => / transport=mmio /.test(line))).toHaveLength(3);
     assertNoViolations(machine.violations);
   });

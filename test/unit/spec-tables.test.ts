@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { NINEP_CONFIG } from "../../drivers/virtio/9p/constants";
 import { BLK_CONFIG } from "../../drivers/virtio/blk/constants";
 import { CONSOLE_CONFIG } from "../../drivers/virtio/console/constants";
+import { COMMON_FEATURE_NAMES, featureNames } from "../../drivers/virtio/features";
 import { NET_CONFIG } from "../../drivers/virtio/net/constants";
 import { SCSI_CONFIG } from "../../drivers/virtio/scsi/constants";
 import type { Register } from "../../drivers/virtio/register";
@@ -17,6 +18,7 @@ import { VIRTIO_PCI_CAP, VIRTIO_PCI_NOTIFY_CAP } from "../../drivers/virtio/tran
 import { virtio_9p_config } from "../sim/virtio/spec/9p";
 import { virtio_blk_config } from "../sim/virtio/spec/blk";
 import { virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_F, VIRTIO_F_LEGACY, featureBit } from "../sim/virtio/spec/feature-bits";
 import type { SpecField, SpecTable } from "../sim/virtio/spec/field";
 import { virtio_mmio_legacy_registers, virtio_mmio_registers } from "../sim/virtio/spec/mmio";
 import { virtio_net_config } from "../sim/virtio/spec/net";
@@ -166,5 +168,16 @@ describe("driver ring format against the specification", () => {
       used: expected.usedRing,
       total: expected.totalSize,
     });
+  });
+});
+
+describe("driver feature names against the specification", () => {
+  it("names each device-independent bit as the specification does, and only those it names", () => {
+    const spec: Record<string, number> = { ...VIRTIO_F, ...VIRTIO_F_LEGACY };
+    for (const [bit, name] of COMMON_FEATURE_NAMES) expect(spec[name.toUpperCase().replaceAll("-", "_")], name).toBe(bit);
+    const named = COMMON_FEATURE_NAMES.map(([bit]) => bit);
+    expect(featureNames(named.reduce((mask, bit) => mask | featureBit(bit), 0n), COMMON_FEATURE_NAMES)).toEqual(
+      [...COMMON_FEATURE_NAMES].sort((a, b) => a[0] - b[0]).map(([, name]) => name),
+    );
   });
 });

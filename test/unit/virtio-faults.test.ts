@@ -13,8 +13,8 @@ import {
 import { DeviceStatus } from "../../drivers/virtio/status";
 import { VIRTIO_PCI_CAP } from "../../drivers/virtio/transport/pci-capability";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
-import { probeVirtioPci } from "../../drivers/virtio/probe";
-import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
+import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
+import { VirtioDriverRegistry, type VirtioDriver } from "../../drivers/virtio/registry";
 import { virtioRngDriver } from "../../drivers/virtio/rng/rng";
 import type { VirtioRng } from "../../drivers/virtio/rng/rng";
 import { SimMachine } from "../sim/machine";
@@ -64,6 +64,9 @@ describe("misbehaving devices fail alone with a typed error", () => {
     ["FEATURES_OK refused", (s: Slot): void => {
       s.model.faults.refuseFeaturesOk = true;
     }, VirtioFeatureError, "features-ok"],
+    ["modern interface without VERSION_1", (s: Slot): void => {
+      s.model.faults.withholdVersion1 = true;
+    }, VirtioFeatureError, "version-1"],
     ["queue size 0", (s: Slot): void => {
       s.model.faults.queueMaxSizes = [0];
     }, VirtioQueueError, "queue-absent"],
@@ -92,6 +95,17 @@ describe("misbehaving devices fail alone with a typed error", () => {
     expect(failed.error?.deviceName).toBe("00:04.0");
     expect(result.lines[1]).toMatch(new RegExp(`^virtio-error 00:04\\.0 ${code}: \\S`));
     expectOthersWork(result);
+  });
+
+  it("a device that could not be opened has no driver, instance or state to claim later", () => {
+    const { result } = probeWithBrokenMiddle((s) => s.sim.fn.poke8(s.sim.caps.common + VIRTIO_PCI_CAP.bar.offset, 7));
+    const failed = result.devices[1];
+    expect(failed.device).toBeUndefined();
+    expect(claimVirtioDevice(failed, virtioRngDriver as VirtioDriver)).toBe(false);
+    expect(failed.state).toBe("failed");
+    expect(failed.driver).toBeUndefined();
+    expect(failed.instance).toBeUndefined();
+    expect(failed.error?.code).toBe("no-transport");
   });
 
   it("sets FAILED on a device that got far enough to be told", () => {

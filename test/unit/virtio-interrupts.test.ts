@@ -9,7 +9,8 @@ import { PciCommand } from "../../kernel/pci/registers";
 import { SIM_IO_APIC_ADDRESS } from "../sim/acpi";
 import { assertNoViolations } from "../sim/violations";
 import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
-import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
+import { VirtioDriverRegistry, type VirtioDriver } from "../../drivers/virtio/registry";
+import { InterruptRouter } from "../../kernel/irq/router";
 import { SimMachine } from "../sim/machine";
 import { ECHO_CONFIG_SIZE, EchoModel } from "../sim/virtio/echo-model";
 import { addVirtioPci } from "../sim/virtio/pci-device";
@@ -209,9 +210,54 @@ describe("interrupt mistakes are caught", () => {
     expect(machine.violations.entries.join("\n")).toMatch(/polarity differs/);
   });
 
+  it("counts the interrupts that reach each queue, across a recovery", () => {
+    const { machine, router, devices } = echoRig([{ queues: QUEUES, msixVectors: 4 }]);
+    const [{ instance }] = devices;
+    const device = instance.device;
+    for (const [queue, token] of [[1, 1], [1, 2], [2, 3]]) {
+      submit(machine, instance.queues[queue], token);
+      router.dispatcher.dispatch();
+      expect(takeAll(instance.queues[queue])).toEqual([token]);
+      instance.queues[queue].enableInterrupts();
+    }
+    expect(device.queueInterrupts).toEqual([0, 2, 1]);
+    expect(device.recover()).toBe(true);
+    const fresh = device.instance as typeof instance;
+    submit(machine, fresh.queues[1], 4);
+    router.dispatcher.dispatch();
+    expect(fresh.events).toEqual(["q1"]);
+    expect(device.queueInterrupts).toEqual([0, 3, 1]);
+    assertNoViolations(machine.violations);
+  });
+
+  it("names every queue created before its interrupt was bound", () => {
+    const { devices } = echoRig([{ queues: 2, bind: false }]);
+    expect(() => devices[0].instance.device.bindInterrupts({ queues: 2, onQueue: () => {} })).toThrow(/queue 0,1 created before/);
+  });
+
+  it("binds a queue's interrupt after another queue was created polled", () => {
+    const machine = new SimMachine();
+    addVirtioPci(machine, new EchoModel(machine.memory, machine.violations, 2), { device: 3, layout: "modern", msixVectors: 4 });
+    const config = new PortPciConfig(machine.ports);
+    const router = new InterruptRouter(machine, config, machine);
+    const [probed] = probeVirtioPci(machine, config, enumeratePci(config), new VirtioDriverRegistry(), { interrupts: router }).devices;
+    const mixed: VirtioDriver = {
+      ...echoDriver(2),
+      attach: (device) => {
+        device.createQueue(0);
+        expect(device.bindInterrupts({ queues: [1], onQueue: () => {} })).toBe("msix");
+        return device.createQueue(1);
+      },
+    };
+    expect(claimVirtioDevice(probed, mixed)).toBe(true);
+    assertNoViolations(machine.violations);
+  });
+
   it("binding after a queue was created, or twice, is a usage error", () => {
     const { devices } = echoRig([{ queues: 1 }, { queues: 1, bind: false }]);
     const [bound, unbound] = devices.map((d) => d.instance.device);
+    expect(() => bound.bindInterrupts({ queues: 1, onQueue: () => {} })).toThrow(expect.objectContaining({ code: "interrupts-bound" }));
+    expect(() => unbound.bindInterrupts({ queues: 1, onQueue: () => {} })).toThrow(expect.objectContaining({ code: "interrupts-late" }));
     expect(() => bound.bindInterrupts({ queues: 1, onQueue: () => {} })).toThrow(/already bound/);
     expect(() => unbound.bindInterrupts({ queues: 1, onQueue: () => {} })).toThrow(/queue 0 created before its interrupt was bound/);
     expect(() => unbound.bindInterrupts({ queues: [5], onQueue: () => {} })).toThrow(/not one of the device's 1 queues/);

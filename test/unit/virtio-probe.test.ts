@@ -3,6 +3,7 @@ import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
 import { PciHeaderType } from "../../kernel/pci/registers";
 import { DeviceStatus } from "../../drivers/virtio/status";
+import { DeviceType, deviceTypeName } from "../../drivers/virtio/device-types";
 import { claimVirtioDevice, probeVirtioPci } from "../../drivers/virtio/probe";
 import { VirtioDriverRegistry } from "../../drivers/virtio/registry";
 import type { VirtioDriver } from "../../drivers/virtio/registry";
@@ -48,6 +49,20 @@ describe("virtio probe and boot report", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("names the driver that claimed each device, and claims no device twice", () => {
+    const { machine, config, functions } = machineWithMixedDevices();
+    const registry = new VirtioDriverRegistry();
+    registry.register(virtioRngDriver);
+    const [net, , rng] = probeVirtioPci(machine, config, functions, registry).devices;
+    expect(rng.driver).toBe(virtioRngDriver);
+    expect(net.driver).toBeUndefined();
+    const instance = rng.instance;
+    expect(claimVirtioDevice(rng, virtioRngDriver as VirtioDriver)).toBe(false);
+    expect(rng.state).toBe("ready");
+    expect(rng.instance).toBe(instance);
+    assertNoViolations(machine.violations);
+  });
+
   it("lets a driver registered later claim an unclaimed device, and a failing attach fails only it", () => {
     const { machine, blk, config, functions } = machineWithMixedDevices();
     const result = probeVirtioPci(machine, config, functions, new VirtioDriverRegistry());
@@ -71,5 +86,12 @@ describe("virtio probe and boot report", () => {
     expect(result.devices[0].state).toBe("failed");
     expect(result.devices[0].error?.message).toBe("00:02.0: transport: Error: no memory");
     assertNoViolations(machine.violations);
+  });
+});
+
+describe("device type names in the boot report", () => {
+  it("names the device types of virtio 1.2 section 5 it knows, and any other by its number", () => {
+    const types = [DeviceType.Net, DeviceType.Block, DeviceType.Console, DeviceType.Rng, DeviceType.Balloon, DeviceType.Scsi, DeviceType.NineP, DeviceType.Gpu, DeviceType.Input, DeviceType.Vsock, DeviceType.Fs, 42];
+    expect(types.map(deviceTypeName)).toEqual(["net", "blk", "console", "rng", "balloon", "scsi", "9p", "gpu", "input", "vsock", "fs", "type42"]);
   });
 });

@@ -5,6 +5,8 @@ import {
   blockLength,
   readRegister,
   readRegister64,
+  register,
+  registerArray,
   registerEnd,
   writeRegister,
   writeRegister64,
@@ -128,6 +130,27 @@ describe("register accessors", () => {
     expect(port.log).toEqual(["r1@5", "w1@1=82"]);
     expect(() => readRegister(port, NET_CONFIG.mac, 6)).toThrow(RangeError);
     expect(() => readRegister(port, NET_CONFIG.status, 1)).toThrow(RangeError);
+  });
+
+  it("place the elements of an array field of wider elements one width apart, and end after the last", () => {
+    const pairs = registerArray("pairs", 4, 2, 3, "rw");
+    const port = recordingPort();
+    readRegister(port, pairs, 2);
+    writeRegister(port, pairs, 7, 1);
+    expect(port.log).toEqual(["r2@8", "w2@6=7"]);
+    expect(registerEnd(pairs)).toBe(10);
+    const single = register("queue_size", 12, 2, "rw");
+    expect(single).toEqual({ name: "queue_size", offset: 12, width: 2, access: "rw" });
+    expect(registerEnd(single)).toBe(14);
+  });
+
+  it("refuse a negative or fractional element index, naming the field and its length", () => {
+    const port = recordingPort();
+    expect(() => readRegister(port, NET_CONFIG.mac, -1)).toThrow(RangeError);
+    expect(() => readRegister(port, NET_CONFIG.mac, -1)).toThrow(/mac\[-1\].* 6 element/);
+    expect(() => writeRegister(port, NET_CONFIG.mac, 0, 1.5)).toThrow(/mac\[1\.5\].* 6 element/);
+    expect(() => readRegister(port, NET_CONFIG.status, 2)).toThrow(/status\[2\].* 1 element/);
+    expect(port.log).toEqual([]);
   });
 
   it("refuse, in the types, writes to read-only entries and reads of write-only ones", () => {

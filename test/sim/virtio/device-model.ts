@@ -175,7 +175,8 @@ export abstract class VirtioDeviceModel implements QueueEnv {
   }
 
   deviceFeatures(): bigint {
-    return this.mode === "legacy" ? this.offeredFeatures & (featureBit(LEGACY_FEATURE_BITS) - 1n) : this.offeredFeatures;
+    if (this.mode === "legacy") return this.offeredFeatures & (featureBit(LEGACY_FEATURE_BITS) - 1n);
+    return this.faults.withholdVersion1 ? this.offeredFeatures & ~featureBit(VIRTIO_F.VERSION_1) : this.offeredFeatures;
   }
 
   setDriverFeatures(value: bigint): void {

@@ -6,6 +6,8 @@ export interface VirtioFaults {
   resetLateReads: number;
   /** FEATURES_OK is never accepted. */
   refuseFeaturesOk: boolean;
+  /** The modern interface does not offer VERSION_1, which a conforming device must (section 6.1). */
+  withholdVersion1: boolean;
   /** Per-queue maximum sizes reported instead of the real ones (0, non powers of two...). */
   queueMaxSizes: number[] | undefined;
   /** Used ids: as is, beyond the ring, one not in flight, or each completion reported twice. */
@@ -38,6 +40,7 @@ export function defaultFaults(): VirtioFaults {
     resetNeverCompletes: false,
     resetLateReads: 0,
     refuseFeaturesOk: false,
+    withholdVersion1: false,
     queueMaxSizes: undefined,
     usedId: "ok",
     usedLengthExtra: 0,
