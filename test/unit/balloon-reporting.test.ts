@@ -57,11 +57,12 @@ describe("free page reporting in flight", () => {
     const first = rig.model.reportedBytes;
     const stats = rig.model.queueIndex("stats") as number;
     const reporting = rig.model.queueIndex("reporting") as number;
-    // 4 MiB in use while a report is made, and freed while the device holds that report.
+    // 8 MiB in use; half is freed, which makes a report the device holds, and the other half
+    // is freed while it holds it.
     const used = rig.machine.allocDma(4 * MIB);
+    const spare = rig.machine.allocDma(4 * MIB);
     rig.model.requestStats();
     rig.settle();
-    const spare = rig.machine.allocDma(4 * MIB);
     rig.machine.freeDma(used);
     rig.model.holdCompletions = true;
     rig.model.requestStats();
