@@ -1,28 +1,26 @@
 import { DmaSlab } from "../../kernel/dma";
 import type { Platform } from "../../kernel/platform";
+import { SlotPool } from "../../kernel/slot-pool";
 
 /** Fixed DMA buffers that data of non-DMA caller buffers passes through (one copy each way). */
 export class BouncePool {
   readonly bufferSize: number;
   private readonly slab: DmaSlab;
-  private readonly freeStack: Int32Array;
-  private freeTop: number;
+  private readonly pool: SlotPool;
 
   constructor(platform: Platform, count: number, bufferSize: number) {
     this.bufferSize = bufferSize;
     this.slab = new DmaSlab(platform, count, bufferSize);
-    this.freeStack = new Int32Array(count);
-    for (let i = 0; i < count; i++) this.freeStack[i] = i;
-    this.freeTop = count;
+    this.pool = new SlotPool(count);
   }
 
   /** A free buffer index, or -1. */
   acquire(): number {
-    return this.freeTop === 0 ? -1 : this.freeStack[--this.freeTop];
+    return this.pool.acquire();
   }
 
   release(index: number): void {
-    this.freeStack[this.freeTop++] = index;
+    this.pool.release(index);
   }
 
   physical(index: number): number {

@@ -1,4 +1,5 @@
 import type { DmaRegion, Platform } from "../../../kernel/platform";
+import { NO_SLOT, SlotPool } from "../../../kernel/slot-pool";
 import { LeWords, storeU64 } from "../le-words";
 import { BLK_ID_BYTES, BlkHeader, BlkRangeSegment, BlkRequestType } from "./constants";
 
@@ -6,7 +7,6 @@ import { BLK_ID_BYTES, BlkHeader, BlkRangeSegment, BlkRequestType } from "./cons
 const SlotLayout = { Header: 0, Segment: BlkHeader.Size, Status: BlkHeader.Size + BlkRangeSegment.Size, Id: 40, Size: 64 } as const;
 /** Written before submission; a device that completes without writing the status is caught. */
 export const STATUS_UNWRITTEN = 0xff;
-const NO_SLOT = -1;
 
 /**
  * One preallocated slot per request that can be in flight: the header, the discard /
@@ -27,10 +27,7 @@ export class RequestSlots {
   private readonly region: DmaRegion;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
-  private readonly freeStack: Int32Array;
-  /** 1 while a slot is acquired. */
-  private readonly busy: Uint8Array;
-  private freeTop: number;
+  private readonly pool: SlotPool;
 
   constructor(platform: Platform, count: number) {
     this.count = count;
@@ -42,21 +39,17 @@ export class RequestSlots {
     this.sector = new Float64Array(count);
     this.amount = new Float64Array(count);
     this.expectedWritten = new Float64Array(count);
-    this.freeStack = new Int32Array(count);
-    for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
-    this.freeTop = count;
-    this.busy = new Uint8Array(count);
+    this.pool = new SlotPool(count);
   }
 
   get free(): number {
-    return this.freeTop;
+    return this.pool.free;
   }
 
   /** A free slot with its header and status prepared, or -1. */
   acquire(type: number, sector: number, amount: number): number {
-    if (this.freeTop === 0) return NO_SLOT;
-    const slot = this.freeStack[--this.freeTop];
-    this.busy[slot] = 1;
+    const slot = this.pool.acquire();
+    if (slot === NO_SLOT) return NO_SLOT;
     const u32 = this.u32;
     const at = slot * SlotLayout.Size;
     u32[(at + SlotLayout.Header + BlkHeader.Type) >>> 2] = type;
@@ -71,12 +64,11 @@ export class RequestSlots {
 
   /** Whether `slot` is acquired (a request in flight or being built). */
   inUse(slot: number): boolean {
-    return this.busy[slot] === 1;
+    return this.pool.inUse(slot);
   }
 
   release(slot: number): void {
-    this.busy[slot] = 0;
-    this.freeStack[this.freeTop++] = slot;
+    this.pool.release(slot);
   }
 
   writeRangeSegment(slot: number, sector: number, count: number, flags: number): void {

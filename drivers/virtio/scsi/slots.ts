@@ -1,10 +1,10 @@
 import { DmaSlab } from "../../../kernel/dma";
 import type { Platform } from "../../../kernel/platform";
+import { SlotPool } from "../../../kernel/slot-pool";
 import { SCSI_LUN_ADDRESS_FIRST, SCSI_FLAT_ADDRESSING, ScsiCmdHeader, ScsiCmdResponse, ScsiLunField, ScsiTaskAttr } from "./constants";
 
 const ALIGN = 16;
 const TWO_POW_32 = 0x1_0000_0000;
-const NO_SLOT = -1;
 /** Written into the response byte before submission: a device that never writes it is caught. */
 export const RESPONSE_UNWRITTEN = 0xff;
 
@@ -46,9 +46,7 @@ export class CommandSlots {
   private readonly dataViews: DataView[] = [];
   private readonly responseAt: number;
   private readonly dataAt: number;
-  private readonly freeStack: Int32Array;
-  private readonly busy: Uint8Array;
-  private freeTop: number;
+  private readonly pool: SlotPool;
 
   constructor(platform: Platform, count: number, cdbSize: number, senseSize: number, dataBytes: number) {
     this.count = count;
@@ -68,31 +66,23 @@ export class CommandSlots {
       this.datas.push(bytes.subarray(this.dataAt, this.dataAt + dataBytes));
       this.dataViews.push(view(this.dataAt, dataBytes));
     }
-    this.freeStack = new Int32Array(count);
-    for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
-    this.freeTop = count;
-    this.busy = new Uint8Array(count);
+    this.pool = new SlotPool(count);
   }
 
   get free(): number {
-    return this.freeTop;
+    return this.pool.free;
   }
 
   acquire(): number {
-    if (this.freeTop === 0) return NO_SLOT;
-    const slot = this.freeStack[--this.freeTop];
-    this.busy[slot] = 1;
-    return slot;
+    return this.pool.acquire();
   }
 
   inUse(slot: number): boolean {
-    return this.busy[slot] === 1;
+    return this.pool.inUse(slot);
   }
 
   release(slot: number): void {
-    if (this.busy[slot] === 0) return;
-    this.busy[slot] = 0;
-    this.freeStack[this.freeTop++] = slot;
+    this.pool.release(slot);
   }
 
   /**
