@@ -30,7 +30,7 @@ export interface BlockDeviceOptions {
   readonly scheduler?: Scheduler;
 }
 
-const DEFAULT_BOUNCE_BUFFERS = 8;
+export const DEFAULT_BOUNCE_BUFFERS = 8;
 export const DEFAULT_BOUNCE_BUFFER_BYTES = 256 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_RECOVERIES_PER_MINUTE = 3;
