@@ -42,6 +42,43 @@ describe("virtqueue drain", () => {
     }
   });
 
+  it("does not lose a completion that lands while a pass finds nothing (a wake for buffers already taken)", () => {
+    for (const eventIdx of [false, true]) {
+      const { machine, devices } = echoRig([{ queues: 1, eventIdx }]);
+      const [{ model, instance }] = devices;
+      const queue = instance.queues[0];
+      model.holdCompletions = true;
+      submit(machine, queue, 1);
+      const taken: number[] = [];
+      let passes = 0;
+      queue.drain(() => {
+        passes++;
+        const count = queue.poll((token) => taken.push(token));
+        // Nothing had come back when this pass looked; the device completes before the re-enable.
+        if (passes === 1) model.releaseHeld(0);
+        return count;
+      });
+      expect(taken).toEqual([1]);
+      expect(queue.hasCompletions()).toBe(false);
+      assertNoViolations(machine.violations);
+    }
+  });
+
+  it("a consumer that refuses waiting buffers (back-pressure) ends the drain with interrupts on", () => {
+    const { machine, devices } = echoRig([{ queues: 1, eventIdx: false }]);
+    const [{ model, instance }] = devices;
+    const queue = instance.queues[0];
+    model.holdCompletions = true;
+    submit(machine, queue, 1);
+    model.releaseHeld(0);
+    let passes = 0;
+    expect(queue.drain(() => (passes++, 0))).toBe(0);
+    expect(passes).toBe(2);
+    expect(queue.hasCompletions()).toBe(true);
+    expect(takeAll(queue)).toEqual([1]);
+    assertNoViolations(machine.violations);
+  });
+
   it("a drain without the re-check would strand that completion with no interrupt to come", () => {
     const { machine, devices } = echoRig([{ queues: 1, eventIdx: false }]);
     const [{ model, instance }] = devices;

@@ -225,16 +225,21 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
    * Takes completions with `consume` (which returns how many it took) while the device is asked
    * not to interrupt, then re-enables interrupts without losing any: a completion that lands after
    * consume's last look but before the re-enable raised no interrupt, so the ring is checked
-   * again after the re-enable and the loop goes round. Returns the total taken. A consumer that
-   * stops early (back-pressure) must call drain again once it can take more.
+   * again after the re-enable and the loop goes round. That holds for a pass that found nothing
+   * too (a wake for buffers an earlier pass already took). A pass that takes nothing although the
+   * last re-enable had seen buffers waiting is the consumer refusing them (back-pressure): the
+   * drain ends there, interrupts on. Returns the total taken. A consumer that stops early must
+   * call drain again once it can take more.
    */
   drain(consume: () => number): number {
     let total = 0;
+    let sawWaiting = false;
     for (;;) {
       this.disableInterrupts();
       const taken = consume();
       total += taken;
-      if (!this.enableInterrupts() || taken === 0) return total;
+      if (!this.enableInterrupts() || (taken === 0 && sawWaiting)) return total;
+      sawWaiting = true;
     }
   }
 
