@@ -62,6 +62,8 @@ interface VireoNative {
    * setTscHz); 0 while the TSC rate is unknown.
    */
   monotonicNs(): number;
+  /** Nanoseconds of monotonicNs() the CPU spent halted waiting for an interrupt (the rest it worked). */
+  haltedNs(): number;
   /** Milliseconds since the Unix epoch (CMOS RTC read at boot plus the monotonic clock). */
   wallClockMs(): number;
   /**

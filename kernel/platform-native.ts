@@ -63,6 +63,13 @@ export const nativePageCounts: PageCounts = {
   totalPages: native.totalPages,
 };
 
+/**
+ * Nanoseconds the CPU spent halted since boot. Benchmarks subtract it from elapsed time to get what
+ * the guest itself cost, whatever the device's latency; under QEMU `-icount shift=0` that is its
+ * instructions executed.
+ */
+export const haltedNs: () => number = native.haltedNs;
+
 /** The native sampling profiler's recorder (boot/core/profiler.c). */
 export const nativeProfileRecorder: ProfileRecorder = {
   start: native.profileStart,

@@ -320,6 +320,11 @@ uint64_t wall_clock_ms(void) { return boot_wall_ms + monotonic_ns() / 1000000; }
 
 uint32_t local_apic_id(void) { return lapic_read(LAPIC_ID) >> LAPIC_ID_SHIFT; }
 
+/* TSC ticks spent halted (see halted_ns). */
+static uint64_t halted_tsc;
+
+uint64_t halted_ns(void) { return (uint64_t)(((__uint128_t)halted_tsc * ns_per_tsc_q32) >> 32); }
+
 void wait_for_interrupt(int64_t deadline_ns) {
   if (irq_take_pending() || irq_device_pending()) return;
   if (deadline_ns >= 0) {
@@ -332,7 +337,9 @@ void wait_for_interrupt(int64_t deadline_ns) {
   }
   /* An NMI (the sampling profiler's) ends a halt too, with nothing for the caller to do: only an
      interrupt (a device's, or the timer's at the deadline) ends the wait. */
+  uint64_t halt_start = rdtsc();
   do __asm__ volatile("sti; hlt; cli" ::: "memory");
   while (!irq_take_pending());
+  halted_tsc += rdtsc() - halt_start;
   lapic_write(LAPIC_TIMER_INITIAL, 0);
 }

@@ -11,6 +11,8 @@ uint64_t monotonic_ns(void);
 uint64_t wall_clock_ms(void);
 /* Halts until an interrupt or until monotonic_ns() >= deadline_ns (deadline < 0: no deadline). */
 void wait_for_interrupt(int64_t deadline_ns);
+/* Nanoseconds spent halted in wait_for_interrupt since boot: the rest of monotonic_ns() is the CPU at work. */
+uint64_t halted_ns(void);
 uint64_t tsc_hz(void);
 /* "pit" or "rtc": what time_init calibrated against; "none" when the machine has neither (or an
    RTC without its periodic flag). */

@@ -150,6 +150,10 @@ static JSValue native_monotonic_ns(JSContext *ctx, JSValueConst this_val, int ar
   return JS_NewFloat64(ctx, (double)monotonic_ns());
 }
 
+static JSValue native_halted_ns(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return JS_NewFloat64(ctx, (double)halted_ns());
+}
+
 static JSValue native_wall_clock_ms(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   return JS_NewFloat64(ctx, (double)wall_clock_ms());
 }
@@ -372,6 +376,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("detachBuffer", 1, native_detach_buffer),
     JS_CFUNC_DEF("memoryBarrier", 0, native_memory_barrier),
     JS_CFUNC_DEF("monotonicNs", 0, native_monotonic_ns),
+    JS_CFUNC_DEF("haltedNs", 0, native_halted_ns),
     JS_CFUNC_DEF("wallClockMs", 0, native_wall_clock_ms),
     JS_CFUNC_DEF("cpuid", 2, native_cpuid),
     JS_CFUNC_DEF("tscHz", 0, native_tsc_hz),

@@ -3,6 +3,7 @@
 // interrupts taken and notifications sent per request. `figures=rand-read-qd1+...` runs only those.
 // Prints `blk bench mode ...` and `blk bench <name> <figure>` lines.
 import { FeatureBit } from "../../drivers/virtio/features";
+import { haltedNs } from "../../kernel/platform-native";
 import type { BlockDevice } from "../../runtime/block/device";
 import type { Command } from "./commands";
 import { virtioBlkOf } from "./virtio-blk";
@@ -79,11 +80,15 @@ export const bench: Command = async (disk, args, now) => {
     if ((disk.info.readOnly && name === "seq-write") || (only !== undefined && !only.includes(name))) continue;
     const interrupts = driver.interruptStats.interrupts;
     const notifications = driver.queue.notifications;
+    const started = now();
+    const halted = haltedNs();
     const [text, requests] = await run();
+    // What the guest itself spent per request, whatever the device's latency (instructions under -icount shift=0).
+    const busyNs = now() - started - (haltedNs() - halted);
     const perRequest = (count: number) => (count / requests).toFixed(3);
     console.log(
       `blk bench ${name} ${text}; per request: ${perRequest(driver.interruptStats.interrupts - interrupts)} interrupts, ` +
-        `${perRequest(driver.queue.notifications - notifications)} notifications`,
+        `${perRequest(driver.queue.notifications - notifications)} notifications, ${(busyNs / requests / NS_PER_US).toFixed(1)} us guest busy`,
     );
   }
   return "done";

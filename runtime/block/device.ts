@@ -55,6 +55,10 @@ export interface WriteZeroesOptions {
 export class BlockDevice {
   readonly name: string;
   private currentInfo: BlockInfo;
+  /** The driver `take` last followed: the scheduler's, read without two getter calls per request. */
+  private current!: BlockDriver;
+  /** Whether the driver must be asked for configuration changes (no config interrupt brings them). */
+  private polledConfig = false;
   private readonly scheduler: BlockScheduler;
 
   constructor(
@@ -168,6 +172,8 @@ export class BlockDevice {
 
   /** Follows `driver`'s geometry from now on. */
   private take(driver: BlockDriver): void {
+    this.current = driver;
+    this.polledConfig = driver.polled;
     this.currentInfo = blockInfo(driver);
     driver.onConfigChange = () => {
       this.currentInfo = blockInfo(driver);
@@ -175,7 +181,8 @@ export class BlockDevice {
   }
 
   private transfer(kind: OpKindValue, what: string, lba: number, buffer: Uint8Array): Promise<Uint8Array | undefined> {
-    const info = this.info;
+    // With a config interrupt a change has already come in: no need to ask the driver per request.
+    const info = this.polledConfig ? this.info : this.currentInfo;
     const error = checkTransfer(info, what, lba, buffer.length) ?? this.writeCheck(kind, what, lba);
     if (error !== undefined) return Promise.reject(error);
     if (buffer.length === 0) return Promise.resolve(kind === OpKind.Read ? buffer : undefined);
@@ -185,7 +192,7 @@ export class BlockDevice {
   /** Where the device can reach `buffer` directly, or NOT_DMA (it goes through a bounce buffer). */
   private directPhysical(buffer: Uint8Array): number {
     const physical = this.buffers.physicalOf(buffer);
-    return physical !== NOT_DMA && physical % this.driver.limits.dmaAlignment === 0 ? physical : NOT_DMA;
+    return physical !== NOT_DMA && physical % this.current.limits.dmaAlignment === 0 ? physical : NOT_DMA;
   }
 
   private range(kind: OpKindValue, what: string, lba: number, count: number, unmap: boolean): Promise<void> {

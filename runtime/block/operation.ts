@@ -8,7 +8,7 @@ const OP_NAMES = ["read", "write", "flush", "discard", "write-zeroes"] as const;
  * reads and writes and in blocks for discard / write-zeroes.
  */
 export class BlockOperation {
-  /** Units handed to the device so far. */
+  /** Units handed to the device so far; all of them once it equals `total`. */
   issued = 0;
   /** Device requests in flight. */
   outstanding = 0;
@@ -40,10 +40,6 @@ export class BlockOperation {
     });
   }
 
-  get fullyIssued(): boolean {
-    return this.issued === this.total;
-  }
-
   /** Records the first failure and stops issuing the rest. */
   fail(error: Error): void {
     if (this.error === undefined) this.error = error;
@@ -52,7 +48,7 @@ export class BlockOperation {
 
   /** Settles once everything issued came back. */
   settleIfDone(): void {
-    if (this.settled || this.outstanding > 0 || !this.fullyIssued) return;
+    if (this.settled || this.outstanding > 0 || this.issued !== this.total) return;
     this.settled = true;
     if (this.error === undefined) this.resolve(this.kind === OpKind.Read ? this.buffer : undefined);
     else this.reject(this.error);

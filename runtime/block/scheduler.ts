@@ -136,7 +136,7 @@ export class BlockScheduler {
     let issued = false;
     while (this.head < this.fifo.length) {
       const op = this.fifo[this.head] as BlockOperation;
-      while (!op.fullyIssued) {
+      while (op.issued !== op.total) {
         let progressed: boolean;
         try {
           progressed = this.issue(op);

@@ -401,7 +401,7 @@ export class VirtioBlk implements BlockDriver {
   }
 
   startRead(lba: number, physical: number, bytes: number): number {
-    return this.submitRead(this.sectorOf(lba), physical, bytes);
+    return this.submitData(BlkRequestType.In, this.sectorOf(lba), physical, bytes);
   }
 
   startWrite(lba: number, physical: number, bytes: number): number {
