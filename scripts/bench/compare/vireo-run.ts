@@ -9,8 +9,12 @@ import { overNetwork, type Side } from "./rows";
 const READY_TIMEOUT_MS = 120_000;
 const RUN_TIMEOUT_MS = 600_000;
 
-export async function runVireoBlk(disk: string, network: CompareNetwork): Promise<Side> {
+/** What Vireo's CPU spent per request of a block workload (µs of guest time not halted), by workload name. */
+export type BlkBusy = Record<string, number>;
+
+export async function runVireoBlk(disk: string, network: CompareNetwork): Promise<{ figures: Side; busy: BlkBusy }> {
   const side: Side = {};
+  const busy: BlkBusy = {};
   const blk = await boot({
     app: "blktest",
     append: `blk=bench seconds=${RANDOM_SECONDS} mib=${DISK_MIB}`,
@@ -24,8 +28,10 @@ export async function runVireoBlk(disk: string, network: CompareNetwork): Promis
     const match = new RegExp(`^blk bench ${name} ([\\d.]+) (MB/s|IOPS)`, "m").exec(blk.output);
     if (!match) throw new Error(`blktest printed no ${name} figure:\n${blk.output}`);
     side[name] = Number(match[1]);
+    const spent = new RegExp(`^blk bench ${name} .* ([\\d.]+) us guest busy$`, "m").exec(blk.output);
+    if (spent) busy[name] = Number(spent[1]);
   }
-  return side;
+  return { figures: side, busy };
 }
 
 export async function runVireoHttp(disk: string, network: CompareNetwork): Promise<GuestRun> {
