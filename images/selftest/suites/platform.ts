@@ -3,6 +3,7 @@
 //   expect-machine=microvm  the machine has no PCI (QEMU microvm): nothing answers at 0xCF8/0xCFC
 import type { Platform } from "../../../kernel/platform";
 import { FOUR_GIB } from "../../../kernel/platform";
+import { haltedNs } from "../../../kernel/platform-native";
 import { expectEqual, expectTrue, type TestRegistry } from "../harness";
 
 const PCI_CONFIG_ADDRESS = 0xcf8;
@@ -76,6 +77,18 @@ export function platformSuite(t: TestRegistry, platform: Platform, machine: stri
     platform.mapPhysical(HIGH_ADDRESS, 4096, true);
     const value = platform.mmio.read32(HIGH_ADDRESS);
     expectTrue(value >= 0 && value <= 0xffff_ffff, "read returned a 32-bit value");
+  });
+
+  t.test("halted time grows while the CPU waits for a timer, and only then", async () => {
+    const halted = haltedNs();
+    const started = platform.monotonicNs();
+    // Busy: a spin of about 2 ms halts nothing.
+    while (platform.monotonicNs() - started < 2e6);
+    expectEqual(haltedNs(), halted);
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    const waited = haltedNs() - halted;
+    const elapsed = platform.monotonicNs() - started;
+    expectTrue(waited > 10e6 && waited < elapsed, `halted ${waited} ns of ${elapsed} ns`);
   });
 
   t.test("memory accounting reports the RAM QEMU gave", () => {
