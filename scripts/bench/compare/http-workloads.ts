@@ -6,6 +6,9 @@ import { LARGE, SMALL } from "./machine";
 import type { Side } from "./rows";
 
 const SMALL_REQUESTS = 200;
+/** Small requests (concurrency 1) between two readings of Vireo's busy time. */
+const BUSY_REQUESTS = 100;
+const NS_PER_US = 1e3;
 const LARGE_REQUESTS = 8;
 const READY_TIMEOUT_MS = 120_000;
 const BYTES_PER_MB = 1e6;
@@ -19,4 +22,20 @@ export async function measureHttp(host: string, port: number): Promise<Side> {
   }
   side["http-1mib"] = (await httpRate(port, "/large", LARGE, 1, LARGE_REQUESTS, false, host)).bytesPerSecond / BYTES_PER_MB;
   return side;
+}
+
+/**
+ * Vireo's CPU time per small request at concurrency 1 (µs): its httpbench image answers `/busy`
+ * with the nanoseconds its CPU has worked since boot, read before and after the requests.
+ */
+export async function vireoCpuPerSmallRequest(host: string, port: number): Promise<number> {
+  const busyNs = async (): Promise<number> => {
+    const response = await fetch(`http://${host}:${port}/busy`, { headers: { connection: "close" } });
+    const value = Number(await response.text());
+    if (!(response.ok && value > 0)) throw new Error(`/busy answered ${response.status} "${value}"`);
+    return value;
+  };
+  const before = await busyNs();
+  await httpRate(port, "/small", SMALL, 1, BUSY_REQUESTS, false, host);
+  return ((await busyNs()) - before) / BUSY_REQUESTS / NS_PER_US;
 }

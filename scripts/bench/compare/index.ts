@@ -14,7 +14,7 @@ import { BUILD_DIR } from "../../lib/paths";
 import { printTable } from "../table";
 import { DISK_MIB, FIO_JOBS } from "./blk-workloads";
 import { ratioChart } from "./chart";
-import { measureHttp } from "./http-workloads";
+import { measureHttp, vireoCpuPerSmallRequest } from "./http-workloads";
 import { prepareLinuxGuest, type LinuxGuest } from "./linux-guest";
 import { runLinux } from "./linux-run";
 import { LARGE, NET_DEVICE, SMALL, type CompareNetwork, type GuestRun } from "./machine";
@@ -33,6 +33,7 @@ const USER_NETWORK: CompareNetwork = {
   guestAddress: "10.0.2.15/24",
   gateway: "10.0.2.2",
   measureHttp: () => measureHttp(LOOPBACK, HTTP_PORT),
+  vireoCpuPerRequest: () => vireoCpuPerSmallRequest(LOOPBACK, HTTP_PORT),
 };
 
 interface Sides {
@@ -64,16 +65,15 @@ async function runOverTap(guest: LinuxGuest, disk: string, sides: Sides, progres
 }
 
 /**
- * What bounds the random-read rows: Vireo's own CPU time per request (guest time not halted)
+ * What bounds the random-read and small-HTTP rows: Vireo's own CPU time per request (guest time not halted)
  * beside the Linux guest's whole time per request at the same depth. Where the first is larger,
  * no device or host change can bring Vireo level: only spending fewer instructions per request.
  */
-function printBusy(busy: BlkBusy, linux: Side): void {
-  for (const name of ["rand-read-qd1", "rand-read-qd32"]) {
-    if (!(name in busy) || !(name in linux)) continue;
-    const linuxUs = 1e6 / linux[name];
-    console.log(`compare: ${name}: Vireo's CPU per request ${busy[name].toFixed(1)} us; the Linux guest's whole request ${linuxUs.toFixed(1)} us (1 / IOPS)`);
-  }
+function printBusy(busy: BlkBusy, linux: Side, httpCpuUs: number | undefined): void {
+  const line = (name: string, vireoUs: number, linuxRate: number) =>
+    console.log(`compare: ${name}: Vireo's CPU per request ${vireoUs.toFixed(1)} us; the Linux guest's whole request ${(1e6 / linuxRate).toFixed(1)} us (1 / rate)`);
+  for (const name of ["rand-read-qd1", "rand-read-qd32"]) if (name in busy && name in linux) line(name, busy[name], linux[name]);
+  if (httpCpuUs !== undefined && "http-small-c1" in linux) line("http-small-c1", httpCpuUs, linux["http-small-c1"]);
 }
 
 export async function benchCompare(): Promise<void> {
@@ -94,14 +94,15 @@ export async function benchCompare(): Promise<void> {
     const linux = await runLinux(guest, disk, USER_NETWORK);
     const blk = await runVireoBlk(disk, USER_NETWORK);
     Object.assign(sides.vireo, blk.figures);
-    record(USER_NETWORK, linux, await runVireoHttp(disk, USER_NETWORK), sides, progress);
+    const vireoHttp = await runVireoHttp(disk, USER_NETWORK);
+    record(USER_NETWORK, linux, vireoHttp, sides, progress);
     const tapSkipped = await runOverTap(guest, disk, sides, progress);
     if (tapSkipped) progress(`the tap rows were skipped: ${tapSkipped}`);
     const rows = compareRows(sides.linux, sides.vireo, [USER_NETWORK.name, TAP_NETWORK_NAME]);
     const head = ["figure", "unit", "Linux guest", "Vireo", "Vireo vs Linux"];
     console.log("compare: QEMU -M pc under TCG, user networking (tap: the host's TCP stack through a tap device), the same raw disk file (cache=unsafe); ratios above 1 favour Vireo");
     printTable(head, rows.map(tableCells), 2);
-    printBusy(blk.busy, sides.linux);
+    printBusy(blk.busy, sides.linux, vireoHttp.cpuPerRequestUs);
     const chartDir = join(BUILD_DIR, "bench");
     mkdirSync(chartDir, { recursive: true });
     const chart = join(chartDir, "compare.svg");

@@ -29,6 +29,8 @@ export interface CompareNetwork {
   readonly gateway?: string;
   /** Runs the HTTP workloads against the guest, once it is booted on this network. */
   readonly measureHttp: () => Promise<Side>;
+  /** Vireo's CPU time per small request (µs), where the host can reach its `/busy` counter. */
+  readonly vireoCpuPerRequest?: () => Promise<number>;
 }
 
 export function machineArgs(disk: string, network: CompareNetwork, extraDisks: readonly string[] = []): string[] {
@@ -48,5 +50,7 @@ export interface GuestRun {
   readonly figures: Side;
   /** The offloads its NIC negotiated (see offloads.ts). */
   readonly offloads: readonly string[];
+  /** Vireo only, where measured: its CPU time per small HTTP request at concurrency 1 (µs). */
+  readonly cpuPerRequestUs?: number;
 }
 

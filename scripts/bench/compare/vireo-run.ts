@@ -50,7 +50,8 @@ export async function runVireoHttp(disk: string, network: CompareNetwork): Promi
     await running.waitFor(/listening on http/, READY_TIMEOUT_MS);
     if (network.name === "user") side.ready = Date.now() - started;
     Object.assign(side, overNetwork(await network.measureHttp(), network.name));
-    return { figures: side, offloads: offloadNames(vireoNetFeatures(running.output)) };
+    const cpuPerRequestUs = await network.vireoCpuPerRequest?.();
+    return { figures: side, offloads: offloadNames(vireoNetFeatures(running.output)), cpuPerRequestUs };
   } finally {
     await running.stop();
   }
