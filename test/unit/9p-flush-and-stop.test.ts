@@ -1,0 +1,96 @@
+// What happens to a request after its caller stopped waiting: a flush that never found a slot is
+// dropped once the flushed request comes back; a detached device fails everything with the first
+// error and takes no more; and a T-message field that cannot be encoded is refused before
+// anything reaches the device.
+import { describe, expect, it } from "vitest";
+import { OpenFlag } from "../../drivers/virtio/9p/constants";
+import { NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { ERRNO, P9 } from "../sim/ninep/protocol";
+import { assertNoViolations } from "../sim/violations";
+import { rejection, shareRig } from "./9p-harness";
+
+async function connected(options: Parameters<typeof shareRig>[0] = {}) {
+  const rig = shareRig(options);
+  await rig.run(rig.client.connect("root", "", 0));
+  return rig;
+}
+
+describe("virtio-9p flushes", () => {
+  it("drops a flush still waiting for a slot when the request it flushes comes back, and goes on", async () => {
+    const rig = await connected({ limits: { slots: 1, requestTimeoutMs: 5, flushTimeoutMs: 50 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    const timedOut = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    expect(timedOut).toBeInstanceOf(NineTimeoutError);
+    // The only slot is still the device's: the flush waits for it.
+    const [tag] = [...rig.model.held.keys()];
+    expect(rig.model.server.counts.get(P9.Tflush)).toBeUndefined();
+    rig.model.answerHeld(tag, rig.model.server.lerror(0, tag, ERRNO.EINTR));
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    // Well past the flush's deadline: it was dropped, not left to fail the device.
+    rig.machine.waitForInterrupt(rig.machine.monotonicNs() + 100_000_000);
+    await rig.run(Promise.resolve());
+    expect(rig.client.failure).toBeUndefined();
+    expect(rig.model.server.counts.get(P9.Tflush)).toBeUndefined();
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    expect(rig.probe.devices[0].state).toBe("ready");
+    assertNoViolations(rig.machine.violations);
+  });
+  it("leaves a request waiting for a slot alone when a flushed request comes back before its Rflush", async () => {
+    const rig = await connected({ limits: { slots: 2, requestTimeoutMs: 5, flushTimeoutMs: 1000 } });
+    rig.model.answerFlushes = false;
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" }, { on: P9.Tflush, kind: "silent" });
+    await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    const [oldTag, flushTag] = [...rig.model.held.keys()];
+    // Both slots are the device's: this one waits.
+    const waiting = rig.client.statfs(rig.client.rootFid);
+    rig.model.answerHeld(oldTag, rig.model.server.lerror(0, oldTag, ERRNO.EINTR));
+    await rig.run(Promise.resolve());
+    expect(rig.client.requestsInFlight).toBe(1);
+    rig.model.answerHeld(flushTag, Uint8Array.from([7, 0, 0, 0, P9.Rflush, flushTag & 0xff, flushTag >> 8]));
+    expect((await rig.run(waiting)).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+});
+
+describe("virtio-9p stop", () => {
+  it("fails what is in flight and what waits when the device is detached, keeps the first error and takes no more requests", async () => {
+    const rig = await connected({ limits: { slots: 1 } });
+    rig.model.holdCompletions = true;
+    const inFlight = rig.client.statfs(rig.client.rootFid);
+    const waiting = rig.client.statfs(rig.client.rootFid);
+    rig.ninep.detach();
+    const results = await rig.settle([inFlight, waiting]);
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: "detached" });
+    }
+    const first = rig.client.failure;
+    rig.client.stop(new Error("later"));
+    expect(rig.client.failure).toBe(first);
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toBe(first);
+    expect(rig.client.requestsInFlight).toBe(0);
+    expect(rig.client.fidsInUse).toBe(1);
+    expect(rig.loop.refCount).toBe(0);
+  });
+});
+
+describe("virtio-9p T-message fields", () => {
+  it("refuses an offset that is negative or beyond 2^53 and a name longer than a string can say, sending nothing", async () => {
+    const rig = await connected();
+    rig.model.server.tree.file("/f", "data");
+    const file = await rig.run(rig.client.walk(rig.client.rootFid, ["f"]));
+    await rig.run(rig.client.lopen(file.fid, OpenFlag.ReadOnly));
+    for (const offset of [-1, 2 ** 53, 0.5]) {
+      const error = await rejection(rig.run, rig.client.read(file.fid, offset, new Uint8Array(4)));
+      expect(error).toBeInstanceOf(NineUsageError);
+      expect(error).toMatchObject({ code: "u64" });
+    }
+    expect(await rig.run(rig.client.read(file.fid, Number.MAX_SAFE_INTEGER, new Uint8Array(4)))).toBe(0);
+    expect(rig.model.server.counts.get(P9.Tread)).toBe(1);
+    const long = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(70_000), 0o755, 0));
+    expect(long).toMatchObject({ code: "message-size" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
+    expect(rig.client.requestsInFlight).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+});
