@@ -50,6 +50,18 @@ describe("virtio-9p flushes", () => {
     expect((await rig.run(waiting)).blockSize).toBe(4096);
     assertNoViolations(rig.machine.violations);
   });
+  it("queues a flush even when as many requests wait as allowed, and frees the slot once the flushed request comes back", async () => {
+    const rig = await connected({ limits: { slots: 1, maxWaiting: 1, requestTimeoutMs: 5, flushTimeoutMs: 1000 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    const results = await rig.settle([rig.client.statfs(rig.client.rootFid), rig.client.statfs(rig.client.rootFid)]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason?.code)).toEqual(["timeout", "timeout"]);
+    expect(rig.client.timeouts).toBe(2);
+    const [tag] = [...rig.model.held.keys()];
+    rig.model.answerHeld(tag, rig.model.server.lerror(0, tag, ERRNO.EINTR));
+    await rig.run(Promise.resolve());
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
 });
 
 describe("virtio-9p stop", () => {
@@ -91,6 +103,27 @@ describe("virtio-9p T-message fields", () => {
     expect(long).toMatchObject({ code: "message-size" });
     expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
     expect(rig.client.requestsInFlight).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("bounds a read, write or readdir by the io unit of the negotiated msize, and a message by that msize", async () => {
+    const rig = shareRig();
+    rig.model.server.maxMsize = 8192;
+    await rig.run(rig.client.connect("root", "", 0));
+    const dir = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    await rig.run(rig.client.lcreate(dir.fid, "f", OpenFlag.ReadWrite, 0o644, 0));
+    const unit = rig.client.ioUnit;
+    expect(await rig.run(rig.client.write(dir.fid, 0, new Uint8Array(unit)))).toBe(unit);
+    expect(await rig.run(rig.client.read(dir.fid, 0, new Uint8Array(unit)))).toBe(unit);
+    for (const request of [() => rig.client.write(dir.fid, 0, new Uint8Array(unit + 1)), () => rig.client.readdir(dir.fid, 0n, -1), () => rig.client.readdir(dir.fid, 0n, 1.5)]) {
+      expect(await rejection(rig.run, request())).toMatchObject({ code: "io-size" });
+    }
+    // The request buffers hold the proposed 128 KiB; the message may not exceed the 8192 agreed.
+    const long = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(9000), 0o755, 0));
+    expect(long).toBeInstanceOf(NineUsageError);
+    expect(long).toMatchObject({ code: "message-size" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
+    expect(rig.model.server.counts.get(P9.Treaddir)).toBeUndefined();
     assertNoViolations(rig.machine.violations);
   });
 });
