@@ -21,6 +21,8 @@ describe("virtio-9p flushes", () => {
     rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
     const timedOut = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
     expect(timedOut).toBeInstanceOf(NineTimeoutError);
+    // The diagnostic names the request, its tag and the deadline.
+    expect(timedOut.message).toMatch(/Tstatfs \(tag 0\) had no reply within 5 ms; flushed/);
     // The only slot is still the device's: the flush waits for it.
     const [tag] = [...rig.model.held.keys()];
     expect(rig.model.server.counts.get(P9.Tflush)).toBeUndefined();

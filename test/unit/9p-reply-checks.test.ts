@@ -57,10 +57,11 @@ describe("virtio-9p reply header", () => {
     const statfs = () => rig.client.statfs(rig.client.rootFid);
     const short = await refused(rig, P9.Tstatfs, statfs, () => Uint8Array.from([7, 0, 0]));
     expect(short).toBeInstanceOf(NineProtocolError);
-    expect(short.message).toMatch(/used length 3 is shorter than a header/);
+    expect(short).toMatchObject({ code: "reply" });
+    expect(short.message).toMatch(/Tstatfs: used length 3 is shorter than a header/);
     const tiny = await refused(rig, P9.Tstatfs, statfs, (tag) => Uint8Array.from([5, 0, 0, 0, P9.Rstatfs, tag & 0xff, tag >> 8]));
     expect(tiny).toBeInstanceOf(NineProtocolError);
-    expect(tiny.message).toMatch(/size 5 against/);
+    expect(tiny.message).toMatch(/Tstatfs: size 5 against used length 7 and msize 8192/);
     // The reply buffers hold the proposed msize; the server agreed to 8192.
     const big = new Builder().raw(new Uint8Array(8200 - P9_HEADER));
     const huge = await refused(rig, P9.Tstatfs, statfs, (tag) => big.done(P9.Rstatfs, tag));
@@ -76,6 +77,7 @@ describe("virtio-9p reply header", () => {
     const error = await refused(rig, P9.Tstatfs, statfs, (tag) => new Builder().u32(28).done(P9.Rlerror, tag));
     expect(error).toBeInstanceOf(NinePError);
     expect(error).toMatchObject({ errno: 28, code: "ENOSPC" });
+    expect(error.message).toMatch(/Tstatfs refused/);
     const long = await refused(rig, P9.Tstatfs, statfs, (tag) => new Builder().u32(28).u32(0).done(P9.Rlerror, tag));
     expect(long).toBeInstanceOf(NineProtocolError);
     expect(long.message).toMatch(/Rlerror: 4 bytes after the last field/);

@@ -83,6 +83,7 @@ describe("virtio-9p fids", () => {
     rig.model.server.tree.file(`/${names.join("/")}/leaf`, "x");
     const error = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names, "none"]));
     expect(error).toMatchObject({ code: "ENOENT" });
+    expect(error.message).toMatch(/Twalk refused/);
     expect(rig.model.server.counts.get(P9.Twalk)).toBe(2);
     await rig.quiesce();
     expect(rig.model.server.fids.size).toBe(1);
@@ -139,6 +140,7 @@ describe("virtio-9p requests", () => {
     const early = await rejection(rig.run, rig.client.read(fid, 0, new Uint8Array(4), aborted.signal));
     expect(early).toBeInstanceOf(NineCancelledError);
     expect(early).toMatchObject({ code: "cancelled" });
+    expect(early.message).toMatch(/Tread was cancelled/);
     rig.model.holdCompletions = true;
     const first = rig.client.statfs(rig.client.rootFid);
     const controller = new AbortController();
