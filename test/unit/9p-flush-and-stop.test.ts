@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { OpenFlag } from "../../drivers/virtio/9p/constants";
 import { NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
 import { ERRNO, P9 } from "../sim/ninep/protocol";
 import { assertNoViolations } from "../sim/violations";
 import { rejection, shareRig } from "./9p-harness";
@@ -84,6 +85,21 @@ describe("virtio-9p stop", () => {
     expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toBe(first);
     expect(rig.client.requestsInFlight).toBe(0);
     expect(rig.client.fidsInUse).toBe(1);
+    expect(rig.loop.refCount).toBe(0);
+  });
+});
+
+describe("virtio-9p broken ring", () => {
+  it("fails the request with the ring's error when the device reports a used buffer beyond the ring, then fails the device", async () => {
+    const rig = await connected();
+    rig.model.faults.usedId = "out-of-range";
+    const error = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    expect(error).toBeInstanceOf(VirtioRingBrokenError);
+    expect(rig.client.failure).toBe(error);
+    expect(await rejection(rig.run, rig.client.statfs(rig.client.rootFid))).toBe(error);
+    await rig.run(Promise.resolve());
+    expect(rig.probe.devices[0].state).toBe("failed");
+    expect(rig.uncaught).toEqual([]);
     expect(rig.loop.refCount).toBe(0);
   });
 });
