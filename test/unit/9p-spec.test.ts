@@ -29,7 +29,7 @@ describe("9P2000.L numbers", () => {
     expect(UNLINK_REMOVE_DIR).toBe(AT_REMOVEDIR);
   });
 
-  it("names every errno the model sends", () => {
+  it("names every Linux errno the model knows, and an unknown one by its number", () => {
     for (const [name, errno] of Object.entries(ERRNO)) expect(errnoName(errno)).toBe(name);
     expect(errnoName(200)).toBe("E200");
   });

@@ -1,7 +1,7 @@
 import { NineUsageError } from "./errors";
 
 /**
- * Fid numbers in use, bounded: `allocate` hands out the lowest free one, `release` returns it.
+ * Fid numbers in use, bounded: `allocate` hands out the next free one after the last it handed out, `release` returns it.
  * A fid is released only once the server is known to have forgotten it (Rclunk, or a request that
  * would have created it failed), so a number is never reused while the server may still hold it.
  */

@@ -21,26 +21,10 @@ export class MessageWriter {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** Bytes written so far (the message's size once finished). */
-  get length(): number {
-    return this.at;
-  }
-
-  /** Room left for fields. */
-  get room(): number {
-    return this.bytes.length - this.at;
-  }
-
   begin(type: RequestType, tag: number): void {
     this.at = Header.Bytes;
     this.view.setUint8(Header.Type, type);
     this.view.setUint16(Header.Tag, tag, true);
-  }
-
-  u8(value: number): void {
-    this.need(1);
-    this.view.setUint8(this.at, value);
-    this.at += 1;
   }
 
   u16(value: number): void {

@@ -48,24 +48,46 @@ export const P9_HEADER = 7;
 
 export const QT = { DIR: 0x80, SYMLINK: 0x02, FILE: 0x00 } as const;
 
-/** Linux errno values. */
+/** Linux errno values (asm-generic errno-base.h and errno.h, as on x86 and arm64). */
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
   EINTR: 4,
   EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
   EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
   EACCES: 13,
+  EBUSY: 16,
   EEXIST: 17,
+  EXDEV: 18,
+  ENODEV: 19,
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ETXTBSY: 26,
+  EFBIG: 27,
   ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EMLINK: 31,
+  ERANGE: 34,
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   ENOTEMPTY: 39,
+  ELOOP: 40,
+  ENODATA: 61,
   EPROTO: 71,
+  EOVERFLOW: 75,
   EMSGSIZE: 90,
+  EOPNOTSUPP: 95,
+  ETIMEDOUT: 110,
+  ESTALE: 116,
+  EDQUOT: 122,
 } as const;
 
 /** Linux open(2) flags as Tlopen/Tlcreate carry them. */

@@ -1,0 +1,147 @@
+// What happens to a request after its caller stopped waiting: a flush that never found a slot is
+// dropped once the flushed request comes back; a detached device fails everything with the first
+// error and takes no more; and a T-message field that cannot be encoded is refused before
+// anything reaches the device.
+import { describe, expect, it } from "vitest";
+import { OpenFlag } from "../../drivers/virtio/9p/constants";
+import { NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
+import { ERRNO, P9 } from "../sim/ninep/protocol";
+import { assertNoViolations } from "../sim/violations";
+import { rejection, shareRig } from "./9p-harness";
+
+async function connected(options: Parameters<typeof shareRig>[0] = {}) {
+  const rig = shareRig(options);
+  await rig.run(rig.client.connect("root", "", 0));
+  return rig;
+}
+
+describe("virtio-9p flushes", () => {
+  it("drops a flush still waiting for a slot when the request it flushes comes back, and goes on", async () => {
+    const rig = await connected({ limits: { slots: 1, requestTimeoutMs: 5, flushTimeoutMs: 50 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    const timedOut = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    expect(timedOut).toBeInstanceOf(NineTimeoutError);
+    // The diagnostic names the request, its tag and the deadline.
+    expect(timedOut.message).toMatch(/Tstatfs \(tag 0\) had no reply within 5 ms; flushed/);
+    // The only slot is still the device's: the flush waits for it.
+    const [tag] = [...rig.model.held.keys()];
+    expect(rig.model.server.counts.get(P9.Tflush)).toBeUndefined();
+    rig.model.answerHeld(tag, rig.model.server.lerror(0, tag, ERRNO.EINTR));
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    // Well past the flush's deadline: it was dropped, not left to fail the device.
+    rig.machine.waitForInterrupt(rig.machine.monotonicNs() + 100_000_000);
+    await rig.run(Promise.resolve());
+    expect(rig.client.failure).toBeUndefined();
+    expect(rig.model.server.counts.get(P9.Tflush)).toBeUndefined();
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    expect(rig.probe.devices[0].state).toBe("ready");
+    assertNoViolations(rig.machine.violations);
+  });
+  it("leaves a request waiting for a slot alone when a flushed request comes back before its Rflush", async () => {
+    const rig = await connected({ limits: { slots: 2, requestTimeoutMs: 5, flushTimeoutMs: 1000 } });
+    rig.model.answerFlushes = false;
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" }, { on: P9.Tflush, kind: "silent" });
+    await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    const [oldTag, flushTag] = [...rig.model.held.keys()];
+    // Both slots are the device's: this one waits.
+    const waiting = rig.client.statfs(rig.client.rootFid);
+    rig.model.answerHeld(oldTag, rig.model.server.lerror(0, oldTag, ERRNO.EINTR));
+    await rig.run(Promise.resolve());
+    expect(rig.client.requestsInFlight).toBe(1);
+    rig.model.answerHeld(flushTag, Uint8Array.from([7, 0, 0, 0, P9.Rflush, flushTag & 0xff, flushTag >> 8]));
+    expect((await rig.run(waiting)).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+  it("queues a flush even when as many requests wait as allowed, and frees the slot once the flushed request comes back", async () => {
+    const rig = await connected({ limits: { slots: 1, maxWaiting: 1, requestTimeoutMs: 5, flushTimeoutMs: 1000 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    const results = await rig.settle([rig.client.statfs(rig.client.rootFid), rig.client.statfs(rig.client.rootFid)]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason?.code)).toEqual(["timeout", "timeout"]);
+    expect(rig.client.timeouts).toBe(2);
+    const [tag] = [...rig.model.held.keys()];
+    rig.model.answerHeld(tag, rig.model.server.lerror(0, tag, ERRNO.EINTR));
+    await rig.run(Promise.resolve());
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+});
+
+describe("virtio-9p stop", () => {
+  it("fails what is in flight and what waits when the device is detached, keeps the first error and takes no more requests", async () => {
+    const rig = await connected({ limits: { slots: 1 } });
+    rig.model.holdCompletions = true;
+    const inFlight = rig.client.statfs(rig.client.rootFid);
+    const waiting = rig.client.statfs(rig.client.rootFid);
+    rig.ninep.detach();
+    const results = await rig.settle([inFlight, waiting]);
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: "detached" });
+    }
+    const first = rig.client.failure;
+    rig.client.stop(new Error("later"));
+    expect(rig.client.failure).toBe(first);
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toBe(first);
+    expect(rig.client.requestsInFlight).toBe(0);
+    expect(rig.client.fidsInUse).toBe(1);
+    expect(rig.loop.refCount).toBe(0);
+  });
+});
+
+describe("virtio-9p broken ring", () => {
+  it("fails the request with the ring's error when the device reports a used buffer beyond the ring, then fails the device", async () => {
+    const rig = await connected();
+    rig.model.faults.usedId = "out-of-range";
+    const error = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
+    expect(error).toBeInstanceOf(VirtioRingBrokenError);
+    expect(rig.client.failure).toBe(error);
+    expect(await rejection(rig.run, rig.client.statfs(rig.client.rootFid))).toBe(error);
+    await rig.run(Promise.resolve());
+    expect(rig.probe.devices[0].state).toBe("failed");
+    expect(rig.uncaught).toEqual([]);
+    expect(rig.loop.refCount).toBe(0);
+  });
+});
+
+describe("virtio-9p T-message fields", () => {
+  it("refuses an offset that is negative or beyond 2^53 and a name longer than a string can say, sending nothing", async () => {
+    const rig = await connected();
+    rig.model.server.tree.file("/f", "data");
+    const file = await rig.run(rig.client.walk(rig.client.rootFid, ["f"]));
+    await rig.run(rig.client.lopen(file.fid, OpenFlag.ReadOnly));
+    for (const offset of [-1, 2 ** 53, 0.5]) {
+      const error = await rejection(rig.run, rig.client.read(file.fid, offset, new Uint8Array(4)));
+      expect(error).toBeInstanceOf(NineUsageError);
+      expect(error).toMatchObject({ code: "u64" });
+    }
+    expect(await rig.run(rig.client.read(file.fid, Number.MAX_SAFE_INTEGER, new Uint8Array(4)))).toBe(0);
+    expect(rig.model.server.counts.get(P9.Tread)).toBe(1);
+    const long = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(70_000), 0o755, 0));
+    expect(long).toMatchObject({ code: "message-size" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
+    expect(rig.client.requestsInFlight).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("bounds a read, write or readdir by the io unit of the negotiated msize, and a message by that msize", async () => {
+    const rig = shareRig();
+    rig.model.server.maxMsize = 8192;
+    await rig.run(rig.client.connect("root", "", 0));
+    const dir = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    await rig.run(rig.client.lcreate(dir.fid, "f", OpenFlag.ReadWrite, 0o644, 0));
+    const unit = rig.client.ioUnit;
+    expect(await rig.run(rig.client.write(dir.fid, 0, new Uint8Array(unit)))).toBe(unit);
+    expect(await rig.run(rig.client.read(dir.fid, 0, new Uint8Array(unit)))).toBe(unit);
+    for (const request of [() => rig.client.write(dir.fid, 0, new Uint8Array(unit + 1)), () => rig.client.readdir(dir.fid, 0n, -1), () => rig.client.readdir(dir.fid, 0n, 1.5)]) {
+      expect(await rejection(rig.run, request())).toMatchObject({ code: "io-size" });
+    }
+    // The request buffers hold the proposed 128 KiB; the message may not exceed the 8192 agreed.
+    const long = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(9000), 0o755, 0));
+    expect(long).toBeInstanceOf(NineUsageError);
+    expect(long).toMatchObject({ code: "message-size" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
+    expect(rig.model.server.counts.get(P9.Treaddir)).toBeUndefined();
+    assertNoViolations(rig.machine.violations);
+  });
+});
