@@ -74,6 +74,20 @@ describe("virtio-9p Tversion and Tattach", () => {
     expect(rig.client.rootFid).toBe(NOFID);
     assertNoViolations(rig.machine.violations);
   });
+
+  it("reports a root that is not a directory as such even when the server also refuses the clunk", async () => {
+    const rig = shareRig();
+    rig.model.server.tree.file("/f", "x");
+    const { promise, tag } = await withheld(rig, P9.Tattach, () => rig.client.connect("root", "", 0));
+    // The server answers for a fid it never recorded, so the Tclunk that follows gets an Rlerror.
+    rig.model.answerHeld(tag, new Builder().qid({ type: 0, version: 0, path: 9 }).done(P9.Rattach, tag));
+    const error = await rejection(rig.run, promise);
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
+    expect(error).toBeInstanceOf(NineProtocolError);
+    expect(error).toMatchObject({ code: "attach" });
+    expect(rig.client.rootFid).toBe(NOFID);
+    assertNoViolations(rig.machine.violations);
+  });
 });
 
 describe("virtio-9p fids", () => {

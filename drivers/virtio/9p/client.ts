@@ -188,7 +188,7 @@ export class NinePClient {
       { newFid: fid },
     );
     if (!isDirectoryQid(qid)) {
-      await this.clunk(fid);
+      await this.clunkQuietly(fid);
       throw new NineProtocolError(this.deviceName, "attach", "the share's root is not a directory");
     }
     this.rootFid = fid;
