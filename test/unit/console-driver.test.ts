@@ -7,7 +7,7 @@ import { ControlEvent } from "../../drivers/virtio/console/constants";
 import { createVirtioConsoleDriver } from "../../drivers/virtio/console/driver";
 import { assertNoViolations } from "../sim/violations";
 import type { ConsoleModel } from "../sim/virtio/console-model";
-import { virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_CONSOLE_QUEUE, virtio_console_config } from "../sim/virtio/spec/console";
 import { bytes, consoleRig, openConsoleDevice, readAll, text } from "./console-harness";
 
 describe("virtio-console, single port", () => {
@@ -25,6 +25,17 @@ describe("virtio-console, single port", () => {
     expect(text(readAll(port!))).toBe("hello guest");
     expect(rig.model.fromDriver).toEqual([]);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("polled, looks at the configuration at most once per interval (10 ms by default)", () => {
+    const rig = consoleRig({ model: { multiport: false, size: { cols: 80, rows: 25 } }, configPollIntervalNs: null });
+    const port = rig.console.port(0)!;
+    rig.model.resizeConfig(132, 43);
+    rig.poll(5);
+    expect([port.cols, port.rows]).toEqual([80, 25]);
+    const start = rig.machine.monotonicNs();
+    while (port.cols === 80 && rig.machine.monotonicNs() - start < 20_000_000) rig.poll();
+    expect([port.cols, port.rows]).toEqual([132, 43]);
   });
 
   it("reads the console size with SIZE and follows configuration changes", () => {
@@ -219,5 +230,26 @@ describe("virtio-console lifecycle", () => {
     console.poll();
     expect(text(readAll(port))).toBe("fresh");
     assertNoViolations(rig.machine.violations);
+  });
+});
+
+describe("virtio-console bounds", () => {
+  it("sizes each ring to the smallest power of two holding the larger of its two buffer counts, and posts what the limits say", () => {
+    const rig = consoleRig({
+      model: { maxPorts: 4, ports: [{ id: 1, name: "p", hostConnected: true }] },
+      limits: { rxBuffers: 3, txBuffers: 8, txBufferSize: 100, controlBuffers: 3, controlSlots: 6 },
+    });
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1 + 1)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.control_transmitq)?.size).toBe(8);
+    expect(rig.model.postedReceiveBuffers(1)).toBe(3);
+    expect(rig.model.postedControlBuffers).toBe(3);
+    expect(rig.console.port(1)?.writable).toBe(8 * 100);
+    const defaults = consoleRig({ model: { maxPorts: 4, ports: [{ id: 1 }] } });
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1)?.size).toBe(16);
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(32);
+    expect(defaults.model.postedControlBuffers).toBe(32);
+    expect(defaults.model.postedReceiveBuffers(1)).toBe(16);
   });
 });

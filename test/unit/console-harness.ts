@@ -27,6 +27,8 @@ export interface ConsoleRigOptions {
   readonly router?: boolean;
   /** The driver's `interrupts` option. */
   readonly interrupts?: boolean;
+  /** The driver's option; 0 unless given (every poll looks at the configuration), null for the driver's default. */
+  readonly configPollIntervalNs?: number | null;
 }
 
 export interface ConsoleRig {
@@ -52,7 +54,8 @@ export function openConsoleDevice(options: ConsoleRigOptions = {}): { machine: S
   const device = new VirtioDevice(machine, transport, router && new PciInterruptBinder(router, config, fn, transport));
   device.acknowledge();
   // Polled by hand: every poll also looks at the configuration.
-  device.claim(createVirtioConsoleDriver({ limits: options.limits, configPollIntervalNs: 0, loop: options.loop, interrupts: options.interrupts }));
+  const configPollIntervalNs = options.configPollIntervalNs === null ? undefined : (options.configPollIntervalNs ?? 0);
+  device.claim(createVirtioConsoleDriver({ limits: options.limits, configPollIntervalNs, loop: options.loop, interrupts: options.interrupts }));
   return { machine, model, device, router };
 }
 
