@@ -163,6 +163,40 @@ describe("virtio-console malformed control messages", () => {
   });
 });
 
+describe("virtio-console broken control rings", () => {
+  it("stops cleanly when the control receive ring breaks in the same pass as a good message", () => {
+    const rig = consoleRig({ model: { maxPorts: MAX_PORTS, ports: [{ id: 1, name: "p", hostConnected: true }] } });
+    const broken: string[] = [];
+    rig.console.onBroken = (error) => broken.push(error.code);
+    rig.model.sendEvent(1, ControlEvent.PortOpen, 0);
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.sendEvent(1, ControlEvent.PortOpen, 1);
+    expect(() => rig.poll()).not.toThrow();
+    expect(broken).toHaveLength(1);
+    expect(rig.console.isStopped).toBe(true);
+    expect(rig.device.state).toBe("ready");
+  });
+
+  it("stops cleanly when the control transmit ring breaks with a message waiting and a slot free", () => {
+    const rig = consoleRig({ model: { maxPorts: MAX_PORTS, ports: [{ id: 1, name: "p", hostConnected: true }] }, limits: { controlSlots: 2 } });
+    const port = rig.console.port(1)!;
+    const broken: string[] = [];
+    rig.console.onBroken = (error) => broken.push(error.code);
+    rig.model.holdCompletions = true;
+    port.open();
+    rig.poll();
+    rig.model.holdCompletions = false;
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.releaseHeld(VIRTIO_CONSOLE_QUEUE.control_transmitq);
+    // Waits for the next flush, which finds the ring broken.
+    port.close();
+    expect(() => rig.poll()).not.toThrow();
+    expect(broken).toHaveLength(1);
+    expect(rig.console.isStopped).toBe(true);
+    expect(rig.device.state).toBe("ready");
+  });
+});
+
 describe("virtio-console messages to the device", () => {
   it("keeps at most controlSlots messages in flight and controlBacklog waiting, counts what found the backlog full, and sends the rest in order", () => {
     const rig = consoleRig({ model: { maxPorts: MAX_PORTS, ports: [{ id: 1, name: "p", hostConnected: true }] }, limits: { controlSlots: 2, controlBacklog: 3 } });

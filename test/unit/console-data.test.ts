@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { transmitQueueOf } from "../../drivers/virtio/console/constants";
 import { assertNoViolations } from "../sim/violations";
-import { bytes, consoleRig, sameBytes, text } from "./console-harness";
+import { bytes, consoleRig, sameBytes, text, type ConsoleRig } from "./console-harness";
 
 const MIB = 1024 * 1024;
 
@@ -89,5 +89,59 @@ describe("virtio-console data", () => {
     expect(rig.console.isStopped).toBe(true);
     expect(removed.sort()).toEqual([0, 1]);
     expect(rig.console.ports).toEqual([]);
+  });
+});
+
+describe("virtio-console broken rings with work outstanding", () => {
+  for (const [what, breakIt] of [
+    ["the device needs a reset", (rig: ConsoleRig) => rig.model.enterNeedsReset()],
+    ["the port's receive ring breaks", (rig: ConsoleRig) => {
+      rig.model.faults.usedId = "out-of-range";
+      rig.model.hostWrite(1, bytes("more"));
+    }],
+  ] as const) {
+    it(`stops cleanly when ${what} while a port holds unread bytes and unused transmit buffers, and comes back on reset`, () => {
+      const rig = consoleRig({ model: { maxPorts: 2, ports }, limits: { rxBuffers: 4, rxBufferSize: 16 } });
+      const port = rig.console.port(1)!;
+      port.open();
+      rig.poll();
+      rig.model.hostWrite(1, bytes("x".repeat(20)));
+      rig.poll();
+      expect(port.readable).toBe(20);
+      rig.model.holdCompletions = true;
+      expect(port.writeSome(bytes("held"))).toBe(4);
+      rig.model.holdCompletions = false;
+      const broken: string[] = [];
+      rig.console.onBroken = (error) => broken.push(error.code);
+      breakIt(rig);
+      rig.poll();
+      expect(broken).toHaveLength(1);
+      expect(rig.console.isStopped).toBe(true);
+      expect(port.removed).toBe(true);
+      expect(rig.device.state).toBe("ready");
+      rig.model.faults.usedId = "ok";
+      const fresh = rig.console.reset();
+      for (let i = 0; i < 3; i++) fresh.poll();
+      expect(fresh.port(1)?.name).toBe("data");
+    });
+  }
+
+  it("stops cleanly when the receive ring breaks in the same pass as an empty buffer came back", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, limits: { rxBuffers: 4, rxBufferSize: 16 } });
+    const port = rig.console.port(1)!;
+    port.open();
+    rig.poll();
+    const broken: string[] = [];
+    rig.console.onBroken = (error) => broken.push(error.code);
+    // Four bytes written, reported as none: an empty buffer, which goes straight back.
+    rig.model.faults.usedLengthExtra = -4;
+    rig.model.hostWrite(1, bytes("abcd"));
+    rig.model.faults.usedLengthExtra = 0;
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.hostWrite(1, bytes("efgh"));
+    expect(() => rig.poll()).not.toThrow();
+    expect(broken).toHaveLength(1);
+    expect(port.removed).toBe(true);
+    expect(rig.device.state).toBe("ready");
   });
 });
