@@ -144,4 +144,21 @@ describe("virtio-console broken rings with work outstanding", () => {
     expect(port.removed).toBe(true);
     expect(rig.device.state).toBe("ready");
   });
+
+  it("takes nothing written to a port whose transmit ring broke while the console stops (from another port's onRemoved)", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports: [{ id: 0, console: true }, ...ports] } });
+    const [first, second] = rig.console.ports;
+    let taken: number | undefined;
+    first.onRemoved = () => (taken = second.writeSome(bytes("last words")));
+    // The second port's transmit ring breaks: its buffer comes back under an impossible id.
+    rig.model.holdCompletions = true;
+    second.writeSome(bytes("first words"));
+    rig.model.holdCompletions = false;
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.releaseHeld(transmitQueueOf(1));
+    rig.poll();
+    expect(taken).toBe(0);
+    expect(second.removed).toBe(true);
+    expect(rig.device.state).toBe("ready");
+  });
 });
