@@ -161,4 +161,23 @@ describe("virtio-console broken rings with work outstanding", () => {
     expect(second.removed).toBe(true);
     expect(rig.device.state).toBe("ready");
   });
+
+  it("takes nothing more from the device once a ring broke outside the poll", () => {
+    const rig = consoleRig({ model: { maxPorts: 3, ports } });
+    const port = rig.console.port(1)!;
+    rig.model.holdCompletions = true;
+    port.writeSome(bytes("x"));
+    rig.model.holdCompletions = false;
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.releaseHeld(transmitQueueOf(1));
+    rig.model.faults.usedId = "ok";
+    // The writer takes its buffers back itself, and finds the ring broken.
+    expect(port.reclaim()).toBe(0);
+    expect(rig.console.isStopped).toBe(true);
+    const taken = rig.console.counters.controlMessages;
+    rig.model.addPort({ id: 2, name: "late" });
+    rig.poll(3);
+    expect(rig.console.ports).toEqual([]);
+    expect(rig.console.counters.controlMessages).toBe(taken);
+  });
 });

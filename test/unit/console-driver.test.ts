@@ -38,6 +38,31 @@ describe("virtio-console, single port", () => {
     expect([port.cols, port.rows]).toEqual([132, 43]);
   });
 
+  it("has nothing to tell the device when port 0 is opened or closed without MULTIPORT", () => {
+    const rig = consoleRig({ model: { multiport: false } });
+    const port = rig.console.port(0)!;
+    port.close();
+    port.open();
+    port.close();
+    rig.poll();
+    expect(port.guestOpen).toBe(true);
+    expect(rig.model.fromDriver).toEqual([]);
+    expect(rig.console.name).toBe(rig.device.name);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("reads no size without SIZE, whatever the configuration holds (the fields are valid only with it)", () => {
+    const rig = consoleRig({
+      model: { multiport: false },
+      prepare: (model) => {
+        const view = new DataView(model.config.buffer);
+        view.setUint16(virtio_console_config.cols.offset, 80, true);
+        view.setUint16(virtio_console_config.rows.offset, 25, true);
+      },
+    });
+    expect([rig.console.port(0)?.cols, rig.console.port(0)?.rows]).toEqual([0, 0]);
+  });
+
   it("reads the console size with SIZE and follows configuration changes", () => {
     const rig = consoleRig({ model: { multiport: false, size: { cols: 80, rows: 25 } } });
     const port = rig.console.port(0)!;
@@ -151,6 +176,27 @@ describe("virtio-console, multiport", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("sends DEVICE_READY when it starts, before any poll", () => {
+    const { model } = openConsoleDevice({ model: { maxPorts: 4, ports } });
+    expect(model.deviceReady).toBe(true);
+    expect(model.fromDriver.map((m) => [m.id, m.event, m.value])).toEqual([[0, ControlEvent.DeviceReady, 1]]);
+  });
+
+  it("runs a multiport device of a single port", () => {
+    const rig = consoleRig({ model: { maxPorts: 1, ports: [{ id: 0, name: "only", hostConnected: true }] } });
+    expect([rig.console.maxPorts, rig.console.portLimit]).toEqual([1, 1]);
+    expect(rig.console.findPort("only")?.id).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("takes a configuration change with SIZE while port 0 is not added", () => {
+    const rig = consoleRig({ model: { maxPorts: 4, size: { cols: 80, rows: 25 }, ports: [{ id: 1, name: "p" }] } });
+    rig.model.resizeConfig(100, 30);
+    expect(() => rig.poll()).not.toThrow();
+    expect(rig.console.port(0)).toBeUndefined();
+    expect(rig.console.port(1)?.cols).toBe(0);
+  });
+
   it("refuses ports beyond what it serves with PORT_READY 0", () => {
     const rig = consoleRig({ model: { maxPorts: 4, ports: [{ id: 0 }, { id: 2 }, { id: 3 }] }, limits: { maxPorts: 2 } });
     expect(rig.console.portLimit).toBe(2);
@@ -169,6 +215,7 @@ describe("virtio-console configuration", () => {
     const { device } = openConsoleDevice({ model: { maxPorts: 4 }, prepare: announce(0) });
     expect(device.state).toBe("failed");
     expect(device.error?.code).toBe("max_nr_ports");
+    expect(device.error?.detail).toBe("0 ports");
   });
 
   it("fails a device that announces more ports than it has queues for", () => {
@@ -220,6 +267,8 @@ describe("virtio-console lifecycle", () => {
     rig.device.detach();
     expect(first.removed).toBe(true);
     expect(rig.device.platform.dmaRegions).toBe(0);
+    // A poll of the detached instance touches nothing.
+    expect(() => rig.console.poll()).not.toThrow();
     expect(rig.device.claim(createVirtioConsoleDriver({ configPollIntervalNs: 0 }))).toBe(true);
     const console = rig.device.instance as VirtioConsole;
     for (let i = 0; i < 3; i++) console.poll();

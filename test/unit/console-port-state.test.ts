@@ -133,7 +133,12 @@ describe("virtio-console lifecycle hooks", () => {
 
   it("refuses a reset through an instance the device no longer runs", () => {
     const rig = consoleRig({ model: { maxPorts: 4, ports } });
+    // The old instance calls no hook once reset, not even for the ports it loses on the way.
+    let hooks = 0;
+    rig.console.onPortsChanged = () => hooks++;
+    rig.console.onBroken = () => hooks++;
     const fresh = rig.console.reset();
+    expect(hooks).toBe(0);
     expect(fresh).not.toBe(rig.console);
     expect(rig.console.isStopped).toBe(true);
     let thrown: unknown;
@@ -147,5 +152,19 @@ describe("virtio-console lifecycle hooks", () => {
     for (let i = 0; i < 3; i++) fresh.poll();
     expect(fresh.ports.map((p) => p.id)).toEqual([0, 1]);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("throws the device's error when the device does not come back from a reset", () => {
+    const rig = consoleRig({ model: { maxPorts: 4, ports } });
+    rig.model.faults.refuseFeaturesOk = true;
+    let thrown: unknown;
+    try {
+      rig.console.reset();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(rig.device.state).toBe("failed");
+    expect(thrown).toBeDefined();
+    expect(thrown).toBe(rig.device.error);
   });
 });
