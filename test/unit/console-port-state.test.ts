@@ -114,6 +114,27 @@ describe("virtio-console port state", () => {
   });
 });
 
+describe("virtio-console callbacks that throw", () => {
+  it("lets an exception from a port callback leave the poll, not counted as a malformed message, with the control buffer posted again", () => {
+    const rig = consoleRig({ model: { maxPorts: 4, ports } });
+    const posted = rig.model.postedControlBuffers;
+    const port = rig.console.port(1)!;
+    port.onHostConnected = () => {
+      throw new Error("user bug");
+    };
+    rig.model.sendEvent(1, ControlEvent.PortOpen, 0);
+    expect(() => rig.poll()).toThrow("user bug");
+    expect(rig.console.counters.controlErrors).toBe(0);
+    // The device goes on, with every control buffer back.
+    port.onHostConnected = undefined;
+    rig.model.sendEvent(1, ControlEvent.PortOpen, 1);
+    rig.poll();
+    expect(port.hostConnected).toBe(true);
+    expect(rig.model.postedControlBuffers).toBe(posted);
+    assertNoViolations(rig.machine.violations);
+  });
+});
+
 describe("virtio-console lifecycle hooks", () => {
   it("takes no configuration change once stopped", () => {
     const rig = consoleRig({ model: { multiport: false, size: { cols: 80, rows: 25 } } });
