@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { transmitQueueOf } from "../../drivers/virtio/console/constants";
 import { assertNoViolations } from "../sim/violations";
-import { bytes, consoleRig, sameBytes, text, type ConsoleRig } from "./console-harness";
+import { bytes, consoleRig, readAll, sameBytes, text, type ConsoleRig } from "./console-harness";
 
 const MIB = 1024 * 1024;
 
@@ -44,6 +44,25 @@ describe("virtio-console data", () => {
     expect(at).toBe(MIB);
     expect(sameBytes(got, sent)).toBe(true);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("calls onReadable for a poll that brought bytes, not for one that brought none or only empty buffers", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports } });
+    const port = rig.console.port(1)!;
+    let readable = 0;
+    port.onReadable = () => readable++;
+    port.open();
+    rig.poll(2);
+    expect(readable).toBe(0);
+    rig.model.hostWrite(1, bytes("abc"));
+    rig.poll(2);
+    expect(readable).toBe(1);
+    expect(text(readAll(port))).toBe("abc");
+    rig.model.faults.usedLengthExtra = -3;
+    rig.model.hostWrite(1, bytes("def"));
+    rig.poll();
+    expect(readable).toBe(1);
+    expect(port.readable).toBe(0);
   });
 
   it("sends 1 MiB intact, taking only what free transmit buffers hold and resuming on onWritable", () => {

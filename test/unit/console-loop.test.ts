@@ -74,6 +74,24 @@ describe("virtio-console on an event loop", () => {
     expect(recorder.takeWakes()).toBe(0);
   });
 
+  it("asks for another turn when a port's receive budget left used buffers waiting", () => {
+    const recorder = recordingLoop();
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, limits: { rxBuffers: 4, rxBufferSize: 4 }, loop: recorder.loop });
+    rig.console.port(1)!.open();
+    rig.poll();
+    recorder.takeWakes();
+    // Every buffer comes back reported empty and goes straight back, to be used again at once.
+    rig.model.faults.usedLengthExtra = -4;
+    rig.model.hostWrite(1, new Uint8Array(12 * 4));
+    rig.poll();
+    expect(recorder.takeWakes()).toBe(1);
+    rig.poll();
+    expect(recorder.takeWakes()).toBe(1);
+    rig.poll();
+    expect(recorder.takeWakes()).toBe(0);
+    expect(rig.console.port(1)?.readable).toBe(0);
+  });
+
   it("asks for a turn when a port queues a message for the device, which the turn then sends", () => {
     const recorder = recordingLoop();
     const rig = consoleRig({ model: { maxPorts: 2, ports }, loop: recorder.loop });
