@@ -7,7 +7,9 @@ import { ControlEvent } from "../../drivers/virtio/console/constants";
 import { createVirtioConsoleDriver } from "../../drivers/virtio/console/driver";
 import { assertNoViolations } from "../sim/violations";
 import type { ConsoleModel } from "../sim/virtio/console-model";
-import { VIRTIO_CONSOLE_QUEUE, virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_CONSOLE_F, VIRTIO_CONSOLE_QUEUE, virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_DEVICE_ID } from "../sim/virtio/spec/device-ids";
+import { featureMask } from "../sim/virtio/spec/feature-bits";
 import { bytes, consoleRig, openConsoleDevice, readAll, text } from "./console-harness";
 
 describe("virtio-console, single port", () => {
@@ -300,5 +302,14 @@ describe("virtio-console bounds", () => {
     expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(32);
     expect(defaults.model.postedControlBuffers).toBe(32);
     expect(defaults.model.postedReceiveBuffers(1)).toBe(16);
+  });
+});
+
+describe("virtio-console driver registration", () => {
+  it("is named virtio-console, claims device type 3 and asks for SIZE, MULTIPORT and EMERG_WRITE", () => {
+    const driver = createVirtioConsoleDriver();
+    expect(driver.name).toBe("virtio-console");
+    expect(driver.type).toBe(VIRTIO_DEVICE_ID.console);
+    expect(driver.features).toBe(featureMask([VIRTIO_CONSOLE_F.SIZE, VIRTIO_CONSOLE_F.MULTIPORT, VIRTIO_CONSOLE_F.EMERG_WRITE]));
   });
 });
