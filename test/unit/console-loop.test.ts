@@ -72,6 +72,11 @@ describe("virtio-console on an event loop", () => {
     rig.poll();
     expect(rig.console.counters.controlMessages).toBe(6);
     expect(recorder.takeWakes()).toBe(0);
+    // Exactly the budget: nothing left, no further turn.
+    for (let i = 0; i < budget; i++) rig.model.sendEvent(1, ControlEvent.PortOpen, 1);
+    rig.poll();
+    expect(rig.console.counters.controlMessages).toBe(6 + budget);
+    expect(recorder.takeWakes()).toBe(0);
   });
 
   it("asks for another turn when a port's receive budget left used buffers waiting", () => {
@@ -114,6 +119,18 @@ describe("virtio-console on an event loop", () => {
     expect(recorder.takeWakes()).toBe(1);
     rig.device.detach();
     expect(recorder.events.at(-1)).toBe("close");
+    expect(recorder.events.filter((e) => e === "close")).toHaveLength(1);
+  });
+
+  it("closes its source once when a ring breaks and the device is then reset", () => {
+    const recorder = recordingLoop();
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, loop: recorder.loop });
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.sendEvent(1, ControlEvent.PortOpen, 0);
+    rig.poll();
+    expect(rig.console.isStopped).toBe(true);
+    rig.model.faults.usedId = "ok";
+    rig.console.reset();
     expect(recorder.events.filter((e) => e === "close")).toHaveLength(1);
   });
 });
