@@ -46,6 +46,32 @@ describe("virtio-console data", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("uses one transmit buffer per buffer-size of bytes written, and no more", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, limits: { txBuffers: 4, txBufferSize: 8 } });
+    const port = rig.console.port(1)!;
+    rig.model.holdCompletions = true;
+    expect(port.writeSome(bytes("0123456789"))).toBe(10);
+    expect([port.inFlight, port.writable]).toEqual([2, 2 * 8]);
+    expect(port.writeSome(bytes("abcdef"), 2, 4)).toBe(2);
+    expect([port.inFlight, port.writable]).toEqual([3, 8]);
+    rig.model.holdCompletions = false;
+    rig.model.releaseHeld(transmitQueueOf(1));
+    rig.poll();
+    expect([port.inFlight, port.writable]).toEqual([0, 4 * 8]);
+    expect(text(rig.model.ports.get(1)!.receivedBytes)).toBe("0123456789cd");
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("runs without a loop: a wake, or a receive budget that left used buffers, asks nothing of one", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, limits: { rxBuffers: 2, rxBufferSize: 4 } });
+    rig.console.port(1)!.open();
+    rig.poll();
+    expect(() => rig.console.wake()).not.toThrow();
+    rig.model.faults.usedLengthExtra = -4;
+    rig.model.hostWrite(1, new Uint8Array(8 * 4));
+    expect(() => rig.poll(4)).not.toThrow();
+  });
+
   it("calls onReadable for a poll that brought bytes, not for one that brought none or only empty buffers", () => {
     const rig = consoleRig({ model: { maxPorts: 2, ports } });
     const port = rig.console.port(1)!;

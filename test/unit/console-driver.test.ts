@@ -223,7 +223,8 @@ describe("virtio-console configuration", () => {
   it("fails a device that announces more ports than it has queues for", () => {
     const { device, machine } = openConsoleDevice({ model: { maxPorts: 4 }, prepare: announce(5) });
     expect(device.state).toBe("failed");
-    expect(device.error?.detail).toMatch(/5 ports need 12 queues; the device has 10/);
+    expect(device.error?.code).toBe("max_nr_ports");
+    expect(device.error?.detail).toBe("5 ports need 12 queues; the device has 10");
     expect(device.platform.dmaRegions).toBe(0);
     assertNoViolations(machine.violations);
   });
@@ -300,6 +301,7 @@ describe("virtio-console bounds", () => {
     const defaults = consoleRig({ model: { maxPorts: 4, ports: [{ id: 1 }] } });
     expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1)?.size).toBe(16);
     expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(32);
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_transmitq)?.size).toBe(32);
     expect(defaults.model.postedControlBuffers).toBe(32);
     expect(defaults.model.postedReceiveBuffers(1)).toBe(16);
   });

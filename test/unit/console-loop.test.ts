@@ -54,6 +54,31 @@ describe("virtio-console on an event loop", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("keeps the machine running exactly while held: ref at the first hold, unref at the last release, a release too many ignored", () => {
+    const recorder = recordingLoop();
+    const rig = consoleRig({ model: { maxPorts: 2, ports }, loop: recorder.loop });
+    const refs = () => recorder.events.slice(2);
+    rig.console.release();
+    expect(refs()).toEqual([]);
+    rig.console.hold();
+    expect(refs()).toEqual(["ref"]);
+    rig.console.hold();
+    rig.console.release();
+    expect(refs()).toEqual(["ref"]);
+    rig.console.release();
+    expect(refs()).toEqual(["ref", "unref"]);
+    rig.console.hold();
+    expect(refs()).toEqual(["ref", "unref", "ref"]);
+  });
+
+  it("takes no interrupts without a loop to wake (whoever holds the console polls it), and still sees configuration changes", () => {
+    const rig = consoleRig({ model: { multiport: false, size: { cols: 80, rows: 25 } }, router: true });
+    expect(rig.console.interruptMode).toBe("polling");
+    rig.model.resizeConfig(90, 30);
+    rig.poll();
+    expect([rig.console.port(0)?.cols, rig.console.port(0)?.rows]).toEqual([90, 30]);
+  });
+
   it("polls instead when told not to take interrupts", () => {
     const recorder = recordingLoop();
     const rig = consoleRig({ model: { maxPorts: 2, ports }, loop: recorder.loop, router: true, interrupts: false });
