@@ -7,7 +7,9 @@ import { ControlEvent } from "../../drivers/virtio/console/constants";
 import { createVirtioConsoleDriver } from "../../drivers/virtio/console/driver";
 import { assertNoViolations } from "../sim/violations";
 import type { ConsoleModel } from "../sim/virtio/console-model";
-import { virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_CONSOLE_F, VIRTIO_CONSOLE_QUEUE, virtio_console_config } from "../sim/virtio/spec/console";
+import { VIRTIO_DEVICE_ID } from "../sim/virtio/spec/device-ids";
+import { featureMask } from "../sim/virtio/spec/feature-bits";
 import { bytes, consoleRig, openConsoleDevice, readAll, text } from "./console-harness";
 
 describe("virtio-console, single port", () => {
@@ -25,6 +27,42 @@ describe("virtio-console, single port", () => {
     expect(text(readAll(port!))).toBe("hello guest");
     expect(rig.model.fromDriver).toEqual([]);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("polled, looks at the configuration at most once per interval (10 ms by default)", () => {
+    const rig = consoleRig({ model: { multiport: false, size: { cols: 80, rows: 25 } }, configPollIntervalNs: null });
+    const port = rig.console.port(0)!;
+    rig.model.resizeConfig(132, 43);
+    rig.poll(5);
+    expect([port.cols, port.rows]).toEqual([80, 25]);
+    const start = rig.machine.monotonicNs();
+    while (port.cols === 80 && rig.machine.monotonicNs() - start < 20_000_000) rig.poll();
+    expect([port.cols, port.rows]).toEqual([132, 43]);
+  });
+
+  it("has nothing to tell the device when port 0 is opened or closed without MULTIPORT", () => {
+    const rig = consoleRig({ model: { multiport: false } });
+    const port = rig.console.port(0)!;
+    port.close();
+    port.open();
+    port.close();
+    rig.poll();
+    expect(port.guestOpen).toBe(true);
+    expect(rig.model.fromDriver).toEqual([]);
+    expect(rig.console.name).toBe(rig.device.name);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("reads no size without SIZE, whatever the configuration holds (the fields are valid only with it)", () => {
+    const rig = consoleRig({
+      model: { multiport: false },
+      prepare: (model) => {
+        const view = new DataView(model.config.buffer);
+        view.setUint16(virtio_console_config.cols.offset, 80, true);
+        view.setUint16(virtio_console_config.rows.offset, 25, true);
+      },
+    });
+    expect([rig.console.port(0)?.cols, rig.console.port(0)?.rows]).toEqual([0, 0]);
   });
 
   it("reads the console size with SIZE and follows configuration changes", () => {
@@ -140,6 +178,27 @@ describe("virtio-console, multiport", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("sends DEVICE_READY when it starts, before any poll", () => {
+    const { model } = openConsoleDevice({ model: { maxPorts: 4, ports } });
+    expect(model.deviceReady).toBe(true);
+    expect(model.fromDriver.map((m) => [m.id, m.event, m.value])).toEqual([[0, ControlEvent.DeviceReady, 1]]);
+  });
+
+  it("runs a multiport device of a single port", () => {
+    const rig = consoleRig({ model: { maxPorts: 1, ports: [{ id: 0, name: "only", hostConnected: true }] } });
+    expect([rig.console.maxPorts, rig.console.portLimit]).toEqual([1, 1]);
+    expect(rig.console.findPort("only")?.id).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("takes a configuration change with SIZE while port 0 is not added", () => {
+    const rig = consoleRig({ model: { maxPorts: 4, size: { cols: 80, rows: 25 }, ports: [{ id: 1, name: "p" }] } });
+    rig.model.resizeConfig(100, 30);
+    expect(() => rig.poll()).not.toThrow();
+    expect(rig.console.port(0)).toBeUndefined();
+    expect(rig.console.port(1)?.cols).toBe(0);
+  });
+
   it("refuses ports beyond what it serves with PORT_READY 0", () => {
     const rig = consoleRig({ model: { maxPorts: 4, ports: [{ id: 0 }, { id: 2 }, { id: 3 }] }, limits: { maxPorts: 2 } });
     expect(rig.console.portLimit).toBe(2);
@@ -158,12 +217,14 @@ describe("virtio-console configuration", () => {
     const { device } = openConsoleDevice({ model: { maxPorts: 4 }, prepare: announce(0) });
     expect(device.state).toBe("failed");
     expect(device.error?.code).toBe("max_nr_ports");
+    expect(device.error?.detail).toBe("0 ports");
   });
 
   it("fails a device that announces more ports than it has queues for", () => {
     const { device, machine } = openConsoleDevice({ model: { maxPorts: 4 }, prepare: announce(5) });
     expect(device.state).toBe("failed");
-    expect(device.error?.detail).toMatch(/5 ports need 12 queues; the device has 10/);
+    expect(device.error?.code).toBe("max_nr_ports");
+    expect(device.error?.detail).toBe("5 ports need 12 queues; the device has 10");
     expect(device.platform.dmaRegions).toBe(0);
     assertNoViolations(machine.violations);
   });
@@ -209,6 +270,8 @@ describe("virtio-console lifecycle", () => {
     rig.device.detach();
     expect(first.removed).toBe(true);
     expect(rig.device.platform.dmaRegions).toBe(0);
+    // A poll of the detached instance touches nothing.
+    expect(() => rig.console.poll()).not.toThrow();
     expect(rig.device.claim(createVirtioConsoleDriver({ configPollIntervalNs: 0 }))).toBe(true);
     const console = rig.device.instance as VirtioConsole;
     for (let i = 0; i < 3; i++) console.poll();
@@ -219,5 +282,36 @@ describe("virtio-console lifecycle", () => {
     console.poll();
     expect(text(readAll(port))).toBe("fresh");
     assertNoViolations(rig.machine.violations);
+  });
+});
+
+describe("virtio-console bounds", () => {
+  it("sizes each ring to the smallest power of two holding the larger of its two buffer counts, and posts what the limits say", () => {
+    const rig = consoleRig({
+      model: { maxPorts: 4, ports: [{ id: 1, name: "p", hostConnected: true }] },
+      limits: { rxBuffers: 3, txBuffers: 8, txBufferSize: 100, controlBuffers: 3, controlSlots: 6 },
+    });
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1 + 1)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(8);
+    expect(rig.model.queue(VIRTIO_CONSOLE_QUEUE.control_transmitq)?.size).toBe(8);
+    expect(rig.model.postedReceiveBuffers(1)).toBe(3);
+    expect(rig.model.postedControlBuffers).toBe(3);
+    expect(rig.console.port(1)?.writable).toBe(8 * 100);
+    const defaults = consoleRig({ model: { maxPorts: 4, ports: [{ id: 1 }] } });
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.receiveq_port1)?.size).toBe(16);
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_receiveq)?.size).toBe(32);
+    expect(defaults.model.queue(VIRTIO_CONSOLE_QUEUE.control_transmitq)?.size).toBe(32);
+    expect(defaults.model.postedControlBuffers).toBe(32);
+    expect(defaults.model.postedReceiveBuffers(1)).toBe(16);
+  });
+});
+
+describe("virtio-console driver registration", () => {
+  it("is named virtio-console, claims device type 3 and asks for SIZE, MULTIPORT and EMERG_WRITE", () => {
+    const driver = createVirtioConsoleDriver();
+    expect(driver.name).toBe("virtio-console");
+    expect(driver.type).toBe(VIRTIO_DEVICE_ID.console);
+    expect(driver.features).toBe(featureMask([VIRTIO_CONSOLE_F.SIZE, VIRTIO_CONSOLE_F.MULTIPORT, VIRTIO_CONSOLE_F.EMERG_WRITE]));
   });
 });

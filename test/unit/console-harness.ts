@@ -1,10 +1,12 @@
 // The virtio-console driver on the simulated machine, turned by hand: no event loop, the test polls.
 import { expect } from "vitest";
-import type { VirtioConsole } from "../../drivers/virtio/console/console";
+import type { ConsoleLoop, VirtioConsole } from "../../drivers/virtio/console/console";
 import { createVirtioConsoleDriver } from "../../drivers/virtio/console/driver";
 import type { ConsoleLimits } from "../../drivers/virtio/console/limits";
 import { VirtioDevice } from "../../drivers/virtio/device";
+import { PciInterruptBinder } from "../../drivers/virtio/transport/pci-interrupts";
 import { createPciTransport } from "../../drivers/virtio/transport/pci-transport";
+import { InterruptRouter } from "../../kernel/irq/router";
 import { PortPciConfig } from "../../kernel/pci/config";
 import { enumeratePci } from "../../kernel/pci/enumerate";
 import { SimMachine } from "../sim/machine";
@@ -19,6 +21,14 @@ export interface ConsoleRigOptions {
   readonly ring?: RingOffer;
   /** Changes the model's configuration before the driver reads it. */
   readonly prepare?: (model: ConsoleModel) => void;
+  /** Runs the driver from this loop (the test still turns it). */
+  readonly loop?: ConsoleLoop;
+  /** Probes through an interrupt router, so that the driver may take the device's interrupts. */
+  readonly router?: boolean;
+  /** The driver's `interrupts` option. */
+  readonly interrupts?: boolean;
+  /** The driver's option; 0 unless given (every poll looks at the configuration), null for the driver's default. */
+  readonly configPollIntervalNs?: number | null;
 }
 
 export interface ConsoleRig {
@@ -26,26 +36,31 @@ export interface ConsoleRig {
   readonly model: ConsoleModel;
   readonly device: VirtioDevice;
   readonly console: VirtioConsole;
+  readonly router: InterruptRouter | undefined;
   /** Polls the driver `turns` times. */
   poll(turns?: number): void;
 }
 
 /** A device probed and claimed by the console driver (the claim may fail: see `device.state`). */
-export function openConsoleDevice(options: ConsoleRigOptions = {}): { machine: SimMachine; model: ConsoleModel; device: VirtioDevice } {
+export function openConsoleDevice(options: ConsoleRigOptions = {}): { machine: SimMachine; model: ConsoleModel; device: VirtioDevice; router?: InterruptRouter } {
   const machine = new SimMachine();
   const model = new ConsoleModel(machine.memory, machine.violations, options.model, options.ring);
   options.prepare?.(model);
   addVirtioPci(machine, model, { device: 3, layout: options.layout ?? "modern" });
   const config = new PortPciConfig(machine.ports);
-  const device = new VirtioDevice(machine, createPciTransport(machine, config, enumeratePci(config)[0]));
+  const fn = enumeratePci(config)[0];
+  const transport = createPciTransport(machine, config, fn);
+  const router = options.router === true ? new InterruptRouter(machine, config, machine) : undefined;
+  const device = new VirtioDevice(machine, transport, router && new PciInterruptBinder(router, config, fn, transport));
   device.acknowledge();
   // Polled by hand: every poll also looks at the configuration.
-  device.claim(createVirtioConsoleDriver({ limits: options.limits, configPollIntervalNs: 0 }));
-  return { machine, model, device };
+  const configPollIntervalNs = options.configPollIntervalNs === null ? undefined : (options.configPollIntervalNs ?? 0);
+  device.claim(createVirtioConsoleDriver({ limits: options.limits, configPollIntervalNs, loop: options.loop, interrupts: options.interrupts }));
+  return { machine, model, device, router };
 }
 
 export function consoleRig(options: ConsoleRigOptions = {}): ConsoleRig {
-  const { machine, model, device } = openConsoleDevice(options);
+  const { machine, model, device, router } = openConsoleDevice(options);
   expect(device.error).toBeUndefined();
   expect(device.state).toBe("ready");
   const console = device.instance as VirtioConsole;
@@ -54,7 +69,7 @@ export function consoleRig(options: ConsoleRigOptions = {}): ConsoleRig {
   };
   // DEVICE_ADD, then PORT_READY, then what the device says about each ready port: three turns.
   poll(3);
-  return { machine, model, device, console, poll };
+  return { machine, model, device, console, router, poll };
 }
 
 export function bytes(text: string): Uint8Array {

@@ -2,7 +2,7 @@
 // specification (section 5.3): feature bits, queue numbering, control message and resize layouts,
 // event values. Written independently; any difference is a bug in one of them.
 import { describe, expect, it } from "vitest";
-import { ConsoleFeature, ConsoleQueue, ControlEvent, ControlMessage, ControlResize, queueCountFor, receiveQueueOf, transmitQueueOf } from "../../drivers/virtio/console/constants";
+import { CONSOLE_FEATURE_NAMES, ConsoleFeature, ConsoleQueue, ControlEvent, ControlMessage, ControlResize, queueCountFor, receiveQueueOf, transmitQueueOf } from "../../drivers/virtio/console/constants";
 import {
   VIRTIO_CONSOLE_CONTROL_SIZE,
   VIRTIO_CONSOLE_EVENT,
@@ -11,10 +11,18 @@ import {
   virtio_console_control,
   virtio_console_resize,
 } from "../sim/virtio/spec/console";
+import { featureNames } from "../../drivers/virtio/features";
+import { featureBit } from "../sim/virtio/spec/feature-bits";
 
 describe("console wire formats against the specification", () => {
   it("feature bits", () => {
     expect(ConsoleFeature).toEqual({ Size: VIRTIO_CONSOLE_F.SIZE, Multiport: VIRTIO_CONSOLE_F.MULTIPORT, EmergWrite: VIRTIO_CONSOLE_F.EMERG_WRITE });
+  });
+
+  it("names every feature bit as the specification does (VIRTIO_CONSOLE_F_*, lower-cased with hyphens), for the machine status", () => {
+    for (const [name, bit] of Object.entries(VIRTIO_CONSOLE_F)) {
+      expect(featureNames(featureBit(bit), CONSOLE_FEATURE_NAMES)).toEqual([name.toLowerCase().replaceAll("_", "-")]);
+    }
   });
 
   it("queue numbering: port 0, the control pair, then a pair per port", () => {
