@@ -2,7 +2,7 @@
 // change nothing, values the specification leaves unused are ignored, a removed port refuses use and
 // drops what it held, the console's own lifecycle (detach, reset) tells and refuses what it must.
 import { describe, expect, it } from "vitest";
-import { ControlEvent } from "../../drivers/virtio/console/constants";
+import { ConsoleQueue, ControlEvent } from "../../drivers/virtio/console/constants";
 import { ConsolePortError } from "../../drivers/virtio/console/errors";
 import { VirtioUsageError } from "../../drivers/virtio/errors";
 import { assertNoViolations } from "../sim/violations";
@@ -123,8 +123,12 @@ describe("virtio-console callbacks that throw", () => {
       throw new Error("user bug");
     };
     rig.model.sendEvent(1, ControlEvent.PortOpen, 0);
+    const controlReceiveq = rig.model.queues[ConsoleQueue.ControlReceive];
+    const notified = controlReceiveq.notifications;
     expect(() => rig.poll()).toThrow("user bug");
     expect(rig.console.counters.controlErrors).toBe(0);
+    // The re-posted buffer was made known to the device before the exception left the poll.
+    expect(controlReceiveq.notifications).toBe(notified + 1);
     // The device goes on, with every control buffer back.
     port.onHostConnected = undefined;
     rig.model.sendEvent(1, ControlEvent.PortOpen, 1);

@@ -26,22 +26,28 @@ export class ControlReceiver {
     this.queue.kick();
   }
 
-  /** Hands up to `budget` messages to `handler`, re-posting each buffer; returns how many. */
+  /**
+   * Hands up to `budget` messages to `handler`, re-posting each buffer; returns how many. The
+   * device is told of the re-posted buffers even when the handler throws (an app's callback).
+   */
   take(handler: ControlHandler, budget: number): number {
     const queue = this.queue;
     let count = 0;
-    while (count < budget && queue.nextCompletion() === Completion.Taken) {
-      const slot = queue.completedToken as number;
-      const bytes = this.slab.bytes(slot);
-      try {
-        handler(bytes, queue.completedLength);
-      } finally {
-        bytes.fill(0, 0, Math.min(queue.completedLength, bytes.length));
-        this.post(slot);
+    try {
+      while (count < budget && queue.nextCompletion() === Completion.Taken) {
+        const slot = queue.completedToken as number;
+        const bytes = this.slab.bytes(slot);
+        count++;
+        try {
+          handler(bytes, queue.completedLength);
+        } finally {
+          bytes.fill(0, 0, Math.min(queue.completedLength, bytes.length));
+          this.post(slot);
+        }
       }
-      count++;
+    } finally {
+      if (count > 0 && queue.broken === undefined) queue.kick();
     }
-    if (count > 0 && queue.broken === undefined) queue.kick();
     return count;
   }
 
