@@ -89,11 +89,6 @@ export class ControlSender {
     this.values = new Uint16Array(backlog);
   }
 
-  /** Messages accepted and not yet handed to the device. */
-  get backlog(): number {
-    return this.waiting;
-  }
-
   /** Queues a message for the next `flush`; false when the backlog is full (nothing queued). */
   send(id: number, event: number, value: number): boolean {
     const capacity = this.ids.length;

@@ -69,10 +69,6 @@ export class PortChannel {
     return this.tx.count - this.freeTxCount;
   }
 
-  get broken(): boolean {
-    return this.rxQueue.broken !== undefined || this.txQueue.broken !== undefined;
-  }
-
   /** Posts every receive buffer, the first time the port number is added. */
   start(): void {
     if (this.started) return;
