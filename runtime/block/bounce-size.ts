@@ -7,6 +7,6 @@ const BOUNCE_MEMORY_SHARE = 16;
 
 /** Each disk's bounce buffers on a machine of `totalPages` pages, in whole pages, one at least. */
 export function bounceOptions(totalPages: number): { readonly bounceBuffers: number; readonly bounceBufferBytes: number } {
-  const perBuffer = Math.floor((totalPages * PAGE_SIZE) / BOUNCE_MEMORY_SHARE / DEFAULT_BOUNCE_BUFFERS / PAGE_SIZE) * PAGE_SIZE;
+  const perBuffer = Math.floor(totalPages / BOUNCE_MEMORY_SHARE / DEFAULT_BOUNCE_BUFFERS) * PAGE_SIZE;
   return { bounceBuffers: DEFAULT_BOUNCE_BUFFERS, bounceBufferBytes: Math.max(PAGE_SIZE, Math.min(DEFAULT_BOUNCE_BUFFER_BYTES, perBuffer)) };
 }
