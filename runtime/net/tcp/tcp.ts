@@ -17,8 +17,9 @@ import type { Mutable } from "../mutable";
 
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = MAX_PORT - EPHEMERAL_FIRST + 1;
-/** Remote address and port as one exact number (48 bits). */
+/** Remote address and port as one exact number: 48 bits above a 2^52 offset (see `remoteKey`). */
 const PORT_RANGE = MAX_PORT + 1;
+const KEY_OFFSET = 2 ** 52;
 
 export interface TcpDependencies {
   readonly stack: NetStack;
@@ -320,6 +321,14 @@ function endpointsOf(listener: TcpListener, datagram: Ipv4Datagram, segment: Par
   return { localAddress: datagram.destination, localPort: listener.port, remoteAddress: datagram.source, remotePort: segment.sourcePort };
 }
 
+/**
+ * The connection table's key for a remote endpoint. The engine's Map hashes a non-integer-tagged
+ * number by XOR-ing the two 32-bit halves of its float64 bits and picks the bucket from the low bits
+ * of that. A plain `address * 65536 + port` (about 2^43) has its port in mantissa bits 9-24 and
+ * zeros below, so every connection from one address fell into one bucket and each lookup scanned
+ * them all (TIME_WAIT included). Offset by 2^52, the integer sits in the mantissa unshifted: the
+ * port is in the low 16 bits, which pick the bucket.
+ */
 function remoteKey(address: Ipv4Address, port: number): number {
-  return address * PORT_RANGE + port;
+  return KEY_OFFSET + address * PORT_RANGE + port;
 }
