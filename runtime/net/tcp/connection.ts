@@ -422,7 +422,7 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
     this.out.stopDelayedAck();
     this.lingerTimer.stop();
     this.rcv.clearOutOfOrder();
-    this.snd.failWriters(error ?? new NetError("closed", "connection closed"));
+    this.snd.failWriters(() => error ?? new NetError("closed", "connection closed"));
     if (error !== null) {
       this.rcv.inbound.fail(error);
       this.notifier.reportError(error);

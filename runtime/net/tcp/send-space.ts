@@ -126,7 +126,10 @@ export class SendSpace {
     }
   }
 
-  failWriters(error: Error): void {
-    for (const writer of this.writers.splice(0)) writer.reject(error);
+  /** Rejects every waiting write; the error is only built when one waits (most closes have none). */
+  failWriters(error: () => Error): void {
+    if (this.writers.length === 0) return;
+    const reason = error();
+    for (const writer of this.writers.splice(0)) writer.reject(reason);
   }
 }
