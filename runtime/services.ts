@@ -11,13 +11,25 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** The timer functions the scheduler runs on: the global ones, or an event loop's in tests. */
 export interface TimerFunctions {
-  setTimeout(callback: () => void, delayMs: number): unknown;
+  setTimeout(callback: () => void, delayMs: number): TimerRef;
   clearTimeout(handle: never): void;
+}
+
+/** What setTimeout returns, here and in Node: whether it keeps the loop alive can be changed. */
+interface TimerRef {
+  ref(): unknown;
+  unref(): unknown;
 }
 
 /** A timer longer than setTimeout takes: the step armed now, re-armed until the delay has passed. */
 class SteppedTimer {
-  step: unknown = undefined;
+  step: TimerRef | undefined = undefined;
+  held = true;
+}
+
+function hold(timer: TimerRef | undefined, held: boolean): void {
+  if (held) timer?.ref();
+  else timer?.unref();
 }
 
 /**
@@ -29,6 +41,7 @@ export function eventLoopScheduler(platform: Platform, timers: TimerFunctions = 
   const arm = (timer: SteppedTimer, dueMs: number, callback: () => void): void => {
     const left = Math.max(0, dueMs - now());
     timer.step = timers.setTimeout(left > MAX_TIMEOUT_MS ? () => arm(timer, dueMs, callback) : callback, Math.min(left, MAX_TIMEOUT_MS));
+    if (!timer.held) timer.step.unref();
   };
   return {
     now,
@@ -39,6 +52,11 @@ export function eventLoopScheduler(platform: Platform, timers: TimerFunctions = 
       return timer;
     },
     clearTimer: (handle) => timers.clearTimeout((handle instanceof SteppedTimer ? handle.step : handle) as never),
+    holdTimer: (handle, held) => {
+      if (!(handle instanceof SteppedTimer)) return hold(handle as TimerRef, held);
+      handle.held = held;
+      hold(handle.step, held);
+    },
   };
 }
 

@@ -82,7 +82,8 @@ async function serveConnection(tcp: Tcp, connection: TcpConnection, options: Ser
       idle.stop();
     }
   });
-  const output = timedOutput(tcp, connection, limits.sendTimeoutMs);
+  const stalled = new Deadline(tcp.scheduler, () => connection.abort());
+  const output = timedOutput(connection, stalled, limits.sendTimeoutMs);
   const host = `${formatIpv4(connection.localAddress)}:${connection.localPort}`;
   const claim = budget.claim();
   try {
@@ -115,14 +116,14 @@ async function serveConnection(tcp: Tcp, connection: TcpConnection, options: Ser
     await answerError(output, error);
   } finally {
     claim.release();
-    idle.stop();
+    idle.cancel();
+    stalled.cancel();
     connection.close();
   }
 }
 
 /** Writes that reset the connection when the client takes none of them for `timeoutMs`. */
-function timedOutput(tcp: Tcp, connection: TcpConnection, timeoutMs: number): ResponseOutput {
-  const stalled = new Deadline(tcp.scheduler, () => connection.abort());
+function timedOutput(connection: TcpConnection, stalled: Deadline, timeoutMs: number): ResponseOutput {
   return {
     async write(data) {
       stalled.start(timeoutMs);

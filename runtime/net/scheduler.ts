@@ -8,6 +8,11 @@ export interface Scheduler {
   now(): number;
   setTimer(delayMs: number, callback: () => void): TimerHandle;
   clearTimer(handle: TimerHandle): void;
+  /**
+   * Whether an armed timer keeps the machine running (every timer does when set). A timer left
+   * armed only to be reused (a stopped `Deadline`) is released, so it holds nothing up.
+   */
+  holdTimer(handle: TimerHandle, hold: boolean): void;
 }
 
 /** Fills `bytes` with random values. */

@@ -4,6 +4,7 @@ interface Timer {
   readonly id: number;
   readonly due: number;
   readonly callback: () => void;
+  held: boolean;
 }
 
 /** A clock that moves only when a test advances it; timers run in due order. */
@@ -17,7 +18,7 @@ export class ManualScheduler implements Scheduler {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const timer = { id: this.nextId++, due: this.time + Math.max(0, delayMs), callback };
+    const timer = { id: this.nextId++, due: this.time + Math.max(0, delayMs), callback, held: true };
     this.timers.push(timer);
     return timer.id;
   }
@@ -26,8 +27,20 @@ export class ManualScheduler implements Scheduler {
     this.timers = this.timers.filter((timer) => timer.id !== handle);
   }
 
+  holdTimer(handle: TimerHandle, hold: boolean): void {
+    const timer = this.timers.find((t) => t.id === handle);
+    if (timer === undefined) throw new Error(`holdTimer on timer ${String(handle)}, which is not armed`);
+    timer.held = hold;
+  }
+
+  /** Armed timers, released ones included. */
   get pendingTimers(): number {
     return this.timers.length;
+  }
+
+  /** Armed timers that would keep a machine running. */
+  get heldTimers(): number {
+    return this.timers.filter((timer) => timer.held).length;
   }
 
   /** Runs every timer due within `ms`, letting promise jobs settle between them. */

@@ -39,6 +39,10 @@ class VirtualClock implements Scheduler {
     this.timers.delete(handle as Timer);
   }
 
+  holdTimer(): void {
+    // Nothing waits for the machine to go idle here: the pump runs until the transfer is done.
+  }
+
   /** Fires the earliest timer; false when none is set. */
   fireNext(): boolean {
     let next: Timer | null = null;

@@ -87,6 +87,17 @@ describe("http server", () => {
     }
   });
 
+  it("leaves no timer of the exchange armed once both ends have closed", async () => {
+    const limits = { idleTimeoutMs: 300_000, sendTimeoutMs: 300_000 };
+    const { pair, connection, isEnded } = await exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", hello, limits);
+    await pair.runUntil(isEnded, 1000);
+    connection.end();
+    // The idle and send deadlines of the served connection end with it, not when they would fire.
+    await pair.runUntil(() => pair.scheduler.pendingTimers === 0, 400_000, 100);
+    expect(pair.scheduler.pendingTimers).toBe(0);
+    expect(pair.scheduler.now()).toBeLessThan(limits.idleTimeoutMs);
+  });
+
   it("answers 500 when the app throws and HEAD without a body", async () => {
     const { pair, text } = await exchange("GET /boom HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n", (request) => {
       if (request.method === "GET") throw new Error("app bug");

@@ -50,4 +50,34 @@ describe("runtime scheduler", () => {
     expect(fired).toEqual([]);
     expect(clock.ns / NS_PER_MS).toBe(30 * DAY_MS);
   });
+
+  it("lets a released timer fire without keeping the loop alive, short or long, until it is held again", () => {
+    const { clock, scheduler, run } = setup();
+    const fired: string[] = [];
+    const short = scheduler.setTimer(10, () => fired.push("short"));
+    const long = scheduler.setTimer(60 * DAY_MS, () => fired.push("long"));
+    scheduler.holdTimer(short, false);
+    scheduler.holdTimer(long, false);
+    run();
+    expect(fired).toEqual([]);
+    expect(clock.ns).toBe(0);
+
+    scheduler.holdTimer(long, true);
+    run();
+    expect(fired).toEqual(["short", "long"]);
+    expect(clock.ns / NS_PER_MS).toBe(60 * DAY_MS);
+  });
+
+  it("keeps a long timer released across its steps", () => {
+    const { clock, scheduler, run } = setup();
+    const fired: string[] = [];
+    const long = scheduler.setTimer(60 * DAY_MS, () => fired.push("long"));
+    scheduler.holdTimer(long, false);
+    // Another timer carries the loop past the long one's first step, where it re-arms: the new
+    // step is released too, so the loop stops at 40 days instead of running on to 60.
+    scheduler.setTimer(40 * DAY_MS, () => fired.push("40 days"));
+    run();
+    expect(fired).toEqual(["40 days"]);
+    expect(clock.ns / NS_PER_MS).toBe(40 * DAY_MS);
+  });
 });

@@ -402,25 +402,25 @@ export class TcpConnection implements AsyncIterable<Uint8Array> {
 
   private enterTimeWait(): void {
     this.currentState = "TIME_WAIT";
-    this.stopTransmitTimers();
+    this.cancelTransmitTimers();
     this.lingerTimer.start(this.host.options.timeWaitMs);
     this.notifier.reportClose();
     this.host.enteredTimeWait(this);
   }
 
-  private stopTransmitTimers(): void {
-    this.clock.stop();
-    this.out.stopPersist();
-    this.keepAlive.stop();
+  private cancelTransmitTimers(): void {
+    this.clock.cancel();
+    this.out.cancelPersist();
+    this.keepAlive.cancel();
   }
 
   /** Enters CLOSED, fails or ends the streams, and leaves the TCP layer's tables. */
   private terminate(error: NetError | null): void {
     if (this.currentState === "CLOSED") return;
     this.currentState = "CLOSED";
-    this.stopTransmitTimers();
-    this.out.stopDelayedAck();
-    this.lingerTimer.stop();
+    this.cancelTransmitTimers();
+    this.out.cancelDelayedAck();
+    this.lingerTimer.cancel();
     this.rcv.clearOutOfOrder();
     this.snd.failWriters(() => error ?? new NetError("closed", "connection closed"));
     if (error !== null) {

@@ -1,12 +1,15 @@
 import type { Scheduler, TimerHandle } from "../scheduler";
 
 /**
- * A restartable one-shot timer. Pushing the deadline later (the retransmission timer on every
- * ACK) keeps the armed scheduler timer and re-arms when it fires early, so the hot path does not
- * churn through setTimer/clearTimer.
+ * A restartable one-shot timer. The hot path starts and stops these per segment and per request,
+ * so the scheduler timer is kept armed where it can be reused: pushing the deadline later keeps it
+ * and re-arms when it fires early, and `stop()` leaves it armed (released, so it holds nothing up)
+ * for the next `start()`. A timer that fires while stopped does nothing. `cancel()` disarms it for
+ * an owner that is done with the deadline.
  */
 export class Deadline {
   private handle: TimerHandle | null = null;
+  private held = false;
   private armedFor = 0;
   private due: number | null = null;
 
@@ -23,7 +26,7 @@ export class Deadline {
     const due = this.scheduler.now() + delayMs;
     this.due = due;
     if (this.handle !== null) {
-      if (this.armedFor <= due) return;
+      if (this.armedFor <= due) return this.hold(true);
       this.scheduler.clearTimer(this.handle);
     }
     this.arm(due);
@@ -34,14 +37,28 @@ export class Deadline {
     if (this.due === null) this.start(delayMs);
   }
 
+  /** Stops the countdown; the armed timer stays for the next `start()` to reuse. */
   stop(): void {
+    this.due = null;
+    if (this.handle !== null) this.hold(false);
+  }
+
+  /** Stops the countdown and disarms the timer. */
+  cancel(): void {
     this.due = null;
     if (this.handle !== null) this.scheduler.clearTimer(this.handle);
     this.handle = null;
   }
 
+  private hold(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    this.scheduler.holdTimer(this.handle, held);
+  }
+
   private arm(due: number): void {
     this.armedFor = due;
+    this.held = true;
     this.handle = this.scheduler.setTimer(due - this.scheduler.now(), () => this.fire());
   }
 

@@ -39,8 +39,9 @@ export class KeepAlive {
     this.timer.start(this.options.idleMs);
   }
 
-  stop(): void {
-    this.timer.stop();
+  /** For a connection that will probe no more. */
+  cancel(): void {
+    this.timer.cancel();
   }
 
   private expire(): void {

@@ -63,4 +63,9 @@ export class RetransmissionClock {
   stop(): void {
     this.timer.stop();
   }
+
+  /** For a connection that will send no more. */
+  cancel(): void {
+    this.timer.cancel();
+  }
 }

@@ -160,12 +160,12 @@ export class SegmentOutput {
     this.unansweredProbes = 0;
   }
 
-  stopPersist(): void {
-    this.persistTimer.stop();
+  cancelPersist(): void {
+    this.persistTimer.cancel();
   }
 
-  stopDelayedAck(): void {
-    this.delayedAckTimer.stop();
+  cancelDelayedAck(): void {
+    this.delayedAckTimer.cancel();
   }
 
   /**
