@@ -93,6 +93,8 @@ export class VirtioDevice {
   private generation = 0;
   private nextConfigCheckNs = 0;
   private ringBrokenTold = false;
+  /** While DEVICE_NEEDS_RESET breaks the queues one by one: the driver is told after the last. */
+  private markingAllBroken = false;
 
   /** Without an interrupt binder (no router given to the probe, mmio) the device is polled. */
   constructor(
@@ -367,14 +369,23 @@ export class VirtioDevice {
   private checkNeedsReset(): boolean {
     if ((this.transport.getStatus() & DeviceStatus.NeedsReset) === 0) return false;
     this.needsResets++;
-    for (const queue of this.queues) queue.markBroken("device-needs-reset", "the device set DEVICE_NEEDS_RESET");
+    // Every queue is marked before the driver hears of it: what its handler does on another queue
+    // must find that queue broken too, not publish to a device that will complete nothing.
+    this.markingAllBroken = true;
+    try {
+      for (const queue of this.queues) queue.markBroken("device-needs-reset", "the device set DEVICE_NEEDS_RESET");
+    } finally {
+      this.markingAllBroken = false;
+    }
+    const error = this.queues.find((queue) => queue.broken !== undefined)?.broken;
+    if (error !== undefined) this.onRingBroken(error);
     return true;
   }
 
   /** A queue broke: the driver hears of it once per attach; without a hook the device fails. */
   private readonly onRingBroken = (error: VirtioRingBrokenError): void => {
     const driver = this.driver;
-    if (this.ringBrokenTold || driver === undefined) return;
+    if (this.markingAllBroken || this.ringBrokenTold || driver === undefined) return;
     this.ringBrokenTold = true;
     if (driver.ringBroken === undefined) {
       this.fail(error);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SIM_CLOCK_STEP_NS } from "../sim/machine";
 import { assertNoViolations } from "../sim/violations";
 import type { VirtioDriver } from "../../drivers/virtio/registry";
-import { echoDriver, echoRig } from "./virtio-interrupts-harness";
+import { echoDriver, echoRig, type EchoInstance } from "./virtio-interrupts-harness";
 
 describe("configuration changes", () => {
   it.each([
@@ -114,6 +114,23 @@ describe("configuration changes", () => {
     expect(device.needsResets).toBe(1);
     expect(device.error?.code).toBe("device-needs-reset");
     expect(device.error?.detail).toMatch(/DEVICE_NEEDS_RESET/);
+  });
+
+  it("a device that needs a reset has every queue broken before the driver hears of it, once", () => {
+    const { devices } = echoRig([{ queues: 3, bind: false }]);
+    const [{ model, instance }] = devices;
+    const device = instance.device;
+    device.detach();
+    const seen: string[][] = [];
+    const driver: VirtioDriver<EchoInstance> = {
+      ...echoDriver(3, false),
+      // What a driver may do here (write on another queue) must find that queue broken too.
+      ringBroken: (broken, error) => seen.push([error.code, ...broken.queues.map((queue) => queue.broken?.code ?? "open")]),
+    };
+    expect(device.claim(driver as VirtioDriver)).toBe(true);
+    model.enterNeedsReset();
+    expect(device.checkConfig()).toBe(true);
+    expect(seen).toEqual([["device-needs-reset", "device-needs-reset", "device-needs-reset", "device-needs-reset"]]);
   });
 
   it("a driver without a configChanged hook takes changes without an error", () => {
