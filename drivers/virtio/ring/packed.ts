@@ -93,7 +93,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     }
     super(options);
     const layout = packedRingLayout(size);
-    this.region = platform.allocDma(layout.totalSize, { align: 4096 });
+    // Page-aligned (the platform's default): more than the 16 bytes descriptors need.
+    this.region = platform.allocDma(layout.totalSize);
     const words = new LeWords(this.region.buffer);
     this.ring16 = words.u16;
     this.ring32 = words.u32;
@@ -128,7 +129,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.buildCount = 0;
     this.buildWritable = 0;
     this.buildSawWritable = false;
-    this.buildOverflow = this.buildId === NO_ID || this.freeSlots === 0;
+    // Every buffer in flight holds at least one slot, so a free slot means a free id as well.
+    this.buildOverflow = this.freeSlots === 0;
   }
 
   // The chain-building entry points (begin, addReadable, addWritable and the checks at the top of
