@@ -200,8 +200,9 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.platform.barrier();
     const flags = this.ring16[this.deviceEventFlags16] & DESC_EVENT_FLAGS_MASK;
     let wanted: boolean;
-    // A whole lap or more since the last kick passed every slot, the named one included.
-    if (flags === RingEventFlags.Desc && this.eventIdx && added < this.size) {
+    // Up to a whole lap since the last kick, the named slot and wrap tell whether it was passed;
+    // more than a lap passed every slot, the named one included.
+    if (flags === RingEventFlags.Desc && this.eventIdx && added <= this.size) {
       // Positions counted from the start of the current lap; the previous lap is negative.
       const offWrap = this.ring16[this.deviceEventDesc16];
       let event = offWrap & DESC_EVENT_OFF_MASK;
