@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
+import { VirtioRingBrokenError, VirtioUsageError } from "../../drivers/virtio/errors";
 import { PackedVirtqueue } from "../../drivers/virtio/ring/packed";
+import { packedRingLayout } from "../../drivers/virtio/ring/packed-layout";
 import { Completion, type VirtqueueOptions } from "../../drivers/virtio/ring/virtqueue";
 import { medianHeapGrowth, NO_ALLOCATION_BYTES } from "../harness/heap-growth";
 import { underMutationTesting } from "../harness/mutation-testing";
@@ -519,7 +520,7 @@ describe("packed virtqueue", () => {
       expect(takeAll(s.queue)).toEqual([[0, 0]]);
       s.peer.use(a.id, 0, 1);
       expect(s.queue.nextCompletion()).toBe(Completion.Broken);
-      expect(s.queue.broken?.code).toBe("used-ahead");
+      expect(s.queue.broken).toMatchObject({ code: "used-ahead", detail: "queue 0: used descriptor at 1 with nothing in flight" });
       expect(s.told.length).toBe(1);
     });
 
@@ -592,5 +593,253 @@ describe("packed virtqueue", () => {
     expect(medianHeapGrowth(cycle)).toBeLessThan(NO_ALLOCATION_BYTES);
     expect(queue.broken).toBeUndefined();
     expect(notified).toEqual([]);
+  });
+});
+
+function thrown(act: () => unknown): unknown {
+  try {
+    act();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe("packed virtqueue: building chains", () => {
+  it("refuses a buffer added without begin as a usage error, on a new queue too", () => {
+    const { queue, peer } = setup(4);
+    for (const add of [() => queue.addReadable(BUF, 16), () => queue.addWritable(BUF, 16)]) {
+      const error = thrown(add);
+      expect(error).toBeInstanceOf(VirtioUsageError);
+      expect(error).toMatchObject({ code: "chain-state", detail: "queue 0: add without begin" });
+    }
+    expect(peer.take()).toBeUndefined();
+    expect(queue.freeCount).toBe(4);
+  });
+
+  it("refuses a readable buffer after a writable one as a usage error and drops the chain", () => {
+    const { queue, peer } = setup(4);
+    queue.begin();
+    queue.addReadable(BUF, 16);
+    queue.addWritable(BUF + 0x100, 16);
+    const error = thrown(() => queue.addReadable(BUF + 0x200, 16));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ code: "chain-order", detail: "queue 0: readable buffer after a writable one" });
+    expect(queue.publish(1)).toBe(false);
+    expect(peer.take()).toBeUndefined();
+    expect(queue.inFlightCount).toBe(0);
+    expect(queue.freeCount).toBe(4);
+  });
+
+  it("refuses an empty chain, handing nothing over", () => {
+    const { queue, peer } = setup(4);
+    queue.begin();
+    expect(queue.publish(1)).toBe(false);
+    expect(queue.inFlightCount).toBe(0);
+    expect(queue.freeCount).toBe(4);
+    expect(peer.take()).toBeUndefined();
+    expect(post(queue, 2, 0, 1)).toBe(true);
+    expect(peer.take()?.buffers).toEqual([{ addr: BUF + 2 * 0x1000, len: 64, write: true }]);
+  });
+
+  it("with indirect tables, refuses a chain once every slot holds one, until one comes back", () => {
+    const { queue, peer, told } = setup(3, { indirectEntries: 4 });
+    expect(post(queue, 0, 1, 1)).toBe(true);
+    expect(post(queue, 1, 1, 2)).toBe(true);
+    expect(post(queue, 2, 0, 2)).toBe(true);
+    expect(queue.freeCount).toBe(0);
+    expect(post(queue, 3, 1, 1)).toBe(false);
+    expect(post(queue, 4, 0, 1)).toBe(false);
+    expect(queue.inFlightCount).toBe(3);
+    const taken = [0, 1, 2].map(() => peer.take() as Taken);
+    expect(peer.take()).toBeUndefined();
+    expect(taken.map((b) => b.buffers.length)).toEqual([2, 3, 2]);
+    peer.use(taken[1].id, 2, 1);
+    expect(takeAll(queue)).toEqual([[1, 2]]);
+    expect(post(queue, 5, 1, 2)).toBe(true);
+    const c = peer.take() as Taken;
+    expect(c.indirect).toBe(true);
+    expect(c.buffers.map((x) => x.addr)).toEqual([BUF + 0x5000, BUF + 0x5100, BUF + 0x5200]);
+    expect(told).toEqual([]);
+  });
+
+  it("accepts chains as long as its indirect tables, or its ring without them", () => {
+    expect(setup(8).queue.maxChainLength).toBe(8);
+    expect(setup(8, { indirectEntries: 3 }).queue.maxChainLength).toBe(3);
+    // A table of one entry would hold nothing a direct descriptor cannot: no tables then.
+    const { queue, peer } = setup(8, { indirectEntries: 1 });
+    expect(queue.maxChainLength).toBe(8);
+    expect(post(queue, 0, 1, 2)).toBe(true);
+    const b = peer.take() as Taken;
+    expect([b.indirect, b.slots, b.buffers.length]).toEqual([false, 3, 3]);
+  });
+
+  it("writes addresses above 4 GiB whole, also for a single buffer taken out of its indirect table", () => {
+    const high = 0x3_2100_4000;
+    for (const indirectEntries of [0, 4]) {
+      const { queue, peer } = setup(4, { indirectEntries });
+      queue.begin();
+      queue.addWritable(high, 32);
+      expect(queue.publish(0)).toBe(true);
+      expect((peer.take() as Taken).buffers).toEqual([{ addr: high, len: 32, write: true }]);
+    }
+  });
+});
+
+describe("packed virtqueue: size and memory", () => {
+  it("runs a ring of a single descriptor, both wrap counters flipping on every round trip", () => {
+    const { queue, peer, told } = setup(1);
+    for (let t = 0; t < 5; t++) {
+      expect(post(queue, t, 0, 1)).toBe(true);
+      expect(post(queue, 99, 0, 1)).toBe(false);
+      const b = peer.take() as Taken;
+      peer.use(b.id, t, b.slots);
+      expect(takeAll(queue)).toEqual([[t, t]]);
+    }
+    expect(peer.usedLaps).toBe(5);
+    expect(told).toEqual([]);
+  });
+
+  it("names the size it refuses in a usage error", () => {
+    for (const size of [0, 32769, 2.5]) {
+      const error = thrown(() => setup(size));
+      expect(error).toBeInstanceOf(VirtioUsageError);
+      expect(error).toMatchObject({ code: "queue-size", detail: `queue 0: size ${size} is not in 1..32768` });
+    }
+  });
+
+  it("lays out the descriptor ring, then the driver's and the device's event suppression, in one area", () => {
+    expect(packedRingLayout(1)).toEqual({ desc: 0, driverEvent: 16, deviceEvent: 20, totalSize: 24 });
+    expect(packedRingLayout(3)).toEqual({ desc: 0, driverEvent: 48, deviceEvent: 52, totalSize: 56 });
+    const { queue } = setup(3);
+    expect(queue.addresses.driverArea - queue.addresses.descriptorArea).toBe(48);
+    expect(queue.addresses.deviceArea - queue.addresses.descriptorArea).toBe(52);
+  });
+
+  it("frees the ring and the indirect tables on destroy, once however often it is called", () => {
+    for (const indirectEntries of [0, 4]) {
+      const { machine, queue, peer } = setup(4, { indirectEntries });
+      expect(post(queue, 0, 1, 1)).toBe(true);
+      const ring = machine.memory.dataView(queue.addresses.descriptorArea, 16) as DataView;
+      const table = ring.getUint32(0, true);
+      expect(peer.take()?.indirect).toBe(indirectEntries > 0);
+      if (indirectEntries > 0) expect(machine.memory.bytes(table, 16)).toBeDefined();
+      queue.destroy();
+      queue.destroy();
+      expect(machine.memory.bytes(queue.addresses.descriptorArea, 16)).toBeUndefined();
+      if (indirectEntries > 0) expect(machine.memory.bytes(table, 16)).toBeUndefined();
+      expect(queue.broken).toMatchObject({ code: "queue-released", detail: "queue 0 was torn down" });
+    }
+  });
+});
+
+describe("packed virtqueue: EVENT_IDX across laps", () => {
+  it("notifies when the slot the device named, in the lap before, was passed since the last kick", () => {
+    const { queue, peer } = setup(4, { eventIdx: true });
+    for (let t = 0; t < 3; t++) post(queue, t, 0, 1);
+    expect(queue.kick()).toBe(true);
+    for (let b = peer.take(); b !== undefined; b = peer.take()) peer.use(b.id, 0, b.slots);
+    takeAll(queue);
+    // Slot 3 of the first lap; the next two buffers take it and slot 0 of the second lap.
+    peer.setDeviceEvent(EVENT_DESC, 3, 1);
+    post(queue, 3, 0, 1);
+    post(queue, 4, 0, 1);
+    expect(queue.kick()).toBe(true);
+  });
+
+  it("after exactly a lap, does not take a slot named in the lap ahead for one passed", () => {
+    const { queue, peer, notified } = setup(4, { eventIdx: true });
+    peer.setDeviceEvent(EVENT_DESC, 2, 0);
+    for (let t = 0; t < 4; t++) post(queue, t, 0, 1);
+    expect(queue.kick()).toBe(false);
+    for (let b = peer.take(); b !== undefined; b = peer.take()) peer.use(b.id, 0, b.slots);
+    takeAll(queue);
+    for (let t = 4; t < 7; t++) post(queue, t, 0, 1);
+    expect(queue.kick()).toBe(true);
+    expect(notified).toEqual([0]);
+  });
+
+  it("notifies after more than a lap since the last kick, whatever slot the device named", () => {
+    const { queue, peer, notified } = setup(2, { eventIdx: true });
+    // Slot 1 of the first lap: passed in the first lap, and again (same wrap) in the third.
+    peer.setDeviceEvent(EVENT_DESC, 1, 1);
+    for (let t = 0; t < 4; t += 2) {
+      post(queue, t, 0, 1);
+      post(queue, t + 1, 0, 1);
+      for (let b = peer.take(); b !== undefined; b = peer.take()) peer.use(b.id, 0, b.slots);
+      expect(takeAll(queue).length).toBe(2);
+    }
+    post(queue, 4, 0, 1);
+    expect(queue.kick()).toBe(true);
+    expect(notified).toEqual([0]);
+  });
+});
+
+describe("packed virtqueue: broken", () => {
+  it("writes nothing more to its event suppression once broken, and reports nothing waiting", () => {
+    for (const eventIdx of [false, true]) {
+      for (const disabledBefore of [false, true]) {
+        const { queue, peer, told } = setup(4, { eventIdx });
+        post(queue, 0, 0, 1);
+        if (disabledBefore) queue.disableInterrupts();
+        const flags = peer.driverEventFlags();
+        const desc = peer.driverEventDesc();
+        peer.use(3, 0, 1);
+        expect(queue.nextCompletion()).toBe(Completion.Broken);
+        queue.disableInterrupts();
+        expect(queue.enableInterrupts()).toBe(false);
+        expect(peer.driverEventFlags()).toBe(flags);
+        expect(peer.driverEventDesc()).toEqual(desc);
+        expect(told.map((e) => e.code)).toEqual(["used-id"]);
+      }
+    }
+  });
+
+  it("refuses kicks and chains once broken, also with nothing published since the last kick", () => {
+    const { queue, peer, told } = setup(4);
+    post(queue, 0, 0, 1);
+    expect(queue.kick()).toBe(true);
+    peer.use(3, 0, 1);
+    expect(queue.nextCompletion()).toBe(Completion.Broken);
+    expect(() => queue.kick()).toThrow(told[0]);
+    expect(() => queue.publish(1)).toThrow(told[0]);
+    queue.abort();
+    expect(() => queue.begin()).toThrow(told[0]);
+    expect(() => queue.addWritable(BUF, 16)).toThrow(told[0]);
+  });
+
+  it("breaks without a listener for it", () => {
+    const { queue, peer } = setup(4);
+    queue.onBroken = undefined;
+    post(queue, 0, 0, 1);
+    peer.use(3, 0, 1);
+    expect(queue.nextCompletion()).toBe(Completion.Broken);
+    expect(queue.broken?.code).toBe("used-id");
+  });
+});
+
+describe("packed virtqueue: taking completions", () => {
+  it("in order, counts the rest of a batch as waiting; poll takes no more than its limit", () => {
+    const { queue, peer } = setup(8, { inOrder: true });
+    for (let t = 0; t < 4; t++) post(queue, t, 0, 1);
+    const taken = [0, 1, 2, 3].map(() => peer.take() as Taken);
+    queue.disableInterrupts();
+    peer.use(taken[3].id, 5, 4);
+    const out: [number, number][] = [];
+    const handler = (t: number, l: number) => out.push([t, l]);
+    expect(queue.poll(handler, 1)).toBe(1);
+    expect(queue.hasCompletions()).toBe(true);
+    // Re-enabling says so too: a drain would otherwise stop with buffers left and no interrupt to come.
+    expect(queue.enableInterrupts()).toBe(true);
+    expect(queue.poll(handler, 2)).toBe(2);
+    expect(queue.poll(handler, 0)).toBe(0);
+    expect(queue.poll(handler)).toBe(1);
+    expect(out).toEqual([
+      [0, 64],
+      [1, 64],
+      [2, 64],
+      [3, 5],
+    ]);
+    expect(queue.hasCompletions()).toBe(false);
   });
 });

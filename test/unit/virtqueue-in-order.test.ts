@@ -149,6 +149,9 @@ describe("split virtqueue, in order", () => {
     peer.useBatch(taken[2].head, 0, 2);
     expect(queue.nextCompletion()).toBe(Completion.Broken);
     expect(told.map((e) => e.code)).toEqual(["used-batch"]);
+    expect(told[0].detail).toBe("queue 0: used id 2 stands for 3 buffers, more than the 2 returned");
+    // Nothing was taken: every buffer is still the device's.
+    expect(queue.inFlightCount).toBe(3);
     expect(() => queue.begin()).toThrow(told[0]);
   });
 });

@@ -93,7 +93,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     }
     super(options);
     const layout = packedRingLayout(size);
-    this.region = platform.allocDma(layout.totalSize, { align: 4096 });
+    // Page-aligned (the platform's default): more than the 16 bytes descriptors need.
+    this.region = platform.allocDma(layout.totalSize);
     const words = new LeWords(this.region.buffer);
     this.ring16 = words.u16;
     this.ring32 = words.u32;
@@ -128,7 +129,8 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.buildCount = 0;
     this.buildWritable = 0;
     this.buildSawWritable = false;
-    this.buildOverflow = this.buildId === NO_ID || this.freeSlots === 0;
+    // Every buffer in flight holds at least one slot, so a free slot means a free id as well.
+    this.buildOverflow = this.freeSlots === 0;
   }
 
   // The chain-building entry points (begin, addReadable, addWritable and the checks at the top of
@@ -198,8 +200,9 @@ export class PackedVirtqueue<T = unknown> extends VirtqueueBase<T> {
     this.platform.barrier();
     const flags = this.ring16[this.deviceEventFlags16] & DESC_EVENT_FLAGS_MASK;
     let wanted: boolean;
-    // A whole lap or more since the last kick passed every slot, the named one included.
-    if (flags === RingEventFlags.Desc && this.eventIdx && added < this.size) {
+    // Up to a whole lap since the last kick, the named slot and wrap tell whether it was passed;
+    // more than a lap passed every slot, the named one included.
+    if (flags === RingEventFlags.Desc && this.eventIdx && added <= this.size) {
       // Positions counted from the start of the current lap; the previous lap is negative.
       const offWrap = this.ring16[this.deviceEventDesc16];
       let event = offWrap & DESC_EVENT_OFF_MASK;

@@ -248,7 +248,6 @@ export class SplitVirtqueue<T = unknown> extends VirtqueueBase<T> {
     if (head < 0) return Completion.Broken;
     // Every chain completed moves past one used index, in order ones included.
     this.lastUsed = (lastUsed + 1) & 0xffff;
-    this.usedAhead--;
     const count = this.chainDescriptors[head];
     this.free += count;
     // In order, chains come back in the order they were taken from the free list, which therefore

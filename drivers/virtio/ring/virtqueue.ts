@@ -271,7 +271,8 @@ export abstract class VirtqueueBase<T> implements Virtqueue<T> {
   protected complete(usedId: number, usedLength: number): number {
     let id = usedId;
     if (this.batchRemaining === 0) {
-      if (usedId >= this.size || !(this.chainWritable[usedId] >= 0)) {
+      // An id beyond the ring reads as undefined: not in flight either.
+      if (!(this.chainWritable[usedId] >= 0)) {
         this.breakRing("used-id", `used id ${usedId} is not a buffer in flight`);
         return -1;
       }
