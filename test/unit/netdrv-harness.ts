@@ -26,6 +26,8 @@ export interface RigOptions {
   readonly driver?: VirtioNetOptions;
   /** Register a receive handler that records frames (default true). */
   readonly listen?: boolean;
+  /** Runs on the device model before the driver probes it (answers, faults). */
+  readonly beforeProbe?: (model: NetModel) => void;
 }
 
 export function netRig(options: RigOptions = {}): NetRig {
@@ -35,6 +37,7 @@ export function netRig(options: RigOptions = {}): NetRig {
   const config = new PortPciConfig(machine.ports);
   const registry = new VirtioDriverRegistry();
   registry.register(createVirtioNetDriver({ configPollIntervalNs: 0, ...options.driver }));
+  options.beforeProbe?.(model);
   const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry).devices;
   const net = probed.instance as VirtioNet;
   const received: { frame: number[]; info: RxInfo }[] = [];
