@@ -47,11 +47,13 @@ export function netRig(options: RigOptions = {}): NetRig {
 
 /** Pollers registered by the driver, run by hand (these rigs have no interrupts: no wake sources). */
 export class ManualLoop implements NetLoop {
-  readonly pollers = new Set<() => void>();
+  /** One entry per registration, as the kernel loop keeps them (the same function twice runs twice). */
+  readonly pollers = new Set<{ readonly poll: () => void }>();
 
   addPoller(poll: () => void): { close(): void } {
-    this.pollers.add(poll);
-    return { close: () => this.pollers.delete(poll) };
+    const entry = { poll };
+    this.pollers.add(entry);
+    return { close: () => this.pollers.delete(entry) };
   }
 
   addWakeSource(): WakeSource {
@@ -59,7 +61,7 @@ export class ManualLoop implements NetLoop {
   }
 
   turn(): void {
-    for (const poll of this.pollers) poll();
+    for (const { poll } of this.pollers) poll();
   }
 }
 
