@@ -1,6 +1,9 @@
 // virtio-net driver: control queue commands (acks, MAC_ADDR_SET, receive modes) and multiqueue.
 import { describe, expect, it } from "vitest";
-import { VirtioDeviceError, VirtioUsageError } from "../../drivers/virtio/errors";
+import { VirtioDeviceError, VirtioRingBrokenError, VirtioUsageError } from "../../drivers/virtio/errors";
+import { MAX_CONTROL_DATA, NetControl } from "../../drivers/virtio/net/control";
+import { VirtioNetCounters } from "../../drivers/virtio/net/counters";
+import type { Virtqueue } from "../../drivers/virtio/ring/virtqueue";
 import { NetControlError } from "../../drivers/virtio/net/errors";
 import { assertNoViolations } from "../sim/violations";
 import { NET_CTRL_ERR, NetCtrl, NetFeature } from "../sim/virtio/net-model";
@@ -120,6 +123,32 @@ describe("virtio-net control queue", () => {
     expect(probed.state).toBe("ready");
     expect(() => net.setPromiscuous(true)).toThrow(VirtioUsageError);
     assertNoViolations(machine.violations);
+  });
+});
+
+describe("virtio-net control commands and the queue under them", () => {
+  it("a command whose answer breaks the control ring fails at once with the ring's error, and the link stops", () => {
+    const { machine, model, net } = netRig({ driver: { controlTimeoutNs: 1_000_000_000 } });
+    model.faults.usedId = "out-of-range";
+    const started = machine.monotonicNs();
+    const error = thrownBy(() => net.setPromiscuous(true));
+    expect(error).toBeInstanceOf(VirtioRingBrokenError);
+    expect(machine.monotonicNs() - started).toBeLessThan(1_000_000_000);
+    expect(net.linkUp).toBe(false);
+  });
+
+  it("data up to the command region's size goes to the device; more is refused before anything is published", () => {
+    const { model, probed } = netRig();
+    const device = probed.device;
+    if (device === undefined) throw new Error("no device");
+    const control = new NetControl(device, device.queues[2] as Virtqueue<number>, new VirtioNetCounters(), 1_000_000_000);
+    const table = Array.from({ length: MAX_CONTROL_DATA }, (_, i) => i);
+    control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, table, "mac table-set");
+    expect(model.controlCommands.at(-1)).toEqual({ cls: NetCtrl.ClassMac, cmd: NetCtrl.MacTableSet, data: table });
+    const error = thrownBy(() => control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, [...table, 0], "mac table-set"));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-data", detail: `mac table-set: ${MAX_CONTROL_DATA + 1} data bytes` });
+    expect(model.controlCommands.length).toBe(1);
   });
 });
 
