@@ -82,6 +82,8 @@ export interface NetOptions {
   readonly mac?: readonly number[];
   readonly mtu?: number;
   readonly queueSize?: number;
+  /** The controlq's maximum size (default 64); on the legacy interface, its fixed size. */
+  readonly controlQueueSize?: number;
   readonly linkUp?: boolean;
   /** Feature bits offered beyond the defaults (CSUM, GUEST_CSUM, MQ, CTRL_MAC_ADDR, ANY_LAYOUT...). */
   readonly offer?: readonly number[];
@@ -146,7 +148,7 @@ export class NetModel extends VirtioDeviceModel {
     const size = options.queueSize ?? 256;
     const pairs = options.pairs ?? 1;
     // The controlq exists only with CTRL_VQ (section 5.1.2).
-    const queueSizes = [...Array.from({ length: 2 * pairs }, () => size), ...(features & featureMask([VIRTIO_NET_F.CTRL_VQ]) ? [64] : [])];
+    const queueSizes = [...Array.from({ length: 2 * pairs }, () => size), ...(features & featureMask([VIRTIO_NET_F.CTRL_VQ]) ? [options.controlQueueSize ?? 64] : [])];
     super({
       memory,
       violations,
