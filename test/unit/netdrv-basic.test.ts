@@ -78,7 +78,10 @@ describe("virtio-net receive", () => {
     expect(net.counters.rxFrames).toBe(received.length);
     expect(net.counters.rxBytes).toBe(received.reduce((n, r) => n + r.frame.length, 0));
     for (const length of [50, 70]) expect(net.transmit(frameTo(GUEST_MAC, length))).toBe(true);
-    expect(net.counters).toMatchObject({ txFrames: 2, txBytes: 14 + 50 + 14 + 70 });
+    net.flush();
+    net.flush();
+    expect(net.counters).toMatchObject({ txFrames: 2, txBytes: 14 + 50 + 14 + 70, txKicks: 1 });
+    expect(model.transmitted.length).toBe(2);
     assertNoViolations(machine.violations);
   });
 

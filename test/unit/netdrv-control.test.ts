@@ -137,6 +137,16 @@ describe("virtio-net control commands and the queue under them", () => {
     expect(net.linkUp).toBe(false);
   });
 
+  it("a control ring too small for a command's three descriptors refuses each command, publishing nothing", () => {
+    const { model, net, probed } = netRig({ layout: "legacy", device: { indirect: false, controlQueueSize: 2 } });
+    expect(probed.state).toBe("ready");
+    const error = thrownBy(() => net.setPromiscuous(true));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-ring", detail: "rx promisc: control queue cannot take the command" });
+    expect(model.controlCommands).toEqual([]);
+    expect(net.counters.ctrlCommands).toBe(0);
+  });
+
   it("data up to the command region's size goes to the device; more is refused before anything is published", () => {
     const { model, probed } = netRig();
     const device = probed.device;
