@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { NetLoop, WakeSource } from "../../drivers/virtio/net/net";
 import { assertNoViolations } from "../sim/violations";
+import { NetQueue } from "../sim/virtio/net-model";
 import { irqMachine } from "./driver-irq-harness";
 import { GUEST_MAC, PEER_MAC, frameTo } from "./netdrv-harness";
 
@@ -26,7 +27,7 @@ class CountingLoop implements NetLoop {
   }
 }
 
-function rig(driver: { txBatch?: number; rxBudget?: number }) {
+function rig(driver: { txBatch?: number; rxBudget?: number; txBuffers?: number }) {
   const loop = new CountingLoop();
   const machine = irqMachine({ nic: { driver: { loop, ...driver } } });
   expect(machine.net.interruptMode).toBe("msix");
@@ -47,6 +48,24 @@ describe("virtio-net wakes its loop", () => {
     batched.net.poll();
     expect(batched.netModel.transmitted.length).toBe(1);
     assertNoViolations(batched.machine.violations);
+  });
+
+  it("not when a send finds the ring full: the tx interrupt is armed instead, and the sender hears of room once there is some", () => {
+    const { net, netModel, loop, machine } = rig({ txBuffers: 4, txBatch: 1 });
+    let ready = 0;
+    net.onTransmitReady(() => ready++);
+    netModel.holdCompletions = true;
+    for (let i = 0; i < 4; i++) expect(net.transmit(frameTo(PEER_MAC, 50))).toBe(true);
+    expect(net.transmit(frameTo(PEER_MAC, 50))).toBe(false);
+    expect(loop.wakes).toBe(0);
+    expect(netModel.queues[NetQueue.Tx].interrupts).toBe(0);
+    netModel.holdCompletions = false;
+    netModel.releaseHeld(NetQueue.Tx);
+    expect(netModel.queues[NetQueue.Tx].interrupts).toBeGreaterThan(0);
+    net.poll();
+    expect(ready).toBe(1);
+    expect(net.transmit(frameTo(PEER_MAC, 50))).toBe(true);
+    assertNoViolations(machine.violations);
   });
 
   it("after a receive pass only when it stopped on the budget with frames still waiting", () => {
