@@ -1,15 +1,16 @@
 // virtio-net driver: attach, MAC, header sizes per interface, receive and transmit, short frames.
 import { describe, expect, it } from "vitest";
 import { FeatureBit } from "../../drivers/virtio/features";
-import { VirtioConfigError, VirtioFeatureError } from "../../drivers/virtio/errors";
+import { VirtioConfigError, VirtioFeatureError, VirtioQueueError } from "../../drivers/virtio/errors";
 import { assertNoViolations } from "../sim/violations";
-import { NetFeature } from "../sim/virtio/net-model";
+import { NetFeature, NetQueue } from "../sim/virtio/net-model";
 import { GUEST_MAC, ManualLoop, frameTo, netRig } from "./netdrv-harness";
 
 describe("virtio-net attach", () => {
   it("reads the MAC, MTU and link state and reports itself ready", () => {
     const { machine, net, probed } = netRig({ device: { mtu: 1400 } });
     expect(probed.state).toBe("ready");
+    expect(probed.driver?.name).toBe("virtio-net");
     expect(Array.from(net.mac)).toEqual(GUEST_MAC);
     expect(net.mtu).toBe(1400);
     expect(net.linkUp).toBe(true);
@@ -34,6 +35,7 @@ describe("virtio-net attach", () => {
     const { probed } = netRig({ device: { offer: [NetFeature.Mq], withhold: [NetFeature.CtrlVq, NetFeature.CtrlRx] } });
     expect(probed.state).toBe("failed");
     expect(probed.error).toBeInstanceOf(VirtioFeatureError);
+    expect(probed.error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-vq-missing", detail: `feature ${NetFeature.Mq} offered without CTRL_VQ` });
   });
 });
 
@@ -75,6 +77,11 @@ describe("virtio-net receive", () => {
     expect(model.rxDropped).toBe(3);
     expect(net.counters.rxFrames).toBe(received.length);
     expect(net.counters.rxBytes).toBe(received.reduce((n, r) => n + r.frame.length, 0));
+    for (const length of [50, 70]) expect(net.transmit(frameTo(GUEST_MAC, length))).toBe(true);
+    net.flush();
+    net.flush();
+    expect(net.counters).toMatchObject({ txFrames: 2, txBytes: 14 + 50 + 14 + 70, txKicks: 1 });
+    expect(model.transmitted.length).toBe(2);
     assertNoViolations(machine.violations);
   });
 
@@ -118,5 +125,31 @@ describe("virtio-net receive", () => {
     expect(received.length).toBe(1);
     net.close();
     expect(loop.pollers.size).toBe(0);
+  });
+});
+
+describe("virtio-net rings", () => {
+  it("sizes its rings itself: 256 entries for receive and transmit, 16 for control, however large the device's", () => {
+    const { machine, model } = netRig({ device: { queueSize: 1024 } });
+    expect([model.queues[NetQueue.Rx].size, model.queues[NetQueue.Tx].size, model.queues[NetQueue.Ctrl].size]).toEqual([256, 256, 16]);
+    assertNoViolations(machine.violations);
+  });
+
+  it("works with a fixed legacy ring of two entries that holds one two-descriptor buffer; one entry fails the device", () => {
+    const device = { queueSize: 2, indirect: false, withhold: [NetFeature.MrgRxbuf] };
+    const { machine, model, net, received } = netRig({ layout: "legacy", device });
+    expect(net.layout.descriptorsPerBuffer).toBe(2);
+    expect(net.transmit(frameTo([2, 0, 0, 0, 0, 1], 50))).toBe(true);
+    net.flush();
+    expect(model.transmitted.length).toBe(1);
+    expect(model.injectFrame(frameTo(GUEST_MAC, 50))).toBe(true);
+    net.poll();
+    expect(received.length).toBe(1);
+    assertNoViolations(machine.violations);
+
+    const { probed } = netRig({ layout: "legacy", device: { ...device, queueSize: 1 } });
+    expect(probed.state).toBe("failed");
+    expect(probed.error).toBeInstanceOf(VirtioQueueError);
+    expect(probed.error).toMatchObject({ deviceName: "00:04.0", code: "queue-size", detail: "queue 0 of 1 entries cannot hold a 2-descriptor buffer" });
   });
 });

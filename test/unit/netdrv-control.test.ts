@@ -1,12 +1,24 @@
 // virtio-net driver: control queue commands (acks, MAC_ADDR_SET, receive modes) and multiqueue.
 import { describe, expect, it } from "vitest";
-import { VirtioDeviceError, VirtioUsageError } from "../../drivers/virtio/errors";
+import { VirtioDeviceError, VirtioRingBrokenError, VirtioUsageError } from "../../drivers/virtio/errors";
+import { MAX_CONTROL_DATA, NetControl } from "../../drivers/virtio/net/control";
+import { VirtioNetCounters } from "../../drivers/virtio/net/counters";
+import type { Virtqueue } from "../../drivers/virtio/ring/virtqueue";
 import { NetControlError } from "../../drivers/virtio/net/errors";
 import { assertNoViolations } from "../sim/violations";
 import { NET_CTRL_ERR, NetCtrl, NetFeature } from "../sim/virtio/net-model";
 import { frameTo, netRig } from "./netdrv-harness";
 
 const NEW_MAC = [0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc];
+
+function thrownBy(action: () => void): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("nothing thrown");
+}
 
 describe("virtio-net control queue", () => {
   it("sets promiscuous and all-multicast modes (ack OK)", () => {
@@ -41,9 +53,12 @@ describe("virtio-net control queue", () => {
     expect(net.counters.lastDeviceError?.code).toBe("ctrl-ack");
   });
 
-  it("refuses receive-mode commands the device did not offer", () => {
-    const { net } = netRig({ device: { withhold: [NetFeature.CtrlRx] } });
-    expect(() => net.setPromiscuous(true)).toThrow(VirtioUsageError);
+  it("refuses receive-mode commands the device did not offer, naming the device and the command", () => {
+    const { model, net } = netRig({ device: { withhold: [NetFeature.CtrlRx] } });
+    const error = thrownBy(() => net.setPromiscuous(true));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-rx", detail: "rx promisc: CTRL_RX not negotiated" });
+    expect(model.controlCommands).toEqual([]);
   });
 
   it("MAC_ADDR_SET changes the MAC in place without a reset; frames then leave with it", () => {
@@ -61,10 +76,21 @@ describe("virtio-net control queue", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("announces a new MAC only while the link is up", () => {
+    const { model, net } = netRig({ device: { offer: [NetFeature.CtrlMacAddr], linkUp: false } });
+    const announced: boolean[] = [];
+    net.onLinkChange((up) => announced.push(up));
+    net.setMac(NEW_MAC);
+    expect(model.mac).toEqual(NEW_MAC);
+    expect(announced).toEqual([]);
+  });
+
   it("leaves the MAC alone when MAC_ADDR_SET is refused", () => {
     const { model, net } = netRig({ device: { offer: [NetFeature.CtrlMacAddr] } });
     model.controlAck = NET_CTRL_ERR;
-    expect(() => net.setMac(NEW_MAC)).toThrow(NetControlError);
+    const error = thrownBy(() => net.setMac(NEW_MAC));
+    expect(error).toBeInstanceOf(NetControlError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", command: "mac addr-set", code: "ctrl-err" });
     expect(Array.from(net.mac)).toEqual([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
   });
 
@@ -78,14 +104,18 @@ describe("virtio-net control queue", () => {
   });
 
   it("on a modern interface without CTRL_MAC_ADDR, refuses (the configuration MAC is read-only)", () => {
-    const { net } = netRig();
-    expect(() => net.setMac(NEW_MAC)).toThrow(/mac-set/);
+    const { model, net } = netRig();
+    expect(thrownBy(() => net.setMac(NEW_MAC))).toMatchObject({ deviceName: "00:04.0", code: "mac-set", detail: "no CTRL_MAC_ADDR and the configuration MAC is read-only" });
+    expect(model.mac).toEqual([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
   });
 
   it("rejects a multicast or short MAC", () => {
     const { net } = netRig({ device: { offer: [NetFeature.CtrlMacAddr] } });
-    expect(() => net.setMac([0x01, 0, 0, 0, 0, 1])).toThrow(VirtioUsageError);
-    expect(() => net.setMac([2, 0, 0])).toThrow(VirtioUsageError);
+    for (const bad of [[0x01, 0, 0, 0, 0, 1], [2, 0, 0]]) {
+      const error = thrownBy(() => net.setMac(bad));
+      expect(error).toBeInstanceOf(VirtioUsageError);
+      expect(error).toMatchObject({ deviceName: "00:04.0", code: "mac", detail: "a MAC address is six bytes and unicast" });
+    }
   });
 
   it("without a control queue, control operations are usage errors", () => {
@@ -93,6 +123,42 @@ describe("virtio-net control queue", () => {
     expect(probed.state).toBe("ready");
     expect(() => net.setPromiscuous(true)).toThrow(VirtioUsageError);
     assertNoViolations(machine.violations);
+  });
+});
+
+describe("virtio-net control commands and the queue under them", () => {
+  it("a command whose answer breaks the control ring fails at once with the ring's error, and the link stops", () => {
+    const { machine, model, net } = netRig({ driver: { controlTimeoutNs: 1_000_000_000 } });
+    model.faults.usedId = "out-of-range";
+    const started = machine.monotonicNs();
+    const error = thrownBy(() => net.setPromiscuous(true));
+    expect(error).toBeInstanceOf(VirtioRingBrokenError);
+    expect(machine.monotonicNs() - started).toBeLessThan(1_000_000_000);
+    expect(net.linkUp).toBe(false);
+  });
+
+  it("a control ring too small for a command's three descriptors refuses each command, publishing nothing", () => {
+    const { model, net, probed } = netRig({ layout: "legacy", device: { indirect: false, controlQueueSize: 2 } });
+    expect(probed.state).toBe("ready");
+    const error = thrownBy(() => net.setPromiscuous(true));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-ring", detail: "rx promisc: control queue cannot take the command" });
+    expect(model.controlCommands).toEqual([]);
+    expect(net.counters.ctrlCommands).toBe(0);
+  });
+
+  it("data up to the command region's size goes to the device; more is refused before anything is published", () => {
+    const { model, probed } = netRig();
+    const device = probed.device;
+    if (device === undefined) throw new Error("no device");
+    const control = new NetControl(device, device.queues[2] as Virtqueue<number>, new VirtioNetCounters(), 1_000_000_000);
+    const table = Array.from({ length: MAX_CONTROL_DATA }, (_, i) => i);
+    control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, table, "mac table-set");
+    expect(model.controlCommands.at(-1)).toEqual({ cls: NetCtrl.ClassMac, cmd: NetCtrl.MacTableSet, data: table });
+    const error = thrownBy(() => control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, [...table, 0], "mac table-set"));
+    expect(error).toBeInstanceOf(VirtioUsageError);
+    expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-data", detail: `mac table-set: ${MAX_CONTROL_DATA + 1} data bytes` });
+    expect(model.controlCommands.length).toBe(1);
   });
 });
 
@@ -109,6 +175,13 @@ describe("virtio-net multiqueue", () => {
     net.setPromiscuous(true);
     expect(model.promiscuous).toBe(true);
     assertNoViolations(machine.violations);
+  });
+
+  it("fails the device when it refuses the one-pair selection, naming the command", () => {
+    const { probed } = netRig({ device: { offer: [NetFeature.Mq], pairs: 2 }, beforeProbe: (model) => (model.controlAck = NET_CTRL_ERR) });
+    expect(probed.state).toBe("failed");
+    expect(probed.error).toBeInstanceOf(NetControlError);
+    expect(probed.error).toMatchObject({ deviceName: "00:04.0", command: "mq vq-pairs-set" });
   });
 
   it("fails the device when max_virtqueue_pairs is 0", () => {

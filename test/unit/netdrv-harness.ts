@@ -26,6 +26,8 @@ export interface RigOptions {
   readonly driver?: VirtioNetOptions;
   /** Register a receive handler that records frames (default true). */
   readonly listen?: boolean;
+  /** Runs on the device model before the driver probes it (answers, faults). */
+  readonly beforeProbe?: (model: NetModel) => void;
 }
 
 export function netRig(options: RigOptions = {}): NetRig {
@@ -35,6 +37,7 @@ export function netRig(options: RigOptions = {}): NetRig {
   const config = new PortPciConfig(machine.ports);
   const registry = new VirtioDriverRegistry();
   registry.register(createVirtioNetDriver({ configPollIntervalNs: 0, ...options.driver }));
+  options.beforeProbe?.(model);
   const [probed] = probeVirtioPci(machine, config, enumeratePci(config), registry).devices;
   const net = probed.instance as VirtioNet;
   const received: { frame: number[]; info: RxInfo }[] = [];
@@ -44,11 +47,13 @@ export function netRig(options: RigOptions = {}): NetRig {
 
 /** Pollers registered by the driver, run by hand (these rigs have no interrupts: no wake sources). */
 export class ManualLoop implements NetLoop {
-  readonly pollers = new Set<() => void>();
+  /** One entry per registration, as the kernel loop keeps them (the same function twice runs twice). */
+  readonly pollers = new Set<{ readonly poll: () => void }>();
 
   addPoller(poll: () => void): { close(): void } {
-    this.pollers.add(poll);
-    return { close: () => this.pollers.delete(poll) };
+    const entry = { poll };
+    this.pollers.add(entry);
+    return { close: () => this.pollers.delete(entry) };
   }
 
   addWakeSource(): WakeSource {
@@ -56,7 +61,7 @@ export class ManualLoop implements NetLoop {
   }
 
   turn(): void {
-    for (const poll of this.pollers) poll();
+    for (const { poll } of this.pollers) poll();
   }
 }
 

@@ -30,6 +30,41 @@ describe("virtio-net mergeable receive buffers", () => {
     assertNoViolations(machine.violations);
   });
 
+  it("gathers a frame whose first buffer holds only the header, and one that takes every posted buffer", () => {
+    const { machine, model, net, received } = netRig({ driver: { rxBuffers: 8 } });
+    const first = frameTo(GUEST_MAC, 60);
+    expect(model.injectFrame(first, { maxBufferBytes: 12 })).toBe(true);
+    net.poll();
+    // 12 + 14 + 720 bytes in buffers of at most 100: all eight.
+    const second = frameTo(GUEST_MAC, 720);
+    expect(model.injectFrame(second, { maxBufferBytes: 100 })).toBe(true);
+    expect(model.postedRxBuffers).toBe(0);
+    net.poll();
+    expect(received.map((r) => r.frame)).toEqual([Array.from(first), Array.from(second)]);
+    expect(net.counters).toMatchObject({ rxMerged: 2, rxShort: 0, rxBadHeader: 0 });
+    assertNoViolations(machine.violations);
+  });
+
+  it("hands each frame over at its own length when buffers are reused, allocating no new view for a repeated length", () => {
+    for (const maxBufferBytes of [undefined, 40]) {
+      const { machine, model, net } = netRig({ driver: { rxBuffers: maxBufferBytes === undefined ? 1 : 4 }, listen: false });
+      const frames: Uint8Array[] = [];
+      const seen: number[][] = [];
+      net.onReceive((frame) => {
+        frames.push(frame);
+        seen.push(Array.from(frame));
+      });
+      const lengths = [60, 100, 100, 60];
+      for (const length of lengths) {
+        model.injectFrame(frameTo(GUEST_MAC, length), { maxBufferBytes });
+        net.poll();
+      }
+      expect(seen).toEqual(lengths.map((length) => Array.from(frameTo(GUEST_MAC, length))));
+      expect(frames[2]).toBe(frames[1]);
+      assertNoViolations(machine.violations);
+    }
+  });
+
   it("finishes a frame whose buffers straddle two polls", () => {
     const { model, net, received } = netRig({ driver: { rxBudget: 2 } });
     const frame = frameTo(GUEST_MAC, 1000);

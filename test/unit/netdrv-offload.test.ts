@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { NET_FEATURE_NAMES } from "../../drivers/virtio/net/constants";
 import { featureNames } from "../../drivers/virtio/features";
 import { assertNoViolations } from "../sim/violations";
-import { NetFeature, NetGso, NetHeaderFlag, type NetModel } from "../sim/virtio/net-model";
+import { NetFeature, NetGso, NetHeaderFlag, NetQueue, type NetModel } from "../sim/virtio/net-model";
 import { GUEST_MAC, netRig } from "./netdrv-harness";
 
 const ALL_OFFLOADS = [
@@ -171,7 +171,76 @@ describe("virtio-net TCP segmentation offload (HOST_TSO4)", () => {
     };
     expect([send(), send(), send()]).toEqual([true, true, false]);
     net.flush();
-    expect(send()).toBe(true);
+    // Both come back once the device has sent them.
+    expect([send(), send(), send()]).toEqual([true, true, false]);
+    expect(net.counters.txSegmented).toBe(4);
+  });
+
+  it("copies a segmented frame handed to transmit() into its (single) big slot; the largest one fits", () => {
+    // Three regular slots leave the regular slab short of a page boundary: the big slab is elsewhere.
+    const { machine, model, net } = netRig({ device: { offer: OFFLOADS }, driver: { txBuffers: 3, segmentedTxBuffers: 1 } });
+    const wire: Uint8Array[] = [];
+    model.onTransmit = (segment) => wire.push(segment);
+    const payload = 20_000;
+    const frame = tcpFrame(new Uint8Array(HEADERS + payload), payload);
+    expect(net.transmit(frame, { start: ETHERNET + IP, offset: 16, segmentSize: MSS, headerLength: HEADERS })).toBe(true);
+    net.flush();
+    expect(model.segmentedSends).toBe(1);
+    expect(Array.from(model.transmitted[0])).toEqual(Array.from(frame));
+    expect(wire.length).toBe(Math.ceil(payload / MSS));
+    expect(net.counters.txOversize).toBe(0);
+    expect(net.allocateFrame(ETHERNET + 0xffff)?.length).toBe(ETHERNET + 0xffff);
+    assertNoViolations(machine.violations);
+  });
+
+  it("a frame beyond the MTU without a segment size is consumed as oversized even while every big slot is in flight", () => {
+    const { machine, model, net } = netRig({ device: { offer: OFFLOADS }, driver: { segmentedTxBuffers: 1, txBatch: 64 } });
+    model.holdCompletions = true;
+    const big = tcpFrame(net.allocateFrame(HEADERS + 3000) as Uint8Array, 3000);
+    expect(net.transmitAllocated(big, { start: 34, offset: 16, segmentSize: MSS, headerLength: HEADERS })).toBe(true);
+    net.flush();
+    const unsegmented = tcpFrame(new Uint8Array(HEADERS + 3000), 3000);
+    expect(net.transmit(unsegmented, { start: 34, offset: 16, segmentSize: 0 })).toBe(true);
+    expect(net.transmit(unsegmented)).toBe(true);
+    expect(net.counters.txOversize).toBe(2);
+    expect(net.counters.txRingFull).toBe(0);
+    assertNoViolations(machine.violations);
+  });
+
+  it("a big frame that finds the ring full of small ones is refused as back-pressure and goes out once there is room", () => {
+    const { machine, model, net } = netRig({ device: { offer: OFFLOADS, queueSize: 16 }, driver: { txBatch: 64 } });
+    model.holdCompletions = true;
+    for (let i = 0; i < 16; i++) expect(net.transmit(tcpFrame(new Uint8Array(HEADERS + 100), 100))).toBe(true);
+    net.flush();
+    const offload = { start: 34, offset: 16, segmentSize: MSS, headerLength: HEADERS };
+    const big = tcpFrame(net.allocateFrame(HEADERS + 3000) as Uint8Array, 3000);
+    expect(net.transmitAllocated(big, offload)).toBe(false);
+    expect(net.counters).toMatchObject({ txRingFull: 1, txFrames: 16, txSegmented: 0 });
+    let ready = 0;
+    net.onTransmitReady(() => ready++);
+    model.holdCompletions = false;
+    model.releaseHeld(NetQueue.Tx);
+    net.poll();
+    expect(ready).toBe(1);
+    const again = tcpFrame(net.allocateFrame(HEADERS + 3000) as Uint8Array, 3000);
+    expect(net.transmitAllocated(again, offload)).toBe(true);
+    net.flush();
+    expect(model.segmentedSends).toBe(1);
+    expect(net.counters).toMatchObject({ txFrames: 17, txSegmented: 1 });
+    assertNoViolations(machine.violations);
+  });
+
+  it("with CSUM but no HOST_TSO4, a segment size is not passed on: the frame goes out with its checksum only", () => {
+    const { machine, model, net, wire } = offloadRig([NetFeature.Csum]);
+    expect(net.segmentationLimit).toBe(0);
+    const frame = tcpFrame(new Uint8Array(HEADERS + 1000), 1000);
+    expect(net.transmit(frame, { start: ETHERNET + IP, offset: 16, segmentSize: MSS, headerLength: HEADERS })).toBe(true);
+    net.flush();
+    const [header] = model.transmittedHeaders;
+    expect([header[HDR.flags], header[HDR.gsoType], le16(header, HDR.gsoSize)]).toEqual([NetHeaderFlag.NeedsCsum, NetGso.None, 0]);
+    expect(wire.length).toBe(1);
+    expect(net.counters.txOversize).toBe(0);
+    assertNoViolations(machine.violations);
   });
 });
 
@@ -245,22 +314,41 @@ describe("virtio-net large receives (GUEST_TSO4)", () => {
     model.injectFrame(tcpFrame(new Uint8Array(HEADERS + 100), 100));
     net.poll();
     expect(received.map((r) => r.frame.length)).toEqual([HEADERS + 100]);
-    expect(net.counters.lastDeviceError?.code).toBe("gso-type");
+    expect(net.counters.lastDeviceError).toMatchObject({ code: "gso-type", detail: "rx queue 0: gso_type 1 was not negotiated" });
     expect(net.counters.rxSegmented).toBe(0);
   });
 
+  it("takes a coalesced segment in a single buffer, and one whose gso_size has a zero low byte", () => {
+    const { machine, model, net, received } = offloadRig(OFFLOADS);
+    const frame = tcpFrame(new Uint8Array(HEADERS + 1000), 1000);
+    model.injectFrame(frame, segmentedHeader);
+    model.injectFrame(frame, { ...segmentedHeader, gsoSize: 0x500 });
+    net.poll();
+    expect(received.map((r) => r.frame.length)).toEqual([HEADERS + 1000, HEADERS + 1000]);
+    expect(net.counters).toMatchObject({ rxSegmented: 2, rxMerged: 0, rxBadHeader: 0 });
+    assertNoViolations(machine.violations);
+  });
+
+  it("a plain frame spread over merged buffers is not counted as a coalesced segment", () => {
+    const { model, net, received } = offloadRig(OFFLOADS);
+    model.injectFrame(tcpFrame(new Uint8Array(HEADERS + 1000), 1000), { maxBufferBytes: 300 });
+    net.poll();
+    expect(received.length).toBe(1);
+    expect(net.counters).toMatchObject({ rxMerged: 1, rxSegmented: 0 });
+  });
+
   it.each([
-    ["gso_type TCPV4 without NEEDS_CSUM", { ...segmentedHeader, flags: NetHeaderFlag.DataValid }, "gso-header"],
-    ["gso_type TCPV4 with gso_size 0", { ...segmentedHeader, gsoSize: 0 }, "gso-header"],
-    ["gso_type TCPV6 (not negotiated)", { ...segmentedHeader, gsoType: NetGso.TcpV6 }, "gso-type"],
-    ["gso_type with the ECN bit (GUEST_ECN not negotiated)", { ...segmentedHeader, gsoType: NetGso.TcpV4 | NetGso.Ecn }, "gso-type"],
-  ])("drops and counts %s", (_name, header, code) => {
+    ["gso_type TCPV4 without NEEDS_CSUM", { ...segmentedHeader, flags: NetHeaderFlag.DataValid }, "gso-header", `gso_type TCPV4 with flags ${NetHeaderFlag.DataValid} and gso_size ${MSS}`],
+    ["gso_type TCPV4 with gso_size 0", { ...segmentedHeader, gsoSize: 0 }, "gso-header", `gso_type TCPV4 with flags ${NetHeaderFlag.NeedsCsum} and gso_size 0`],
+    ["gso_type TCPV6 (not negotiated)", { ...segmentedHeader, gsoType: NetGso.TcpV6 }, "gso-type", `gso_type ${NetGso.TcpV6} was not negotiated`],
+    ["gso_type with the ECN bit (GUEST_ECN not negotiated)", { ...segmentedHeader, gsoType: NetGso.TcpV4 | NetGso.Ecn }, "gso-type", `gso_type ${NetGso.TcpV4 | NetGso.Ecn} was not negotiated`],
+  ])("drops and counts %s", (_name, header, code, detail) => {
     const { model, net, received } = offloadRig(OFFLOADS);
     model.injectFrame(tcpFrame(new Uint8Array(HEADERS + LARGE), LARGE), header);
     model.injectFrame(tcpFrame(new Uint8Array(HEADERS + 100), 100));
     net.poll();
     expect(received.map((r) => r.frame.length)).toEqual([HEADERS + 100]);
-    expect(net.counters.lastDeviceError?.code).toBe(code);
+    expect(net.counters.lastDeviceError).toMatchObject({ code, detail: `rx queue 0: ${detail}` });
     expect(net.counters.rxBadHeader).toBeGreaterThan(0);
   });
 
@@ -275,6 +363,17 @@ describe("virtio-net large receives (GUEST_TSO4)", () => {
     model.injectFrame(tcpFrame(new Uint8Array(HEADERS + LARGE), LARGE), segmentedHeader);
     net.poll();
     expect(received.map((r) => r.frame.length)).toEqual([HEADERS + LARGE]);
+  });
+
+  it("takes a coalesced frame of one 64 KiB IPv4 packet behind a VLAN-tagged Ethernet header", () => {
+    const { machine, model, net, received } = offloadRig(OFFLOADS);
+    const largest = new Uint8Array(ETHERNET + 4 + 0xffff);
+    tcpFrame(largest, 1000);
+    expect(model.injectFrame(largest, segmentedHeader)).toBe(true);
+    net.poll();
+    expect(received.map((r) => r.frame.length)).toEqual([ETHERNET + 4 + 0xffff]);
+    expect(net.counters.rxBadHeader).toBe(0);
+    assertNoViolations(machine.violations);
   });
 
   it("drops a coalesced frame beyond one 64 KiB IPv4 packet", () => {

@@ -46,6 +46,17 @@ describe("virtio-net buffers per ring", () => {
     expect(sent).toBe(16);
     expect(net.counters.txRingFull).toBe(1);
   });
+
+  it("takes one descriptor per frame when the header may share it, indirect descriptors or not", () => {
+    for (const indirect of [true, false]) {
+      const { machine, model, net } = netRig({ device: { queueSize: 16, indirect }, driver: { txBatch: 64 } });
+      model.holdCompletions = true;
+      let sent = 0;
+      while (sent < 100 && net.transmit(frameTo(PEER_MAC, 60))) sent++;
+      expect(sent).toBe(16);
+      assertNoViolations(machine.violations);
+    }
+  });
 });
 
 describe("virtio-net frame sizes", () => {

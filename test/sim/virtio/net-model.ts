@@ -2,10 +2,10 @@ import type { SimMemory } from "../memory";
 import type { ViolationLog } from "../violations";
 import { PARK, VirtioDeviceModel } from "./device-model";
 import type { RequestResult } from "./device-model";
-import type { SimRequest } from "./request";
+import type { Segment, SimRequest } from "./request";
 import { MAX_IPV4_PACKET, TCP_CHECKSUM, coalesceTcp, holdsPseudoHeaderSum, segmentTcp, tcpFrameLayout } from "./tcp-offload";
 import { VIRTIO_DEVICE_ID } from "./spec/device-ids";
-import { VIRTIO_F, featureMask } from "./spec/feature-bits";
+import { VIRTIO_F, VIRTIO_F_LEGACY, featureMask } from "./spec/feature-bits";
 import {
   VIRTIO_NET_CONTROLQ_SINGLE_PAIR,
   VIRTIO_NET_CTRL,
@@ -82,12 +82,14 @@ export interface NetOptions {
   readonly mac?: readonly number[];
   readonly mtu?: number;
   readonly queueSize?: number;
+  /** The controlq's maximum size (default 64); on the legacy interface, its fixed size. */
+  readonly controlQueueSize?: number;
   readonly linkUp?: boolean;
   /** Feature bits offered beyond the defaults (CSUM, GUEST_CSUM, MQ, CTRL_MAC_ADDR, ANY_LAYOUT...). */
   readonly offer?: readonly number[];
   /** Default feature bits not offered. */
   readonly withhold?: readonly number[];
-  /** max_virtqueue_pairs; the device has 2 * pairs + 1 queues. */
+  /** max_virtqueue_pairs; the device has 2 * pairs queues, and the control queue with CTRL_VQ. */
   readonly pairs?: number;
   readonly eventIdx?: boolean;
   readonly indirect?: boolean;
@@ -145,7 +147,8 @@ export class NetModel extends VirtioDeviceModel {
     const features = featureMask([...DEFAULT_FEATURES.filter((bit) => !withheld.has(bit)), ...(options.offer ?? [])]);
     const size = options.queueSize ?? 256;
     const pairs = options.pairs ?? 1;
-    const queueSizes = [...Array.from({ length: 2 * pairs }, () => size), 64];
+    // The controlq exists only with CTRL_VQ (section 5.1.2).
+    const queueSizes = [...Array.from({ length: 2 * pairs }, () => size), ...(features & featureMask([VIRTIO_NET_F.CTRL_VQ]) ? [options.controlQueueSize ?? 64] : [])];
     super({
       memory,
       violations,
@@ -300,8 +303,10 @@ export class NetModel extends VirtioDeviceModel {
     }
     if (request.queue === NetQueue.Rx) {
       if (request.readableLength > 0) this.report("rx buffer with device-readable part");
+      this.checkFraming(request, request.writable);
       return PARK;
     }
+    this.checkFraming(request, request.readable);
     const bytes = request.read();
     if (bytes.length < this.headerSize) {
       this.report(`tx chain of ${bytes.length} bytes has no header`);
@@ -321,6 +326,17 @@ export class NetModel extends VirtioDeviceModel {
     if (headerBytes[virtio_net_hdr.flags.offset] & VIRTIO_NET_HDR_F.NEEDS_CSUM) this.fillChecksum(headerBytes, frame);
     this.onTransmit?.(frame);
     return 0;
+  }
+
+  /**
+   * Legacy interface without ANY_LAYOUT (section 5.1.6, legacy message framing): the header has a
+   * descriptor of its own on both queues, the frame follows in the next ones.
+   */
+  private checkFraming(request: SimRequest, segments: readonly Segment[]): void {
+    if (this.mode !== "legacy" || this.negotiated(VIRTIO_F_LEGACY.ANY_LAYOUT)) return;
+    if (segments.length < 2 || segments[0].bytes.length !== this.headerSize) {
+      this.report(`queue ${request.queue}: without ANY_LAYOUT the ${this.headerSize}-byte header needs a descriptor of its own (first of ${segments.length} is ${segments[0]?.bytes.length ?? 0} bytes)`);
+    }
   }
 
   /**
