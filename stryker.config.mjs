@@ -25,4 +25,7 @@ export default {
   tempDirName: ".stryker-tmp",
   cleanTempDir: true,
   timeoutMS: 10000,
+  // The first run is the whole unit project on one worker (to learn which tests cover which
+  // mutant): past Stryker's 5-minute default on a busy machine.
+  dryRunTimeoutMinutes: 20,
 };
