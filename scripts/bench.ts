@@ -1,4 +1,4 @@
-// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|scsi|net|net-rings|virtqueue|http|http-tap|console|engine|compare|9p ...] (default: all). Figures are rates, ratios
+// Benchmarks. Usage: tsx scripts/bench.ts [boot|blk|blk-rings|scsi|net|net-rings|virtqueue|http|http-tap|http-cost|console|engine|compare|9p ...] (default: all). Figures are rates, ratios
 // and medians measured in one run; nothing here asserts on time.
 import { bench9p } from "./bench/9p";
 import { benchBlk, benchBlkRings } from "./bench/blk";
@@ -7,6 +7,7 @@ import { benchCompare } from "./bench/compare/index";
 import { benchConsole } from "./bench/console";
 import { benchEngine } from "./bench/engine";
 import { benchHttp } from "./bench/http";
+import { benchHttpCost } from "./bench/http-cost";
 import { benchHttpTap } from "./bench/http-tap";
 import { benchNet, benchNetRings } from "./bench/net";
 import { benchScsi } from "./bench/scsi";
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   "net-rings": benchNetRings,
   http: benchHttp,
   "http-tap": benchHttpTap,
+  "http-cost": benchHttpCost,
   virtqueue: benchVirtqueue,
   console: benchConsole,
   engine: benchEngine,

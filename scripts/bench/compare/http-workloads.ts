@@ -28,7 +28,12 @@ export async function measureHttp(host: string, port: number): Promise<Side> {
  * Vireo's CPU time per small request at concurrency 1 (µs): its httpbench image answers `/busy`
  * with the nanoseconds its CPU has worked since boot, read before and after the requests.
  */
-export async function vireoCpuPerSmallRequest(host: string, port: number): Promise<number> {
+export function vireoCpuPerSmallRequest(host: string, port: number): Promise<number> {
+  return vireoCpuPerRequest(host, port, "/small", SMALL, 1, BUSY_REQUESTS);
+}
+
+/** Vireo's CPU time (µs) per request for `path` at `concurrency`, a new connection each. */
+export async function vireoCpuPerRequest(host: string, port: number, path: string, expected: Uint8Array, concurrency: number, requests: number): Promise<number> {
   const busyNs = async (): Promise<number> => {
     const response = await fetch(`http://${host}:${port}/busy`, { headers: { connection: "close" } });
     const value = Number(await response.text());
@@ -36,6 +41,6 @@ export async function vireoCpuPerSmallRequest(host: string, port: number): Promi
     return value;
   };
   const before = await busyNs();
-  await httpRate(port, "/small", SMALL, 1, BUSY_REQUESTS, false, host);
-  return ((await busyNs()) - before) / BUSY_REQUESTS / NS_PER_US;
+  await httpRate(port, path, expected, concurrency, requests, false, host);
+  return ((await busyNs()) - before) / requests / NS_PER_US;
 }
