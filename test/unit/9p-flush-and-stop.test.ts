@@ -136,12 +136,64 @@ describe("virtio-9p T-message fields", () => {
     for (const request of [() => rig.client.write(dir.fid, 0, new Uint8Array(unit + 1)), () => rig.client.readdir(dir.fid, 0n, -1), () => rig.client.readdir(dir.fid, 0n, 1.5)]) {
       expect(await rejection(rig.run, request())).toMatchObject({ code: "io-size" });
     }
+    expect(await rejection(rig.run, rig.client.read(dir.fid, 0, new Uint8Array(unit + 1)))).toMatchObject({ detail: `${unit + 1} bytes is outside 0..${unit} (msize 8192)` });
+    // An empty read is a read.
+    expect(await rig.run(rig.client.read(dir.fid, 0, new Uint8Array(0)))).toBe(0);
     // The request buffers hold the proposed 128 KiB; the message may not exceed the 8192 agreed.
     const long = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(9000), 0o755, 0));
     expect(long).toBeInstanceOf(NineUsageError);
-    expect(long).toMatchObject({ code: "message-size" });
+    expect(long).toMatchObject({ code: "message-size", detail: "Tmkdir of 9021 bytes exceeds msize 8192" });
     expect(rig.model.server.counts.get(P9.Tmkdir)).toBeUndefined();
     expect(rig.model.server.counts.get(P9.Treaddir)).toBeUndefined();
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("fills a request buffer to its last byte, refuses one byte more, and never cuts a string short", async () => {
+    const rig = await connected({ limits: { msize: 8192 } });
+    expect(rig.client.msize).toBe(8192);
+    // Tmkdir: header[7] dfid[4] name[2+n] mode[4] gid[4] is 8192 bytes for a name of 8171.
+    const exact = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(8171), 0o755, 0));
+    expect(exact).not.toBeInstanceOf(NineUsageError);
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBe(1);
+    const over = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(8172), 0o755, 0));
+    expect(over).toBeInstanceOf(NineUsageError);
+    expect(over).toMatchObject({ code: "message-size", detail: "message needs 8193 bytes, msize allows 8192" });
+    // A walk's last name that does not fit is refused, not sent cut; the fid it would have made is free again.
+    const walk = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["y".repeat(9000)]));
+    expect(walk).toBeInstanceOf(NineUsageError);
+    expect(walk).toMatchObject({ code: "message-size", detail: "a string of 9000 characters does not fit the message" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBe(1);
+    expect(rig.model.server.counts.get(P9.Twalk)).toBeUndefined();
+    expect(rig.client.fidsInUse).toBe(1);
+    expect(rig.client.requestsInFlight).toBe(0);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("sends a string of 65535 bytes, the most its length can say", async () => {
+    const rig = await connected();
+    const longest = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(0xffff), 0o755, 0));
+    expect(longest).not.toBeInstanceOf(NineUsageError);
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBe(1);
+    const longer = await rejection(rig.run, rig.client.mkdir(rig.client.rootFid, "x".repeat(0x10000), 0o755, 0));
+    expect(longer).toMatchObject({ code: "message-size", detail: "a string of 65536 characters does not fit the message" });
+    expect(rig.model.server.counts.get(P9.Tmkdir)).toBe(1);
+  });
+
+  it("sends an offset above 4 GiB in all 64 bits, little-endian", async () => {
+    const rig = await connected();
+    rig.model.server.tree.file("/f", "data");
+    const file = await rig.run(rig.client.walk(rig.client.rootFid, ["f"]));
+    await rig.run(rig.client.lopen(file.fid, OpenFlag.ReadOnly));
+    const offset = 0x1234_5678_9abc;
+    rig.model.server.faults.push({ on: P9.Tread, kind: "silent" });
+    const read = rig.client.read(file.fid, offset, new Uint8Array(4));
+    for (let turns = 0; rig.model.held.size === 0 && turns < 100; turns++) await rig.run(Promise.resolve());
+    const [[tag, request]] = [...rig.model.held];
+    const message = request.read();
+    // header[7] fid[4] offset[8] count[4]
+    expect(new DataView(message.buffer).getBigUint64(11, true)).toBe(BigInt(offset));
+    rig.model.answerHeld(tag, Uint8Array.from([11, 0, 0, 0, P9.Rread, tag & 0xff, tag >> 8, 0, 0, 0, 0]));
+    expect(await rig.run(read)).toBe(0);
     assertNoViolations(rig.machine.violations);
   });
 });
