@@ -91,18 +91,67 @@ describe("virtio-9p Tversion and Tattach", () => {
 });
 
 describe("virtio-9p fids", () => {
-  it("clunks the new fid when a later Twalk of a long walk is refused", async () => {
+  it("clunks the new fid when a later Twalk of a long walk is refused, and leaves the other fids alone", async () => {
     const rig = await connected();
+    const clone = await rig.run(rig.client.walk(rig.client.rootFid, []));
     const names = Array.from({ length: 16 }, (_, i) => `d${i}`);
     rig.model.server.tree.file(`/${names.join("/")}/leaf`, "x");
     const error = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names, "none"]));
     expect(error).toMatchObject({ code: "ENOENT" });
     expect(error.message).toMatch(/Twalk refused/);
-    expect(rig.model.server.counts.get(P9.Twalk)).toBe(2);
+    expect(rig.model.server.counts.get(P9.Twalk)).toBe(3);
     await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
+    expect(rig.model.server.fids.size).toBe(2);
+    expect(rig.client.fidsInUse).toBe(2);
+    await rig.run(rig.client.clunk(clone.fid));
+    expect(rig.client.fidsInUse).toBe(1);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("clunks nothing after a first Twalk that fails or stops short, and clunks the new fid after a later one that stops short", async () => {
+    const rig = await connected();
+    rig.model.server.tree.file("/a/b", "x");
+    const refused = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["none"]));
+    expect(refused).toMatchObject({ code: "ENOENT" });
+    const short = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["a", "none"]));
+    expect(short).toMatchObject({ code: "ENOENT", errno: 2, detail: 'walk: "none" is not there' });
+    await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBeUndefined();
+    expect(rig.client.fidsInUse).toBe(1);
+    const names = Array.from({ length: 16 }, (_, i) => `d${i}`);
+    rig.model.server.tree.file(`/${names.join("/")}/e/leaf`, "x");
+    const later = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names, "e", "none"]));
+    expect(later).toMatchObject({ code: "ENOENT", detail: 'walk: "none" is not there' });
+    await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
     expect(rig.model.server.fids.size).toBe(1);
     expect(rig.client.fidsInUse).toBe(1);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("hands out the next free fid after the last one, not one just clunked", async () => {
+    const rig = await connected({ limits: { maxFids: 4 } });
+    const a = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    const b = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    expect([rig.client.rootFid, a.fid, b.fid]).toEqual([0, 1, 2]);
+    await rig.run(rig.client.clunk(a.fid));
+    expect((await rig.run(rig.client.walk(rig.client.rootFid, []))).fid).toBe(3);
+    // Then it wraps around to the free one.
+    expect((await rig.run(rig.client.walk(rig.client.rootFid, []))).fid).toBe(1);
+    const full = await rejection(rig.run, rig.client.walk(rig.client.rootFid, []));
+    expect(full).toMatchObject({ code: "fids", detail: "all 4 fids are in use" });
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("refuses to clunk a fid it never handed out, and keeps its count", async () => {
+    const rig = await connected({ limits: { maxFids: 4 } });
+    for (const fid of [-1, 2, 4]) {
+      const error = await rejection(rig.run, rig.client.clunk(fid));
+      expect(error).toBeInstanceOf(NineUsageError);
+      expect(error).toMatchObject({ code: "fids", detail: `fid ${fid} is not in use` });
+      expect(rig.client.fidsInUse).toBe(1);
+    }
   });
 
   it("bounds the fids in use, and hands a clunked one out again", async () => {
