@@ -77,7 +77,7 @@ describe("virtio-9p client", () => {
     rig.model.server.tree.symlink("/link", "/d0");
     rig.model.server.followSymlinks = true;
     const through = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["link", "d1"]));
-    expect(through).toMatchObject({ code: "ENOTDIR" });
+    expect(through).toMatchObject({ code: "ENOTDIR", errno: 20, detail: 'walk: "link" is not a directory' });
     const deepMissing = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names.slice(0, 20), "none"]));
     expect(deepMissing).toMatchObject({ code: "ENOENT" });
     await rig.run(rig.client.clunk(walked.fid));

@@ -50,10 +50,12 @@ describe("virtio-9p replies that break the protocol", () => {
   it("refuses a server that does not speak 9P2000.L, or answers a larger msize", async () => {
     const rig = shareRig();
     rig.model.server.version = "9P2000";
-    expect(await rejection(rig.run, rig.client.connect("root", "", 0))).toMatchObject({ code: "version" });
+    expect(await rejection(rig.run, rig.client.connect("root", "", 0))).toMatchObject({ code: "version", detail: 'server speaks "9P2000", not 9P2000.L' });
     const other = shareRig();
     other.model.server.faults.push({ on: P9.Tversion, kind: "oversized-string" });
-    expect(await rejection(other.run, other.client.connect("root", "", 0))).toBeInstanceOf(NineProtocolError);
+    const long = await rejection(other.run, other.client.connect("root", "", 0));
+    expect(long).toBeInstanceOf(NineProtocolError);
+    expect(long).toMatchObject({ code: "reply", detail: "version of 65535 bytes exceeds 24" });
   });
 
   it("clunks the fid a walk may have made when its reply was malformed", async () => {

@@ -4,9 +4,9 @@
 // a caller giving up before its request is sent.
 import { describe, expect, it } from "vitest";
 import { NOFID } from "../../drivers/virtio/9p/constants";
-import { NineCancelledError, NineProtocolError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { NineCancelledError, NinePError, NineProtocolError, NineUsageError } from "../../drivers/virtio/9p/errors";
 import { MAX_MSIZE, MIN_MSIZE } from "../../drivers/virtio/9p/limits";
-import { P9, P9_NOTAG } from "../sim/ninep/protocol";
+import { ERRNO, P9, P9_NOTAG } from "../sim/ninep/protocol";
 import { Builder } from "../sim/ninep/wire";
 import { assertNoViolations } from "../sim/violations";
 import { rejection, shareRig } from "./9p-harness";
@@ -41,7 +41,7 @@ describe("virtio-9p Tversion and Tattach", () => {
       rig.model.answerHeld(tag, new Builder().u32(msize).str("9P2000.L").done(P9.Rversion, tag));
       const error = await rejection(rig.run, promise);
       expect(error).toBeInstanceOf(NineProtocolError);
-      expect(error).toMatchObject({ code: "msize" });
+      expect(error).toMatchObject({ code: "msize", detail: `server msize ${msize} is outside ${MIN_MSIZE}..${128 * 1024}` });
     }
     const rig = shareRig();
     rig.model.server.maxMsize = MIN_MSIZE;
@@ -58,6 +58,33 @@ describe("virtio-9p Tversion and Tattach", () => {
     expect(rig.model.server.counts.get(P9.Tversion)).toBe(1);
   });
 
+  it("refuses a connect while the first one is still under way", async () => {
+    const rig = shareRig();
+    const first = rig.client.connect("root", "", 0);
+    const second = await rejection(rig.run, rig.client.connect("root", "", 0));
+    expect(second).toBeInstanceOf(NineUsageError);
+    expect(second).toMatchObject({ code: "connect", detail: "connect must come first, once" });
+    expect((await rig.run(first)).type).toBe(0x80);
+    expect(rig.model.server.counts.get(P9.Tversion)).toBe(1);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("gives the root's fid back when Tattach is refused or cannot be sent", async () => {
+    const rig = shareRig();
+    rig.model.server.faults.push({ on: P9.Tattach, kind: "lerror", errno: ERRNO.EACCES });
+    const refused = await rejection(rig.run, rig.client.connect("root", "", 0));
+    expect(refused).toBeInstanceOf(NinePError);
+    expect(refused).toMatchObject({ code: "EACCES" });
+    expect(rig.client.fidsInUse).toBe(0);
+    expect(rig.client.rootFid).toBe(NOFID);
+    const other = shareRig();
+    const unsent = await rejection(other.run, other.client.connect("u".repeat(200_000), "", 0));
+    expect(unsent).toMatchObject({ code: "message-size" });
+    expect(other.client.fidsInUse).toBe(0);
+    expect(other.model.server.counts.get(P9.Tattach)).toBeUndefined();
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("refuses a root that is not a directory and clunks its fid", async () => {
     const rig = shareRig();
     rig.model.server.tree.file("/f", "x");
@@ -67,7 +94,7 @@ describe("virtio-9p Tversion and Tattach", () => {
     rig.model.answerHeld(tag, new Builder().qid({ type: 0, version: 0, path: 9 }).done(P9.Rattach, tag));
     const error = await rejection(rig.run, promise);
     expect(error).toBeInstanceOf(NineProtocolError);
-    expect(error).toMatchObject({ code: "attach" });
+    expect(error).toMatchObject({ code: "attach", detail: "the share's root is not a directory" });
     expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
     expect(rig.model.server.fids.size).toBe(0);
     expect(rig.client.fidsInUse).toBe(0);
