@@ -178,14 +178,14 @@ describe("virtio-9p mount tag", () => {
   it("refuses a tag_len beyond the configuration and a tag that is not UTF-8", () => {
     const long = shareRig({ models: [{ tag: "x", tagLength: 300 }] });
     expect(long.probe.devices[0].state).toBe("failed");
-    expect(long.probe.devices[0].error?.code).toBe("tag_len");
+    expect(long.probe.devices[0].error).toMatchObject({ code: "tag_len", detail: "300 is outside 1..255" });
     const bad = shareRig({ models: [{ tag: new Uint8Array([0xff, 0xfe]) }] });
-    expect(bad.probe.devices[0].error?.code).toBe("tag");
+    expect(bad.probe.devices[0].error).toMatchObject({ code: "tag", detail: "the mount tag is not UTF-8" });
   });
 
   it("refuses limits it cannot work with", () => {
-    expect(shareRig({ limits: { msize: 1024 } }).probe.devices[0].error?.code).toBe("msize");
-    expect(shareRig({ limits: { slots: 0 } }).probe.devices[0].error?.code).toBe("slots");
+    expect(shareRig({ limits: { msize: 1024 } }).probe.devices[0].error).toMatchObject({ code: "msize", detail: "msize 1024 is outside 4096..1048576" });
+    expect(shareRig({ limits: { slots: 0 } }).probe.devices[0].error).toMatchObject({ code: "slots", detail: "0 request slots" });
   });
 
   it("has no tag without MOUNT_TAG", () => {

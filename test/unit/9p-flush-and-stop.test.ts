@@ -4,6 +4,7 @@
 // anything reaches the device.
 import { describe, expect, it } from "vitest";
 import { OpenFlag } from "../../drivers/virtio/9p/constants";
+import { createVirtio9pDriver } from "../../drivers/virtio/9p/driver";
 import { NineTimeoutError, NineUsageError } from "../../drivers/virtio/9p/errors";
 import { VirtioRingBrokenError } from "../../drivers/virtio/errors";
 import { ERRNO, P9 } from "../sim/ninep/protocol";
@@ -73,11 +74,14 @@ describe("virtio-9p stop", () => {
     rig.model.holdCompletions = true;
     const inFlight = rig.client.statfs(rig.client.rootFid);
     const waiting = rig.client.statfs(rig.client.rootFid);
-    rig.ninep.detach();
+    // Through the device and the driver's registry entry, as the kernel detaches it.
+    expect(createVirtio9pDriver({ loop: rig.loop }).name).toBe("virtio-9p");
+    rig.probe.devices[0].device?.detach();
+    expect(rig.probe.devices[0].device?.state).toBe("detached");
     const results = await rig.settle([inFlight, waiting]);
     for (const result of results) {
       expect(result.status).toBe("rejected");
-      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: "detached" });
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: "detached", detail: "the 9p device was detached" });
     }
     const first = rig.client.failure;
     rig.client.stop(new Error("later"));

@@ -259,7 +259,7 @@ describe("virtio-9p limits and mount tag", () => {
 
   it("refuses a tag_len of 0 and a tag holding a NUL, and takes a tag of 255 bytes", () => {
     expect(shareRig({ models: [{ tag: "x", tagLength: 0 }] }).probe.devices[0].error).toMatchObject({ code: "tag_len" });
-    expect(shareRig({ models: [{ tag: "a\0b" }] }).probe.devices[0].error).toMatchObject({ code: "tag" });
+    expect(shareRig({ models: [{ tag: "a\0b" }] }).probe.devices[0].error).toMatchObject({ code: "tag", detail: 'mount tag "a\\u0000b" holds a NUL' });
     const longest = "t".repeat(255);
     expect(shareRig({ models: [{ tag: longest }] }).ninep.tag).toBe(longest);
     expect(shareRig({ models: [{ tag: "t".repeat(255), tagLength: 256 }] }).probe.devices[0].error).toMatchObject({ code: "tag_len" });
