@@ -18,6 +18,41 @@ async function connected(options: Parameters<typeof shareRig>[0] = {}) {
 }
 
 describe("virtio-9p flushes", () => {
+  it("keeps a flushed tag out of use until its own Rflush, whatever else comes back", async () => {
+    const rig = await connected({ limits: { slots: 4, requestTimeoutMs: 5, flushTimeoutMs: 10_000 } });
+    rig.model.answerFlushes = false;
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" }, { on: P9.Tstatfs, kind: "silent" }, { on: P9.Tflush, kind: "silent" }, { on: P9.Tflush, kind: "silent" });
+    await rig.settle([rig.client.statfs(rig.client.rootFid), rig.client.statfs(rig.client.rootFid)]);
+    for (let turns = 0; rig.model.held.size < 4 && turns < 100; turns++) await rig.run(Promise.resolve());
+    const [a, b, flushA, flushB] = [...rig.model.held.keys()];
+    expect([a, b]).toEqual([0, 1]);
+    // Both flushed requests come back; neither Rflush has.
+    for (const tag of [a, b]) rig.model.answerHeld(tag, rig.model.server.lerror(0, tag, ERRNO.EINTR));
+    const next = rig.client.statfs(rig.client.rootFid);
+    await rig.run(Promise.resolve());
+    expect(rig.client.requestsInFlight).toBe(2);
+    for (const tag of [flushA, flushB]) rig.model.answerHeld(tag, Uint8Array.from([7, 0, 0, 0, P9.Rflush, tag & 0xff, tag >> 8]));
+    expect((await rig.run(next)).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("frees every flushed slot once the request came back and its Rflush arrived", async () => {
+    const rig = await connected({ limits: { slots: 4, requestTimeoutMs: 5 } });
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" }, { on: P9.Tstatfs, kind: "silent" });
+    const results = await rig.settle([rig.client.statfs(rig.client.rootFid), rig.client.statfs(rig.client.rootFid)]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason?.code)).toEqual(["timeout", "timeout"]);
+    await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tflush)).toBe(2);
+    // Slots 0 and 1 (the flushed ones) are as free as 2 and 3.
+    rig.model.holdCompletions = true;
+    const requests = Array.from({ length: 4 }, () => rig.client.statfs(rig.client.rootFid));
+    expect(rig.client.requestsInFlight).toBe(4);
+    rig.model.holdCompletions = false;
+    rig.model.releaseHeld(0);
+    expect((await rig.settle(requests)).every((r) => r.status === "fulfilled")).toBe(true);
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("drops a flush still waiting for a slot when the request it flushes comes back, and goes on", async () => {
     const rig = await connected({ limits: { slots: 1, requestTimeoutMs: 5, flushTimeoutMs: 50 } });
     rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
