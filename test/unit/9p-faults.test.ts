@@ -20,7 +20,7 @@ describe("virtio-9p replies that break the protocol", () => {
     ["wrong-tag", P9.Tgetattr, /reply tag/],
     ["short-size", P9.Tgetattr, /past the end/],
     ["long-size", P9.Tgetattr, /used length/],
-    ["wrong-type", P9.Tgetattr, /reply type/],
+    ["wrong-type", P9.Tgetattr, new RegExp(`reply type \\d+, expected ${P9.Rgetattr}$`)],
     ["trailing", P9.Tgetattr, /after the last field/],
     ["oversized-string", P9.Treaddir, /name of 65535 bytes/],
     ["oversized-count", P9.Tread, /data runs 1 bytes past the end/],
@@ -131,7 +131,7 @@ describe("virtio-9p requests without a reply", () => {
     const results = await rig.settle(pending);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     const late = await rejection(rig.run, rig.client.statfs(fid));
-    expect(late).toMatchObject({ code: "unresponsive" });
+    expect(late).toMatchObject({ code: "unresponsive", detail: "Tflush had no reply within 5 ms" });
     await rig.run(Promise.resolve());
     expect(rig.probe.devices[0].state).toBe("failed");
     expect(rig.probe.devices[0].error).toBeInstanceOf(NineTimeoutError);
@@ -142,7 +142,10 @@ describe("virtio-9p requests without a reply", () => {
     rig.model.holdCompletions = true;
     const requests = Array.from({ length: 5 }, () => rig.client.statfs(rig.client.rootFid));
     const refused = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
-    expect(refused).toMatchObject({ code: "busy" });
+    expect(refused).toMatchObject({ code: "busy", detail: "3 requests already wait for one of 2 slots" });
+    // A refused walk gives back the fid it took.
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toMatchObject({ code: "busy" });
+    expect(rig.client.fidsInUse).toBe(1);
     rig.model.holdCompletions = false;
     rig.model.releaseHeld(0);
     expect((await rig.settle(requests)).every((r) => r.status === "fulfilled")).toBe(true);
@@ -157,9 +160,13 @@ describe("virtio-9p requests without a reply", () => {
     expect(starved).toMatchObject({ code: "timeout" });
     expect(starved.message).toMatch(/no free slot/);
     expect(rig.model.server.counts.get(P9.Tgetattr)).toBeUndefined();
+    // A walk that never got a slot gives back the fid it took.
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toMatchObject({ code: "timeout" });
+    expect(rig.client.fidsInUse).toBe(1);
     // Past the flush's deadline.
     rig.machine.waitForInterrupt(rig.machine.monotonicNs() + 20_000_000);
     await rig.run(Promise.resolve());
+    expect(rig.client.failure).toMatchObject({ code: "unresponsive", detail: "no slot freed for Tflush within 10 ms" });
     expect(rig.client.failure).toMatchObject({ code: "unresponsive" });
     expect(rig.probe.devices[0].state).toBe("failed");
   });
