@@ -67,6 +67,10 @@ describe("virtio-9p reply header", () => {
     const huge = await refused(rig, P9.Tstatfs, statfs, (tag) => big.done(P9.Rstatfs, tag));
     expect(huge).toBeInstanceOf(NineProtocolError);
     expect(huge.message).toMatch(/size 8200 against used length 8200 and msize 8192/);
+    // Exactly msize passes the header check; what follows the last field is refused after it.
+    const full = new Builder().u32(1).u32(4096).u64(1).u64(2).u64(3).u64(4).u64(5).u64(6).u32(255).raw(new Uint8Array(8192 - P9_HEADER - 60));
+    const exact = await refused(rig, P9.Tstatfs, statfs, (tag) => full.done(P9.Rstatfs, tag));
+    expect(exact).toMatchObject({ code: "reply", detail: `Tstatfs: ${8192 - P9_HEADER - 60} bytes after the last field` });
     expect((await rig.run(statfs())).blockSize).toBe(4096);
     assertNoViolations(rig.machine.violations);
   });
@@ -207,6 +211,11 @@ describe("virtio-9p reply values", () => {
     expect(latin1.message).toMatch(/name is not UTF-8/);
     const [parent] = await answered(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("..")));
     expect(parent.name).toBe("..");
+    // NAME_MAX bytes is a name; one more is not.
+    const [longest] = await answered(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("n".repeat(255))));
+    expect(longest.name).toBe("n".repeat(255));
+    const longer = await refused(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("n".repeat(256))));
+    expect(longer).toMatchObject({ code: "reply", detail: "name of 256 bytes exceeds 255" });
     assertNoViolations(rig.machine.violations);
   });
 });
