@@ -129,6 +129,27 @@ describe("virtio-9p stop", () => {
 });
 
 describe("virtio-9p broken ring", () => {
+  it("fails the device after a broken ring only if the share is still its driver's, ready: not once it was detached or recovered", async () => {
+    const detached = await connected();
+    const device = detached.probe.devices[0].device!;
+    detached.ninep.ringBroken(new VirtioRingBrokenError(device.name, "used-id", "test"));
+    device.detach();
+    await detached.run(Promise.resolve());
+    expect(device.state).toBe("detached");
+    const recovered = await connected();
+    const again = recovered.probe.devices[0].device!;
+    const old = recovered.ninep;
+    old.ringBroken(new VirtioRingBrokenError(again.name, "used-id", "test"));
+    expect(again.recover()).toBe(true);
+    await recovered.run(Promise.resolve());
+    expect(again.state).toBe("ready");
+    const share = again.instance as typeof old;
+    expect(share).not.toBe(old);
+    await recovered.run(share.client.connect("root", "", 0));
+    expect((await recovered.run(share.client.statfs(share.client.rootFid))).blockSize).toBe(4096);
+    expect(recovered.uncaught).toEqual([]);
+  });
+
   it("fails the request with the ring's error when the device reports a used buffer beyond the ring, then fails the device", async () => {
     const rig = await connected();
     rig.model.faults.usedId = "out-of-range";
