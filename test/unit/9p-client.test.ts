@@ -135,6 +135,19 @@ describe("virtio-9p client", () => {
     await rig.run(connecting);
     expect(rig.loop.refCount).toBe(0);
     expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    // The device is not polled: turning the loop without delivering the interrupt takes no reply.
+    const statfs = rig.client.statfs(rig.client.rootFid);
+    for (let i = 0; i < 3; i++) rig.loop.tick();
+    expect(rig.client.requestsInFlight).toBe(1);
+    expect((await rig.run(statfs)).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("polls when told not to take interrupts, even where it could", async () => {
+    const rig = shareRig({ interrupts: true, driverInterrupts: false });
+    expect(rig.ninep.interruptMode).toBe("polling");
+    await rig.run(rig.client.connect("root", "", 0));
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
     assertNoViolations(rig.machine.violations);
   });
 });
