@@ -142,6 +142,33 @@ describe("virtio-9p Tfsync and Tclunk", () => {
   });
 });
 
+describe("virtio-9p fid 0", () => {
+  it("gives fid 0 back like any other when its walk is refused for a full wait queue, finds no slot, or meets a stopped client", async () => {
+    // One fid: once the root is clunked, every walk takes fid 0.
+    const rig = await connected({ limits: { maxFids: 1, slots: 1, maxWaiting: 1, requestTimeoutMs: 5, flushTimeoutMs: 10_000 } });
+    await rig.run(rig.client.clunk(rig.client.rootFid));
+    expect(rig.client.fidsInUse).toBe(0);
+    rig.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    const held = rig.client.statfs(0);
+    held.catch(() => undefined);
+    const waiting = rig.client.statfs(0);
+    waiting.catch(() => undefined);
+    expect(await rejection(rig.run, rig.client.walk(0, []))).toMatchObject({ code: "busy" });
+    expect(rig.client.fidsInUse).toBe(0);
+    await rig.settle([held, waiting]);
+    // The slot stays the device's (the flush cannot be sent): a walk waits and finds no slot.
+    const starving = await connected({ limits: { maxFids: 1, slots: 1, requestTimeoutMs: 5, flushTimeoutMs: 10_000 } });
+    await starving.run(starving.client.clunk(starving.client.rootFid));
+    starving.model.server.faults.push({ on: P9.Tstatfs, kind: "silent" });
+    expect(await rejection(starving.run, starving.client.statfs(0))).toMatchObject({ code: "timeout" });
+    expect(await rejection(starving.run, starving.client.walk(0, []))).toMatchObject({ code: "timeout" });
+    expect(starving.client.fidsInUse).toBe(0);
+    starving.probe.devices[0].device!.detach();
+    expect(await rejection(starving.run, starving.client.walk(0, []))).toMatchObject({ code: "detached" });
+    expect(starving.client.fidsInUse).toBe(0);
+  });
+});
+
 describe("virtio-9p device", () => {
   it("sizes the ring for the slots: two descriptors each, a power of two", async () => {
     for (const [slots, size] of [
