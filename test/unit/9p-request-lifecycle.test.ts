@@ -169,6 +169,22 @@ describe("virtio-9p fid 0", () => {
   });
 });
 
+describe("virtio-9p late Rattach", () => {
+  it("clunks fid 0 when Tattach succeeds after it was given up", async () => {
+    const rig = shareRig({ limits: { requestTimeoutMs: 5 } });
+    rig.model.answerFlushes = false;
+    const { promise, tag } = await withheld(rig, P9.Tattach, () => rig.client.connect("root", "", 0));
+    expect(await rejection(rig.run, promise)).toBeInstanceOf(NineTimeoutError);
+    // The server attached after all.
+    rig.model.server.fids.set(0, { node: rig.model.server.tree.root, open: undefined });
+    rig.model.answerHeld(tag, new Builder().qid({ type: 0x80, version: 0, path: 1 }).done(P9.Rattach, tag));
+    for (let turns = 0; rig.model.server.counts.get(P9.Tclunk) === undefined && turns < 20; turns++) await rig.run(Promise.resolve());
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
+    expect(rig.model.server.fids.size).toBe(0);
+    expect(rig.client.fidsInUse).toBe(0);
+  });
+});
+
 describe("virtio-9p device", () => {
   it("sizes the ring for the slots: two descriptors each, a power of two", async () => {
     for (const [slots, size] of [
