@@ -54,6 +54,21 @@ describe("virtio-9p request deadlines", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("arms no timer for a flushed request the device still holds", async () => {
+    const rig = await connected({ limits: { requestTimeoutMs: 5 } });
+    // The server answers the flush but keeps the flushed request.
+    rig.model.answerFlushes = false;
+    const { promise } = await withheld(rig, P9.Tstatfs, () => rig.client.statfs(rig.client.rootFid));
+    expect(await rejection(rig.run, promise)).toBeInstanceOf(NineTimeoutError);
+    await rig.run(Promise.resolve());
+    expect(rig.model.server.counts.get(P9.Tflush)).toBe(1);
+    const setTimer = vi.spyOn(rig.loop, "setTimeout");
+    for (let turns = 0; turns < 5; turns++) await rig.run(Promise.resolve());
+    expect(setTimer).not.toHaveBeenCalled();
+    // The device's source (the request is still its) keeps the loop up; no timer does.
+    expect(rig.loop.refCount).toBe(1);
+  });
+
   it("counts and flushes a timed-out request once, however many later requests time out", async () => {
     const rig = await connected({ limits: { requestTimeoutMs: 5, flushTimeoutMs: 10_000 } });
     // The server answers the flushes but keeps the flushed requests.
