@@ -77,7 +77,7 @@ describe("virtio-9p client", () => {
     rig.model.server.tree.symlink("/link", "/d0");
     rig.model.server.followSymlinks = true;
     const through = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["link", "d1"]));
-    expect(through).toMatchObject({ code: "ENOTDIR" });
+    expect(through).toMatchObject({ code: "ENOTDIR", errno: 20, detail: 'walk: "link" is not a directory' });
     const deepMissing = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names.slice(0, 20), "none"]));
     expect(deepMissing).toMatchObject({ code: "ENOENT" });
     await rig.run(rig.client.clunk(walked.fid));
@@ -134,6 +134,19 @@ describe("virtio-9p client", () => {
     expect(rig.loop.refCount).toBe(2);
     await rig.run(connecting);
     expect(rig.loop.refCount).toBe(0);
+    expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
+    // The device is not polled: turning the loop without delivering the interrupt takes no reply.
+    const statfs = rig.client.statfs(rig.client.rootFid);
+    for (let i = 0; i < 3; i++) rig.loop.tick();
+    expect(rig.client.requestsInFlight).toBe(1);
+    expect((await rig.run(statfs)).blockSize).toBe(4096);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("polls when told not to take interrupts, even where it could", async () => {
+    const rig = shareRig({ interrupts: true, driverInterrupts: false });
+    expect(rig.ninep.interruptMode).toBe("polling");
+    await rig.run(rig.client.connect("root", "", 0));
     expect((await rig.run(rig.client.statfs(rig.client.rootFid))).blockSize).toBe(4096);
     assertNoViolations(rig.machine.violations);
   });

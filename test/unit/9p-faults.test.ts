@@ -20,7 +20,7 @@ describe("virtio-9p replies that break the protocol", () => {
     ["wrong-tag", P9.Tgetattr, /reply tag/],
     ["short-size", P9.Tgetattr, /past the end/],
     ["long-size", P9.Tgetattr, /used length/],
-    ["wrong-type", P9.Tgetattr, /reply type/],
+    ["wrong-type", P9.Tgetattr, new RegExp(`reply type \\d+, expected ${P9.Rgetattr}$`)],
     ["trailing", P9.Tgetattr, /after the last field/],
     ["oversized-string", P9.Treaddir, /name of 65535 bytes/],
     ["oversized-count", P9.Tread, /data runs 1 bytes past the end/],
@@ -50,10 +50,12 @@ describe("virtio-9p replies that break the protocol", () => {
   it("refuses a server that does not speak 9P2000.L, or answers a larger msize", async () => {
     const rig = shareRig();
     rig.model.server.version = "9P2000";
-    expect(await rejection(rig.run, rig.client.connect("root", "", 0))).toMatchObject({ code: "version" });
+    expect(await rejection(rig.run, rig.client.connect("root", "", 0))).toMatchObject({ code: "version", detail: 'server speaks "9P2000", not 9P2000.L' });
     const other = shareRig();
     other.model.server.faults.push({ on: P9.Tversion, kind: "oversized-string" });
-    expect(await rejection(other.run, other.client.connect("root", "", 0))).toBeInstanceOf(NineProtocolError);
+    const long = await rejection(other.run, other.client.connect("root", "", 0));
+    expect(long).toBeInstanceOf(NineProtocolError);
+    expect(long).toMatchObject({ code: "reply", detail: "version of 65535 bytes exceeds 24" });
   });
 
   it("clunks the fid a walk may have made when its reply was malformed", async () => {
@@ -129,7 +131,7 @@ describe("virtio-9p requests without a reply", () => {
     const results = await rig.settle(pending);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     const late = await rejection(rig.run, rig.client.statfs(fid));
-    expect(late).toMatchObject({ code: "unresponsive" });
+    expect(late).toMatchObject({ code: "unresponsive", detail: "Tflush had no reply within 5 ms" });
     await rig.run(Promise.resolve());
     expect(rig.probe.devices[0].state).toBe("failed");
     expect(rig.probe.devices[0].error).toBeInstanceOf(NineTimeoutError);
@@ -140,7 +142,10 @@ describe("virtio-9p requests without a reply", () => {
     rig.model.holdCompletions = true;
     const requests = Array.from({ length: 5 }, () => rig.client.statfs(rig.client.rootFid));
     const refused = await rejection(rig.run, rig.client.statfs(rig.client.rootFid));
-    expect(refused).toMatchObject({ code: "busy" });
+    expect(refused).toMatchObject({ code: "busy", detail: "3 requests already wait for one of 2 slots" });
+    // A refused walk gives back the fid it took.
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toMatchObject({ code: "busy" });
+    expect(rig.client.fidsInUse).toBe(1);
     rig.model.holdCompletions = false;
     rig.model.releaseHeld(0);
     expect((await rig.settle(requests)).every((r) => r.status === "fulfilled")).toBe(true);
@@ -155,9 +160,13 @@ describe("virtio-9p requests without a reply", () => {
     expect(starved).toMatchObject({ code: "timeout" });
     expect(starved.message).toMatch(/no free slot/);
     expect(rig.model.server.counts.get(P9.Tgetattr)).toBeUndefined();
+    // A walk that never got a slot gives back the fid it took.
+    expect(await rejection(rig.run, rig.client.walk(rig.client.rootFid, []))).toMatchObject({ code: "timeout" });
+    expect(rig.client.fidsInUse).toBe(1);
     // Past the flush's deadline.
     rig.machine.waitForInterrupt(rig.machine.monotonicNs() + 20_000_000);
     await rig.run(Promise.resolve());
+    expect(rig.client.failure).toMatchObject({ code: "unresponsive", detail: "no slot freed for Tflush within 10 ms" });
     expect(rig.client.failure).toMatchObject({ code: "unresponsive" });
     expect(rig.probe.devices[0].state).toBe("failed");
   });
@@ -176,14 +185,14 @@ describe("virtio-9p mount tag", () => {
   it("refuses a tag_len beyond the configuration and a tag that is not UTF-8", () => {
     const long = shareRig({ models: [{ tag: "x", tagLength: 300 }] });
     expect(long.probe.devices[0].state).toBe("failed");
-    expect(long.probe.devices[0].error?.code).toBe("tag_len");
+    expect(long.probe.devices[0].error).toMatchObject({ code: "tag_len", detail: "300 is outside 1..255" });
     const bad = shareRig({ models: [{ tag: new Uint8Array([0xff, 0xfe]) }] });
-    expect(bad.probe.devices[0].error?.code).toBe("tag");
+    expect(bad.probe.devices[0].error).toMatchObject({ code: "tag", detail: "the mount tag is not UTF-8" });
   });
 
   it("refuses limits it cannot work with", () => {
-    expect(shareRig({ limits: { msize: 1024 } }).probe.devices[0].error?.code).toBe("msize");
-    expect(shareRig({ limits: { slots: 0 } }).probe.devices[0].error?.code).toBe("slots");
+    expect(shareRig({ limits: { msize: 1024 } }).probe.devices[0].error).toMatchObject({ code: "msize", detail: "msize 1024 is outside 4096..1048576" });
+    expect(shareRig({ limits: { slots: 0 } }).probe.devices[0].error).toMatchObject({ code: "slots", detail: "0 request slots" });
   });
 
   it("has no tag without MOUNT_TAG", () => {

@@ -22,6 +22,8 @@ export interface ShareRigOptions {
   readonly ring?: RingOffer;
   /** Take the devices' interrupts through the interrupt router (default: polled). */
   readonly interrupts?: boolean;
+  /** The driver's own `interrupts` option, when it differs from `interrupts` (a router there, the driver polling anyway). */
+  readonly driverInterrupts?: boolean;
 }
 
 const MAX_TURNS = 100_000;
@@ -33,7 +35,7 @@ export function shareRig(options: ShareRigOptions = {}) {
   const uncaught: unknown[] = [];
   const loop = createEventLoop(() => machine.monotonicNs(), (error) => uncaught.push(error));
   const registry = new VirtioDriverRegistry();
-  registry.register(createVirtio9pDriver({ loop, interrupts: options.interrupts === true, limits: options.limits }));
+  registry.register(createVirtio9pDriver({ loop, interrupts: options.driverInterrupts ?? options.interrupts === true, limits: options.limits }));
   const config = new PortPciConfig(machine.ports);
   const router = options.interrupts === true ? new InterruptRouter(machine, config, machine) : undefined;
   const probe = probeVirtioPci(machine, config, enumeratePci(config), registry, { interrupts: router });

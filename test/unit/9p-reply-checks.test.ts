@@ -67,6 +67,10 @@ describe("virtio-9p reply header", () => {
     const huge = await refused(rig, P9.Tstatfs, statfs, (tag) => big.done(P9.Rstatfs, tag));
     expect(huge).toBeInstanceOf(NineProtocolError);
     expect(huge.message).toMatch(/size 8200 against used length 8200 and msize 8192/);
+    // Exactly msize passes the header check; what follows the last field is refused after it.
+    const full = new Builder().u32(1).u32(4096).u64(1).u64(2).u64(3).u64(4).u64(5).u64(6).u32(255).raw(new Uint8Array(8192 - P9_HEADER - 60));
+    const exact = await refused(rig, P9.Tstatfs, statfs, (tag) => full.done(P9.Rstatfs, tag));
+    expect(exact).toMatchObject({ code: "reply", detail: `Tstatfs: ${8192 - P9_HEADER - 60} bytes after the last field` });
     expect((await rig.run(statfs())).blockSize).toBe(4096);
     assertNoViolations(rig.machine.violations);
   });
@@ -207,6 +211,79 @@ describe("virtio-9p reply values", () => {
     expect(latin1.message).toMatch(/name is not UTF-8/);
     const [parent] = await answered(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("..")));
     expect(parent.name).toBe("..");
+    // NAME_MAX bytes is a name; one more is not.
+    const [longest] = await answered(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("n".repeat(255))));
+    expect(longest.name).toBe("n".repeat(255));
+    const longer = await refused(rig, P9.Treaddir, readdir, listing(new TextEncoder().encode("n".repeat(256))));
+    expect(longer).toMatchObject({ code: "reply", detail: "name of 256 bytes exceeds 255" });
+    assertNoViolations(rig.machine.violations);
+  });
+});
+
+describe("virtio-9p replies cut short", () => {
+  /** The reply `full` cut to its first `keep` body bytes, with size[4] telling the truth about the cut. */
+  const cut = (full: Uint8Array, keep: number) => (tag: number) => new Builder().raw(full.subarray(P9_HEADER, P9_HEADER + keep)).done(full[4], tag);
+
+  it("refuses an Rgetattr that ends inside a field, and names the field", async () => {
+    const rig = await connected();
+    const full = rgetattr(0);
+    const getattr = () => rig.client.getattr(rig.client.rootFid, GetattrMask.Basic);
+    // valid[8] qid[13] mode uid gid nlink rdev size blksize blocks atime mtime ctime btime gen data_version
+    const fields: [number, string, number][] = [
+      [4, "valid", 4],
+      [8, "u8", 1],
+      [10, "u32", 3],
+      [17, "qid.path", 4],
+      [23, "u32", 2],
+      [37, "nlink", 4],
+      [45, "rdev", 4],
+      [53, "size", 4],
+      [61, "blksize", 4],
+      [69, "blocks", 4],
+      [77, "atime_sec", 4],
+      [85, "atime_nsec", 4],
+      [93, "mtime_sec", 4],
+      [109, "ctime_sec", 4],
+      [125, "btime_sec", 4],
+      [133, "btime_nsec", 4],
+      [141, "gen", 4],
+      [149, "data_version", 4],
+    ];
+    for (const [keep, field, missing] of fields) {
+      const error = await refused(rig, P9.Tgetattr, getattr, cut(full, keep));
+      expect(error).toBeInstanceOf(NineProtocolError);
+      expect(error).toMatchObject({ code: "reply", detail: `${field} runs ${missing} bytes past the end of the message` });
+    }
+    expect((await answered(rig, P9.Tgetattr, getattr, cut(full, full.length - P9_HEADER))).size).toBe(10);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("refuses an Rstatfs, an Rreaddir entry or an Rwalk that ends inside a field, and names the field", async () => {
+    const rig = await connected();
+    const full = new Builder().u32(1).u32(4096).u64(1).u64(2).u64(3).u64(4).u64(5).u64(6).u32(255).done(P9.Rstatfs, 0);
+    const statfs = () => rig.client.statfs(rig.client.rootFid);
+    const fields: [number, string][] = [
+      [12, "blocks"],
+      [20, "bfree"],
+      [28, "bavail"],
+      [36, "files"],
+      [44, "ffree"],
+      [52, "fsid"],
+    ];
+    for (const [keep, field] of fields) {
+      const error = await refused(rig, P9.Tstatfs, statfs, cut(full, keep));
+      expect(error).toMatchObject({ code: "reply", detail: `${field} runs 4 bytes past the end of the message` });
+    }
+    const dir = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    await rig.run(rig.client.lopen(dir.fid, OpenFlag.ReadOnly));
+    // qid[13], then the entry's offset[8] cut after four bytes.
+    const entry = new Builder().qid(FILE_QID).u32(1).done(0, 0).subarray(P9_HEADER);
+    const readdir = await refused(rig, P9.Treaddir, () => rig.client.readdir(dir.fid, 0n, 4096), (tag) => new Builder().u32(entry.length).raw(entry).done(P9.Rreaddir, tag));
+    expect(readdir).toMatchObject({ code: "reply", detail: "offset runs 4 bytes past the end of the message" });
+    const walk = await refused(rig, P9.Twalk, () => rig.client.walk(rig.client.rootFid, ["a"]), (tag) => new Builder().u8(1).done(P9.Rwalk, tag));
+    expect(walk).toMatchObject({ code: "reply", detail: "u16 runs 1 bytes past the end of the message" });
+    await rig.quiesce();
+    expect(rig.client.fidsInUse).toBe(2);
     assertNoViolations(rig.machine.violations);
   });
 });

@@ -4,9 +4,9 @@
 // a caller giving up before its request is sent.
 import { describe, expect, it } from "vitest";
 import { NOFID } from "../../drivers/virtio/9p/constants";
-import { NineCancelledError, NineProtocolError, NineUsageError } from "../../drivers/virtio/9p/errors";
+import { NineCancelledError, NinePError, NineProtocolError, NineUsageError } from "../../drivers/virtio/9p/errors";
 import { MAX_MSIZE, MIN_MSIZE } from "../../drivers/virtio/9p/limits";
-import { P9, P9_NOTAG } from "../sim/ninep/protocol";
+import { ERRNO, P9, P9_NOTAG } from "../sim/ninep/protocol";
 import { Builder } from "../sim/ninep/wire";
 import { assertNoViolations } from "../sim/violations";
 import { rejection, shareRig } from "./9p-harness";
@@ -41,7 +41,7 @@ describe("virtio-9p Tversion and Tattach", () => {
       rig.model.answerHeld(tag, new Builder().u32(msize).str("9P2000.L").done(P9.Rversion, tag));
       const error = await rejection(rig.run, promise);
       expect(error).toBeInstanceOf(NineProtocolError);
-      expect(error).toMatchObject({ code: "msize" });
+      expect(error).toMatchObject({ code: "msize", detail: `server msize ${msize} is outside ${MIN_MSIZE}..${128 * 1024}` });
     }
     const rig = shareRig();
     rig.model.server.maxMsize = MIN_MSIZE;
@@ -58,6 +58,33 @@ describe("virtio-9p Tversion and Tattach", () => {
     expect(rig.model.server.counts.get(P9.Tversion)).toBe(1);
   });
 
+  it("refuses a connect while the first one is still under way", async () => {
+    const rig = shareRig();
+    const first = rig.client.connect("root", "", 0);
+    const second = await rejection(rig.run, rig.client.connect("root", "", 0));
+    expect(second).toBeInstanceOf(NineUsageError);
+    expect(second).toMatchObject({ code: "connect", detail: "connect must come first, once" });
+    expect((await rig.run(first)).type).toBe(0x80);
+    expect(rig.model.server.counts.get(P9.Tversion)).toBe(1);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("gives the root's fid back when Tattach is refused or cannot be sent", async () => {
+    const rig = shareRig();
+    rig.model.server.faults.push({ on: P9.Tattach, kind: "lerror", errno: ERRNO.EACCES });
+    const refused = await rejection(rig.run, rig.client.connect("root", "", 0));
+    expect(refused).toBeInstanceOf(NinePError);
+    expect(refused).toMatchObject({ code: "EACCES" });
+    expect(rig.client.fidsInUse).toBe(0);
+    expect(rig.client.rootFid).toBe(NOFID);
+    const other = shareRig();
+    const unsent = await rejection(other.run, other.client.connect("u".repeat(200_000), "", 0));
+    expect(unsent).toMatchObject({ code: "message-size" });
+    expect(other.client.fidsInUse).toBe(0);
+    expect(other.model.server.counts.get(P9.Tattach)).toBeUndefined();
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("refuses a root that is not a directory and clunks its fid", async () => {
     const rig = shareRig();
     rig.model.server.tree.file("/f", "x");
@@ -67,7 +94,7 @@ describe("virtio-9p Tversion and Tattach", () => {
     rig.model.answerHeld(tag, new Builder().qid({ type: 0, version: 0, path: 9 }).done(P9.Rattach, tag));
     const error = await rejection(rig.run, promise);
     expect(error).toBeInstanceOf(NineProtocolError);
-    expect(error).toMatchObject({ code: "attach" });
+    expect(error).toMatchObject({ code: "attach", detail: "the share's root is not a directory" });
     expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
     expect(rig.model.server.fids.size).toBe(0);
     expect(rig.client.fidsInUse).toBe(0);
@@ -91,18 +118,67 @@ describe("virtio-9p Tversion and Tattach", () => {
 });
 
 describe("virtio-9p fids", () => {
-  it("clunks the new fid when a later Twalk of a long walk is refused", async () => {
+  it("clunks the new fid when a later Twalk of a long walk is refused, and leaves the other fids alone", async () => {
     const rig = await connected();
+    const clone = await rig.run(rig.client.walk(rig.client.rootFid, []));
     const names = Array.from({ length: 16 }, (_, i) => `d${i}`);
     rig.model.server.tree.file(`/${names.join("/")}/leaf`, "x");
     const error = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names, "none"]));
     expect(error).toMatchObject({ code: "ENOENT" });
     expect(error.message).toMatch(/Twalk refused/);
-    expect(rig.model.server.counts.get(P9.Twalk)).toBe(2);
+    expect(rig.model.server.counts.get(P9.Twalk)).toBe(3);
     await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
+    expect(rig.model.server.fids.size).toBe(2);
+    expect(rig.client.fidsInUse).toBe(2);
+    await rig.run(rig.client.clunk(clone.fid));
+    expect(rig.client.fidsInUse).toBe(1);
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("clunks nothing after a first Twalk that fails or stops short, and clunks the new fid after a later one that stops short", async () => {
+    const rig = await connected();
+    rig.model.server.tree.file("/a/b", "x");
+    const refused = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["none"]));
+    expect(refused).toMatchObject({ code: "ENOENT" });
+    const short = await rejection(rig.run, rig.client.walk(rig.client.rootFid, ["a", "none"]));
+    expect(short).toMatchObject({ code: "ENOENT", errno: 2, detail: 'walk: "none" is not there' });
+    await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBeUndefined();
+    expect(rig.client.fidsInUse).toBe(1);
+    const names = Array.from({ length: 16 }, (_, i) => `d${i}`);
+    rig.model.server.tree.file(`/${names.join("/")}/e/leaf`, "x");
+    const later = await rejection(rig.run, rig.client.walk(rig.client.rootFid, [...names, "e", "none"]));
+    expect(later).toMatchObject({ code: "ENOENT", detail: 'walk: "none" is not there' });
+    await rig.quiesce();
+    expect(rig.model.server.counts.get(P9.Tclunk)).toBe(1);
     expect(rig.model.server.fids.size).toBe(1);
     expect(rig.client.fidsInUse).toBe(1);
     assertNoViolations(rig.machine.violations);
+  });
+
+  it("hands out the next free fid after the last one, not one just clunked", async () => {
+    const rig = await connected({ limits: { maxFids: 4 } });
+    const a = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    const b = await rig.run(rig.client.walk(rig.client.rootFid, []));
+    expect([rig.client.rootFid, a.fid, b.fid]).toEqual([0, 1, 2]);
+    await rig.run(rig.client.clunk(a.fid));
+    expect((await rig.run(rig.client.walk(rig.client.rootFid, []))).fid).toBe(3);
+    // Then it wraps around to the free one.
+    expect((await rig.run(rig.client.walk(rig.client.rootFid, []))).fid).toBe(1);
+    const full = await rejection(rig.run, rig.client.walk(rig.client.rootFid, []));
+    expect(full).toMatchObject({ code: "fids", detail: "all 4 fids are in use" });
+    assertNoViolations(rig.machine.violations);
+  });
+
+  it("refuses to clunk a fid it never handed out, and keeps its count", async () => {
+    const rig = await connected({ limits: { maxFids: 4 } });
+    for (const fid of [-1, 2, 4]) {
+      const error = await rejection(rig.run, rig.client.clunk(fid));
+      expect(error).toBeInstanceOf(NineUsageError);
+      expect(error).toMatchObject({ code: "fids", detail: `fid ${fid} is not in use` });
+      expect(rig.client.fidsInUse).toBe(1);
+    }
   });
 
   it("bounds the fids in use, and hands a clunked one out again", async () => {
@@ -183,7 +259,7 @@ describe("virtio-9p limits and mount tag", () => {
 
   it("refuses a tag_len of 0 and a tag holding a NUL, and takes a tag of 255 bytes", () => {
     expect(shareRig({ models: [{ tag: "x", tagLength: 0 }] }).probe.devices[0].error).toMatchObject({ code: "tag_len" });
-    expect(shareRig({ models: [{ tag: "a\0b" }] }).probe.devices[0].error).toMatchObject({ code: "tag" });
+    expect(shareRig({ models: [{ tag: "a\0b" }] }).probe.devices[0].error).toMatchObject({ code: "tag", detail: 'mount tag "a\\u0000b" holds a NUL' });
     const longest = "t".repeat(255);
     expect(shareRig({ models: [{ tag: longest }] }).ninep.tag).toBe(longest);
     expect(shareRig({ models: [{ tag: "t".repeat(255), tagLength: 256 }] }).probe.devices[0].error).toMatchObject({ code: "tag_len" });
