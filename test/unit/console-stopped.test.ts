@@ -67,6 +67,27 @@ describe("virtio-console once stopped", () => {
     expect(rig.device.state).toBe("ready");
   });
 
+  it("lets a port whose receive ring broke be read from another port's onRemoved while stopping, and stays ready", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports: [{ id: 0, console: true }, { id: 1, hostConnected: true }] }, limits: { rxBuffers: 4, rxBufferSize: 16 } });
+    const [first, second] = rig.console.ports;
+    second.open();
+    rig.poll();
+    rig.model.hostWrite(1, new TextEncoder().encode("held"));
+    rig.poll();
+    expect(second.readable).toBe(4);
+    // More bytes come back under an impossible id: port 1's receive ring breaks with "held" unread.
+    rig.model.faults.usedId = "out-of-range";
+    rig.model.hostWrite(1, new TextEncoder().encode("more"));
+    rig.model.faults.usedId = "ok";
+    const read: number[] = [];
+    first.onRemoved = () => read.push(second.readInto(new Uint8Array(16)));
+    rig.console.onBroken = () => {};
+    expect(() => rig.poll()).not.toThrow();
+    expect(read).toEqual([4]);
+    expect(second.removed).toBe(true);
+    expect(rig.device.state).toBe("ready");
+  });
+
   it("has no control queue to send on without MULTIPORT: sendControl does nothing", () => {
     const recorder = recordingLoop();
     const rig = consoleRig({ model: { multiport: false }, loop: recorder.loop });
