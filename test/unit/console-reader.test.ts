@@ -27,4 +27,19 @@ describe("virtio-console reader", () => {
     expect(rig.model.postedReceiveBuffers(1)).toBe(4);
     assertNoViolations(rig.machine.violations);
   });
+
+  it("calls onReadable in the very poll that brought the bytes, and not again while they wait unread", () => {
+    const rig = consoleRig({ model: { maxPorts: 2, ports: [{ id: 1, hostConnected: true }] } });
+    const port = rig.console.port(1)!;
+    let readable = 0;
+    port.onReadable = () => readable++;
+    port.open();
+    rig.poll();
+    rig.model.hostWrite(1, new TextEncoder().encode("now"));
+    rig.poll();
+    expect([readable, port.readable]).toEqual([1, 3]);
+    rig.poll(2);
+    expect(readable).toBe(1);
+    expect(port.readInto(new Uint8Array(8))).toBe(3);
+  });
 });
