@@ -96,3 +96,24 @@ export async function rejection(runner: (p: Promise<unknown>) => Promise<unknown
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+export type Rig = ReturnType<typeof shareRig>;
+
+/** A share rig whose client has connected to the root. */
+export async function connected(options: Parameters<typeof shareRig>[0] = {}) {
+  const rig = shareRig(options);
+  await rig.run(rig.client.connect("root", "", 0));
+  return rig;
+}
+
+/** Starts `request` (of type `on`), which the server withholds; returns its promise, tag and T-message. */
+export async function withheld<T>(rig: Rig, on: number, request: () => Promise<T>): Promise<{ promise: Promise<T>; tag: number; message: Uint8Array }> {
+  rig.model.server.faults.push({ on, kind: "silent" });
+  const before = new Set(rig.model.held.keys());
+  const promise = request();
+  promise.catch(() => undefined);
+  for (let turns = 0; rig.model.held.size === before.size && turns < 100; turns++) await rig.run(Promise.resolve());
+  const tag = [...rig.model.held.keys()].find((t) => !before.has(t));
+  if (tag === undefined) throw new Error("the request was not withheld");
+  return { promise, tag, message: rig.model.held.get(tag)!.read() };
+}

@@ -8,27 +8,8 @@ import type { NinePCancelSignal } from "../../drivers/virtio/9p/client";
 import { ERRNO, P9 } from "../sim/ninep/protocol";
 import { Builder } from "../sim/ninep/wire";
 import { assertNoViolations } from "../sim/violations";
-import { rejection, shareRig } from "./9p-harness";
+import { connected, rejection, shareRig, withheld } from "./9p-harness";
 
-type Rig = ReturnType<typeof shareRig>;
-
-async function connected(options: Parameters<typeof shareRig>[0] = {}) {
-  const rig = shareRig(options);
-  await rig.run(rig.client.connect("root", "", 0));
-  return rig;
-}
-
-/** Starts `request` (of type `on`), which the server withholds; returns its promise, tag and T-message. */
-async function withheld<T>(rig: Rig, on: number, request: () => Promise<T>): Promise<{ promise: Promise<T>; tag: number; message: Uint8Array }> {
-  rig.model.server.faults.push({ on, kind: "silent" });
-  const before = new Set(rig.model.held.keys());
-  const promise = request();
-  promise.catch(() => undefined);
-  for (let turns = 0; rig.model.held.size === before.size && turns < 100; turns++) await rig.run(Promise.resolve());
-  const tag = [...rig.model.held.keys()].find((t) => !before.has(t));
-  if (tag === undefined) throw new Error("the request was not withheld");
-  return { promise, tag, message: rig.model.held.get(tag)!.read() };
-}
 
 const rstatfs = (tag: number) => new Builder().u32(1).u32(4096).u64(1).u64(2).u64(3).u64(4).u64(5).u64(6).u32(255).done(P9.Rstatfs, tag);
 

@@ -9,27 +9,8 @@ import { MAX_MSIZE, MIN_MSIZE } from "../../drivers/virtio/9p/limits";
 import { ERRNO, P9, P9_NOTAG } from "../sim/ninep/protocol";
 import { Builder } from "../sim/ninep/wire";
 import { assertNoViolations } from "../sim/violations";
-import { rejection, shareRig } from "./9p-harness";
+import { connected, rejection, shareRig, withheld } from "./9p-harness";
 
-type Rig = ReturnType<typeof shareRig>;
-
-async function connected(options: Parameters<typeof shareRig>[0] = {}) {
-  const rig = shareRig(options);
-  await rig.run(rig.client.connect("root", "", 0));
-  return rig;
-}
-
-/** Starts `request` (of type `on`), which the server withholds; returns its promise and tag. */
-async function withheld<T>(rig: Rig, on: number, request: () => Promise<T>): Promise<{ promise: Promise<T>; tag: number }> {
-  rig.model.server.faults.push({ on, kind: "silent" });
-  const before = new Set(rig.model.held.keys());
-  const promise = request();
-  promise.catch(() => undefined);
-  for (let turns = 0; rig.model.held.size === before.size && turns < 100; turns++) await rig.run(Promise.resolve());
-  const tag = [...rig.model.held.keys()].find((t) => !before.has(t));
-  if (tag === undefined) throw new Error("the request was not withheld");
-  return { promise, tag };
-}
 
 describe("virtio-9p Tversion and Tattach", () => {
   it("refuses an Rversion msize below the minimum or above the one proposed, and takes the minimum", async () => {

@@ -8,17 +8,9 @@ import { NetControlError } from "../../drivers/virtio/net/errors";
 import { assertNoViolations } from "../sim/violations";
 import { NET_CTRL_ERR, NetCtrl, NetFeature } from "../sim/virtio/net-model";
 import { frameTo, netRig } from "./netdrv-harness";
+import { caught } from "../harness/caught";
 
 const NEW_MAC = [0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc];
-
-function thrownBy(action: () => void): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("nothing thrown");
-}
 
 describe("virtio-net control queue", () => {
   it("sets promiscuous and all-multicast modes (ack OK)", () => {
@@ -55,7 +47,7 @@ describe("virtio-net control queue", () => {
 
   it("refuses receive-mode commands the device did not offer, naming the device and the command", () => {
     const { model, net } = netRig({ device: { withhold: [NetFeature.CtrlRx] } });
-    const error = thrownBy(() => net.setPromiscuous(true));
+    const error = caught(() => net.setPromiscuous(true));
     expect(error).toBeInstanceOf(VirtioUsageError);
     expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-rx", detail: "rx promisc: CTRL_RX not negotiated" });
     expect(model.controlCommands).toEqual([]);
@@ -88,7 +80,7 @@ describe("virtio-net control queue", () => {
   it("leaves the MAC alone when MAC_ADDR_SET is refused", () => {
     const { model, net } = netRig({ device: { offer: [NetFeature.CtrlMacAddr] } });
     model.controlAck = NET_CTRL_ERR;
-    const error = thrownBy(() => net.setMac(NEW_MAC));
+    const error = caught(() => net.setMac(NEW_MAC));
     expect(error).toBeInstanceOf(NetControlError);
     expect(error).toMatchObject({ deviceName: "00:04.0", command: "mac addr-set", code: "ctrl-err" });
     expect(Array.from(net.mac)).toEqual([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
@@ -105,14 +97,14 @@ describe("virtio-net control queue", () => {
 
   it("on a modern interface without CTRL_MAC_ADDR, refuses (the configuration MAC is read-only)", () => {
     const { model, net } = netRig();
-    expect(thrownBy(() => net.setMac(NEW_MAC))).toMatchObject({ deviceName: "00:04.0", code: "mac-set", detail: "no CTRL_MAC_ADDR and the configuration MAC is read-only" });
+    expect(caught(() => net.setMac(NEW_MAC))).toMatchObject({ deviceName: "00:04.0", code: "mac-set", detail: "no CTRL_MAC_ADDR and the configuration MAC is read-only" });
     expect(model.mac).toEqual([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
   });
 
   it("rejects a multicast or short MAC", () => {
     const { net } = netRig({ device: { offer: [NetFeature.CtrlMacAddr] } });
     for (const bad of [[0x01, 0, 0, 0, 0, 1], [2, 0, 0]]) {
-      const error = thrownBy(() => net.setMac(bad));
+      const error = caught(() => net.setMac(bad));
       expect(error).toBeInstanceOf(VirtioUsageError);
       expect(error).toMatchObject({ deviceName: "00:04.0", code: "mac", detail: "a MAC address is six bytes and unicast" });
     }
@@ -131,7 +123,7 @@ describe("virtio-net control commands and the queue under them", () => {
     const { machine, model, net } = netRig({ driver: { controlTimeoutNs: 1_000_000_000 } });
     model.faults.usedId = "out-of-range";
     const started = machine.monotonicNs();
-    const error = thrownBy(() => net.setPromiscuous(true));
+    const error = caught(() => net.setPromiscuous(true));
     expect(error).toBeInstanceOf(VirtioRingBrokenError);
     expect(machine.monotonicNs() - started).toBeLessThan(1_000_000_000);
     expect(net.linkUp).toBe(false);
@@ -140,7 +132,7 @@ describe("virtio-net control commands and the queue under them", () => {
   it("a control ring too small for a command's three descriptors refuses each command, publishing nothing", () => {
     const { model, net, probed } = netRig({ layout: "legacy", device: { indirect: false, controlQueueSize: 2 } });
     expect(probed.state).toBe("ready");
-    const error = thrownBy(() => net.setPromiscuous(true));
+    const error = caught(() => net.setPromiscuous(true));
     expect(error).toBeInstanceOf(VirtioUsageError);
     expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-ring", detail: "rx promisc: control queue cannot take the command" });
     expect(model.controlCommands).toEqual([]);
@@ -155,7 +147,7 @@ describe("virtio-net control commands and the queue under them", () => {
     const table = Array.from({ length: MAX_CONTROL_DATA }, (_, i) => i);
     control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, table, "mac table-set");
     expect(model.controlCommands.at(-1)).toEqual({ cls: NetCtrl.ClassMac, cmd: NetCtrl.MacTableSet, data: table });
-    const error = thrownBy(() => control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, [...table, 0], "mac table-set"));
+    const error = caught(() => control.run(NetCtrl.ClassMac, NetCtrl.MacTableSet, [...table, 0], "mac table-set"));
     expect(error).toBeInstanceOf(VirtioUsageError);
     expect(error).toMatchObject({ deviceName: "00:04.0", code: "ctrl-data", detail: `mac table-set: ${MAX_CONTROL_DATA + 1} data bytes` });
     expect(model.controlCommands.length).toBe(1);

@@ -7,15 +7,7 @@ import { VirtioNet } from "../../drivers/virtio/net/net";
 import { virtio_net_config } from "../sim/virtio/spec/net";
 import { assertNoViolations } from "../sim/violations";
 import { GUEST_MAC, PEER_MAC, frameTo, netRig } from "./netdrv-harness";
-
-function thrownBy(action: () => void): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("nothing thrown");
-}
+import { caught } from "../harness/caught";
 
 describe("virtio-net detach", () => {
   it("stops the link: it reads down, the handler hears it once, nothing more is sent", () => {
@@ -96,7 +88,7 @@ describe("virtio-net reset", () => {
     expect(fresh).toBeInstanceOf(VirtioNet);
     expect(fresh === net).toBe(false);
     expect(fresh.linkUp).toBe(true);
-    const error = thrownBy(() => net.reset());
+    const error = caught(() => net.reset());
     expect(error).toBeInstanceOf(VirtioUsageError);
     expect(error).toMatchObject({ deviceName: "00:04.0", code: "reset", detail: "this driver instance no longer serves the device" });
     expect(fresh.transmit(frameTo(PEER_MAC, 50))).toBe(true);
@@ -108,7 +100,7 @@ describe("virtio-net reset", () => {
   it("throws the device's own error when it does not come back", () => {
     const { model, net, probed } = netRig();
     model.changeConfig((view) => view.setUint16(virtio_net_config.mtu.offset, 20, true));
-    const error = thrownBy(() => net.reset());
+    const error = caught(() => net.reset());
     expect(error).toBeInstanceOf(VirtioConfigError);
     expect(error).toMatchObject({ code: "mtu" });
     expect(probed.state).toBe("failed");
