@@ -78,7 +78,7 @@ describe("virtio-balloon in fragmented memory", () => {
     assertNoViolations(rig.machine.violations);
   });
 
-  it("free page reporting offers only whole ranges it could take, and none when there is none", () => {
+  it("free page reporting offers only whole ranges it could take, none when there is none, and more once there are", () => {
     const features = featureMask([VIRTIO_BALLOON_F.STATS_VQ, VIRTIO_BALLOON_F.PAGE_REPORTING]);
     // Ranges of 8 pages: the 6-page holes hold none.
     const rig = balloonMachine({ model: { features }, driver: { reporting: { rangeBytes: 8 * PAGE_SIZE, rangesPerReport: 2 } } });
@@ -86,6 +86,7 @@ describe("virtio-balloon in fragmented memory", () => {
     const reported = rig.model.reportedBytes;
     const reports = rig.balloon.reporter?.reports;
     expect(reported).toBe(2 * 8 * PAGE_SIZE);
+    const spare = rig.machine.allocDma(16 * PAGE_SIZE);
     const { filler } = fill(rig);
     rig.model.requestStats();
     rig.settle();
@@ -95,6 +96,12 @@ describe("virtio-balloon in fragmented memory", () => {
     rig.settle();
     expect(rig.model.reportedBytes).toBe(reported);
     expect(rig.balloon.reporter?.reports).toBe(reports);
+    // Nothing is in flight: two whole ranges freed later are reported.
+    rig.machine.freeDma(spare);
+    rig.model.requestStats();
+    rig.settle();
+    expect(rig.model.reportedBytes).toBe(reported + 16 * PAGE_SIZE);
+    expect(rig.balloon.reporter?.reports).toBe((reports ?? 0) + 1);
     expect(rig.probed.state).toBe("ready");
     assertNoViolations(rig.machine.violations);
   });
