@@ -43,6 +43,26 @@ describe("DEFLATE_ON_OOM", () => {
     assertNoViolations(rig.machine.violations);
   });
 
+  it("is no longer bounded once the device asks for what the balloon holds, even while an out-of-memory deflate is unacknowledged", () => {
+    const rig = balloonMachine({ model: { features: OOM } });
+    fillMemory(rig, 600);
+    rig.target(0xffff_ffff);
+    const inflated = rig.model.balloon.size;
+    expect(rig.balloon.state.bounded).toBe(true);
+    rig.model.holdCompletions = true;
+    rig.machine.allocDma(4 * PAGE_SIZE);
+    const { deflating } = rig.balloon.state;
+    expect(deflating).toBeGreaterThanOrEqual(4);
+    rig.target(inflated - deflating);
+    expect(rig.balloon.state).toMatchObject({ requested: inflated - deflating, deflating, bounded: false });
+    rig.model.holdCompletions = false;
+    rig.model.releaseHeld(1);
+    rig.settle();
+    expect(rig.model.balloon.size).toBe(inflated - deflating);
+    expect(rig.balloon.state).toMatchObject({ actual: inflated - deflating, bounded: false });
+    assertNoViolations(rig.machine.violations);
+  });
+
   it("without DEFLATE_ON_OOM the balloon keeps its pages and the allocation fails", () => {
     const rig = balloonMachine({ model: { features: featureBit(VIRTIO_BALLOON_F.STATS_VQ) } });
     fillMemory(rig, 100);

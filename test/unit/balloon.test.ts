@@ -170,6 +170,18 @@ describe("virtio-balloon statistics", () => {
     expect(rig.balloon.statsQueue?.broken).toBeUndefined();
   });
 
+  it("a device that uses the statistics buffer twice fails alone, and no buffer is posted into the broken ring", () => {
+    const rig = balloonMachine({ model: { features: STATS_ONLY } });
+    rig.target(50);
+    const before = rig.model.statsBuffers;
+    rig.model.faults.usedId = "repeat";
+    expect(rig.model.requestStats()).toBe(true);
+    expect(() => rig.settle()).not.toThrow();
+    expect(rig.probed.state).toBe("failed");
+    expect(rig.probed.error?.name).toBe("VirtioRingBrokenError");
+    expect(rig.model.statsBuffers).toBe(before);
+  });
+
   it("without STATS_VQ has no statistics queue", () => {
     const rig = balloonMachine({ model: { features: 0n } });
     expect(rig.balloon.statsQueue).toBeUndefined();

@@ -16,9 +16,16 @@ export const BALLOON_SCRIBBLE = 0xba;
 export interface BalloonModelOptions extends RingOffer {
   /** Device feature bits offered (default STATS_VQ, DEFLATE_ON_OOM, PAGE_REPORTING). */
   readonly features?: bigint;
+  /**
+   * Number the queues as section 5.5.2 does, 0..4 whether or not the optional ones exist (an
+   * absent one has size 0), rather than consecutively over the queues the device has.
+   */
+  readonly specNumbering?: boolean;
 }
 
-type QueueRole = "inflate" | "deflate" | "stats" | "reporting";
+type QueueRole = "inflate" | "deflate" | "stats" | "free-page" | "reporting";
+/** Queue roles by index as section 5.5.2 numbers them. */
+const SPEC_ROLES: readonly QueueRole[] = ["inflate", "deflate", "stats", "free-page", "reporting"];
 
 /**
  * The traditional memory balloon (section 5.5). Queues: inflateq, deflateq, then statsq and
@@ -44,25 +51,30 @@ export class BalloonModel extends VirtioDeviceModel {
   reportedBytes = 0;
   /** `actual` as the driver last wrote it. */
   actual = 0;
-  private readonly roles: QueueRole[];
+  /** The role of each queue index; undefined for an index the device has no queue at. */
+  private readonly roles: (QueueRole | undefined)[];
   private statsTags: string | undefined;
 
   constructor(memory: SimMemory, violations: ViolationLog, options: BalloonModelOptions = {}) {
     const features = options.features ?? featureBit(VIRTIO_BALLOON_F.STATS_VQ) | featureBit(VIRTIO_BALLOON_F.DEFLATE_ON_OOM) | featureBit(VIRTIO_BALLOON_F.PAGE_REPORTING);
-    const roles: QueueRole[] = ["inflate", "deflate"];
-    if (hasFeatureBit(features, VIRTIO_BALLOON_F.STATS_VQ)) roles.push("stats");
-    if (hasFeatureBit(features, VIRTIO_BALLOON_F.PAGE_REPORTING)) roles.push("reporting");
+    const offered = (role: QueueRole): boolean =>
+      role === "inflate" || role === "deflate" || (role === "stats" && hasFeatureBit(features, VIRTIO_BALLOON_F.STATS_VQ)) || (role === "reporting" && hasFeatureBit(features, VIRTIO_BALLOON_F.PAGE_REPORTING));
+    let count = 0;
+    SPEC_ROLES.forEach((role, index) => {
+      if (offered(role)) count = index + 1;
+    });
+    const roles = options.specNumbering === true ? SPEC_ROLES.slice(0, count) : SPEC_ROLES.filter(offered);
     super({
       memory,
       violations,
-      queueSizes: roles.map(() => QUEUE_SIZE),
+      queueSizes: roles.map((role) => (offered(role) ? QUEUE_SIZE : 0)),
       features,
       configLayout: virtio_balloon_config,
       configSize: tableSize(virtio_balloon_config),
       packed: options.packed,
       inOrder: options.inOrder,
     });
-    this.roles = roles;
+    this.roles = roles.map((role) => (offered(role) ? role : undefined));
   }
 
   get numPages(): number {
@@ -111,8 +123,11 @@ export class BalloonModel extends VirtioDeviceModel {
         return this.deflate(request);
       case "stats":
         return this.takeStats(request);
-      default:
+      case "reporting":
         return this.takeReport(request);
+      default:
+        this.report(`request on queue ${request.queue}, which the device does not have`);
+        return 0;
     }
   }
 
