@@ -7,9 +7,10 @@
  */
 
 export const SCSI_STATUS = { GOOD: 0x00, CHECK_CONDITION: 0x02, BUSY: 0x08, TASK_SET_FULL: 0x28 } as const;
-export const SENSE_KEY = { NO_SENSE: 0, NOT_READY: 2, MEDIUM_ERROR: 3, ILLEGAL_REQUEST: 5, UNIT_ATTENTION: 6, DATA_PROTECT: 7 } as const;
+export const SENSE_KEY = { NO_SENSE: 0, NOT_READY: 2, MEDIUM_ERROR: 3, ILLEGAL_REQUEST: 5, UNIT_ATTENTION: 6, DATA_PROTECT: 7, ABORTED_COMMAND: 0x0b } as const;
 /** Additional sense code and qualifier pairs the model reports. */
 export const ASC = {
+  NO_ADDITIONAL_SENSE: [0x00, 0x00],
   INVALID_OPCODE: [0x20, 0x00],
   LBA_OUT_OF_RANGE: [0x21, 0x00],
   INVALID_FIELD_IN_CDB: [0x24, 0x00],
@@ -92,6 +93,8 @@ export class SimLogicalUnit {
   readonly unitAttentions: AscPair[] = [];
   /** Commands executed, by operation code. */
   readonly counts = new Map<number, number>();
+  /** CHECK CONDITIONs given to the next commands but INQUIRY, REPORT LUNS and REQUEST SENSE, oldest first: [sense key, ASC/ASCQ]. */
+  readonly checks: [number, AscPair][] = [];
   /** Blocks whose reads fail with MEDIUM ERROR. */
   readonly badBlocks = new Set<number>();
   flushes = 0;
@@ -127,6 +130,10 @@ export class SimLogicalUnit {
     // SAM-5 5.14: a pending unit attention fails every command but INQUIRY, REPORT LUNS and REQUEST SENSE.
     if (this.unitAttentions.length > 0 && op !== OPCODE.INQUIRY && op !== OPCODE.REPORT_LUNS && op !== OPCODE.REQUEST_SENSE) {
       return this.check(SENSE_KEY.UNIT_ATTENTION, this.unitAttentions.shift() as AscPair);
+    }
+    if (this.checks.length > 0 && op !== OPCODE.INQUIRY && op !== OPCODE.REPORT_LUNS && op !== OPCODE.REQUEST_SENSE) {
+      const [key, asc] = this.checks.shift() as [number, AscPair];
+      return this.check(key, asc);
     }
     const view = new DataView(cdb.buffer, cdb.byteOffset, cdb.length);
     switch (op) {

@@ -7,7 +7,8 @@ import { MAX_COMMAND_RETRIES } from "../../drivers/virtio/scsi/lun";
 import { BlockOfflineError, BlockTimeoutError } from "../../runtime/block/errors";
 import { ManualScheduler } from "../net/manual-scheduler";
 import { assertNoViolations } from "../sim/violations";
-import { ASC, OPCODE } from "../sim/scsi-target";
+import { ASC, OPCODE, SENSE_KEY } from "../sim/scsi-target";
+import { VIRTIO_SCSI_S } from "../sim/virtio/spec/scsi";
 import { pattern, run, settle } from "./blk-harness";
 import { scsiRig, type ScsiRigOptions } from "./scsi-harness";
 import type { EventLoop } from "../../kernel/event-loop";
@@ -51,7 +52,7 @@ describe("virtio-scsi: unit attention and BUSY", () => {
     await run(loop, disk.read(0, new Uint8Array(BLOCK)));
     expect(unit.retries).toBe(2);
     model.scsiFaults.busy.set(OPCODE.READ_10, 100);
-    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code: "status", failure: "io" });
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code: "status", failure: "io", status: 8, detail: "Read10 lba 0 x1: SCSI status 0x8" });
   });
 });
 
@@ -89,6 +90,25 @@ describe("virtio-scsi: sense data and responses the device gets wrong", () => {
       code: "response",
       detail: expect.stringMatching(/residual 4096 is larger than the 1024-byte transfer/),
     });
+  });
+
+  it("maps ILLEGAL REQUEST to an unsupported failure and ABORTED COMMAND to a timeout", async () => {
+    const { disk, loop, lu } = oneDisk();
+    lu.checks.push([SENSE_KEY.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_CDB]);
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code: "check-condition", failure: "unsupported" });
+    lu.checks.push([SENSE_KEY.ABORTED_COMMAND, ASC.NO_ADDITIONAL_SENSE]);
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code: "check-condition", failure: "timeout" });
+  });
+
+  it.each([
+    [VIRTIO_SCSI_S.ABORTED, "aborted", "timeout"],
+    [VIRTIO_SCSI_S.RESET, "reset", "timeout"],
+    [VIRTIO_SCSI_S.BAD_TARGET, "bad-target", "offline"],
+    [VIRTIO_SCSI_S.TRANSPORT_FAILURE, "transport-failure", "io"],
+  ] as const)("turns virtio-scsi response %d into a %s transport error with a %s failure", async (response, code, kind) => {
+    const { disk, loop, model } = oneDisk();
+    model.scsiFaults.response = response;
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code, failure: kind, response: code, detail: `Read10 lba 0 x1: virtio-scsi response ${code}` });
   });
 
   it("turns a virtio-scsi response other than OK into a transport error", async () => {

@@ -70,7 +70,7 @@ describe("virtio-scsi: hot-plug and hot-unplug", () => {
     model.unplug(0, 1);
     events();
     const [failed] = await settle(loop, [read]);
-    expect(failed).toMatchObject({ status: "rejected", reason: { failure: "offline" } });
+    expect(failed).toMatchObject({ status: "rejected", reason: { failure: "offline", code: "offline" } });
     // The device still holds the read: its slot (and the unit's slab) stay allocated.
     expect(platform.dmaRegions).toBe(regions);
     expect(model.returnLost(2)).toBe(1);
