@@ -27,6 +27,28 @@ describe("virtio-scsi: sense data and unit data parsing", () => {
     expect(decodeSense(bytes, 18)).toEqual({ key: 6, asc: 0, ascq: 0, deferred: false });
   });
 
+  it("takes ASC/ASCQ only when the bytes written reach ASCQ (byte 13)", () => {
+    const bytes = senseData(6, [0x29, 0x01], false);
+    // Thirteen bytes reach ASC but not ASCQ: neither is trusted.
+    expect(decodeSense(bytes, 13)).toEqual({ key: 6, asc: 0, ascq: 0, deferred: false });
+    expect(decodeSense(bytes, 14)).toEqual({ key: 6, asc: 0x29, ascq: 0x01, deferred: false });
+  });
+
+  it("decodes deferred errors (response codes 71h and 73h) as deferred, and says so", () => {
+    for (const descriptor of [false, true]) {
+      const bytes = senseData(3, [0x0c, 0x00], descriptor);
+      bytes[0] = descriptor ? 0x73 : 0x71;
+      const sense = decodeSense(bytes, bytes.length);
+      expect(sense).toEqual({ key: 3, asc: 0x0c, ascq: 0, deferred: true });
+      expect(describeSense(sense as never)).toBe("medium-error 0c/00 (deferred)");
+    }
+  });
+
+  it("names a sense key without a name by its number", () => {
+    const bytes = senseData(0xc, [0, 0], false);
+    expect(describeSense(decodeSense(bytes, bytes.length) as never)).toBe("sense-key-12 00/00");
+  });
+
   it("parses REPORT LUNS within the returned bytes, skipping addresses it cannot use", () => {
     const data = reportLunsData([0, 5, 300]);
     expect(parseReportLuns(data, data.length)).toEqual([0, 5, 300]);
