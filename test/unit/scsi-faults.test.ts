@@ -105,10 +105,80 @@ describe("virtio-scsi: sense data and responses the device gets wrong", () => {
     [VIRTIO_SCSI_S.RESET, "reset", "timeout"],
     [VIRTIO_SCSI_S.BAD_TARGET, "bad-target", "offline"],
     [VIRTIO_SCSI_S.TRANSPORT_FAILURE, "transport-failure", "io"],
+    // A response code virtio 1.2 does not define is named by its number.
+    [13, "response-13", "io"],
   ] as const)("turns virtio-scsi response %d into a %s transport error with a %s failure", async (response, code, kind) => {
     const { disk, loop, model } = oneDisk();
     model.scsiFaults.response = response;
     expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code, failure: kind, response: code, detail: `Read10 lba 0 x1: virtio-scsi response ${code}` });
+  });
+
+  it("fails a command with a status other than GOOD, CHECK CONDITION or BUSY at once (RESERVATION CONFLICT)", async () => {
+    const { disk, loop, model, unit } = oneDisk();
+    model.scsiFaults.status.set(OPCODE.READ_10, 0x18);
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ code: "status", failure: "io", status: 0x18 });
+    expect(unit.retries).toBe(0);
+  });
+
+  it("sends a command again while the virtio-scsi response is BUSY, within the retry bound", async () => {
+    const { disk, loop, model, unit } = oneDisk();
+    model.scsiFaults.response = VIRTIO_SCSI_S.BUSY;
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({ failure: "io" });
+    expect(unit.retries).toBe(MAX_COMMAND_RETRIES);
+  });
+
+  it("refuses a completion whose used length does not cover the response header, or the bytes a GOOD read says it read", async () => {
+    const { disk, loop, model, unit } = oneDisk();
+    model.scsiFaults.usedLength.set(OPCODE.WRITE_10, 11);
+    expect(await failure(loop, disk.write(0, pattern(BLOCK, 1)))).toMatchObject({
+      code: "response",
+      failure: "device",
+      detail: expect.stringMatching(/used length 11 is shorter than the response header/),
+    });
+    // A write's completion needs only the response header.
+    model.scsiFaults.usedLength.set(OPCODE.WRITE_10, 12);
+    await run(loop, disk.write(0, pattern(BLOCK, 1)));
+    const responseBytes = 12 + 96;
+    model.scsiFaults.usedLength.set(OPCODE.READ_10, responseBytes + BLOCK - 1);
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({
+      code: "response",
+      detail: expect.stringMatching(/used length 619 does not cover the 512 bytes read/),
+    });
+    // With a residual, the used length needs to cover only what was read.
+    model.scsiFaults.residual.set(OPCODE.READ_10, BLOCK);
+    model.scsiFaults.usedLength.set(OPCODE.READ_10, responseBytes + BLOCK - 1);
+    expect(await failure(loop, disk.read(0, new Uint8Array(2 * BLOCK)))).toMatchObject({
+      code: "response",
+      detail: expect.stringMatching(/used length 619 does not cover the 512 bytes read/),
+    });
+    model.scsiFaults.residual.clear();
+    model.scsiFaults.usedLength.set(OPCODE.READ_10, responseBytes + BLOCK);
+    expect(await run(loop, disk.read(0, new Uint8Array(BLOCK)))).toEqual(pattern(BLOCK, 1));
+    expect(unit.deviceErrors).toBe(3);
+  });
+
+  it("refuses a completion whose response byte the device never wrote", async () => {
+    const { disk, loop, model } = oneDisk();
+    model.scsiFaults.unwritten.add(OPCODE.READ_10);
+    expect(await failure(loop, disk.read(0, new Uint8Array(BLOCK)))).toMatchObject({
+      code: "response",
+      failure: "device",
+      detail: expect.stringMatching(/response byte left unwritten/),
+    });
+  });
+
+  it("takes sense data that fills sense_size exactly", async () => {
+    const { disk, loop, model } = oneDisk();
+    model.scsiFaults.fullSense.add(OPCODE.READ_10);
+    const error = await failure(loop, disk.read(0, new Uint8Array(BLOCK)));
+    expect(error).toBeInstanceOf(ScsiSenseError);
+    expect(error).toMatchObject({ code: "check-condition", failure: "io", sense: { key: 3, asc: 0x11, ascq: 0 } });
+  });
+
+  it("reports a write's residual as a short transfer, measured against what was written", async () => {
+    const { disk, loop, model } = oneDisk();
+    model.scsiFaults.residual.set(OPCODE.WRITE_10, BLOCK);
+    expect(await failure(loop, disk.write(0, pattern(2 * BLOCK, 1)))).toMatchObject({ code: "residual", failure: "device" });
   });
 
   it("turns a virtio-scsi response other than OK into a transport error", async () => {

@@ -53,6 +53,14 @@ export interface ScsiFaults {
   readonly residual: Map<number, number>;
   /** Commands taken and never answered, this many each (until aborted or reset). */
   readonly lose: Map<number, number>;
+  /** Commands answered with this SCSI status and no sense data (RESERVATION CONFLICT...). */
+  readonly status: Map<number, number>;
+  /** Commands completed with this used length instead of the bytes written. */
+  readonly usedLength: Map<number, number>;
+  /** Commands completed without writing the response (used length covering it all the same). */
+  readonly unwritten: Set<number>;
+  /** Commands answered CHECK CONDITION with sense data filling sense_size exactly. */
+  readonly fullSense: Set<number>;
   /** Task management requests never answered. */
   loseTmf: boolean;
   /** Answer every command with this virtio-scsi response instead of OK. */
@@ -82,6 +90,10 @@ export class ScsiModel extends VirtioDeviceModel {
     badSense: new Set(),
     oversizeSense: new Set(),
     residual: new Map(),
+    status: new Map(),
+    usedLength: new Map(),
+    unwritten: new Set(),
+    fullSense: new Set(),
     lose: new Map(),
     loseTmf: false,
     response: undefined,
@@ -281,9 +293,9 @@ export class ScsiModel extends VirtioDeviceModel {
       view.setUint8(virtio_scsi_resp_cmd.status.offset, status);
       view.setUint8(virtio_scsi_resp_cmd.response.offset, response);
       out.set(senseBytes, RESPONSE_HEADER_BYTES);
-      request.write(out);
+      if (!this.scsiFaults.unwritten.has(op)) request.write(out);
       request.write(data, responseBytes);
-      return responseBytes + data.length;
+      return this.scsiFaults.usedLength.get(op) ?? responseBytes + data.length;
     };
     if (address === undefined) return respond(VIRTIO_SCSI_S.BAD_TARGET, 0, undefined, undefined);
     if (this.scsiFaults.response !== undefined) return respond(this.scsiFaults.response, 0, undefined, undefined);
@@ -300,6 +312,13 @@ export class ScsiModel extends VirtioDeviceModel {
     if (busy > 0) {
       this.scsiFaults.busy.set(op, busy - 1);
       return respond(VIRTIO_SCSI_S.OK, SCSI_STATUS.BUSY, undefined, undefined);
+    }
+    const status = this.scsiFaults.status.get(op);
+    if (status !== undefined) return respond(VIRTIO_SCSI_S.OK, status, undefined, undefined);
+    if (this.scsiFaults.fullSense.has(op)) {
+      const sense = new Uint8Array(this.senseSize);
+      sense.set(senseData(SENSE_KEY.MEDIUM_ERROR, ASC.UNRECOVERED_READ_ERROR));
+      return respond(VIRTIO_SCSI_S.OK, SCSI_STATUS.CHECK_CONDITION, sense, undefined);
     }
     if (this.scsiFaults.badSense.has(op)) return respond(VIRTIO_SCSI_S.OK, SCSI_STATUS.CHECK_CONDITION, new Uint8Array(18), undefined);
     if (op === OPCODE.REPORT_LUNS) {
