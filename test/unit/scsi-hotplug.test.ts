@@ -137,4 +137,47 @@ describe("virtio-scsi: hot-plug and hot-unplug", () => {
     expect(scsi.units[0].geometry.blocks).toBe(256);
     expect(model.unit(0, 0)!.counts.get(OPCODE.SERVICE_ACTION_IN_16)).toBe(2);
   });
+
+  it.each([
+    ["shorter than an event", [1, 0, 0, 1, { length: 15 }], /event of 15 bytes, shorter than 16/],
+    ["with a LUN address not starting with 1", [1, 0, 0, 1, { lunFirst: 0 }], /event 1 for LUN address starting 0/],
+    ["of a type virtio 1.2 does not define", [7, 0, 0, 0, {}], /unknown event 7/],
+    ["a transport reset with an unknown reason", [1, 0, 0, 99, {}], /transport reset with reason 99/],
+  ] as const)("counts an event %s as a device error and changes nothing", (_, [event, target, lun, reason, odd], detail) => {
+    const { model, scsi, events, changes } = hotRig();
+    expect(model.sendOddEvent(event, target, lun, reason, odd)).toBe(true);
+    events();
+    expect(scsi.deviceErrors).toBe(1);
+    expect(scsi.lastDeviceError).toMatchObject({ code: "event", detail: expect.stringMatching(detail) });
+    expect(scsi.units.map((u) => `${u.target}:${u.lun}`)).toEqual(["0:0"]);
+    expect(changes).toEqual([]);
+  });
+
+  it("ignores NO_EVENT and ASYNC_NOTIFY events without counting them as errors", () => {
+    const { model, scsi, events } = hotRig();
+    const reportLuns = () => model.unit(0, 0)!.counts.get(OPCODE.REPORT_LUNS) ?? 0;
+    const before = model.commands;
+    expect(model.sendOddEvent(0, 0, 0, 0)).toBe(true);
+    expect(model.sendOddEvent(2, 0, 0, 0)).toBe(true);
+    events();
+    expect(scsi.deviceErrors).toBe(0);
+    expect(reportLuns()).toBe(0);
+    expect(model.commands).toBe(before);
+    expect(scsi.units.map((u) => `${u.target}:${u.lun}`)).toEqual(["0:0"]);
+  });
+
+  it("takes the LUN of an event from both bytes of the flat address (LUN 260)", () => {
+    const rig = scsiRig({ interrupts: true, maxLun: 511, units: [[0, 0, { blocks: 8 }]] });
+    adoptScsiDisks(rig.probe.devices, rig.loop);
+    const events = () => {
+      for (let i = 0; i < 5; i++) rig.loop.tick();
+      for (const disk of blockDevices()) void disk.info;
+    };
+    rig.model.plug(0, 260, { blocks: 8 });
+    events();
+    expect(rig.scsi.units.map((u) => u.lun)).toEqual([0, 260]);
+    rig.model.unplug(0, 260);
+    events();
+    expect(rig.scsi.units.map((u) => u.lun)).toEqual([0]);
+  });
 });

@@ -231,6 +231,19 @@ export class ScsiModel extends VirtioDeviceModel {
     return PARK;
   }
 
+  /**
+   * An event as a device that gets events wrong sends it: any type and reason, whatever features
+   * were negotiated, with `lunFirst` written over lun[0] and `length` as the used length when given.
+   */
+  sendOddEvent(event: number, target: number, lun: number, reason: number, odd: { readonly lunFirst?: number; readonly length?: number } = {}): boolean {
+    const buffer = this.queue(EVENT_QUEUE)?.parked.shift();
+    if (buffer === undefined) return false;
+    const written = this.writeEvent(buffer, event, target, lun, reason);
+    if (odd.lunFirst !== undefined) buffer.write(new Uint8Array([odd.lunFirst]), virtio_scsi_event.lun.offset);
+    this.complete(buffer, odd.length ?? written);
+    return true;
+  }
+
   private sendEvent(event: number, target: number, lun: number, reason: number): void {
     const wanted = event === VIRTIO_SCSI_EVT.PARAM_CHANGE ? VIRTIO_SCSI_F.CHANGE : VIRTIO_SCSI_F.HOTPLUG;
     if (!this.driverOk || !this.negotiated(wanted)) return;
