@@ -78,3 +78,16 @@ describe("virtio-scsi: discovery", () => {
     assertNoViolations(machine.violations);
   });
 });
+
+describe("virtio-scsi: negotiated features", () => {
+  it("names the features negotiated, and only those, on the controller and each disk", () => {
+    const plain = scsiRig({ hotplug: false, units: [[0, 0, { blocks: 8 }]] });
+    expect(plain.scsi.featureNames).not.toContain("hotplug");
+    expect(plain.scsi.featureNames).not.toContain("change");
+    expect(plain.scsi.featureNames).not.toContain("ring-packed");
+    expect(plain.scsi.featureNames).toContain("version-1");
+    const full = scsiRig({ packed: true, units: [[0, 0, { blocks: 8 }]] });
+    expect(full.scsi.featureNames).toEqual(expect.arrayContaining(["hotplug", "change", "version-1", "ring-packed"]));
+    expect(full.disk(full.scsi.units[0]).info.features).toEqual(expect.arrayContaining(["hotplug", "change", "ring-packed"]));
+  });
+});
