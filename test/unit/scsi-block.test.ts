@@ -34,6 +34,12 @@ describe("virtio-scsi: the block API on a logical unit", () => {
     expect([cdb.getUint8(0), cdb.getUint32(2), cdb.getUint32(6), cdb.getUint32(10)]).toEqual([OPCODE.WRITE_16, 0, 0xffff_fff0, 17]);
     expect(readWrite(cdb, false, 5, 0x10000)).toBe(16);
     expect([cdb.getUint8(0), cdb.getUint32(10)]).toEqual([OPCODE.READ_16, 0x10000]);
+    // The 10-byte forms carry a 16-bit transfer length: 0xffff blocks still fit.
+    expect(readWrite(cdb, false, 5, 0xffff)).toBe(10);
+    expect([cdb.getUint8(0), cdb.getUint16(7)]).toEqual([OPCODE.READ_10, 0xffff]);
+    // A 64-bit LBA, big-endian: high word first.
+    expect(readWrite(cdb, false, 2 ** 32 * 3 + 5, 1)).toBe(16);
+    expect([cdb.getUint32(2), cdb.getUint32(6)]).toEqual([3, 5]);
   });
 
   it("keeps a key-value store, which reads back after the store is opened again", async () => {
