@@ -247,7 +247,10 @@ export class SimLogicalUnit {
     if (this.readOnly) return this.check(SENSE_KEY.DATA_PROTECT, ASC.WRITE_PROTECTED);
     if (list.length < 8) return this.check(SENSE_KEY.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_PARAMETERS);
     const view = new DataView(list.buffer, list.byteOffset, list.length);
+    // SBC-4 5.32.2: UNMAP DATA LENGTH counts the bytes after itself; BLOCK DESCRIPTOR DATA LENGTH, those after the header.
+    const dataLength = view.getUint16(0);
     const descriptors = view.getUint16(2);
+    if (dataLength + 2 > list.length || 8 + descriptors > dataLength + 2) return this.check(SENSE_KEY.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_PARAMETERS);
     if (descriptors % 16 !== 0 || 8 + descriptors > list.length) return this.check(SENSE_KEY.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_PARAMETERS);
     for (let at = 8; at < 8 + descriptors; at += 16) {
       const lba = Number(view.getBigUint64(at));
