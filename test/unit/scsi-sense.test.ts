@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeSense, describeSense } from "../../drivers/virtio/scsi/sense";
-import { parseModeSense6, parseReportLuns, parseCapacity16, parseCapacity10 } from "../../drivers/virtio/scsi/unit-data";
+import { parseInquiry, parseModeSense6, parseReportLuns, parseCapacity16, parseCapacity10, parseSupportedPages } from "../../drivers/virtio/scsi/unit-data";
 import { senseData, reportLunsData } from "../sim/scsi-target";
 
 describe("virtio-scsi: sense data and unit data parsing", () => {
@@ -47,6 +47,27 @@ describe("virtio-scsi: sense data and unit data parsing", () => {
   it("names a sense key without a name by its number", () => {
     const bytes = senseData(0xc, [0, 0], false);
     expect(describeSense(decodeSense(bytes, bytes.length) as never)).toBe("sense-key-12 00/00");
+  });
+
+  it("refuses unit data shorter than its format: INQUIRY, a VPD page (or another page than asked), READ CAPACITY(10), MODE SENSE(6)", () => {
+    expect(parseInquiry(new Uint8Array(36), 0)).toBe("empty INQUIRY data");
+    // One byte of INQUIRY data: the device type, no vendor or product.
+    expect(parseInquiry(new Uint8Array([0x05, 0xff]), 1)).toEqual({ qualifier: 0, deviceType: 5, vendor: "", product: "" });
+    expect(parseSupportedPages(new Uint8Array([0, 0, 0]), 3)).toBe("VPD page 0x0: 3 bytes");
+    expect(parseSupportedPages(new Uint8Array([0, 0x80, 0, 0]), 4)).toBe("VPD page 0x0 answered with page 0x80");
+    expect(parseCapacity10(new Uint8Array(8), 7)).toBe("READ CAPACITY(10) returned 7 bytes");
+    expect(parseModeSense6(new Uint8Array(4), 3)).toBe("MODE SENSE(6) returned 3 bytes");
+  });
+
+  it("refuses a physical block of more than 2^8 logical blocks (READ CAPACITY(16) exponent)", () => {
+    const data = new Uint8Array(32);
+    const view = new DataView(data.buffer);
+    view.setUint32(4, 1023);
+    view.setUint32(8, 512);
+    data[13] = 9;
+    expect(parseCapacity16(data, 32)).toBe("logical blocks per physical block exponent 9");
+    data[13] = 8;
+    expect(parseCapacity16(data, 32)).toMatchObject({ blocks: 1024, blockSize: 512, blocksPerPhysical: 256 });
   });
 
   it("parses REPORT LUNS within the returned bytes, skipping addresses it cannot use", () => {
