@@ -57,6 +57,33 @@ describe("virtio-scsi: sense data and unit data parsing", () => {
     expect(parseSupportedPages(new Uint8Array([0, 0x80, 0, 0]), 4)).toBe("VPD page 0x0 answered with page 0x80");
     expect(parseCapacity10(new Uint8Array(8), 7)).toBe("READ CAPACITY(10) returned 7 bytes");
     expect(parseModeSense6(new Uint8Array(4), 3)).toBe("MODE SENSE(6) returned 3 bytes");
+    // The 4-byte header alone is a whole answer: WP without any page.
+    expect(parseModeSense6(new Uint8Array([3, 0, 0x80, 0]), 4)).toEqual({ writeProtected: true, writeCache: undefined });
+  });
+
+  it("reads INQUIRY's vendor and product as printable ASCII, trimmed, within the bytes returned", () => {
+    const data = new Uint8Array(40).fill(0x58);
+    data[0] = 0x00;
+    data.set(new TextEncoder().encode(" VIREO\x7f\x00 "), 8);
+    data.set(new TextEncoder().encode("SIM DISK  \x1f     "), 16);
+    expect(parseInquiry(data, 36)).toEqual({ qualifier: 0, deviceType: 0, vendor: "VIREO", product: "SIM DISK" });
+    // The answer stops inside the vendor field: the product is not there.
+    expect(parseInquiry(data, 12)).toEqual({ qualifier: 0, deviceType: 0, vendor: "VIR", product: "" });
+    // Exactly the first 8 bytes: neither field.
+    expect(parseInquiry(data, 8)).toEqual({ qualifier: 0, deviceType: 0, vendor: "", product: "" });
+    // Stops inside the product field.
+    expect(parseInquiry(data, 19)).toEqual({ qualifier: 0, deviceType: 0, vendor: "VIREO", product: "SIM" });
+  });
+
+  it("takes a 64-bit last LBA from READ CAPACITY(16), and a 16-byte answer is whole", () => {
+    const data = new Uint8Array(16);
+    const view = new DataView(data.buffer);
+    view.setUint32(0, 1);
+    view.setUint32(4, 7);
+    view.setUint32(8, 512);
+    data[14] = 0x40 | 0x01;
+    data[15] = 0x02;
+    expect(parseCapacity16(data, 16)).toEqual({ blocks: 2 ** 32 + 8, blockSize: 512, blocksPerPhysical: 1, lowestAlignedLba: 0x102 });
   });
 
   it("refuses a physical block of more than 2^8 logical blocks (READ CAPACITY(16) exponent)", () => {
