@@ -86,6 +86,22 @@ describe("virtio-scsi: sense data and unit data parsing", () => {
     expect(parseCapacity16(data, 16)).toEqual({ blocks: 2 ** 32 + 8, blockSize: 512, blocksPerPhysical: 1, lowestAlignedLba: 0x102 });
   });
 
+  it("reads REPORT LUNS entries by their address method (SAM-5 4.7): peripheral with bus 0, flat; others skipped", () => {
+    const entries = [
+      [0x00, 0x05], // peripheral, bus 0: LUN 5
+      [0x02, 0x06], // peripheral on bus 2: another bus, skipped
+      [0x41, 0x04], // flat: LUN 0x104
+      [0x80, 0x07], // logical unit addressing: skipped
+      [0xc0, 0x08], // extended: skipped
+    ];
+    const data = new Uint8Array(8 + 8 * entries.length);
+    new DataView(data.buffer).setUint32(0, 8 * entries.length);
+    entries.forEach(([a, b], i) => data.set([a, b], 8 + 8 * i));
+    expect(parseReportLuns(data, data.length)).toEqual([5, 0x104]);
+    // The 8-byte header alone is an empty list.
+    expect(parseReportLuns(data.subarray(0, 8).map((b, i) => (i < 4 ? 0 : b)), 8)).toEqual([]);
+  });
+
   it("refuses a physical block of more than 2^8 logical blocks (READ CAPACITY(16) exponent)", () => {
     const data = new Uint8Array(32);
     const view = new DataView(data.buffer);
