@@ -7,7 +7,7 @@
 import { buildApps } from "../lib/build-apps";
 import { launch } from "../lib/qemu";
 import { vireoCpuPerRequest } from "./compare/http-workloads";
-import { LARGE, LARGE_BYTES, MEMORY, SEED, SMALL, SMALL_BYTES } from "./compare/machine";
+import { httpbenchAppend, LARGE, MEMORY, SMALL } from "./compare/machine";
 import { waitForHttp } from "./http-load";
 
 const PORT = 18486;
@@ -22,7 +22,7 @@ export async function benchHttpCost(): Promise<void> {
   await buildApps(["httpbench"]);
   const guest = launch({
     app: "httpbench",
-    append: `ip=10.0.2.15/24 gw=10.0.2.2 small=${SMALL_BYTES} large=${LARGE_BYTES} seed=${SEED}`,
+    append: httpbenchAppend("10.0.2.15/24", "10.0.2.2"),
     memory: MEMORY,
     qemuArgs: ["-icount", "shift=0", "-rtc", "clock=vm", "-netdev", `user,id=n0,hostfwd=tcp:${HOST}:${PORT}-:80`, "-device", "virtio-net-pci,netdev=n0"],
   });

@@ -33,6 +33,11 @@ export interface CompareNetwork {
   readonly vireoCpuPerRequest?: () => Promise<number>;
 }
 
+/** httpbench's command line: its address, and the files it serves (the same bytes as SMALL and LARGE). */
+export function httpbenchAppend(address: string, gateway?: string): string {
+  return `ip=${address}${gateway ? ` gw=${gateway}` : ""} small=${SMALL_BYTES} large=${LARGE_BYTES} seed=${SEED}`;
+}
+
 export function machineArgs(disk: string, network: CompareNetwork, extraDisks: readonly string[] = []): string[] {
   return [
     "-M", "pc",

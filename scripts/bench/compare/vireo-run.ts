@@ -2,7 +2,7 @@
 // workloads (the httpbench image) on a given network; over user networking with its start time.
 import { boot, launch } from "../../lib/qemu";
 import { DISK_MIB, FIO_JOBS, RANDOM_SECONDS } from "./blk-workloads";
-import { LARGE_BYTES, MEMORY, SEED, SMALL_BYTES, machineArgs, type CompareNetwork, type GuestRun } from "./machine";
+import { httpbenchAppend, MEMORY, machineArgs, type CompareNetwork, type GuestRun } from "./machine";
 import { offloadNames, vireoNetFeatures } from "./offloads";
 import { overNetwork, type Side } from "./rows";
 
@@ -37,10 +37,9 @@ export async function runVireoBlk(disk: string, network: CompareNetwork): Promis
 export async function runVireoHttp(disk: string, network: CompareNetwork): Promise<GuestRun> {
   const side: Side = {};
   const started = Date.now();
-  const gateway = network.gateway ? ` gw=${network.gateway}` : "";
   const running = launch({
     app: "httpbench",
-    append: `ip=${network.guestAddress}${gateway} small=${SMALL_BYTES} large=${LARGE_BYTES} seed=${SEED}`,
+    append: httpbenchAppend(network.guestAddress, network.gateway),
     memory: MEMORY,
     timeoutMs: RUN_TIMEOUT_MS,
     wrapper: network.wrapper,
